@@ -1,0 +1,46 @@
+# The README's two commands: `make dev` (serve on the embedded default) and `make test` (everything).
+SHELL := /bin/bash
+LOCAL_DB_PORT ?= 54330
+export LOCAL_DB_PORT
+PORT ?= 3001
+DB := scripts/localdb.sh
+PY := .venv/bin
+DATABASE_URL := $(shell $(DB) url postgres)
+
+.PHONY: dev db stop test test-sql test-py bench deps
+
+deps:
+	@$(DB) deps
+
+## Start (or reuse) the local cluster, reset it (migrations + seed); last line: DATABASE_URL=...
+db: deps
+	@$(DB) start
+	@$(DB) reset postgres
+	@echo "DATABASE_URL=$(DATABASE_URL)"
+
+## Database as above, then the API on http://127.0.0.1:$(PORT) in development mode.
+dev: db
+	FLASK_DEBUG=0 APP_ENV=development DATABASE_URL='$(DATABASE_URL)' \
+	  $(PY)/flask --app api run --host 127.0.0.1 --port $(PORT)
+
+stop:
+	@$(DB) stop
+
+## Every test: pgTAP on a freshly reset database, then pytest. What .ci/run calls.
+test: deps
+	@$(DB) start
+	@$(MAKE) --no-print-directory test-sql test-py
+
+test-sql:
+	@$(DB) reset postgres
+	@psql -X -q -h 127.0.0.1 -p $(LOCAL_DB_PORT) -U postgres -d postgres \
+	  -c 'create extension if not exists pgtap with schema extensions'
+	pg_prove --ext .sql -h 127.0.0.1 -p $(LOCAL_DB_PORT) -U postgres -d postgres supabase/tests/
+
+test-py:
+	DATABASE_URL='$(DATABASE_URL)' $(PY)/pytest -q
+
+bench: deps
+	@$(DB) start
+	@$(DB) reset postgres
+	DATABASE_URL='$(DATABASE_URL)' $(PY)/python bench/booking_bench.py

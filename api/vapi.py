@@ -1,0 +1,340 @@
+"""The Vapi envelope contract: parse webhook bodies into tool calls, shape replies.
+
+Pure functions over already-decoded JSON; no Flask, no database. Two request shapes:
+
+* ``vapi``: the server-URL body ``{"message": {"type": ..., ...}}``. ``tool-calls`` (and the
+  legacy ``function-call``) carry tool calls to answer with :func:`vapi_reply`; every other
+  message type is an *event* the webhook only logs and answers with :func:`event_reply`.
+* ``v2``: the older route contract ``{"toolCallId", "tool": {"arguments"}, "customer"}``,
+  always the ``bookClinicAppointment`` tool, answered with :func:`v2_reply`.
+
+:func:`parse_request` raises only :class:`EnvelopeError`, whatever it is given.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+TOOL_CALLS_TYPE = "tool-calls"
+LEGACY_FUNCTION_CALL_TYPE = "function-call"
+V2_TOOL_NAME = "bookClinicAppointment"
+
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE | re.ASCII)
+
+# v2 failure payloads without an "error" code still need one in the reply.
+V2_FALLBACK_ERROR = "internal_error"
+
+
+class EnvelopeError(ValueError):
+    """The body is not something we can answer; ``reason`` is short and operator-readable."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    # False when arguments arrived as a string that was not JSON, or not a JSON object.
+    arguments_valid: bool
+
+
+@dataclass(frozen=True)
+class CallContext:
+    # A *claim* from the request body, canonical lowercase UUID text; resolve it server-side.
+    claimed_org_id: str | None = None
+    assistant_id: str | None = None
+    phone_number_id: str | None = None
+    caller_number: str | None = None
+    call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class VapiRequest:
+    kind: Literal["tool-calls", "event"]
+    message_type: str
+    shape: Literal["vapi", "v2"]
+    tool_calls: tuple[ToolCall, ...]
+    context: CallContext
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    tool_call_id: str
+    name: str
+    # The facts (success, error, message, alternatives, appointmentId, ...); "message" is the
+    # one line the assistant speaks.
+    payload: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_request(body: object) -> VapiRequest:
+    """Classify and normalise a decoded webhook body. Raises only :class:`EnvelopeError`."""
+    if not isinstance(body, dict):
+        raise EnvelopeError("body_not_object")
+
+    if "message" in body:
+        message = body["message"]
+        if not isinstance(message, dict):
+            raise EnvelopeError("message_not_object")
+        return _parse_vapi_message(body, message)
+
+    if "tool" in body or "toolCallId" in body:
+        return _parse_v2(body)
+
+    raise EnvelopeError("unrecognized_body")
+
+
+def _parse_vapi_message(body: dict[str, Any], message: dict[str, Any]) -> VapiRequest:
+    message_type = message.get("type")
+    if not isinstance(message_type, str) or not message_type:
+        raise EnvelopeError("message_type_missing")
+
+    context = _context(body, message)
+
+    if message_type == TOOL_CALLS_TYPE:
+        tool_calls = tuple(_tool_call_from_item(item) for item in _tool_call_items(message))
+    elif message_type == LEGACY_FUNCTION_CALL_TYPE:
+        tool_calls = (_legacy_function_call(message, context),)
+    else:
+        return VapiRequest(
+            kind="event", message_type=message_type, shape="vapi", tool_calls=(), context=context
+        )
+
+    return VapiRequest(
+        kind="tool-calls",
+        message_type=message_type,
+        shape="vapi",
+        tool_calls=tool_calls,
+        context=context,
+    )
+
+
+def _tool_call_items(message: dict[str, Any]) -> list[Any]:
+    """The list of tool-call items: ``toolCallList``, else ``toolCalls``, else the ``toolCall``
+    of each ``toolWithToolCallList`` entry. The first key present and not null decides."""
+    for key in ("toolCallList", "toolCalls"):
+        items = message.get(key)
+        if items is not None:
+            if not isinstance(items, list):
+                raise EnvelopeError(f"{key}_not_list")
+            return items
+
+    with_tools = message.get("toolWithToolCallList")
+    if with_tools is not None:
+        if not isinstance(with_tools, list):
+            raise EnvelopeError("toolWithToolCallList_not_list")
+        return [entry.get("toolCall") if isinstance(entry, dict) else entry for entry in with_tools]
+
+    raise EnvelopeError("tool_calls_missing")
+
+
+def _tool_call_from_item(item: Any) -> ToolCall:
+    # A call we cannot even attribute an id to cannot be answered; refuse the whole body
+    # rather than silently dropping it.
+    if not isinstance(item, dict):
+        raise EnvelopeError("tool_call_not_object")
+
+    function = item.get("function")
+    if isinstance(function, dict):
+        name = _first_str(function.get("name"), item.get("name"))
+        raw_arguments = function.get("arguments", item.get("arguments"))
+    else:  # flattened item: {"id", "name", "arguments"}
+        name = _first_str(item.get("name"))
+        raw_arguments = item.get("arguments")
+
+    arguments, valid = _decode_arguments(raw_arguments)
+    return ToolCall(id=_coerce_id(item.get("id")), name=name, arguments=arguments, arguments_valid=valid)
+
+
+def _legacy_function_call(message: dict[str, Any], context: CallContext) -> ToolCall:
+    function_call = message.get("functionCall")
+    if not isinstance(function_call, dict):
+        raise EnvelopeError("functionCall_not_object")
+
+    # The legacy shape has no tool-call id; the call id is the best stable stand-in, "" if none.
+    call_id = _coerce_id(function_call.get("id")) or (context.call_id or "")
+    raw_arguments = function_call.get("parameters", function_call.get("arguments"))
+    arguments, valid = _decode_arguments(raw_arguments)
+    return ToolCall(
+        id=call_id,
+        name=_first_str(function_call.get("name")),
+        arguments=arguments,
+        arguments_valid=valid,
+    )
+
+
+def _parse_v2(body: dict[str, Any]) -> VapiRequest:
+    tool = body.get("tool")
+    if not isinstance(tool, dict):
+        raise EnvelopeError("v2_tool_not_object")
+
+    function = tool.get("function")
+    function = function if isinstance(function, dict) else {}
+    name = _first_str(tool.get("name"), function.get("name")) or V2_TOOL_NAME
+    raw_arguments = tool["arguments"] if "arguments" in tool else function.get("arguments")
+    arguments, valid = _decode_arguments(raw_arguments)
+
+    call = ToolCall(
+        id=_coerce_id(body.get("toolCallId")), name=name, arguments=arguments, arguments_valid=valid
+    )
+    return VapiRequest(
+        kind="tool-calls",
+        message_type=TOOL_CALLS_TYPE,
+        shape="v2",
+        tool_calls=(call,),
+        context=_context(body, {}),
+    )
+
+
+def _decode_arguments(raw: Any) -> tuple[dict[str, Any], bool]:
+    """Arguments as an object, a JSON string, "" or absent. Anything else is ``({}, False)``."""
+    if raw is None:
+        return {}, True
+    if isinstance(raw, dict):
+        return dict(raw), True
+    if isinstance(raw, str):
+        if not raw.strip():
+            return {}, True
+        try:
+            decoded = json.loads(raw)
+        # RecursionError: deeply nested "[[[[..." strings; ValueError covers JSONDecodeError
+        # and the int-digit limit.
+        except (ValueError, RecursionError):
+            return {}, False
+        if isinstance(decoded, dict):
+            return decoded, True
+        return {}, False
+    return {}, False
+
+
+def _context(body: dict[str, Any], message: dict[str, Any]) -> CallContext:
+    claim_sources = (
+        _dig(message, "customer", "metadata"),
+        _dig(body, "customer", "metadata"),  # v2 shape
+        _dig(message, "assistant", "metadata"),
+        _dig(message, "call", "assistantOverrides", "metadata"),
+    )
+    claimed_org_id = None
+    for metadata in claim_sources:
+        if isinstance(metadata, dict):
+            claimed_org_id = _first_uuid(metadata.get("org_id"), metadata.get("orgId"))
+            if claimed_org_id is not None:
+                break
+
+    return CallContext(
+        claimed_org_id=claimed_org_id,
+        assistant_id=_first_nonblank(
+            _dig(message, "assistant", "id"), _dig(message, "call", "assistantId")
+        ),
+        phone_number_id=_first_nonblank(
+            _dig(message, "phoneNumber", "id"), _dig(message, "call", "phoneNumberId")
+        ),
+        caller_number=_first_nonblank(
+            _dig(message, "call", "customer", "number"), _dig(message, "customer", "number")
+        ),
+        call_id=_first_nonblank(_dig(message, "call", "id")),
+    )
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _coerce_id(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return str(value)
+        except ValueError:  # beyond sys.get_int_max_str_digits()
+            return ""
+    return ""
+
+
+def _first_str(*values: Any) -> str:
+    for value in values:
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _first_nonblank(*values: Any) -> str | None:
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _first_uuid(*values: Any) -> str | None:
+    # The claim is passed to a uuid-typed SQL parameter; a malformed one is treated as absent
+    # so it cannot turn into a database error.
+    for value in values:
+        if isinstance(value, str) and _UUID_RE.fullmatch(value.strip()):
+            return value.strip().lower()
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies
+# ---------------------------------------------------------------------------------------------
+
+
+def event_reply() -> dict[str, Any]:
+    """Reply to an event (status-update, end-of-call-report, ...): an empty object."""
+    return {}
+
+
+def vapi_reply(results: list[ToolResult]) -> dict[str, Any]:
+    """``{"results": [{"toolCallId", "name", "result"}]}`` in the given (call) order.
+
+    ``result`` is the payload as compact single-line JSON. Raises TypeError/ValueError for a
+    payload that is not plain JSON (e.g. datetime, NaN): that is a programming error.
+    """
+    return {
+        "results": [
+            {"toolCallId": r.tool_call_id, "name": r.name, "result": single_line_json(r.payload)}
+            for r in results
+        ]
+    }
+
+
+def single_line_json(payload: Any) -> str:
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # json.dumps escapes control characters, but with ensure_ascii=False it leaves NEL and the
+    # Unicode line/paragraph separators raw; str.splitlines() (and some TTS/log pipelines) break
+    # on them. They can only occur inside string literals, where the escape decodes identically.
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def v2_reply(result: ToolResult) -> dict[str, Any]:
+    """``{"toolCallId", "result": {...}}`` for the v2 route, documented keys only, stable order:
+    success, appointmentId (success), error (failure), message, alternatives (failure)."""
+    payload = result.payload
+    success = payload.get("success") is True
+    shaped: dict[str, Any] = {"success": success}
+    if success:
+        shaped["appointmentId"] = payload.get("appointmentId")
+    else:
+        error = payload.get("error")
+        shaped["error"] = error if isinstance(error, str) and error else V2_FALLBACK_ERROR
+    message = payload.get("message")
+    shaped["message"] = message if isinstance(message, str) else ""
+    if not success:
+        alternatives = payload.get("alternatives")
+        shaped["alternatives"] = list(alternatives) if isinstance(alternatives, (list, tuple)) else []
+    return {"toolCallId": result.tool_call_id, "result": shaped}

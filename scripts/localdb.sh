@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Project-local PostgreSQL 15 cluster that stands in for Supabase's database, without Docker.
+#
+#   scripts/localdb.sh deps          install what is missing (Debian packages, npm CLI, Python venv)
+#   scripts/localdb.sh start         init (first time) and start the cluster, apply the platform shim
+#   scripts/localdb.sh reset [DB]    platform shim + `supabase db reset --db-url` (migrations + seed)
+#   scripts/localdb.sh stop          stop the cluster
+#   scripts/localdb.sh url [DB]      print the connection URL
+#
+# The data directory lives in .localdb/ (git-ignored). The cluster listens on 127.0.0.1:$LOCAL_DB_PORT
+# (default 54330, never supabase/config.toml's 54322, which the CLI would treat as its Docker db).
+# initdb/postgres refuse to run as root, so as root the cluster runs as the `postgres` OS user.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PORT="${LOCAL_DB_PORT:-54330}"
+PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
+STATE="$ROOT/.localdb"
+DATA="$STATE/data"
+SOCK="$STATE/run"
+LOG="$STATE/postgres.log"
+DB_DEFAULT="postgres"
+
+log() { printf '[localdb] %s\n' "$*" >&2; }
+
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+url() { printf 'postgresql://postgres@127.0.0.1:%s/%s?sslmode=disable' "$PORT" "${1:-$DB_DEFAULT}"; }
+
+psql_db() {
+  local db="$1"; shift
+  PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d "$db" "$@"
+}
+
+deps() {
+  local missing=()
+  [ -x "$PGBIN/postgres" ] || missing+=(postgresql-15)
+  [ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing+=(postgresql-15-pgtap)
+  command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-perl)
+  command -v psql >/dev/null || missing+=(postgresql-client-15)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    # Debian's postgresql-common would create and start a system cluster on 5432; we only want
+    # the binaries, so the package's cluster creation is switched off before installing.
+    $sudo mkdir -p /etc/postgresql-common
+    if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
+      echo 'create_main_cluster = false' | $sudo tee -a /etc/postgresql-common/createcluster.conf >/dev/null
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ! -x "$ROOT/node_modules/.bin/supabase" ]; then
+    log "installing the Supabase CLI (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ ! -x "$ROOT/.venv/bin/flask" ] || [ "$ROOT/pyproject.toml" -nt "$ROOT/.venv/.installed" ]; then
+    log "installing the Python environment (.venv)"
+    [ -x "$ROOT/.venv/bin/python" ] || python3 -m venv "$ROOT/.venv"
+    "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check -e "$ROOT[dev]"
+    touch "$ROOT/.venv/.installed"
+  fi
+}
+
+running() { [ -f "$DATA/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+start() {
+  mkdir -p "$STATE"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$STATE"; fi
+  if [ ! -f "$DATA/PG_VERSION" ]; then
+    log "initdb $DATA"
+    as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    # A throwaway development/test cluster: durability is traded for speed (documented in README).
+    cat >>"$DATA/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+max_connections = 300
+shared_buffers = 256MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+timezone = 'UTC'
+log_min_messages = warning
+CONF
+  fi
+  if running; then
+    log "cluster already running on port $PORT"
+  else
+    as_owner mkdir -p "$SOCK"
+    log "starting PostgreSQL on 127.0.0.1:$PORT"
+    as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 \
+      -o "-p $PORT -k $SOCK" start >/dev/null
+  fi
+  shim "$DB_DEFAULT"
+}
+
+shim() {
+  local db="$1"
+  if ! psql_db postgres -tAc "select 1 from pg_database where datname = '$db'" | grep -q 1; then
+    psql_db postgres -c "create database \"$db\""
+  fi
+  psql_db "$db" -f "$ROOT/scripts/platform-shim.sql" >/dev/null
+}
+
+reset() {
+  local db="${1:-$DB_DEFAULT}"
+  shim "$db"
+  log "supabase db reset on $db"
+  (cd "$ROOT" && ./node_modules/.bin/supabase db reset --db-url "$(url "$db")" --yes >"$STATE/reset-$db.log" 2>&1) || {
+    cat "$STATE/reset-$db.log" >&2; return 1; }
+  # A reset drops and recreates public objects; re-apply the shim's grants/search_path.
+  shim "$db"
+}
+
+stop() {
+  if running; then as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; log "stopped"; else log "not running"; fi
+}
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  deps) deps ;;
+  start) start ;;
+  reset) reset "$@" ;;
+  stop) stop ;;
+  url) url "$@"; echo ;;
+  *) echo "usage: $0 {deps|start|reset [DB]|stop|url [DB]}" >&2; exit 2 ;;
+esac
