@@ -22,7 +22,9 @@ TOOL_CALLS_TYPE = "tool-calls"
 LEGACY_FUNCTION_CALL_TYPE = "function-call"
 V2_TOOL_NAME = "bookClinicAppointment"
 
-_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE | re.ASCII)
+_UUID_RE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE | re.ASCII
+)
 
 # v2 failure payloads without an "error" code still need one in the reply.
 V2_FALLBACK_ERROR = "internal_error"
@@ -154,7 +156,9 @@ def _tool_call_from_item(item: Any) -> ToolCall:
         raw_arguments = item.get("arguments")
 
     arguments, valid = _decode_arguments(raw_arguments)
-    return ToolCall(id=_coerce_id(item.get("id")), name=name, arguments=arguments, arguments_valid=valid)
+    return ToolCall(
+        id=_coerce_id(item.get("id")), name=name, arguments=arguments, arguments_valid=valid
+    )
 
 
 def _legacy_function_call(message: dict[str, Any], context: CallContext) -> ToolCall:
@@ -336,5 +340,6 @@ def v2_reply(result: ToolResult) -> dict[str, Any]:
     shaped["message"] = message if isinstance(message, str) else ""
     if not success:
         alternatives = payload.get("alternatives")
-        shaped["alternatives"] = list(alternatives) if isinstance(alternatives, (list, tuple)) else []
+        is_list = isinstance(alternatives, (list, tuple))
+        shaped["alternatives"] = list(alternatives) if is_list else []
     return {"toolCallId": result.tool_call_id, "result": shaped}

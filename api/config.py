@@ -1,0 +1,25 @@
+"""Configuration from the environment (12-factor), with the embedded PostgreSQL as default."""
+
+import os
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable"
+
+
+def from_environment(env=os.environ) -> dict:
+    port = env.get("LOCAL_DB_PORT", "54330")
+    return {
+        # "development" allows running without a webhook secret (what `make dev` uses);
+        # anything else refuses to start without one.
+        "APP_ENV": env.get("APP_ENV", "production"),
+        "VAPI_SECRET": env.get("VAPI_SECRET") or env.get("VAPI_WEBHOOK_SECRET") or "",
+        "DATABASE_URL": env.get("DATABASE_URL") or DEFAULT_DATABASE_URL.format(port=port),
+        "SUPABASE_URL": env.get("SUPABASE_URL", ""),
+        "SUPABASE_SERVICE_ROLE_KEY": env.get("SUPABASE_SERVICE_ROLE_KEY") or env.get("SUPABASE_SERVICE_KEY", ""),
+        "DB_POOL_MAX": int(env.get("DB_POOL_MAX", "10")),
+        # Vapi waits 20 s for a tool by default; a database call that takes longer than this is
+        # abandoned so the caller still hears an answer.
+        "RPC_TIMEOUT_MS": int(env.get("RPC_TIMEOUT_MS", "8000")),
+        "PROFILE_CACHE_SECONDS": float(env.get("PROFILE_CACHE_SECONDS", "60")),
+        "HMAC_TOLERANCE_SECONDS": 300,
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+    }

@@ -1,0 +1,132 @@
+"""The one way the service reaches the database: `rpc(name, params) -> dict`.
+
+Two implementations of the same contract, selected by configuration:
+
+* SupabaseGateway: supabase-py through PostgREST (`SUPABASE_URL` + `SUPABASE_SERVICE_ROLE_KEY`).
+* PostgresGateway: the embedded default, psycopg 3 + psycopg_pool against a local PostgreSQL,
+  calling the function the way PostgREST does: inside a transaction, `role` and
+  `request.jwt.claims` set locally to service_role, named arguments, the JSON value back.
+
+Params are JSON-compatible values only (str, int, bool, None), exactly what PostgREST receives, so
+both paths see the same input. Any failure to get an answer is an RpcError; refusals are not
+errors, they are JSON replies with `success: false`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Protocol
+
+from .logs import log_event
+
+# get_org_profile for the nil UUID: cheap, touches the RPC path end to end, writes nothing.
+HEALTH_PROBE = ("get_org_profile", {"p_org_id": "00000000-0000-0000-0000-000000000000"})
+
+
+class RpcError(Exception):
+    """The RPC path could not produce an answer (unreachable, timeout, server error)."""
+
+
+class RpcGateway(Protocol):
+    def rpc(self, name: str, params: dict[str, Any]) -> dict: ...
+
+    def close(self) -> None: ...
+
+
+def _checked_reply(name: str, value: Any) -> dict:
+    if isinstance(value, str):  # a json value may come back still encoded on some paths
+        value = json.loads(value)
+    if not isinstance(value, dict):
+        raise RpcError(f"{name} returned {type(value).__name__}, expected a JSON object")
+    return value
+
+
+class PostgresGateway:
+    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10,
+                 statement_timeout_ms: int = 8000, connect_timeout_s: float = 5.0):
+        from psycopg_pool import ConnectionPool
+
+        self._statement_timeout = str(statement_timeout_ms)
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=connect_timeout_s,
+            open=False,
+            kwargs={"connect_timeout": max(1, int(connect_timeout_s)), "application_name": "clinic-booking-api"},
+            check=ConnectionPool.check_connection,
+        )
+        # Opening without waiting lets the app start (and report 503 on /health) while the
+        # database is still down.
+        self._pool.open(wait=False)
+
+    def rpc(self, name: str, params: dict[str, Any]) -> dict:
+        import psycopg
+        from psycopg import sql
+        from psycopg_pool import PoolTimeout
+
+        call = sql.SQL("select {}.{}({})").format(
+            sql.Identifier("public"),
+            sql.Identifier(name),
+            sql.SQL(", ").join(
+                sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder()) for key in params
+            ),
+        )
+        # Strings go out untyped, so PostgreSQL casts them to each parameter's declared type,
+        # as PostgREST does with JSON input; other scalars travel as text for the same reason.
+        values = [None if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in params.values()]
+        started = time.perf_counter()
+        try:
+            with self._pool.connection() as conn:
+                with conn.transaction():
+                    conn.execute(
+                        "select set_config('role', 'service_role', true),"
+                        " set_config('request.jwt.claims', %s, true),"
+                        " set_config('statement_timeout', %s, true)",
+                        ['{"role":"service_role"}', self._statement_timeout],
+                    )
+                    row = conn.execute(call, values).fetchone()
+        except (psycopg.Error, PoolTimeout) as exc:
+            log_event("rpc.error", 40, rpc=name, path="postgres", error=type(exc).__name__,
+                      sqlstate=getattr(exc, "sqlstate", None))
+            raise RpcError(f"{name} failed: {type(exc).__name__}") from exc
+        finally:
+            log_event("rpc.call", rpc=name, path="postgres",
+                      duration_ms=round((time.perf_counter() - started) * 1000, 2))
+        return _checked_reply(name, row[0] if row else None)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class SupabaseGateway:
+    def __init__(self, url: str, service_role_key: str, *, timeout_s: float = 8.0):
+        from supabase import ClientOptions, create_client
+
+        self._client = create_client(url, service_role_key,
+                                     options=ClientOptions(postgrest_client_timeout=timeout_s))
+
+    def rpc(self, name: str, params: dict[str, Any]) -> dict:
+        started = time.perf_counter()
+        try:
+            response = self._client.rpc(name, params).execute()
+        except Exception as exc:  # postgrest.APIError, httpx errors, JSON decoding: all "no answer"
+            log_event("rpc.error", 40, rpc=name, path="supabase", error=type(exc).__name__)
+            raise RpcError(f"{name} failed: {type(exc).__name__}") from exc
+        finally:
+            log_event("rpc.call", rpc=name, path="supabase",
+                      duration_ms=round((time.perf_counter() - started) * 1000, 2))
+        return _checked_reply(name, response.data)
+
+    def close(self) -> None:
+        pass
+
+
+def probe(gateway: RpcGateway) -> bool:
+    """True when a harmless RPC round-trips."""
+    try:
+        gateway.rpc(*HEALTH_PROBE)
+    except RpcError:
+        return False
+    return True

@@ -1,0 +1,562 @@
+"""Turn the loose arguments a voice assistant sends into clean booking values.
+
+Everything here is a pure function: the clinic's "today", time zone and phone
+region are passed in, so the same input always gives the same output and the
+tests never depend on the real clock.
+
+When a value cannot be used, a :class:`NormalizationError` is raised. It names
+the Vapi argument (``field``) and carries one spoken sentence (``reask``) the
+assistant can say to the caller to get the value again.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
+
+import phonenumbers
+from dateutil import parser as date_parser
+from dateutil.relativedelta import relativedelta
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 120
+
+REASK_NAME_MISSING = "I didn't catch your name — could you tell me your full name?"
+REASK_NAME_TOO_LONG = (
+    "That name is a bit long for me to take down — could you give me just "
+    "your first and last name?"
+)
+REASK_PHONE_MISSING = "I didn't catch the phone number — could you say it again?"
+REASK_PHONE_INVALID = (
+    "That phone number doesn't sound quite right — could you say it again, "
+    "digit by digit?"
+)
+REASK_DATE_MISSING = "I didn't catch the date — which day would you like to come in?"
+REASK_DATE_INVALID = (
+    "I didn't quite get the date — which day would you like to come in?"
+)
+REASK_TIME_MISSING = "I didn't catch the time — what time would work for you?"
+REASK_TIME_INVALID = (
+    "I didn't quite get the time — what time would you like, for example "
+    "10 AM or 2:30 PM?"
+)
+
+
+class NormalizationError(ValueError):
+    """A caller-supplied value could not be used.
+
+    ``field`` is the Vapi argument name (e.g. ``"patientPhone"``) and
+    ``reask`` is one natural sentence asking the caller for it again.
+    """
+
+    def __init__(self, field: str, reask: str):
+        super().__init__(f"{field}: {reask}")
+        self.field = field
+        self.reask = reask
+
+
+# --------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------
+
+_RELATIVE_DAYS = {
+    "today": 0,
+    "tonight": 0,
+    "tomorrow": 1,
+    "day after tomorrow": 2,
+}
+_FILLER_WORDS = {"on", "this", "coming", "the"}
+
+
+def normalize_date(text: str, today: date) -> date:
+    """Parse a spoken or machine-written date into a clinic-local date.
+
+    ``today`` is the clinic's local date. Accepted forms include ISO dates
+    (``2026-01-20``), US month/day (``01/20/2026``, ``1/20``), month names
+    (``January 20th``, ``Jan 20``, ``20 January 2027``), ``today``,
+    ``tomorrow``, weekday names and ISO datetimes (the date part is used as
+    written; :func:`normalize_datetime` converts instants with an offset).
+
+    Rules:
+
+    * A date before ``today`` (a model's stale year, e.g. ``2024-12-25``)
+      moves to the next occurrence of the same month and day that is not in
+      the past. A date without a year gets the same treatment. ``today``
+      itself is kept. February 29th moves to the next leap year's.
+    * ``Tuesday`` / ``this Tuesday`` / ``on Tuesday``: today if today is a
+      Tuesday, otherwise the first Tuesday after today.
+    * ``next Tuesday``: the first Tuesday strictly after today (so it only
+      differs from ``Tuesday`` when today is a Tuesday: then it is a week out).
+    * A weekday written next to a full date (``Tuesday, January 20th``) is
+      ignored; the date wins.
+    """
+    local_date, _ = _parse_date_and_time(text, today, tz=None)
+    return local_date
+
+
+def _parse_date_and_time(
+    text: Any, today: date, tz: tzinfo | None
+) -> tuple[date, time | None]:
+    """Return the clinic-local date (stale years fixed) and any embedded time.
+
+    With ``tz`` given, an ISO datetime carrying an offset is converted to that
+    zone first; without it, the date is taken as written.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise NormalizationError("appointmentDate", REASK_DATE_MISSING)
+    cleaned = " ".join(text.strip().split())
+
+    iso = _parse_iso(cleaned)
+    if isinstance(iso, datetime):
+        if iso.tzinfo is not None and tz is not None and not _is_midnight(iso):
+            iso = _convert(iso, tz)
+        embedded_time = None if _is_midnight(iso) else iso.time().replace(tzinfo=None)
+        return _not_in_past(iso.date(), today), embedded_time
+    if isinstance(iso, date):
+        return _not_in_past(iso, today), None
+
+    spoken = _parse_spoken_day(cleaned, today)
+    if spoken is not None:
+        return spoken, None
+
+    return _parse_free_text_date(cleaned, today), None
+
+
+def _parse_iso(text: str) -> date | datetime | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _is_midnight(value: datetime) -> bool:
+    # Models often write a bare date as "2026-01-20T00:00:00Z". Nobody books a
+    # clinic visit at midnight, so treat that as a date-only value (taken as
+    # written, not shifted across the date line by the offset).
+    return value.time() == time(0, 0)
+
+
+def _parse_spoken_day(text: str, today: date) -> date | None:
+    """Handle "today", "tomorrow", "Tuesday", "this Tuesday", "next Tuesday"."""
+    words = [w for w in re.split(r"[\s,.]+", text.lower()) if w]
+    is_next = "next" in words
+    words = [w for w in words if w not in _FILLER_WORDS and w != "next"]
+    phrase = " ".join(words)
+
+    if phrase in _RELATIVE_DAYS and not is_next:
+        return today + timedelta(days=_RELATIVE_DAYS[phrase])
+
+    if len(words) != 1:
+        return None
+    weekday = date_parser.parserinfo().weekday(words[0])
+    if weekday is None:
+        return None
+    start = today + timedelta(days=1) if is_next else today
+    return start + relativedelta(weekday=weekday)
+
+
+def _parse_free_text_date(text: str, today: date) -> date:
+    # dateutil fills anything missing from `default` and cannot tell us what
+    # was actually written. Parsing twice with defaults that differ in year,
+    # month and day reveals it: a part that changes with the default was not
+    # in the text. Both default years are leap years so "Feb 29" parses.
+    first_leap, second_leap = _two_leap_years_from(today.year)
+    defaults = (datetime(first_leap, 1, 1), datetime(second_leap, 3, 2))
+    text = re.sub(r"\bthe\b", " ", text, flags=re.IGNORECASE)
+    try:
+        first, second = (
+            date_parser.parse(text, default=d, dayfirst=False, ignoretz=True)
+            for d in defaults
+        )
+    except (ValueError, OverflowError):
+        raise NormalizationError("appointmentDate", REASK_DATE_INVALID) from None
+
+    if first.month != second.month or first.day != second.day:
+        raise NormalizationError("appointmentDate", REASK_DATE_INVALID)
+    if first.year != second.year:
+        return _next_occurrence(first.month, first.day, today)
+    return _not_in_past(first.date(), today)
+
+
+def _two_leap_years_from(year: int) -> tuple[int, int]:
+    # Near the end of the calendar, look backwards instead; the stale-year
+    # rule then moves the result forward anyway.
+    start = min(year, date.max.year - 12)
+    leaps = [y for y in range(start, start + 12) if calendar.isleap(y)]
+    return leaps[0], leaps[1]
+
+
+def _not_in_past(value: date, today: date) -> date:
+    if value >= today:
+        return value
+    return _next_occurrence(value.month, value.day, today)
+
+
+def _next_occurrence(month: int, day: int, today: date) -> date:
+    """The first month/day on or after today (Feb 29 waits for a leap year)."""
+    # Any month/day recurs within 8 years (Feb 29 across a skipped century
+    # leap year is the longest wait).
+    for year in range(today.year, min(today.year + 9, date.max.year + 1)):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:  # Feb 29 in a common year
+            continue
+        if candidate >= today:
+            return candidate
+    raise NormalizationError("appointmentDate", REASK_DATE_INVALID)
+
+
+# --------------------------------------------------------------------------
+# Times
+# --------------------------------------------------------------------------
+
+_HOUR_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+_MINUTE_WORDS = {"fifteen": 15, "thirty": 30, "forty-five": 45, "forty five": 45}
+_NAMED_TIMES = {
+    "noon": time(12, 0),
+    "12 noon": time(12, 0),
+    "midday": time(12, 0),
+    "midnight": time(0, 0),
+}
+_TIME_PATTERN = re.compile(
+    r"""^(?P<hour>\d{1,2})
+        (?:[:.h](?P<minute>\d{2}))?
+        (?::(?P<second>\d{2})(?:\.\d+)?)?
+        \s*(?:(?P<meridiem>[ap])\.?\s*(?:m\.?)?)?$""",
+    re.VERBOSE,
+)
+
+
+def normalize_time(text: str) -> time:
+    """Parse a spoken or machine-written clock time.
+
+    Accepts ``14:00``, ``14:00:00``, ``2pm``, ``2:30 PM``, ``2.30pm``,
+    ``2:30 p.m.``, ``noon``, ``midday``, ``midnight`` (00:00; the database
+    will refuse it as outside business hours), ``half past two``,
+    ``quarter to three``, ``two thirty``, ``3 in the afternoon``.
+
+    Without AM/PM an hour of 1 to 6 means the afternoon (13:00-18:00), 7 to 11
+    the morning and 12 noon; 0 and 13-23 are read as a 24-hour clock. The
+    rule is applied to ``02:00`` as well: a clinic is never open at 2 AM.
+    A date part or zone suffix (``2026-01-20T14:00:00Z``, ``14:00-05:00``) is
+    dropped and the wall-clock time is used as written: models put a ``Z`` on
+    times they mean as local.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise NormalizationError("appointmentTime", REASK_TIME_MISSING)
+    spoken = _rewrite_spoken_time(text)
+
+    if spoken in _NAMED_TIMES:
+        return _NAMED_TIMES[spoken]
+
+    # A regular expression rather than dateutil: dateutil can't tell us
+    # whether AM/PM was said, and the afternoon rule depends on it.
+    match = _TIME_PATTERN.match(spoken)
+    if match is None:
+        raise NormalizationError("appointmentTime", REASK_TIME_INVALID)
+    hour = int(match["hour"])
+    minute = int(match["minute"] or 0)
+    second = int(match["second"] or 0)
+    meridiem = match["meridiem"]
+
+    if meridiem is None:
+        if 1 <= hour <= 6:
+            hour += 12
+    elif meridiem == "a":
+        if not 1 <= hour <= 12:
+            raise NormalizationError("appointmentTime", REASK_TIME_INVALID)
+        hour = 0 if hour == 12 else hour
+    elif hour < 12:  # "pm"; a 24-hour "14:00 pm" is tolerated as is
+        if hour == 0:
+            raise NormalizationError("appointmentTime", REASK_TIME_INVALID)
+        hour += 12
+
+    if hour > 23 or minute > 59 or second > 59:
+        raise NormalizationError("appointmentTime", REASK_TIME_INVALID)
+    return time(hour, minute, second)
+
+
+def _rewrite_spoken_time(text: str) -> str:
+    """Lower-case and turn word forms into digits: "half past two" -> "2:30"."""
+    spoken = " ".join(text.strip().lower().split())
+    spoken = re.sub(r"^\d{4}-\d{2}-\d{2}[t ]", "", spoken)
+    spoken = re.sub(
+        r"^(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:z|[+-]\d{2}(?::?\d{2})?)$", r"\1", spoken
+    )
+    spoken = re.sub(r"^(?:at|around|about)\s+", "", spoken)
+
+    meridiem = ""
+    for suffix, value in (
+        (r"\s*in the morning$", " am"),
+        (r"\s*(?:in the afternoon|in the evening|at night)$", " pm"),
+    ):
+        spoken, count = re.subn(suffix, "", spoken)
+        if count:
+            meridiem = value
+
+    for word, number in _HOUR_WORDS.items():
+        spoken = re.sub(rf"\b{word}\b", str(number), spoken)
+    spoken = re.sub(r"\s*o'?clock\b", "", spoken)
+    spoken = re.sub(r"^half past (\d{1,2})\b", r"\1:30", spoken)
+    spoken = re.sub(r"^quarter past (\d{1,2})\b", r"\1:15", spoken)
+    spoken = re.sub(
+        r"^quarter to (\d{1,2})\b",
+        lambda m: f"{(int(m[1]) - 2) % 12 + 1}:45",
+        spoken,
+    )
+    for word, minutes in _MINUTE_WORDS.items():
+        spoken = re.sub(rf"^(\d{{1,2}}) {word}\b", rf"\1:{minutes:02d}", spoken)
+    return spoken + meridiem
+
+
+# --------------------------------------------------------------------------
+# Date + time
+# --------------------------------------------------------------------------
+
+
+def normalize_datetime(
+    date_text: str, time_text: str | None, today: date, tz: tzinfo
+) -> datetime:
+    """Combine a date and a time into an aware datetime in the clinic zone.
+
+    ``date_text`` may be a plain date (see :func:`normalize_date`) or an ISO
+    datetime. With an offset or ``Z`` the instant is converted to ``tz``
+    first, then the stale-year rule is applied to the local date; without an
+    offset it is taken as clinic-local. An ISO datetime at exactly midnight
+    counts as a date only. A non-blank ``time_text`` overrides any time in
+    ``date_text``; with no time anywhere the caller is asked for one.
+
+    Daylight saving: a wall-clock time that doesn't exist (the spring-forward
+    gap, e.g. 02:30 on the March change in New York) moves forward by the
+    length of the gap (03:30), as a wall clock would. A time that happens
+    twice (the fall-back hour) means the first occurrence, in daylight time
+    (``fold=0``).
+    """
+    local_date, embedded_time = _parse_date_and_time(date_text, today, tz)
+    if isinstance(time_text, str) and time_text.strip():
+        wall_time = normalize_time(time_text)
+    elif embedded_time is not None:
+        wall_time = embedded_time
+    else:
+        raise NormalizationError("appointmentTime", REASK_TIME_MISSING)
+
+    naive = datetime.combine(local_date, wall_time)
+    # Round-tripping through UTC resolves a time in the spring-forward gap to
+    # the real instant it names and gives it its correct offset.
+    return _convert(_convert(naive.replace(tzinfo=tz), timezone.utc), tz)
+
+
+def _convert(value: datetime, tz: tzinfo) -> datetime:
+    try:
+        return value.astimezone(tz)
+    except OverflowError:  # only at the very ends of the calendar (year 1 or 9999)
+        raise NormalizationError("appointmentDate", REASK_DATE_INVALID) from None
+
+
+# --------------------------------------------------------------------------
+# Phone numbers
+# --------------------------------------------------------------------------
+
+
+def normalize_phone(text: str, region: str = "US") -> str:
+    """Return the number in E.164 form (``+14155550123``).
+
+    ``region`` (the clinic's, e.g. ``"US"``) is used for numbers said without
+    a country code; a number with ``+`` and a country code works anywhere.
+
+    Only the number's shape is checked (``is_possible_number``), not whether
+    the range is assigned (``is_valid_number``): demos and tests use
+    fictional 555 numbers, and a wrong-but-plausible number costs the clinic
+    one failed call-back, while refusing it would stall the booking. Numbers
+    that can only be dialled locally (7-digit US numbers) are refused, since
+    the clinic couldn't call them back.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise NormalizationError("patientPhone", REASK_PHONE_MISSING)
+    region = (region or "US").upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        logger.warning("Unknown phone region %r, reading numbers as US", region)
+        region = "US"
+
+    try:
+        number = phonenumbers.parse(text.strip(), region)
+    except phonenumbers.NumberParseException:
+        raise NormalizationError("patientPhone", REASK_PHONE_INVALID) from None
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise NormalizationError("patientPhone", REASK_PHONE_INVALID)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str) -> str:
+    """Hide all but the country code and last four digits: ``+1******0123``."""
+    if not isinstance(e164, str):
+        return "***"
+    digits = re.sub(r"\D", "", e164)
+    if len(digits) <= 4:
+        return "*" * len(digits) or "***"
+    try:
+        country_code = str(phonenumbers.parse(e164, None).country_code)
+    except phonenumbers.NumberParseException:
+        return "*" * (len(digits) - 4) + digits[-4:]
+    hidden = len(digits) - len(country_code) - 4
+    return f"+{country_code}{'*' * max(hidden, 0)}{digits[-4:]}"
+
+
+# --------------------------------------------------------------------------
+# Names and e-mail
+# --------------------------------------------------------------------------
+
+# Values models put in a name field when the caller never gave a name.
+_PLACEHOLDER_NAMES = {
+    "unknown", "n/a", "na", "none", "null", "patient", "caller",
+    "customer", "anonymous", "not provided", "no name",
+}
+
+
+def normalize_name(text: str) -> str:
+    """Trim and collapse whitespace; fix the case of ALL-CAPS or all-lower names.
+
+    ``JOHN DOE`` -> ``John Doe``, ``mary o'brien`` -> ``Mary O'Brien``,
+    ``jean-luc picard`` -> ``Jean-Luc Picard``. Mixed case is trusted and kept
+    (``Ronald McDonald``, ``Anna van der Berg``). Empty names, names with no
+    letters, placeholders like ``Unknown`` and names over 120 characters are
+    refused.
+    """
+    if not isinstance(text, str):
+        raise NormalizationError("patientName", REASK_NAME_MISSING)
+    name = " ".join(text.split())
+    if (
+        not name
+        or not any(ch.isalpha() for ch in name)
+        or name.lower() in _PLACEHOLDER_NAMES
+    ):
+        raise NormalizationError("patientName", REASK_NAME_MISSING)
+    if len(name) > MAX_NAME_LENGTH:
+        raise NormalizationError("patientName", REASK_NAME_TOO_LONG)
+    if name.islower() or name.isupper():
+        # str.title() starts a new word after any non-letter, which is what
+        # names need: O'Brien, Jean-Luc.
+        name = name.title()
+    return name
+
+
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+
+
+def normalize_email(text: str | None) -> str | None:
+    """Return a trimmed, lower-cased e-mail address, or None.
+
+    E-mail is optional, so an implausible address is dropped (with a warning
+    that shows only a masked form) rather than blocking the booking. Spoken
+    forms such as ``john at example dot com`` are converted.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    email = " ".join(text.strip().lower().split())
+    if "@" not in email:
+        email = re.sub(r"\s+at\s+", "@", email)
+        email = re.sub(r"\s+dot\s+", ".", email)
+
+    # Deliberately loose (one @, no spaces, a dotted domain): the exact RFC
+    # grammar doesn't matter for a voice channel, and the database runs its
+    # own plausibility check.
+    local, _, domain = email.partition("@")
+    if (
+        not _EMAIL_PATTERN.match(email)
+        or local.startswith(".")
+        or local.endswith(".")
+        or any(not label for label in domain.split("."))
+    ):
+        logger.warning("Dropping implausible patient email %s", mask_email(email))
+        return None
+    return email
+
+
+def mask_email(email: str) -> str:
+    """Keep the first character and the domain: ``j***@example.com``."""
+    if not isinstance(email, str) or not email:
+        return "***"
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return email[0] + "***"
+    return f"{local[:1]}***@{domain}"
+
+
+# --------------------------------------------------------------------------
+# A whole booking request
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    name: str
+    phone: str  # E.164
+    email: str | None
+    service: str | None  # what the caller asked for, as said; None if blank
+    scheduled_at: datetime  # aware, in the clinic zone
+
+
+def normalize_booking(
+    arguments: dict,
+    *,
+    today: date,
+    tz: tzinfo,
+    region: str,
+    caller_phone: str | None = None,
+) -> BookingRequest:
+    """Validate a bookAppointment tool call's arguments.
+
+    Fields are checked in the order name, phone, date, time, so the first
+    missing one is the one the caller is asked about. ``patientPhone`` falls
+    back to ``caller_phone`` (the number the call came from) when it is
+    missing or blank. Any argument of an unexpected type (a list, a dict, a
+    boolean) counts as missing; numbers are read as their digits.
+    """
+    if not isinstance(arguments, dict):
+        arguments = {}
+
+    name = normalize_name(_as_text(arguments.get("patientName")) or "")
+
+    phone_text = _as_text(arguments.get("patientPhone")) or _as_text(caller_phone)
+    phone = normalize_phone(phone_text or "", region)
+
+    scheduled_at = normalize_datetime(
+        _as_text(arguments.get("appointmentDate")) or "",
+        _as_text(arguments.get("appointmentTime")),
+        today,
+        tz,
+    )
+
+    return BookingRequest(
+        name=name,
+        phone=phone,
+        email=normalize_email(_as_text(arguments.get("patientEmail"))),
+        service=_as_text(arguments.get("serviceType")),
+        scheduled_at=scheduled_at,
+    )
+
+
+def _as_text(value: Any) -> str | None:
+    """A trimmed string, or None for blanks and values that aren't text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    return None

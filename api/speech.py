@@ -1,0 +1,372 @@
+"""Turn booking facts into the one line the voice assistant says next.
+
+Every public function returns a single line of at most 300 characters, with
+no emoji and no machine timestamps: times are spoken in the clinic's zone
+("Tuesday, January 20th at 2:00 PM"). Timestamps may be aware datetimes or
+the ISO strings the database returns (``2026-03-20T14:30:00Z``). ``tz`` may be
+a ``ZoneInfo`` or the IANA name the database replies carry.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date, datetime, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+MAX_LINE_LENGTH = 300
+
+# How many times to read out before summarising the rest.
+MAX_SPOKEN_ALTERNATIVES = 5
+MAX_SPOKEN_SLOTS = 6
+MAX_SPOKEN_APPOINTMENTS = 3
+
+_OPENINGS = {
+    "slot_unavailable": "That time is no longer available.",
+    "outside_business_hours": "We're not open at that time.",
+    "closed": "The clinic is closed then.",
+    "in_past": "That time has already passed.",
+    "too_soon": "That's a little too soon for us to book.",
+    "too_far_ahead": "We can't book that far ahead yet.",
+}
+_DEFAULT_OPENING = "That time isn't available."
+
+
+# --------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------
+
+
+def parse_instant(value: datetime | str) -> datetime:
+    """Return an aware datetime for a datetime or an ISO-8601 string.
+
+    Naive values are taken as UTC, the zone the database speaks. Raises
+    ValueError for anything else.
+    """
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip())
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def spoken_date(dt_local: date) -> str:
+    """``Tuesday, January 20th``."""
+    return f"{dt_local:%A}, {dt_local:%B} {_ordinal(dt_local.day)}"
+
+
+def spoken_time(dt_local: datetime) -> str:
+    """``2:00 PM``, ``12:00 PM`` at noon, ``9:30 AM``."""
+    return f"{dt_local:%I:%M %p}".lstrip("0")
+
+
+def _ordinal(day: int) -> str:
+    if 11 <= day % 100 <= 13:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _zone(tz: tzinfo | str) -> tzinfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def _local(value: datetime | str, tz: tzinfo | str) -> datetime:
+    return parse_instant(value).astimezone(_zone(tz))
+
+
+def _local_instants(values: Iterable, tz: tzinfo | str) -> list[datetime]:
+    """Parse a list of timestamps, skipping any that can't be read."""
+    instants = []
+    for value in values or []:
+        try:
+            instants.append(_local(value, tz))
+        except (ValueError, TypeError, OverflowError):
+            continue
+    return instants
+
+
+def _when(dt_local: datetime) -> str:
+    return f"{spoken_date(dt_local)} at {spoken_time(dt_local)}"
+
+
+def _service_words(service_name: str | None) -> str:
+    """The service as it sits mid-sentence: "consultation", "MRI scan".
+
+    Plainly capitalised words are lower-cased ("General Check-up" ->
+    "general check-up"); words with other capitals (acronyms like MRI or
+    X-ray, names like McKenzie) are kept so text-to-speech reads them right.
+    """
+    words = (service_name or "").split()
+    if not words:
+        return "appointment"
+    return " ".join(
+        word.lower() if word[1:2].isalpha() and word[1:] == word[1:].lower() else word
+        for word in words
+    )
+
+
+def _with_article(noun_phrase: str) -> str:
+    first_word = noun_phrase.split()[0]
+    leading_letters = re.match(r"[A-Za-z]*", first_word).group()
+    if leading_letters.isupper() and len(first_word) > 1:
+        # Capitals are spelled out letter by letter: "an MRI scan",
+        # "an X-ray", "a CT scan".
+        vowel_sound = first_word[0] in "AEFHILMNORSX"
+    else:
+        vowel_sound = first_word[0].lower() in "aeiou"
+    return f"{'an' if vowel_sound else 'a'} {noun_phrase}"
+
+
+def _join(items: list[str], conjunction: str = "or", *, pair_comma: bool = False) -> str:
+    """``A``, ``A or B``, ``A, B, or C``.
+
+    With ``pair_comma``, two items get a comma too when one already contains
+    one ("Wednesday, January 21st at 9:00 AM, or 9:30 AM"), so the listener
+    hears that the second time belongs to the same day.
+    """
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    if len(items) == 2:
+        has_comma = pair_comma and any("," in item for item in items)
+        separator = ", " if has_comma else " "
+        return f"{items[0]}{separator}{conjunction} {items[1]}"
+    return f"{', '.join(items[:-1])}, {conjunction} {items[-1]}"
+
+
+def _times_by_day(
+    instants: list[datetime], plain_day: date | None
+) -> list[str]:
+    """Spoken items, naming each day once: the first time of a day carries
+    the day ("Wednesday, January 21st at 9:00 AM"), later ones only the time.
+    Times on ``plain_day`` are never prefixed with their day."""
+    items = []
+    current_day = plain_day
+    for instant in instants:
+        if instant.date() == current_day:
+            items.append(spoken_time(instant))
+        else:
+            items.append(_when(instant))
+            current_day = instant.date()
+    return items
+
+
+# --------------------------------------------------------------------------
+# Lines
+# --------------------------------------------------------------------------
+
+
+def booking_confirmed(
+    scheduled_at: datetime | str, tz: tzinfo | str, service_name: str | None
+) -> str:
+    """``You're all set: a consultation on Tuesday, January 20th at 2:00 PM.``"""
+    when = _when(_local(scheduled_at, tz))
+    service = _with_article(_service_words(service_name))
+    return one_line(f"You're all set: {service} on {when}.")
+
+
+def alternatives_offer(
+    reason: str,
+    alternatives: list,
+    tz: tzinfo | str,
+    requested_at: datetime | str | None = None,
+) -> str:
+    """Explain a refusal (a database error code) and offer the alternatives.
+
+    Alternatives on the requested clinic-local day are read as bare times;
+    others name their day once. Without ``requested_at`` every day is named,
+    since the caller can't know which day is meant otherwise.
+    """
+    opening = _OPENINGS.get(reason, _DEFAULT_OPENING)
+    instants = sorted(_local_instants(alternatives, tz))[:MAX_SPOKEN_ALTERNATIVES]
+    if not instants:
+        return one_line(f"{opening} Is there another day or time that would suit you?")
+
+    requested_day = None
+    if requested_at is not None:
+        try:
+            requested_day = _local(requested_at, tz).date()
+        except (ValueError, TypeError, OverflowError):
+            requested_day = None
+    offer = _join(_times_by_day(instants, requested_day), pair_comma=True)
+    question = "would that work?" if len(instants) == 1 else "would any of those work?"
+    return one_line(f"{opening} I do have {offer} — {question}")
+
+
+def available_times(
+    slots: list,
+    tz: tzinfo | str,
+    requested_day: date | datetime | str | None = None,
+) -> str:
+    """Read out free start times from check_availability.
+
+    ``On Tuesday, January 20th I have 9:00 AM, 9:30 AM, or 10:00 AM
+    available.`` When the slots fall on another day than ``requested_day``
+    (a date, or a timestamp whose clinic-local day is meant), that is said
+    first.
+    """
+    instants = sorted(_local_instants(slots, tz))
+    if not instants:
+        return one_line(
+            "I don't see any openings around then. Is there another day that would work?"
+        )
+
+    wanted_day = _clinic_day(requested_day, tz)
+    spoken, rest = instants[:MAX_SPOKEN_SLOTS], len(instants) - MAX_SPOKEN_SLOTS
+    days = {instant.date() for instant in spoken}
+    if len(days) == 1:
+        day = spoken[0]
+        times = _join([spoken_time(instant) for instant in spoken])
+        sentence = f"On {spoken_date(day)} I have {times} available"
+    else:
+        sentence = f"I have {_join(_times_by_day(spoken, None), pair_comma=True)} available"
+    if rest > 0:
+        sentence += f", and {rest} more later"
+    sentence += "."
+
+    if wanted_day is not None and wanted_day not in days:
+        sentence = f"I don't have anything on {spoken_date(wanted_day)}. {sentence}"
+    return one_line(sentence)
+
+
+def _clinic_day(value: date | datetime | str | None, tz: tzinfo | str) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return _local(value, tz).date()
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def appointments_list(appointments: list[dict], tz: tzinfo | str) -> str:
+    """Read back a caller's upcoming appointments, in the order given.
+
+    The order is kept (not re-sorted) so "the second one" means the second
+    item of the list the caller was read.
+    """
+    appointments = [item for item in appointments or [] if isinstance(item, dict)]
+    if not appointments:
+        return one_line("I couldn't find any upcoming appointments for that number.")
+
+    described = [_describe_appointment(item, tz) for item in appointments]
+    if len(described) == 1:
+        return one_line(f"I see {described[0]}.")
+
+    # Read as many as fit in one line, then summarise the rest.
+    for shown in range(min(len(described), MAX_SPOKEN_APPOINTMENTS), 0, -1):
+        items = described[:shown]
+        if shown < len(described):
+            items = items + [f"{len(described) - shown} more"]
+        sentence = (
+            f"I see {len(described)} appointments: {_join(items, 'and')}. "
+            "Which one do you mean?"
+        )
+        if len(sentence) <= MAX_LINE_LENGTH:
+            return one_line(sentence)
+    return one_line(
+        f"I see {len(described)} appointments. Which day is the one you mean?"
+    )
+
+
+def _describe_appointment(item: dict, tz: tzinfo | str) -> str:
+    service = item.get("service")
+    name = service.get("name") if isinstance(service, dict) else None
+    phrase = _with_article(_service_words(name if isinstance(name, str) else None))
+    try:
+        return f"{phrase} on {_when(_local(item.get('scheduledAt'), tz))}"
+    except (ValueError, TypeError, OverflowError):
+        return phrase
+
+
+def cancelled(
+    scheduled_at: datetime | str, tz: tzinfo | str, service_name: str | None
+) -> str:
+    """``Done — your consultation on Tuesday, January 20th at 2:00 PM is cancelled.``"""
+    when = _when(_local(scheduled_at, tz))
+    return one_line(f"Done — your {_service_words(service_name)} on {when} is cancelled.")
+
+
+def rescheduled(
+    new_at: datetime | str, tz: tzinfo | str, service_name: str | None
+) -> str:
+    """``All set — I've moved your consultation to Wednesday, January 21st at 10:00 AM.``"""
+    when = _when(_local(new_at, tz))
+    return one_line(f"All set — I've moved your {_service_words(service_name)} to {when}.")
+
+
+def reask(text: str) -> str:
+    """Pass a re-ask (e.g. ``NormalizationError.reask``) through the line guard."""
+    return one_line(text) or "Sorry, could you say that again?"
+
+
+def infrastructure_failure() -> str:
+    return one_line(
+        "I'm sorry, I'm having trouble reaching our booking system right now. "
+        "Could I take a message and have the clinic call you back?"
+    )
+
+
+def generic_failure() -> str:
+    return one_line(
+        "I'm sorry, I can't complete that booking right now. "
+        "Could I take a message and have the clinic call you back?"
+    )
+
+
+def not_found() -> str:
+    return one_line(
+        "I couldn't find that appointment under this phone number. "
+        "Could you tell me the day it's booked for?"
+    )
+
+
+def already_cancelled() -> str:
+    return one_line(
+        "That appointment has already been cancelled. Would you like to book a new one?"
+    )
+
+
+# --------------------------------------------------------------------------
+# The guard every line goes through
+# --------------------------------------------------------------------------
+
+# Markup a model might leak into text that a voice would read out literally.
+_MARKUP = re.compile(r"[*_#`~|<>\[\]{}\\]")
+# Unicode categories that are never spoken: symbols (emoji are "So", skin
+# tones "Sk"), control, format (zero-width joiners), private use, unassigned.
+_UNSPOKEN_CATEGORIES = {"So", "Sk", "Cc", "Cf", "Co", "Cs", "Cn"}
+# Emoji presentation selectors and the keycap mark ride along with emoji.
+_EMOJI_MARKS = {"\ufe0e", "\ufe0f", "\u20e3"}
+
+
+def one_line(text: str, limit: int = MAX_LINE_LENGTH) -> str:
+    """Make text safe to speak: one line, no emoji or markup, at most ``limit``
+    characters (cut at a word boundary and closed with a full stop)."""
+    if not isinstance(text, str):
+        return ""
+    kept = []
+    for ch in text:
+        if ch.isspace() or unicodedata.category(ch) == "Cc":
+            kept.append(" ")
+        elif unicodedata.category(ch) in _UNSPOKEN_CATEGORIES or ch in _EMOJI_MARKS:
+            continue
+        else:
+            kept.append(ch)
+    line = _MARKUP.sub("", "".join(kept))
+    line = " ".join(line.split())
+    if len(line) <= limit:
+        return line
+
+    cut = line[: limit - 1]
+    if line[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    cut = cut.rstrip(" ,;:—-")
+    return cut if cut.endswith((".", "?", "!")) else cut + "."

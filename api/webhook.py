@@ -1,0 +1,120 @@
+"""Vapi endpoints: one server URL for everything Vapi sends, and the v2 booking route."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, jsonify, request
+
+from . import speech
+from .auth import verify_request
+from .gateway import RpcError
+from .logs import log_event
+from .tools import ToolContext, dispatch
+from .vapi import EnvelopeError, ToolResult, VapiRequest, event_reply, parse_request, v2_reply, vapi_reply
+
+bp = Blueprint("vapi", __name__, url_prefix="/api/vapi")
+
+
+@bp.before_request
+def authenticate():
+    secret = current_app.config["VAPI_SECRET"]
+    if not secret:  # only possible in development mode (create_app refuses otherwise)
+        return None
+    result = verify_request(request.headers, request.get_data(cache=True), secret, now=time.time())
+    if result.ok:
+        return None
+    log_event("auth.failed", 30, reason=result.reason, path=request.path, remote=request.remote_addr)
+    return jsonify(error="unauthorized", reason=result.reason), 401
+
+
+def _parse() -> VapiRequest:
+    body = request.get_json(silent=True, force=True)
+    return parse_request(body)
+
+
+@bp.errorhandler(EnvelopeError)
+def invalid_envelope(error: EnvelopeError):
+    log_event("vapi.invalid_request", 30, reason=error.reason, path=request.path)
+    return jsonify(error="invalid_request", reason=error.reason), 400
+
+
+def _failure(message: str, error: str) -> dict:
+    return {"success": False, "error": error, "message": message}
+
+
+def _resolve_org(booking, vapi_request: VapiRequest) -> str | None:
+    context = vapi_request.context
+    reply = booking.gateway.rpc("resolve_vapi_org", {
+        "p_assistant_id": context.assistant_id,
+        "p_phone_number_id": context.phone_number_id,
+        "p_claimed_org_id": context.claimed_org_id,
+    })
+    if reply.get("success"):
+        return reply["orgId"]
+    log_event("org.refused", 30, reason=reply.get("error"), claimedOrgId=context.claimed_org_id,
+              assistantId=context.assistant_id, phoneNumberId=context.phone_number_id, callId=context.call_id)
+    return None
+
+
+def answer_tool_calls(vapi_request: VapiRequest, idempotency_key=None) -> list[ToolResult]:
+    booking = current_app.extensions["booking"]
+    calls = vapi_request.tool_calls
+    try:
+        org_id = _resolve_org(booking, vapi_request)
+        profile = booking.profiles.get(org_id) if org_id else None
+    except RpcError:
+        return [ToolResult(c.id, c.name, _failure(speech.infrastructure_failure(), "unavailable")) for c in calls]
+    if profile is None:
+        return [ToolResult(c.id, c.name, _failure(speech.generic_failure(), "unknown_org")) for c in calls]
+
+    today = booking.clock().astimezone(profile.timezone).date()
+    results = []
+    for call in calls:
+        key = idempotency_key(call) if idempotency_key else None
+        ctx = ToolContext(gateway=booking.gateway, profile=profile, today=today, tool_call_id=call.id,
+                          caller_number=vapi_request.context.caller_number, idempotency_key=key,
+                          source="vapi" if vapi_request.shape == "vapi" else "api")
+        try:
+            payload = dispatch(call.name, ctx, call.arguments)
+        except RpcError:
+            payload = _failure(speech.infrastructure_failure(), "unavailable")
+        except Exception as exc:  # a bug must still leave the caller with a calm answer
+            log_event("tool.error", 40, tool=call.name, toolCallId=call.id, orgId=profile.org_id,
+                      error=type(exc).__name__)
+            current_app.logger.exception("tool %s failed", call.name)
+            payload = _failure(speech.infrastructure_failure(), "internal_error")
+        results.append(ToolResult(call.id, call.name, payload))
+    return results
+
+
+def _vapi_idempotency_key(vapi_request: VapiRequest):
+    # Vapi generates a fresh id per tool call, so a repeated id is a retry of the same booking.
+    call_id = vapi_request.context.call_id or ""
+    return lambda call: f"vapi:{call_id}:{call.id}" if call.id else None
+
+
+def _answer_vapi(vapi_request: VapiRequest):
+    if vapi_request.kind == "event":
+        log_event("vapi.event", type=vapi_request.message_type[:60], callId=vapi_request.context.call_id)
+        return jsonify(event_reply())
+    return jsonify(vapi_reply(answer_tool_calls(vapi_request, _vapi_idempotency_key(vapi_request))))
+
+
+@bp.post("/webhook")
+def webhook():
+    return _answer_vapi(_parse())
+
+
+@bp.post("/tools/bookClinicAppointment")
+def book_clinic_appointment():
+    vapi_request = _parse()
+    if vapi_request.shape == "vapi":
+        return _answer_vapi(vapi_request)
+    # The v2 contract's toolCallId is chosen by the client and reused by its scripts ("make the
+    # same request again" must meet the taken slot), so it is not an idempotency key here;
+    # a client that wants replay safety sends an Idempotency-Key header.
+    header_key = request.headers.get("Idempotency-Key", "").strip()[:200]
+    key = (lambda call: f"v2:{header_key}") if header_key else None
+    (result,) = answer_tool_calls(vapi_request, key)
+    return jsonify(v2_reply(result))

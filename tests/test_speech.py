@@ -1,0 +1,491 @@
+import re
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, strategies as st
+
+from api import speech
+from api.speech import (
+    alternatives_offer,
+    appointments_list,
+    available_times,
+    booking_confirmed,
+    cancelled,
+    generic_failure,
+    infrastructure_failure,
+    one_line,
+    parse_instant,
+    reask,
+    rescheduled,
+    spoken_date,
+    spoken_time,
+)
+
+NEW_YORK = ZoneInfo("America/New_York")
+UTC = timezone.utc
+ISO_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}|T\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|\dZ\b")
+
+# 2026-01-20 is a Tuesday; New York is UTC-5 in January.
+TUESDAY_2PM = "2026-01-20T19:00:00Z"
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 1) -> datetime:
+    """A clinic-local (New York) time in January 2026."""
+    return datetime(2026, month, day, hour, minute, tzinfo=NEW_YORK)
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2026-03-20T14:30:00Z", datetime(2026, 3, 20, 14, 30, tzinfo=UTC)),
+        ("2026-03-20T10:30:00-04:00", datetime(2026, 3, 20, 14, 30, tzinfo=UTC)),
+        ("2026-03-20 14:30:00+00", datetime(2026, 3, 20, 14, 30, tzinfo=UTC)),
+        ("2026-03-20T14:30:00", datetime(2026, 3, 20, 14, 30, tzinfo=UTC)),
+        (datetime(2026, 3, 20, 14, 30, tzinfo=UTC), datetime(2026, 3, 20, 14, 30, tzinfo=UTC)),
+        (datetime(2026, 3, 20, 14, 30), datetime(2026, 3, 20, 14, 30, tzinfo=UTC)),
+    ],
+)
+def test_parse_instant(value, expected):
+    result = parse_instant(value)
+    assert result == expected
+    assert result.tzinfo is not None
+
+
+@pytest.mark.parametrize("value", ["soon", "", None, 12])
+def test_parse_instant_refuses_garbage(value):
+    with pytest.raises(ValueError):
+        parse_instant(value)
+
+
+@pytest.mark.parametrize(
+    "day, expected",
+    [
+        (1, "Thursday, January 1st"),
+        (2, "Friday, January 2nd"),
+        (3, "Saturday, January 3rd"),
+        (4, "Sunday, January 4th"),
+        (11, "Sunday, January 11th"),
+        (12, "Monday, January 12th"),
+        (13, "Tuesday, January 13th"),
+        (20, "Tuesday, January 20th"),
+        (21, "Wednesday, January 21st"),
+        (22, "Thursday, January 22nd"),
+        (23, "Friday, January 23rd"),
+        (24, "Saturday, January 24th"),
+        (30, "Friday, January 30th"),
+        (31, "Saturday, January 31st"),
+    ],
+)
+def test_spoken_date_ordinals(day, expected):
+    assert spoken_date(at(day, 9)) == expected
+
+
+def test_spoken_date_accepts_a_plain_date():
+    assert spoken_date(date(2031, 3, 3)) == "Monday, March 3rd"
+
+
+@pytest.mark.parametrize(
+    "hour, minute, expected",
+    [
+        (14, 0, "2:00 PM"),
+        (12, 0, "12:00 PM"),
+        (0, 0, "12:00 AM"),
+        (9, 30, "9:30 AM"),
+        (10, 5, "10:05 AM"),
+        (23, 45, "11:45 PM"),
+    ],
+)
+def test_spoken_time(hour, minute, expected):
+    assert spoken_time(at(20, hour, minute)) == expected
+
+
+# --------------------------------------------------------------------------
+# Confirmations
+# --------------------------------------------------------------------------
+
+
+def test_booking_confirmed():
+    assert (
+        booking_confirmed(TUESDAY_2PM, NEW_YORK, "Consultation")
+        == "You're all set: a consultation on Tuesday, January 20th at 2:00 PM."
+    )
+
+
+def test_booking_confirmed_accepts_datetimes_and_zone_names():
+    assert (
+        booking_confirmed(at(20, 14), "America/New_York", "consultation")
+        == "You're all set: a consultation on Tuesday, January 20th at 2:00 PM."
+    )
+
+
+@pytest.mark.parametrize(
+    "service, phrase",
+    [
+        ("MRI scan", "an MRI scan"),
+        ("CT scan", "a CT scan"),
+        ("X-ray", "an X-ray"),
+        ("Eye Exam", "an eye exam"),
+        ("General Check-up", "a general check-up"),
+        ("Invisalign Consultation", "an invisalign consultation"),
+        ("McKenzie Method Session", "a McKenzie method session"),
+        ("", "an appointment"),
+        (None, "an appointment"),
+    ],
+)
+def test_booking_confirmed_service_names(service, phrase):
+    assert (
+        booking_confirmed(TUESDAY_2PM, NEW_YORK, service)
+        == f"You're all set: {phrase} on Tuesday, January 20th at 2:00 PM."
+    )
+
+
+def test_booking_confirmed_speaks_clinic_local_time_across_dst():
+    # 14:00 UTC is 10:00 AM on the first day of daylight time in New York.
+    assert booking_confirmed("2027-03-14T14:00:00Z", NEW_YORK, "Cleaning") == (
+        "You're all set: a cleaning on Sunday, March 14th at 10:00 AM."
+    )
+    assert booking_confirmed("2027-03-13T15:00:00Z", NEW_YORK, "Cleaning") == (
+        "You're all set: a cleaning on Saturday, March 13th at 10:00 AM."
+    )
+
+
+def test_booking_confirmed_at_noon():
+    assert booking_confirmed("2026-01-20T17:00:00Z", NEW_YORK, "Cleaning") == (
+        "You're all set: a cleaning on Tuesday, January 20th at 12:00 PM."
+    )
+
+
+def test_cancelled():
+    assert (
+        cancelled(TUESDAY_2PM, NEW_YORK, "Consultation")
+        == "Done — your consultation on Tuesday, January 20th at 2:00 PM is cancelled."
+    )
+
+
+def test_rescheduled():
+    assert (
+        rescheduled("2026-01-21T15:00:00Z", NEW_YORK, "Consultation")
+        == "All set — I've moved your consultation to Wednesday, January 21st at 10:00 AM."
+    )
+
+
+def test_cancelled_without_a_service_name():
+    assert (
+        cancelled(TUESDAY_2PM, NEW_YORK, None)
+        == "Done — your appointment on Tuesday, January 20th at 2:00 PM is cancelled."
+    )
+
+
+# --------------------------------------------------------------------------
+# Alternatives
+# --------------------------------------------------------------------------
+
+
+def test_same_day_alternatives_are_bare_times():
+    alternatives = [iso(at(20, 14, 30)), iso(at(20, 15)), iso(at(20, 15, 30))]
+    assert alternatives_offer("slot_unavailable", alternatives, NEW_YORK, TUESDAY_2PM) == (
+        "That time is no longer available. "
+        "I do have 2:30 PM, 3:00 PM, or 3:30 PM — would any of those work?"
+    )
+
+
+def test_other_day_alternatives_name_the_day_once():
+    alternatives = [iso(at(21, 9)), iso(at(21, 9, 30))]
+    assert alternatives_offer("closed", alternatives, NEW_YORK, TUESDAY_2PM) == (
+        "The clinic is closed then. "
+        "I do have Wednesday, January 21st at 9:00 AM, or 9:30 AM — would any of those work?"
+    )
+
+
+def test_alternatives_across_days():
+    alternatives = [iso(at(20, 16, 30)), iso(at(21, 9)), iso(at(21, 9, 30))]
+    assert alternatives_offer("slot_unavailable", alternatives, NEW_YORK, at(20, 14)) == (
+        "That time is no longer available. "
+        "I do have 4:30 PM, Wednesday, January 21st at 9:00 AM, or 9:30 AM"
+        " — would any of those work?"
+    )
+
+
+def test_alternatives_over_several_other_days():
+    alternatives = [iso(at(21, 9)), iso(at(22, 9))]
+    assert alternatives_offer("closed", alternatives, NEW_YORK, TUESDAY_2PM) == (
+        "The clinic is closed then. I do have Wednesday, January 21st at 9:00 AM, "
+        "or Thursday, January 22nd at 9:00 AM — would any of those work?"
+    )
+
+
+def test_a_single_alternative():
+    assert alternatives_offer("too_soon", [iso(at(20, 16))], NEW_YORK, TUESDAY_2PM) == (
+        "That's a little too soon for us to book. I do have 4:00 PM — would that work?"
+    )
+
+
+def test_alternatives_without_a_requested_time_name_the_day():
+    assert alternatives_offer("in_past", [iso(at(20, 16)), iso(at(20, 16, 30))], NEW_YORK) == (
+        "That time has already passed. "
+        "I do have Tuesday, January 20th at 4:00 PM, or 4:30 PM — would any of those work?"
+    )
+
+
+def test_alternatives_are_grouped_in_clinic_local_days():
+    # 03:00Z on the 21st is still 10 PM on the 20th in New York.
+    alternatives = ["2026-01-21T03:00:00Z"]
+    assert alternatives_offer("slot_unavailable", alternatives, NEW_YORK, TUESDAY_2PM) == (
+        "That time is no longer available. I do have 10:00 PM — would that work?"
+    )
+
+
+@pytest.mark.parametrize(
+    "reason, opening",
+    [
+        ("slot_unavailable", "That time is no longer available."),
+        ("outside_business_hours", "We're not open at that time."),
+        ("closed", "The clinic is closed then."),
+        ("in_past", "That time has already passed."),
+        ("too_soon", "That's a little too soon for us to book."),
+        ("too_far_ahead", "We can't book that far ahead yet."),
+        ("something_new", "That time isn't available."),
+    ],
+)
+def test_no_alternatives(reason, opening):
+    assert alternatives_offer(reason, [], NEW_YORK, TUESDAY_2PM) == (
+        f"{opening} Is there another day or time that would suit you?"
+    )
+
+
+def test_unreadable_alternatives_are_skipped():
+    assert alternatives_offer("closed", ["garbage", None, iso(at(20, 15))], NEW_YORK, TUESDAY_2PM) == (
+        "The clinic is closed then. I do have 3:00 PM — would that work?"
+    )
+
+
+# --------------------------------------------------------------------------
+# Availability
+# --------------------------------------------------------------------------
+
+
+def test_available_times_on_one_day():
+    slots = [iso(at(20, 9)), iso(at(20, 9, 30)), iso(at(20, 10))]
+    assert available_times(slots, NEW_YORK) == (
+        "On Tuesday, January 20th I have 9:00 AM, 9:30 AM, or 10:00 AM available."
+    )
+
+
+def test_available_times_on_the_requested_day():
+    slots = [iso(at(20, 9)), iso(at(20, 9, 30))]
+    assert available_times(slots, NEW_YORK, requested_day=date(2026, 1, 20)) == (
+        "On Tuesday, January 20th I have 9:00 AM or 9:30 AM available."
+    )
+
+
+def test_available_times_on_another_day_than_requested():
+    slots = [iso(at(21, 9))]
+    assert available_times(slots, NEW_YORK, requested_day=TUESDAY_2PM) == (
+        "I don't have anything on Tuesday, January 20th. "
+        "On Wednesday, January 21st I have 9:00 AM available."
+    )
+
+
+def test_available_times_over_several_days():
+    slots = [iso(at(20, 16)), iso(at(21, 9)), iso(at(21, 9, 30))]
+    assert available_times(slots, NEW_YORK) == (
+        "I have Tuesday, January 20th at 4:00 PM, Wednesday, January 21st at 9:00 AM, "
+        "or 9:30 AM available."
+    )
+
+
+def test_available_times_summarises_a_long_list():
+    slots = [iso(at(20, 9) + timedelta(minutes=30 * i)) for i in range(10)]
+    assert available_times(slots, NEW_YORK) == (
+        "On Tuesday, January 20th I have 9:00 AM, 9:30 AM, 10:00 AM, 10:30 AM, "
+        "11:00 AM, or 11:30 AM available, and 4 more later."
+    )
+
+
+def test_no_available_times():
+    assert available_times([], NEW_YORK) == (
+        "I don't see any openings around then. Is there another day that would work?"
+    )
+
+
+# --------------------------------------------------------------------------
+# Appointment lists
+# --------------------------------------------------------------------------
+
+
+def appointment(when: datetime, service: str, name: str = "John Doe") -> dict:
+    return {"scheduledAt": iso(when), "service": {"name": service}, "patientName": name}
+
+
+def test_no_appointments():
+    assert appointments_list([], NEW_YORK) == (
+        "I couldn't find any upcoming appointments for that number."
+    )
+
+
+def test_one_appointment():
+    assert appointments_list([appointment(at(20, 14), "Consultation")], NEW_YORK) == (
+        "I see a consultation on Tuesday, January 20th at 2:00 PM."
+    )
+
+
+def test_two_appointments():
+    items = [appointment(at(20, 14), "Consultation"), appointment(at(21, 9), "Cleaning")]
+    assert appointments_list(items, NEW_YORK) == (
+        "I see 2 appointments: a consultation on Tuesday, January 20th at 2:00 PM "
+        "and a cleaning on Wednesday, January 21st at 9:00 AM. Which one do you mean?"
+    )
+
+
+def test_many_appointments_are_summarised_in_order():
+    items = [appointment(at(20 + i, 9), "Cleaning" if i % 2 else "Consultation") for i in range(6)]
+    result = appointments_list(items, NEW_YORK)
+    assert result == (
+        "I see 6 appointments: a consultation on Tuesday, January 20th at 9:00 AM, "
+        "a cleaning on Wednesday, January 21st at 9:00 AM, "
+        "a consultation on Thursday, January 22nd at 9:00 AM, and 3 more. "
+        "Which one do you mean?"
+    )
+    assert len(result) <= 300
+
+
+def test_appointments_with_long_service_names_stay_short():
+    items = [appointment(at(20 + i, 9), "Extended " + "Comprehensive " * 4 + "Review") for i in range(4)]
+    result = appointments_list(items, NEW_YORK)
+    assert len(result) <= 300
+    assert result.startswith("I see 4 appointments: an extended comprehensive")
+    assert result.endswith("January 21st at 9:00 AM, and 2 more. Which one do you mean?")
+
+
+# --------------------------------------------------------------------------
+# Failures and re-asks
+# --------------------------------------------------------------------------
+
+
+def test_infrastructure_failure():
+    assert infrastructure_failure() == (
+        "I'm sorry, I'm having trouble reaching our booking system right now. "
+        "Could I take a message and have the clinic call you back?"
+    )
+
+
+def test_generic_failure():
+    assert generic_failure() == (
+        "I'm sorry, I can't complete that booking right now. "
+        "Could I take a message and have the clinic call you back?"
+    )
+
+
+def test_reask_passes_text_through():
+    text = "I didn't catch the phone number — could you say it again?"
+    assert reask(text) == text
+    assert reask("Sure! 😊\nWhat's your **name**?") == "Sure! What's your name?"
+    assert reask("") == "Sorry, could you say that again?"
+
+
+# --------------------------------------------------------------------------
+# The line guard
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Hello\nthere", "Hello there"),
+        ("  lots   of\t\tspace  ", "lots of space"),
+        ("Great 👍🏽 see you!", "Great see you!"),
+        ("Booked ✅", "Booked"),
+        ("Keycap 1️⃣ gone", "Keycap 1 gone"),
+        ("Family 👨‍👩‍👧 emoji", "Family emoji"),
+        ("Seán O'Brien — 2:00 PM", "Seán O'Brien — 2:00 PM"),
+        ("## Heading *bold* `code`", "Heading bold code"),
+        (None, ""),
+    ],
+)
+def test_one_line(text, expected):
+    assert one_line(text) == expected
+
+
+def test_one_line_cuts_at_a_word_boundary():
+    text = "word " * 100
+    result = one_line(text)
+    assert len(result) <= 300
+    assert result.endswith("word.")
+    assert "wor." not in result
+
+
+def test_one_line_cuts_a_single_huge_word():
+    result = one_line("x" * 500)
+    assert result == "x" * 299 + "."
+
+
+# --------------------------------------------------------------------------
+# Properties: every line is one spoken line
+# --------------------------------------------------------------------------
+
+instants = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+zones = st.sampled_from(["America/New_York", "Europe/London", "Asia/Kolkata", "Pacific/Auckland"])
+# No digits: a service name is the clinic's own text, and digits in it would
+# trip the ISO-timestamp check below.
+service_names = st.none() | st.text(
+    alphabet=st.characters(blacklist_categories=("Nd", "No", "Cs")), max_size=60
+)
+reasons = st.sampled_from(list(speech._OPENINGS) + ["unknown_reason"])
+
+
+def assert_speakable(line: str) -> None:
+    assert isinstance(line, str)
+    assert len(line) <= 300
+    assert "\n" not in line and "\r" not in line
+    assert line == line.strip()
+    assert not ISO_PATTERN.search(line), line
+
+
+@given(reasons, st.lists(instants, max_size=12), zones, st.none() | instants)
+def test_alternatives_offer_is_one_line(reason, alternatives, zone, requested):
+    assert_speakable(alternatives_offer(reason, [iso(a) for a in alternatives], zone, requested))
+    assert_speakable(alternatives_offer(reason, alternatives, zone, requested))
+
+
+@given(st.lists(instants, max_size=50), zones, st.none() | instants)
+def test_available_times_is_one_line(slots, zone, requested):
+    assert_speakable(available_times([iso(s) for s in slots], zone, requested))
+
+
+@given(st.lists(st.tuples(instants, service_names), max_size=10), zones)
+def test_appointments_list_is_one_line(items, zone):
+    appointments = [
+        {"scheduledAt": iso(when), "service": {"name": name}, "patientName": "Ann"}
+        for when, name in items
+    ]
+    assert_speakable(appointments_list(appointments, zone))
+
+
+@given(instants, zones, service_names)
+def test_confirmations_are_one_line(when, zone, service):
+    for line in (
+        booking_confirmed(when, zone, service),
+        cancelled(iso(when), zone, service),
+        rescheduled(iso(when), zone, service),
+    ):
+        assert_speakable(line)
+
+
+@given(st.text())
+def test_one_line_property(text):
+    line = one_line(text)
+    assert len(line) <= 300
+    assert "\n" not in line
+    assert not any(ch.isspace() and ch != " " for ch in line)
