@@ -1,0 +1,615 @@
+-- Public RPCs (docs/rpc-contract.md). Each is security definer with an empty search_path and
+-- fully qualified names, authorises the caller with private.can_act_for_org(), and answers JSON:
+-- business refusals are replies, never exceptions.
+
+-- Helpers (private) --------------------------------------------------------------------------------
+
+-- Outbox payload: a self-contained snapshot, so consumers never need to read the tables.
+create or replace function private.event_payload(
+  p_appt public.appointments,
+  p_previous_starts_at timestamptz default null,
+  p_previous_ends_at timestamptz default null,
+  p_reason text default null
+)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select jsonb_strip_nulls(jsonb_build_object(
+    'appointmentId', p_appt.id,
+    'leadId', p_appt.lead_id,
+    'startsAt', private.iso(p_appt.starts_at),
+    'endsAt', private.iso(p_appt.ends_at),
+    'status', p_appt.status,
+    'source', p_appt.source,
+    'patientName', p_appt.patient_name,
+    'phone', l.phone,
+    'email', l.email,
+    'serviceCode', s.code,
+    'service', private.service_json(p_appt.org_id, p_appt.service_id)::jsonb,
+    'timezone', o.timezone,
+    'previousStartsAt', private.iso(p_previous_starts_at),
+    'previousEndsAt', private.iso(p_previous_ends_at),
+    'reason', p_reason))
+  from public.orgs o
+  join public.leads l on l.org_id = p_appt.org_id and l.id = p_appt.lead_id
+  join public.services s on s.org_id = p_appt.org_id and s.id = p_appt.service_id
+  where o.id = p_appt.org_id;
+$$;
+revoke all on function private.event_payload(public.appointments, timestamptz, timestamptz, text) from public, anon;
+
+-- The booking success reply (also what a replay returns, with replayed = true).
+create or replace function private.booking_reply(p_appt public.appointments, p_replayed boolean)
+returns json
+language sql
+stable
+set search_path = ''
+as $$
+  select json_build_object(
+    'success', true,
+    'appointmentId', p_appt.id,
+    'contactId', p_appt.lead_id,
+    'message', 'Booking confirmed successfully',
+    'scheduledAt', private.iso(p_appt.starts_at),
+    'endsAt', private.iso(p_appt.ends_at),
+    'service', private.service_json(p_appt.org_id, p_appt.service_id),
+    'timezone', o.timezone,
+    'replayed', p_replayed)
+  from public.orgs o
+  where o.id = p_appt.org_id;
+$$;
+revoke all on function private.booking_reply(public.appointments, boolean) from public, anon;
+
+-- Public RPCs --------------------------------------------------------------------------------------
+
+-- book_appointment_atomic_v2 ------------------------------------------------------------------------
+-- Books one appointment. Double booking is prevented by appointments_no_overlap, not by locks: the
+-- pre-check (private.slot_refusal) only produces a friendly reply early; a concurrent winner that
+-- slips in between surfaces as 23P01 and is answered as slot_unavailable. Lead upsert, appointment
+-- insert and outbox event run in ONE block, so a refused booking writes nothing (not even the lead).
+-- Lock order is always lead → appointment → event.
+create or replace function public.book_appointment_atomic_v2(
+  p_org_id uuid,
+  p_name text,
+  p_email text,
+  p_phone text,
+  p_service text,
+  p_scheduled_at timestamptz,
+  p_idempotency_key text default null,
+  p_source text default 'api'
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_name text := nullif(btrim(p_name), '');
+  v_phone text := btrim(p_phone);
+  v_email text := nullif(lower(btrim(p_email)), '');
+  v_key text := nullif(btrim(p_idempotency_key), '');
+  v_source text := coalesce(nullif(btrim(p_source), ''), 'api');
+  v_org public.orgs;
+  v_service public.services;
+  v_code text;
+  v_lead_id uuid;
+  v_appt public.appointments;
+  v_constraint text;
+  v_attempt integer := 0;
+begin
+  -- 1. input
+  if v_name is null or length(v_name) > 200 then
+    return private.error_reply('invalid_input', 'Patient name is required');
+  end if;
+  if v_phone is null or v_phone !~ '^\+[1-9][0-9]{6,14}$' then
+    return private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
+  end if;
+  if v_email is not null and (
+       length(v_email) > 254
+       or v_email !~* '^[a-z0-9.!#$%&''*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$') then
+    return private.error_reply('invalid_input', 'Email address is not plausible');
+  end if;
+  if p_scheduled_at is null then
+    return private.error_reply('invalid_input', 'Appointment time is required');
+  end if;
+  if p_org_id is null then
+    return private.error_reply('invalid_input', 'Organization id is required');
+  end if;
+
+  -- 2. org + authorisation (unknown and forbidden look the same)
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+
+  -- 3. idempotent replay: the original success, whatever time it is now
+  if v_key is not null then
+    select * into v_appt from public.appointments a
+     where a.org_id = p_org_id and a.idempotency_key = v_key;
+    if found then
+      return private.booking_reply(v_appt, true);
+    end if;
+  end if;
+
+  -- 4. service (unknown/blank → default)
+  select * into v_service from public.services s
+   where s.org_id = p_org_id and s.id = private.resolve_service(p_org_id, p_service);
+  if not found then
+    return json_build_object('success', false, 'error', 'invalid_input',
+      'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
+  end if;
+
+  -- 5. time
+  v_code := private.slot_refusal(p_org_id, v_service.id, p_scheduled_at);
+  if v_code is not null then
+    return private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at);
+  end if;
+
+  -- 6. write: lead → appointment → event, all or nothing
+  loop
+    v_attempt := v_attempt + 1;
+    begin
+      insert into public.leads as l (org_id, name, phone, email)
+      values (p_org_id, v_name, v_phone, v_email)
+      on conflict (org_id, phone) do update
+        set name = case when btrim(l.name) = '' then excluded.name else l.name end,
+            email = coalesce(l.email, excluded.email)
+      returning l.id into v_lead_id;
+
+      insert into public.appointments as a (
+        org_id, lead_id, service_id, patient_name, starts_at, ends_at, blocked,
+        status, source, idempotency_key)
+      values (
+        p_org_id, v_lead_id, v_service.id, v_name, p_scheduled_at,
+        p_scheduled_at + make_interval(mins => v_service.duration_minutes),
+        tstzrange(p_scheduled_at,
+                  p_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
+                  '[)'),
+        'pending', v_source, v_key)
+      returning * into v_appt;
+
+      insert into public.appointment_events (org_id, appointment_id, kind, payload)
+      values (p_org_id, v_appt.id, 'booked', private.event_payload(v_appt, null));
+
+      return private.booking_reply(v_appt, false);
+    exception
+      when exclusion_violation then
+        -- a concurrent booking won the slot (an identical replay racing us counts as a replay)
+        if v_key is not null then
+          select * into v_appt from public.appointments a
+           where a.org_id = p_org_id and a.idempotency_key = v_key;
+          if found then
+            return private.booking_reply(v_appt, true);
+          end if;
+        end if;
+        return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at);
+      when unique_violation then
+        get stacked diagnostics v_constraint = constraint_name;
+        if v_constraint = 'appointments_org_idempotency_key' then
+          select * into v_appt from public.appointments a
+           where a.org_id = p_org_id and a.idempotency_key = v_key;
+          if found then
+            return private.booking_reply(v_appt, true);
+          end if;
+        end if;
+        raise;
+      when deadlock_detected then
+        -- two conflicting inserts saw each other; retry once more so the loser gets a clean 23P01
+        if v_attempt >= 3 then
+          return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at);
+        end if;
+    end;
+  end loop;
+end;
+$$;
+revoke execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) from public, anon;
+grant execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) to authenticated, service_role;
+
+-- check_availability --------------------------------------------------------------------------------
+-- Free start times for a service in [p_from, p_to or horizon), same rules as alternatives. With
+-- p_first_day_only: only the first clinic-local day in the window that has any free time.
+create or replace function public.check_availability(
+  p_org_id uuid,
+  p_service text,
+  p_from timestamptz,
+  p_to timestamptz default null,
+  p_limit integer default 3,
+  p_first_day_only boolean default false
+)
+returns json
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_org public.orgs;
+  v_service_id uuid;
+  v_slots timestamptz[];
+  v_first timestamptz;
+  v_local_date date;
+begin
+  if p_org_id is null or p_from is null then
+    return private.error_reply('invalid_input', 'Organization id and window start are required');
+  end if;
+  if p_to is not null and p_to <= p_from then
+    return private.error_reply('invalid_input', 'Window end must be after its start');
+  end if;
+  if p_limit is null or p_limit not between 1 and 50 then
+    return private.error_reply('invalid_input', 'Limit must be between 1 and 50');
+  end if;
+
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+
+  v_service_id := private.resolve_service(p_org_id, p_service);
+  if v_service_id is null then
+    return json_build_object('success', false, 'error', 'invalid_input',
+      'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
+  end if;
+
+  if coalesce(p_first_day_only, false) then
+    v_first := (private.earliest_slots(p_org_id, v_service_id, p_from, p_to, 1))[1];
+    if v_first is null then
+      v_slots := '{}';
+    else
+      v_local_date := (v_first at time zone v_org.timezone)::date;
+      v_slots := array(
+        select t from private.candidate_slots(
+          p_org_id, v_service_id,
+          v_first,
+          least(coalesce(p_to, 'infinity'::timestamptz),
+                (v_local_date + 1)::timestamp at time zone v_org.timezone)) as t
+        order by t
+        limit p_limit);
+    end if;
+  else
+    v_slots := private.earliest_slots(p_org_id, v_service_id, p_from, p_to, p_limit);
+  end if;
+
+  return json_build_object(
+    'success', true,
+    'slots', private.iso_array(v_slots),
+    'service', private.service_json(p_org_id, v_service_id),
+    'timezone', v_org.timezone);
+end;
+$$;
+revoke execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean) from public, anon;
+grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean) to authenticated, service_role;
+
+-- find_upcoming_appointments -------------------------------------------------------------------------
+-- A caller asking "when is my appointment?": active future appointments of the lead with this phone.
+create or replace function public.find_upcoming_appointments(p_org_id uuid, p_phone text)
+returns json
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_org public.orgs;
+  v_phone text := btrim(p_phone);
+begin
+  if p_org_id is null or v_phone is null or v_phone !~ '^\+[1-9][0-9]{6,14}$' then
+    return private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+
+  return json_build_object(
+    'success', true,
+    'appointments', coalesce((
+      select json_agg(json_build_object(
+               'appointmentId', a.id,
+               'scheduledAt', private.iso(a.starts_at),
+               'endsAt', private.iso(a.ends_at),
+               'status', a.status,
+               'patientName', a.patient_name,
+               'service', private.service_json(a.org_id, a.service_id))
+             order by a.starts_at)
+      from public.leads l
+      join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
+      where l.org_id = p_org_id
+        and l.phone = v_phone
+        and a.status in ('pending', 'confirmed')
+        and a.starts_at > now()), '[]'::json),
+    'timezone', v_org.timezone);
+end;
+$$;
+revoke execute on function public.find_upcoming_appointments(uuid, text) from public, anon;
+grant execute on function public.find_upcoming_appointments(uuid, text) to authenticated, service_role;
+
+-- cancel_appointment --------------------------------------------------------------------------------
+-- Cancelling frees the slot (the exclusion constraint ignores cancelled rows) and writes an event.
+-- With p_phone the caller must own the appointment (else not_found: do not confirm it exists).
+create or replace function public.cancel_appointment(
+  p_org_id uuid,
+  p_appointment_id uuid,
+  p_phone text default null,
+  p_reason text default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_org public.orgs;
+  v_phone text := nullif(btrim(p_phone), '');
+  v_appt public.appointments;
+begin
+  if p_org_id is null or p_appointment_id is null then
+    return private.error_reply('invalid_input', 'Organization id and appointment id are required');
+  end if;
+  if v_phone is not null and v_phone !~ '^\+[1-9][0-9]{6,14}$' then
+    return private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+
+  select a.* into v_appt
+    from public.appointments a
+   where a.org_id = p_org_id and a.id = p_appointment_id
+     and (v_phone is null or exists (
+           select 1 from public.leads l
+            where l.org_id = a.org_id and l.id = a.lead_id and l.phone = v_phone))
+   for no key update of a;
+  if not found then
+    return json_build_object('success', false, 'error', 'not_found',
+      'message', 'Appointment not found', 'timezone', v_org.timezone);
+  end if;
+  if v_appt.status = 'cancelled' then
+    return json_build_object('success', false, 'error', 'already_cancelled',
+      'message', 'Appointment is already cancelled', 'appointmentId', v_appt.id,
+      'scheduledAt', private.iso(v_appt.starts_at), 'timezone', v_org.timezone);
+  end if;
+  if v_appt.status not in ('pending', 'confirmed') then
+    return json_build_object('success', false, 'error', 'invalid_input',
+      'message', format('Appointment is %s and can no longer be cancelled', v_appt.status),
+      'timezone', v_org.timezone);
+  end if;
+
+  update public.appointments a
+     set status = 'cancelled'
+   where a.org_id = p_org_id and a.id = p_appointment_id
+  returning a.* into v_appt;
+
+  insert into public.appointment_events (org_id, appointment_id, kind, payload)
+  values (p_org_id, v_appt.id, 'cancelled',
+          private.event_payload(v_appt, null, null, nullif(btrim(p_reason), '')));
+
+  return json_build_object(
+    'success', true,
+    'appointmentId', v_appt.id,
+    'scheduledAt', private.iso(v_appt.starts_at),
+    'status', 'cancelled',
+    'message', 'Appointment cancelled',
+    'timezone', v_org.timezone);
+end;
+$$;
+revoke execute on function public.cancel_appointment(uuid, uuid, text, text) from public, anon;
+grant execute on function public.cancel_appointment(uuid, uuid, text, text) to authenticated, service_role;
+
+-- reschedule_appointment_atomic ---------------------------------------------------------------------
+-- Moves the same row (same id, lead, service) in one statement; its current slot does not conflict
+-- with itself. Refusals (incl. a concurrent winner → 23P01) leave the original untouched.
+create or replace function public.reschedule_appointment_atomic(
+  p_org_id uuid,
+  p_appointment_id uuid,
+  p_new_scheduled_at timestamptz,
+  p_phone text default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_org public.orgs;
+  v_phone text := nullif(btrim(p_phone), '');
+  v_appt public.appointments;
+  v_service public.services;
+  v_prev_start timestamptz;
+  v_prev_end timestamptz;
+  v_code text;
+begin
+  if p_org_id is null or p_appointment_id is null or p_new_scheduled_at is null then
+    return private.error_reply('invalid_input', 'Organization id, appointment id and new time are required');
+  end if;
+  if v_phone is not null and v_phone !~ '^\+[1-9][0-9]{6,14}$' then
+    return private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+
+  select a.* into v_appt
+    from public.appointments a
+   where a.org_id = p_org_id and a.id = p_appointment_id
+     and (v_phone is null or exists (
+           select 1 from public.leads l
+            where l.org_id = a.org_id and l.id = a.lead_id and l.phone = v_phone))
+   for no key update of a;
+  if not found then
+    return json_build_object('success', false, 'error', 'not_found',
+      'message', 'Appointment not found', 'timezone', v_org.timezone);
+  end if;
+  if v_appt.status = 'cancelled' then
+    return json_build_object('success', false, 'error', 'already_cancelled',
+      'message', 'Appointment is already cancelled', 'appointmentId', v_appt.id,
+      'timezone', v_org.timezone);
+  end if;
+  if v_appt.status not in ('pending', 'confirmed') then
+    return json_build_object('success', false, 'error', 'invalid_input',
+      'message', format('Appointment is %s and can no longer be rescheduled', v_appt.status),
+      'timezone', v_org.timezone);
+  end if;
+
+  select * into v_service from public.services s
+   where s.org_id = p_org_id and s.id = v_appt.service_id;
+
+  v_code := private.slot_refusal(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
+  if v_code is not null then
+    return private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
+  end if;
+
+  v_prev_start := v_appt.starts_at;
+  v_prev_end := v_appt.ends_at;
+  begin
+    update public.appointments a
+       set starts_at = p_new_scheduled_at,
+           ends_at = p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
+           blocked = tstzrange(p_new_scheduled_at,
+                               p_new_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
+                               '[)')
+     where a.org_id = p_org_id and a.id = p_appointment_id
+    returning a.* into v_appt;
+
+    insert into public.appointment_events (org_id, appointment_id, kind, payload)
+    values (p_org_id, v_appt.id, 'rescheduled', private.event_payload(v_appt, v_prev_start, v_prev_end));
+  exception
+    when exclusion_violation or deadlock_detected then
+      return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_new_scheduled_at, p_appointment_id);
+  end;
+
+  return json_build_object(
+    'success', true,
+    'appointmentId', v_appt.id,
+    'scheduledAt', private.iso(v_appt.starts_at),
+    'previousScheduledAt', private.iso(v_prev_start),
+    'endsAt', private.iso(v_appt.ends_at),
+    'service', private.service_json(p_org_id, v_service.id),
+    'message', 'Appointment rescheduled',
+    'timezone', v_org.timezone);
+end;
+$$;
+revoke execute on function public.reschedule_appointment_atomic(uuid, uuid, timestamptz, text) from public, anon;
+grant execute on function public.reschedule_appointment_atomic(uuid, uuid, timestamptz, text) to authenticated, service_role;
+
+-- get_org_profile -------------------------------------------------------------------------------------
+-- What the assistant needs to talk about a clinic: settings, active services, weekly hours.
+create or replace function public.get_org_profile(p_org_id uuid)
+returns json
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_org public.orgs;
+begin
+  if p_org_id is null then
+    return private.error_reply('invalid_input', 'Organization id is required');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+
+  return json_build_object(
+    'success', true,
+    'org', json_build_object(
+      'id', v_org.id,
+      'name', v_org.name,
+      'timezone', v_org.timezone,
+      'phoneRegion', v_org.phone_region,
+      'slotIntervalMinutes', v_org.slot_interval_minutes,
+      'minNoticeMinutes', v_org.min_notice_minutes,
+      'bookingHorizonDays', v_org.booking_horizon_days),
+    'services', coalesce((
+      select json_agg(json_build_object(
+               'code', s.code,
+               'name', s.name,
+               'durationMinutes', s.duration_minutes,
+               'bufferMinutes', s.buffer_minutes,
+               'isDefault', s.is_default)
+             order by s.is_default desc, s.name)
+      from public.services s
+      where s.org_id = p_org_id and s.active), '[]'::json),
+    'hours', coalesce((
+      select json_agg(json_build_object(
+               'weekday', bh.weekday,
+               'opensAt', to_char(bh.opens_at, 'HH24:MI'),
+               'closesAt', to_char(bh.closes_at, 'HH24:MI'))
+             order by bh.weekday, bh.opens_at)
+      from public.business_hours bh
+      where bh.org_id = p_org_id), '[]'::json),
+    'timezone', v_org.timezone);
+end;
+$$;
+revoke execute on function public.get_org_profile(uuid) from public, anon;
+grant execute on function public.get_org_profile(uuid) to authenticated, service_role;
+
+-- resolve_vapi_org ------------------------------------------------------------------------------------
+-- Which org is a Vapi call for? A stored mapping (assistant id first, then phone-number id) wins
+-- over whatever org id the call metadata claims; a claim that contradicts a mapping is refused.
+-- Without a mapping, a claim is accepted only if the org exists (and the caller may act for it).
+create or replace function public.resolve_vapi_org(
+  p_assistant_id text default null,
+  p_phone_number_id text default null,
+  p_claimed_org_id uuid default null
+)
+returns json
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_assistant text := nullif(btrim(p_assistant_id), '');
+  v_phone_number text := nullif(btrim(p_phone_number_id), '');
+  v_org_id uuid;
+  v_source text;
+begin
+  if v_assistant is not null then
+    select va.org_id into v_org_id from public.vapi_assistants va where va.assistant_id = v_assistant;
+    if found then
+      v_source := 'assistant';
+    end if;
+  end if;
+  if v_org_id is null and v_phone_number is not null then
+    select va.org_id into v_org_id from public.vapi_assistants va where va.phone_number_id = v_phone_number;
+    if found then
+      v_source := 'phone_number';
+    end if;
+  end if;
+
+  if v_org_id is not null then
+    if not private.can_act_for_org(v_org_id) then
+      return private.error_reply('unknown_org');
+    end if;
+    if p_claimed_org_id is not null and p_claimed_org_id <> v_org_id then
+      return private.error_reply('org_mismatch',
+        'The org id in the call metadata does not match the org this assistant is mapped to');
+    end if;
+  elsif p_claimed_org_id is not null then
+    if not exists (select 1 from public.orgs o where o.id = p_claimed_org_id)
+       or not private.can_act_for_org(p_claimed_org_id) then
+      return private.error_reply('unknown_org');
+    end if;
+    v_org_id := p_claimed_org_id;
+    v_source := 'claim';
+  else
+    return private.error_reply('no_org', 'No assistant mapping and no org id in the call metadata');
+  end if;
+
+  return json_build_object(
+    'success', true,
+    'orgId', v_org_id,
+    'source', v_source,
+    'timezone', (select o.timezone from public.orgs o where o.id = v_org_id));
+end;
+$$;
+revoke execute on function public.resolve_vapi_org(text, text, uuid) from public, anon;
+grant execute on function public.resolve_vapi_org(text, text, uuid) to authenticated, service_role;

@@ -1,0 +1,113 @@
+-- Demo data for local development (runs after the migrations on `supabase db reset`).
+-- Fixed ids are referenced by docs and tests. Re-running is harmless (ON CONFLICT / NOT EXISTS).
+-- Closure dates are computed from now() in the clinic's zone, never hard-coded years.
+
+-- Orgs ---------------------------------------------------------------------------------------------
+insert into public.orgs (id, name, timezone, phone_region, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
+values
+  ('11111111-1111-4111-8111-111111111111', 'Sunrise Family Clinic', 'America/New_York', 'US', 30, 60, 120),
+  ('22222222-2222-4222-8222-222222222222', 'Bayview Dental', 'America/Los_Angeles', 'US', 30, 60, 90)
+on conflict (id) do update
+  set name = excluded.name,
+      timezone = excluded.timezone,
+      phone_region = excluded.phone_region,
+      slot_interval_minutes = excluded.slot_interval_minutes,
+      min_notice_minutes = excluded.min_notice_minutes,
+      booking_horizon_days = excluded.booking_horizon_days;
+
+-- Services -----------------------------------------------------------------------------------------
+insert into public.services (org_id, code, name, duration_minutes, buffer_minutes, is_default)
+values
+  ('11111111-1111-4111-8111-111111111111', 'consultation', 'Consultation', 30, 0, true),
+  ('11111111-1111-4111-8111-111111111111', 'checkup', 'Checkup', 20, 10, false),
+  ('11111111-1111-4111-8111-111111111111', 'vaccination', 'Vaccination', 15, 15, false),
+  ('22222222-2222-4222-8222-222222222222', 'cleaning', 'Cleaning', 45, 15, true),
+  ('22222222-2222-4222-8222-222222222222', 'consultation', 'Consultation', 30, 0, false),
+  ('22222222-2222-4222-8222-222222222222', 'whitening', 'Whitening', 60, 0, false)
+on conflict (org_id, code) do nothing;
+
+-- Business hours (clinic-local; weekday 0 = Sunday) -------------------------------------------------
+insert into public.business_hours (org_id, weekday, opens_at, closes_at)
+select v.org_id::uuid, v.weekday, v.opens_at::time, v.closes_at::time
+from (values
+  -- Sunrise: Mon–Fri 09:00–12:00 and 13:00–17:00, Sat 09:00–13:00
+  ('11111111-1111-4111-8111-111111111111', 1, '09:00', '12:00'),
+  ('11111111-1111-4111-8111-111111111111', 1, '13:00', '17:00'),
+  ('11111111-1111-4111-8111-111111111111', 2, '09:00', '12:00'),
+  ('11111111-1111-4111-8111-111111111111', 2, '13:00', '17:00'),
+  ('11111111-1111-4111-8111-111111111111', 3, '09:00', '12:00'),
+  ('11111111-1111-4111-8111-111111111111', 3, '13:00', '17:00'),
+  ('11111111-1111-4111-8111-111111111111', 4, '09:00', '12:00'),
+  ('11111111-1111-4111-8111-111111111111', 4, '13:00', '17:00'),
+  ('11111111-1111-4111-8111-111111111111', 5, '09:00', '12:00'),
+  ('11111111-1111-4111-8111-111111111111', 5, '13:00', '17:00'),
+  ('11111111-1111-4111-8111-111111111111', 6, '09:00', '13:00'),
+  -- Bayview: Mon–Thu 08:00–16:00, Fri 08:00–12:00
+  ('22222222-2222-4222-8222-222222222222', 1, '08:00', '16:00'),
+  ('22222222-2222-4222-8222-222222222222', 2, '08:00', '16:00'),
+  ('22222222-2222-4222-8222-222222222222', 3, '08:00', '16:00'),
+  ('22222222-2222-4222-8222-222222222222', 4, '08:00', '16:00'),
+  ('22222222-2222-4222-8222-222222222222', 5, '08:00', '12:00')
+) as v(org_id, weekday, opens_at, closes_at)
+where not exists (
+  select 1 from public.business_hours bh
+  where bh.org_id = v.org_id::uuid and bh.weekday = v.weekday and bh.opens_at = v.opens_at::time
+);
+
+-- Closures -----------------------------------------------------------------------------------------
+-- Sunrise: New Year's Day of next year (clinic-local whole day). Open on Dec 25.
+insert into public.closures (org_id, during, reason)
+select '11111111-1111-4111-8111-111111111111', r.during, 'New Year''s Day'
+from (
+  select tstzrange(
+           make_date(y, 1, 1)::timestamp at time zone 'America/New_York',
+           make_date(y, 1, 2)::timestamp at time zone 'America/New_York',
+           '[)') as during
+  from (select extract(year from now() at time zone 'America/New_York')::int + 1 as y) as yy
+) as r
+where not exists (
+  select 1 from public.closures c
+  where c.org_id = '11111111-1111-4111-8111-111111111111' and c.during = r.during
+);
+
+-- Bayview: Dec 24 12:00 – Dec 26 00:00 of the current year, or next year once that has passed.
+insert into public.closures (org_id, during, reason)
+select '22222222-2222-4222-8222-222222222222', r.during, 'Christmas'
+from (
+  select tstzrange(
+           (make_date(y, 12, 24) + time '12:00')::timestamp at time zone 'America/Los_Angeles',
+           make_date(y, 12, 26)::timestamp at time zone 'America/Los_Angeles',
+           '[)') as during
+  from (
+    select case
+             when (now() at time zone 'America/Los_Angeles')
+                  < make_date(extract(year from now() at time zone 'America/Los_Angeles')::int, 12, 26)::timestamp
+               then extract(year from now() at time zone 'America/Los_Angeles')::int
+             else extract(year from now() at time zone 'America/Los_Angeles')::int + 1
+           end as y
+  ) as yy
+) as r
+where not exists (
+  select 1 from public.closures c
+  where c.org_id = '22222222-2222-4222-8222-222222222222' and c.during = r.during
+);
+
+-- Vapi mappings ------------------------------------------------------------------------------------
+insert into public.vapi_assistants (org_id, assistant_id, phone_number_id, label)
+values
+  ('11111111-1111-4111-8111-111111111111', 'asst_sunrise_sarah', 'pn_sunrise_main', 'Sarah (Sunrise front desk)'),
+  ('22222222-2222-4222-8222-222222222222', 'asst_bayview_marcy', null, 'Marcy (Bayview front desk)')
+on conflict do nothing;
+
+-- Dashboard users ----------------------------------------------------------------------------------
+insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data)
+values
+  ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'authenticated', 'authenticated', 'staff@sunrise.example', '{}', '{}'),
+  ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'authenticated', 'authenticated', 'owner@bayview.example', '{}', '{}')
+on conflict (id) do nothing;
+
+insert into public.org_members (org_id, user_id, role)
+values
+  ('11111111-1111-4111-8111-111111111111', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'staff'),
+  ('22222222-2222-4222-8222-222222222222', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'owner')
+on conflict (org_id, user_id) do nothing;

@@ -1,0 +1,122 @@
+-- Booking happy path, JSON shape, rows written, idempotency, lead upsert, input validation,
+-- service resolution. Uses its own org (not the seed); dates are relative to now().
+begin;
+select plan(44);
+
+-- Fixture ------------------------------------------------------------------------------------------
+insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
+values ('c1000000-0000-4000-8000-000000000001', 'Test Clinic Ten', 'America/New_York', 30, 60, 730);
+insert into public.services (org_id, code, name, duration_minutes, buffer_minutes, is_default) values
+  ('c1000000-0000-4000-8000-000000000001', 'consult', 'General Consultation', 30, 0, true),
+  ('c1000000-0000-4000-8000-000000000001', 'checkup', 'Annual Checkup', 20, 10, false),
+  ('c1000000-0000-4000-8000-000000000001', 'long-visit', 'Long Visit', 60, 0, false);
+insert into public.business_hours (org_id, weekday, opens_at, closes_at)
+select 'c1000000-0000-4000-8000-000000000001', d, t.o, t.c
+from generate_series(1, 5) d, (values (time '09:00', time '12:00'), (time '13:00', time '17:00')) t(o, c);
+
+-- first clinic-local date >= today + offset with the given weekday, and local wall clock → instant
+create function pg_temp.day(p_offset int, p_dow int) returns date language sql as $$
+  select d::date from generate_series((now() at time zone 'America/New_York')::date + p_offset,
+                                      (now() at time zone 'America/New_York')::date + p_offset + 6, interval '1 day') d
+  where extract(dow from d) = p_dow limit 1 $$;
+create function pg_temp.at(p_day date, p_time time) returns timestamptz language sql as $$
+  select (p_day + p_time) at time zone 'America/New_York' $$;
+create function pg_temp.book(p_name text, p_phone text, p_service text, p_at timestamptz,
+                             p_key text default null, p_email text default null)
+returns json language sql as $$
+  select public.book_appointment_atomic_v2(
+    p_org_id => 'c1000000-0000-4000-8000-000000000001', p_name => p_name, p_email => p_email,
+    p_phone => p_phone, p_service => p_service, p_scheduled_at => p_at, p_idempotency_key => p_key) $$;
+
+create temp table r (k text primary key, j json);
+
+-- Success ------------------------------------------------------------------------------------------
+insert into r values ('ok', pg_temp.book('Jane Doe', '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 1), '10:00'), 'key-1', 'Jane@Example.com'));
+
+select is((select (j->>'success')::boolean from r where k = 'ok'), true, 'booking succeeds');
+select is((select j->>'message' from r where k = 'ok'), 'Booking confirmed successfully', 'success message');
+select is((select j->>'scheduledAt' from r where k = 'ok'),
+          to_char(pg_temp.at(pg_temp.day(14, 1), '10:00') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+          'scheduledAt is ISO UTC with Z');
+select is((select j->>'endsAt' from r where k = 'ok'),
+          to_char(pg_temp.at(pg_temp.day(14, 1), '10:30') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+          'endsAt = start + duration');
+select is((select (j->'service')::jsonb from r where k = 'ok'),
+          '{"code":"consult","name":"General Consultation","durationMinutes":30,"bufferMinutes":0}'::jsonb,
+          'service object');
+select is((select j->>'timezone' from r where k = 'ok'), 'America/New_York', 'timezone in reply');
+select is((select (j->>'replayed')::boolean from r where k = 'ok'), false, 'not a replay');
+select ok((select (j->>'appointmentId')::uuid is not null and (j->>'contactId')::uuid is not null from r where k = 'ok'),
+          'appointmentId and contactId are uuids');
+
+select is((select count(*)::int from public.appointments where org_id = 'c1000000-0000-4000-8000-000000000001'), 1, 'one appointment row');
+select is((select status from public.appointments where id = (select (j->>'appointmentId')::uuid from r where k = 'ok')),
+          'pending', 'status pending');
+select is((select phone from public.leads where id = (select (j->>'contactId')::uuid from r where k = 'ok')),
+          '+14155550123', 'lead stores the E.164 phone');
+select is((select email from public.leads where id = (select (j->>'contactId')::uuid from r where k = 'ok')),
+          'jane@example.com', 'email stored (lower-cased)');
+select is((select blocked from public.appointments where id = (select (j->>'appointmentId')::uuid from r where k = 'ok')),
+          tstzrange(pg_temp.at(pg_temp.day(14, 1), '10:00'), pg_temp.at(pg_temp.day(14, 1), '10:30')),
+          'blocked = [start, end + buffer)');
+select is((select count(*)::int from public.appointment_events e
+           where e.appointment_id = (select (j->>'appointmentId')::uuid from r where k = 'ok') and e.kind = 'booked'),
+          1, 'booked event written');
+select is((select payload->>'patientName' || '|' || (payload->>'serviceCode') || '|' || (payload->>'startsAt')
+           from public.appointment_events e where e.appointment_id = (select (j->>'appointmentId')::uuid from r where k = 'ok')),
+          'Jane Doe|consult|' || (select j->>'scheduledAt' from r where k = 'ok'),
+          'event payload carries patient, service and start');
+
+-- Idempotency --------------------------------------------------------------------------------------
+insert into r values ('replay', pg_temp.book('Jane Doe', '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 1), '10:00'), 'key-1'));
+select is((select (j->>'success')::boolean from r where k = 'replay'), true, 'replay succeeds');
+select is((select (j->>'replayed')::boolean from r where k = 'replay'), true, 'replay flagged');
+select is((select j->>'appointmentId' from r where k = 'replay'), (select j->>'appointmentId' from r where k = 'ok'), 'replay returns the same id');
+insert into r values ('replay2', pg_temp.book('Jane Doe', '+14155550123', 'checkup', pg_temp.at(pg_temp.day(14, 2), '15:00'), 'key-1'));
+select is((select j->>'appointmentId' from r where k = 'replay2'), (select j->>'appointmentId' from r where k = 'ok'),
+          'same key with different payload still returns the original');
+select is((select count(*)::int from public.appointments where org_id = 'c1000000-0000-4000-8000-000000000001'), 1, 'still one row after replays');
+select is((select count(*)::int from public.appointment_events where org_id = 'c1000000-0000-4000-8000-000000000001'), 1, 'still one event after replays');
+
+-- Lead upsert: existing name/email kept, appointment keeps this call's name ----------------------------
+insert into r values ('second', pg_temp.book('Janet D.', '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 1), '11:00'), null, 'other@example.org'));
+select is((select (j->>'success')::boolean from r where k = 'second'), true, 'second booking same phone succeeds');
+select is((select j->>'contactId' from r where k = 'second'), (select j->>'contactId' from r where k = 'ok'), 'same lead reused');
+select is((select name || '|' || email from public.leads where id = (select (j->>'contactId')::uuid from r where k = 'ok')),
+          'Jane Doe|jane@example.com', 'lead name/email not overwritten');
+select is((select patient_name from public.appointments where id = (select (j->>'appointmentId')::uuid from r where k = 'second')),
+          'Janet D.', 'appointment keeps the patient name of its own call');
+insert into r values ('noemail', pg_temp.book('Max', '+14155550999', 'consult', pg_temp.at(pg_temp.day(14, 1), '13:00')));
+insert into r values ('fillemail', pg_temp.book('Max Other', '+14155550999', 'consult', pg_temp.at(pg_temp.day(14, 1), '13:30'), null, 'max@example.com'));
+select is((select name || '|' || coalesce(email, '∅') from public.leads where phone = '+14155550999'),
+          'Max|max@example.com', 'empty email filled in later, name kept');
+
+-- Input validation -----------------------------------------------------------------------------------
+select is(pg_temp.book('  ', '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'))->>'error', 'invalid_input', 'blank name');
+select is(pg_temp.book(null, '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'))->>'error', 'invalid_input', 'null name');
+select is(pg_temp.book('A', '(415) 555-0123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'))->>'error', 'invalid_input', 'non-E.164 phone');
+select is(pg_temp.book('A', '+0415550123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'))->>'error', 'invalid_input', 'E.164 must not start with 0');
+select is(pg_temp.book('A', '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'), null, 'not-an-email')->>'error', 'invalid_input', 'implausible email');
+select is(pg_temp.book('A', '+14155550123', 'consult', null)->>'error', 'invalid_input', 'null time');
+select is(pg_temp.book('A', '(415) 555-0123', 'consult', now() - interval '1 day')->>'error', 'invalid_input', 'invalid_input checked before in_past');
+select is(public.book_appointment_atomic_v2(p_org_id => 'c1000000-0000-4000-8000-0000000000ff', p_name => 'A', p_email => null,
+            p_phone => '+14155550123', p_service => 'consult', p_scheduled_at => now() - interval '1 day')->>'error',
+          'unknown_org', 'unknown org (checked before time validation)');
+select is(pg_temp.book('A', '+14155550124', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'), null, '')->>'success', 'true', 'blank email is treated as none');
+
+-- Service resolution ---------------------------------------------------------------------------------
+select is(pg_temp.book('S1', '+14155551001', '  CHECKUP ', pg_temp.at(pg_temp.day(14, 4), '09:00'))->'service'->>'code', 'checkup', 'service by code, trimmed, case-insensitive');
+select is(pg_temp.book('S2', '+14155551002', 'annual checkup', pg_temp.at(pg_temp.day(14, 4), '10:00'))->'service'->>'code', 'checkup', 'service by name, case-insensitive');
+select is(pg_temp.book('S3', '+14155551003', 'Long-Visit', pg_temp.at(pg_temp.day(14, 4), '13:00'))->'service'->>'code', 'long-visit', 'service by code with hyphen');
+select is(pg_temp.book('S4', '+14155551004', 'teeth whitening', pg_temp.at(pg_temp.day(14, 4), '14:00'))->'service'->>'code', 'consult', 'unknown service → default');
+select is(pg_temp.book('S5', '+14155551005', '', pg_temp.at(pg_temp.day(14, 4), '15:00'))->'service'->>'code', 'consult', 'blank service → default');
+select is(pg_temp.book('S6', '+14155551006', null, pg_temp.at(pg_temp.day(14, 4), '16:00'))->'service'->>'code', 'consult', 'null service → default');
+select is((select ends_at - starts_at from public.appointments a join public.leads l on l.org_id = a.org_id and l.id = a.lead_id where l.phone = '+14155551003'),
+          interval '60 minutes', 'booked duration follows the resolved service');
+
+-- A refusal writes nothing ---------------------------------------------------------------------------
+select is(pg_temp.book('Nobody', '+14155559999', 'consult', pg_temp.at(pg_temp.day(14, 1), '10:00'))->>'error', 'slot_unavailable', 'taken slot refused');
+select is((select count(*)::int from public.leads where phone = '+14155559999'), 0, 'refused booking creates no lead');
+
+select * from finish();
+rollback;
