@@ -102,10 +102,14 @@ class PostgresGateway:
 
 class SupabaseGateway:
     def __init__(self, url: str, service_role_key: str, *, timeout_s: float = 8.0):
+        import httpx
         from supabase import ClientOptions, create_client
 
-        self._client = create_client(url, service_role_key,
-                                     options=ClientOptions(postgrest_client_timeout=timeout_s))
+        # No client-side retries: a retried booking whose first attempt did commit would come back
+        # as slot_unavailable; replay safety comes from the idempotency key instead.
+        self._http = httpx.Client(timeout=timeout_s)
+        self._client = create_client(url, service_role_key, options=ClientOptions(
+            httpx_client=self._http, postgrest_client_retry=False))
 
     def rpc(self, name: str, params: dict[str, Any]) -> dict:
         started = time.perf_counter()
@@ -120,7 +124,7 @@ class SupabaseGateway:
         return _checked_reply(name, response.data)
 
     def close(self) -> None:
-        pass
+        self._http.close()
 
 
 def probe(gateway: RpcGateway) -> bool:

@@ -7,9 +7,23 @@ phone numbers and e-mail addresses (see api.normalize.mask_phone / mask_email).
 
 import json
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 logger = logging.getLogger("api.events")
+# Fields every event carries while one tool call is handled (toolCallId, orgId), so lower layers
+# such as the RPC gateway need not know about Vapi.
+_bound: ContextVar[dict] = ContextVar("log_fields", default={})
+
+
+@contextmanager
+def bound(**fields):
+    token = _bound.set({**_bound.get(), **fields})
+    try:
+        yield
+    finally:
+        _bound.reset(token)
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -30,7 +44,7 @@ class JsonLineFormatter(logging.Formatter):
 
 
 def log_event(event: str, level: int = logging.INFO, **fields) -> None:
-    logger.log(level, event, extra={"event_fields": {"event": event, **fields}})
+    logger.log(level, event, extra={"event_fields": {"event": event, **_bound.get(), **fields}})
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -3,7 +3,8 @@
 Every handler returns the payload of a ToolResult: the facts from SQL (success, error,
 alternatives, ids) plus `message`, the line the assistant speaks. Python never decides
 availability, conflicts or limits; it only picks which of the caller's own appointments a
-cancel/reschedule refers to when the caller described it by day and time.
+cancel/reschedule refers to when the caller described it by day and time. Log events carry the
+toolCallId and orgId the webhook binds around each call (api.logs.bound).
 """
 
 from __future__ import annotations
@@ -45,9 +46,6 @@ class ToolContext:
     def rpc(self, name: str, **params: Any) -> dict:
         return self.gateway.rpc(name, {"p_org_id": self.profile.org_id, **params})
 
-    def log(self, event: str, **fields: Any) -> None:
-        log_event(event, toolCallId=self.tool_call_id, orgId=self.profile.org_id, **fields)
-
 
 def _text(arguments: dict, *names: str) -> str | None:
     for name in names:
@@ -60,7 +58,7 @@ def _text(arguments: dict, *names: str) -> str | None:
 
 
 def _reask(ctx: ToolContext, error: NormalizationError) -> dict:
-    ctx.log("booking.rejected", reason="invalid_input", field=error.field)
+    log_event("booking.rejected", reason="invalid_input", field=error.field)
     return {"success": False, "error": "invalid_input", "field": error.field, "message": speech.reask(error.reask)}
 
 
@@ -77,20 +75,20 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None) -> di
     if code in OFFER_ALTERNATIVES:
         payload["alternatives"] = alternatives
         message = speech.alternatives_offer(code, alternatives, ctx.profile.timezone, requested_at=requested_at)
-        ctx.log("booking.slot_unavailable" if code == "slot_unavailable" else "booking.rejected",
+        log_event("booking.slot_unavailable" if code == "slot_unavailable" else "booking.rejected",
                 reason=code, alternatives=len(alternatives))
     elif code == "not_found":
         message = speech.not_found()
-        ctx.log("booking.rejected", reason=code)
+        log_event("booking.rejected", reason=code)
     elif code == "already_cancelled":
         message = speech.already_cancelled()
-        ctx.log("booking.rejected", reason=code)
+        log_event("booking.rejected", reason=code)
     elif code == "invalid_input":
         message = speech.reask("I'm sorry, I didn't get all of that — could you give me the details again?")
-        ctx.log("booking.rejected", reason=code, detail=reply.get("message"))
+        log_event("booking.rejected", reason=code, detail=reply.get("message"))
     else:  # unknown_org and anything unexpected: nothing the caller can fix
         message = speech.generic_failure()
-        ctx.log("booking.rejected", reason=code)
+        log_event("booking.rejected", reason=code)
     payload["message"] = message
     return payload
 
@@ -101,7 +99,7 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
                                     region=ctx.profile.phone_region, caller_phone=ctx.caller_number)
     except NormalizationError as error:
         return _reask(ctx, error)
-    ctx.log("booking.normalized", phone=mask_phone(request.phone), scheduledAt=request.scheduled_at.isoformat(),
+    log_event("booking.normalized", phone=mask_phone(request.phone), scheduledAt=request.scheduled_at.isoformat(),
             service=request.service, hasEmail=request.email is not None)
     reply = ctx.rpc(
         "book_appointment_atomic_v2",
@@ -115,7 +113,7 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
     )
     if not reply.get("success"):
         return _refusal(ctx, reply, request.scheduled_at)
-    ctx.log("booking.confirmed", appointmentId=reply.get("appointmentId"), replayed=bool(reply.get("replayed")))
+    log_event("booking.confirmed", appointmentId=reply.get("appointmentId"), replayed=bool(reply.get("replayed")))
     return {
         "success": True,
         "appointmentId": reply.get("appointmentId"),
@@ -185,7 +183,7 @@ def _pick_appointment(ctx: ToolContext, arguments: dict, phone: str, date_keys: 
     if len(candidates) == 1:
         return candidates[0], None
     if not candidates:
-        ctx.log("booking.rejected", reason="not_found")
+        log_event("booking.rejected", reason="not_found")
         return None, {"success": False, "error": "not_found", "appointments": upcoming,
                       "message": speech.appointments_list(upcoming, ctx.profile.timezone) if upcoming
                       else speech.not_found()}
@@ -206,7 +204,7 @@ def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
                      p_reason=_text(arguments, "reason"))
     if not result.get("success"):
         return _refusal(ctx, result, None)
-    ctx.log("booking.cancelled", appointmentId=result.get("appointmentId"))
+    log_event("booking.cancelled", appointmentId=result.get("appointmentId"))
     service = _service_name(result) or _service_name(appointment)
     return {"success": True, "appointmentId": result.get("appointmentId"), "status": "cancelled",
             "message": speech.cancelled(result["scheduledAt"], ctx.profile.timezone, service)}
@@ -228,7 +226,7 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
                      p_new_scheduled_at=new_start.isoformat(), p_phone=phone)
     if not result.get("success"):
         return _refusal(ctx, result, new_start)
-    ctx.log("booking.rescheduled", appointmentId=result.get("appointmentId"))
+    log_event("booking.rescheduled", appointmentId=result.get("appointmentId"))
     return {"success": True, "appointmentId": result.get("appointmentId"), "scheduledAt": result.get("scheduledAt"),
             "previousScheduledAt": result.get("previousScheduledAt"),
             "message": speech.rescheduled(result["scheduledAt"], ctx.profile.timezone,
@@ -247,7 +245,7 @@ HANDLERS: dict[str, Callable[[ToolContext, dict], dict]] = {
 def dispatch(name: str, ctx: ToolContext, arguments: dict) -> dict:
     handler = HANDLERS.get(name)
     if handler is None:
-        ctx.log("tool.unknown", tool=name[:80])
+        log_event("tool.unknown", tool=name[:80])
         return {"success": False, "error": "unknown_tool",
                 "message": speech.reask("I'm sorry, I can't help with that here. Is there something else I can do for you?")}
     return handler(ctx, arguments)

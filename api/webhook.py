@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from . import speech
 from .auth import verify_request
 from .gateway import RpcError
-from .logs import log_event
+from .logs import bound, log_event
 from .tools import ToolContext, dispatch
 from .vapi import EnvelopeError, ToolResult, VapiRequest, event_reply, parse_request, v2_reply, vapi_reply
 
@@ -76,7 +76,8 @@ def answer_tool_calls(vapi_request: VapiRequest, idempotency_key=None) -> list[T
                           caller_number=vapi_request.context.caller_number, idempotency_key=key,
                           source="vapi" if vapi_request.shape == "vapi" else "api")
         try:
-            payload = dispatch(call.name, ctx, call.arguments)
+            with bound(toolCallId=call.id, orgId=profile.org_id):
+                payload = dispatch(call.name, ctx, call.arguments)
         except RpcError:
             payload = _failure(speech.infrastructure_failure(), "unavailable")
         except Exception as exc:  # a bug must still leave the caller with a calm answer

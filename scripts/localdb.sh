@@ -16,6 +16,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${LOCAL_DB_PORT:-54330}"
 PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
 STATE="$ROOT/.localdb"
+# As root the cluster runs as `postgres`, which must reach the data directory. When the checkout
+# sits under a directory that user cannot enter (e.g. a private CI workspace), keep the cluster
+# under postgres's home instead, one per checkout.
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$ROOT"; then
+  STATE="/var/lib/postgresql/clinic-booking-$(printf '%s' "$ROOT" | md5sum | cut -c1-10)"
+fi
 DATA="$STATE/data"
 SOCK="$STATE/run"
 LOG="$STATE/postgres.log"
@@ -67,6 +73,7 @@ deps() {
 running() { [ -f "$DATA/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
 start() {
+  [ -x "$PGBIN/initdb" ] || deps
   mkdir -p "$STATE"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$STATE"; fi
   if [ ! -f "$DATA/PG_VERSION" ]; then

@@ -368,5 +368,8 @@ def test_structured_logs_mask_phone_and_email(client, caplog):
     assert {"booking.normalized", "rpc.call", "booking.confirmed"} <= set(names)
     confirmed = next(e for e in events if e["event"] == "booking.confirmed")
     assert confirmed["toolCallId"] == "test-1" and confirmed["orgId"] == SUNRISE
+    booking_call = next(e for e in events if e["event"] == "rpc.call" and e["rpc"] == "book_appointment_atomic_v2")
+    assert booking_call["toolCallId"] == "test-1" and booking_call["orgId"] == SUNRISE
+    assert booking_call["duration_ms"] >= 0
     text = " ".join(json.dumps(e, default=str) for e in events) + " ".join(r.getMessage() for r in caplog.records)
     assert "4155550123" not in text and "jane.doe@example.com" not in text
