@@ -58,6 +58,11 @@ def _resolve_org(booking, vapi_request: VapiRequest) -> str | None:
 
 
 def answer_tool_calls(vapi_request: VapiRequest, idempotency_key=None) -> list[ToolResult]:
+    with bound(callId=vapi_request.context.call_id):
+        return _answer_tool_calls(vapi_request, idempotency_key)
+
+
+def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key) -> list[ToolResult]:
     booking = current_app.extensions["booking"]
     calls = vapi_request.tool_calls
     try:

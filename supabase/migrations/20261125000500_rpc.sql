@@ -61,6 +61,48 @@ as $$
 $$;
 revoke all on function private.booking_reply(public.appointments, boolean) from public, anon;
 
+-- The first half of cancel and reschedule: find the org's appointment (with a phone, only the
+-- caller's own: anything else is not_found, so existence is never confirmed), lock it against a
+-- concurrent change, and refuse when it is no longer active. Returns the row, or the reply to send.
+create or replace function private.lock_active_appointment(
+  p_org public.orgs,
+  p_appointment_id uuid,
+  p_phone text,
+  p_action text,
+  out appointment public.appointments,
+  out refusal json
+)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  select a.* into appointment
+    from public.appointments a
+   where a.org_id = p_org.id and a.id = p_appointment_id
+     and (p_phone is null or exists (
+           select 1 from public.leads l
+            where l.org_id = a.org_id and l.id = a.lead_id and l.phone = p_phone))
+   for no key update of a;
+  if not found then
+    refusal := json_build_object('success', false, 'error', 'not_found',
+      'message', 'Appointment not found', 'timezone', p_org.timezone);
+  elsif appointment.status = 'cancelled' then
+    refusal := json_build_object('success', false, 'error', 'already_cancelled',
+      'message', 'Appointment is already cancelled', 'appointmentId', appointment.id,
+      'scheduledAt', private.iso(appointment.starts_at), 'timezone', p_org.timezone);
+  elsif appointment.status not in ('pending', 'confirmed') then
+    refusal := json_build_object('success', false, 'error', 'invalid_input',
+      'message', format('Appointment is %s and can no longer be %s', appointment.status, p_action),
+      'timezone', p_org.timezone);
+  end if;
+  if refusal is not null then
+    appointment := null;
+  end if;
+end;
+$$;
+revoke all on function private.lock_active_appointment(public.orgs, uuid, text, text) from public, anon;
+
 -- Public RPCs --------------------------------------------------------------------------------------
 
 -- book_appointment_atomic_v2 ------------------------------------------------------------------------
@@ -344,6 +386,7 @@ declare
   v_org public.orgs;
   v_phone text := nullif(btrim(p_phone), '');
   v_appt public.appointments;
+  v_locked record;
 begin
   if p_org_id is null or p_appointment_id is null then
     return private.error_reply('invalid_input', 'Organization id and appointment id are required');
@@ -356,27 +399,11 @@ begin
     return private.error_reply('unknown_org');
   end if;
 
-  select a.* into v_appt
-    from public.appointments a
-   where a.org_id = p_org_id and a.id = p_appointment_id
-     and (v_phone is null or exists (
-           select 1 from public.leads l
-            where l.org_id = a.org_id and l.id = a.lead_id and l.phone = v_phone))
-   for no key update of a;
-  if not found then
-    return json_build_object('success', false, 'error', 'not_found',
-      'message', 'Appointment not found', 'timezone', v_org.timezone);
+  select * into v_locked from private.lock_active_appointment(v_org, p_appointment_id, v_phone, 'cancelled');
+  if v_locked.refusal is not null then
+    return v_locked.refusal;
   end if;
-  if v_appt.status = 'cancelled' then
-    return json_build_object('success', false, 'error', 'already_cancelled',
-      'message', 'Appointment is already cancelled', 'appointmentId', v_appt.id,
-      'scheduledAt', private.iso(v_appt.starts_at), 'timezone', v_org.timezone);
-  end if;
-  if v_appt.status not in ('pending', 'confirmed') then
-    return json_build_object('success', false, 'error', 'invalid_input',
-      'message', format('Appointment is %s and can no longer be cancelled', v_appt.status),
-      'timezone', v_org.timezone);
-  end if;
+  v_appt := v_locked.appointment;
 
   update public.appointments a
      set status = 'cancelled'
@@ -418,6 +445,7 @@ declare
   v_org public.orgs;
   v_phone text := nullif(btrim(p_phone), '');
   v_appt public.appointments;
+  v_locked record;
   v_service public.services;
   v_prev_start timestamptz;
   v_prev_end timestamptz;
@@ -434,27 +462,11 @@ begin
     return private.error_reply('unknown_org');
   end if;
 
-  select a.* into v_appt
-    from public.appointments a
-   where a.org_id = p_org_id and a.id = p_appointment_id
-     and (v_phone is null or exists (
-           select 1 from public.leads l
-            where l.org_id = a.org_id and l.id = a.lead_id and l.phone = v_phone))
-   for no key update of a;
-  if not found then
-    return json_build_object('success', false, 'error', 'not_found',
-      'message', 'Appointment not found', 'timezone', v_org.timezone);
+  select * into v_locked from private.lock_active_appointment(v_org, p_appointment_id, v_phone, 'rescheduled');
+  if v_locked.refusal is not null then
+    return v_locked.refusal;
   end if;
-  if v_appt.status = 'cancelled' then
-    return json_build_object('success', false, 'error', 'already_cancelled',
-      'message', 'Appointment is already cancelled', 'appointmentId', v_appt.id,
-      'timezone', v_org.timezone);
-  end if;
-  if v_appt.status not in ('pending', 'confirmed') then
-    return json_build_object('success', false, 'error', 'invalid_input',
-      'message', format('Appointment is %s and can no longer be rescheduled', v_appt.status),
-      'timezone', v_org.timezone);
-  end if;
+  v_appt := v_locked.appointment;
 
   select * into v_service from public.services s
    where s.org_id = p_org_id and s.id = v_appt.service_id;
