@@ -1,0 +1,69 @@
+"""App-level pieces: the org profile cache and the `flask --app api` commands."""
+
+from __future__ import annotations
+
+import json
+
+from api.auth import verify_request
+from api.gateway import PostgresGateway
+from api.orgs import ProfileCache
+from conftest import NEW_YORK, SECRET, SUNRISE
+
+
+class CountingGateway(PostgresGateway):
+    """The real embedded gateway, counting the RPCs it sends."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls: list[str] = []
+
+    def rpc(self, name, params):
+        self.calls.append(name)
+        return super().rpc(name, params)
+
+
+def test_profiles_are_cached_briefly(database_url):
+    gateway = CountingGateway(database_url, max_size=1)
+    clock = [0.0]
+    cache = ProfileCache(gateway, ttl_seconds=60, monotonic=lambda: clock[0])
+    try:
+        first = cache.get(SUNRISE)
+        assert first.name == "Sunrise Family Clinic" and first.timezone == NEW_YORK and first.phone_region == "US"
+        assert any(s["code"] == "consultation" and s["isDefault"] for s in first.services)
+        clock[0] = 59
+        assert cache.get(SUNRISE) is first
+        assert gateway.calls == ["get_org_profile"]
+        clock[0] = 61
+        assert cache.get(SUNRISE) == first
+        assert gateway.calls == ["get_org_profile"] * 2
+        assert cache.get("00000000-0000-4000-8000-000000000000") is None  # unknown org
+    finally:
+        gateway.close()
+
+
+def test_check_db_command(app):
+    result = app.test_cli_runner().invoke(args=["check-db"])
+    assert result.exit_code == 0 and "database: ok" in result.output
+
+
+def test_check_db_command_when_unreachable():
+    from api import create_app
+
+    app = create_app({"APP_ENV": "test", "VAPI_SECRET": SECRET,
+                      "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=1"})
+    app.extensions["booking"].gateway._pool.timeout = 1.0
+    result = app.test_cli_runner().invoke(args=["check-db"])
+    assert result.exit_code == 1 and "unreachable" in result.output
+    app.extensions["booking"].gateway.close()
+
+
+def test_sign_command_produces_headers_the_webhook_accepts(app, tmp_path):
+    body = tmp_path / "body.json"
+    body.write_bytes(b'{"message":{"type":"status-update"}}')
+    result = app.test_cli_runner().invoke(args=["sign", str(body)])
+    headers = json.loads(result.output)
+    now = float(headers["x-timestamp"])
+    assert verify_request(headers, body.read_bytes(), SECRET, now=now).ok
+    response = app.test_client().post("/api/vapi/webhook", data=body.read_bytes(),
+                                      content_type="application/json", headers=headers)
+    assert response.status_code == 200 and response.get_json() == {}
