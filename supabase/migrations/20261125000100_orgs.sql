@@ -101,23 +101,32 @@ $$;
 revoke all on function private.is_org_member(uuid) from public, anon;
 grant execute on function private.is_org_member(uuid) to authenticated, service_role;
 
--- Is the current JWT user an owner of the org (may manage memberships)?
-create or replace function private.is_org_owner(p_org_id uuid)
-returns boolean
+-- The orgs the current JWT user belongs to (any role / owner role). Policies use them as
+-- `org_id in (select private.member_org_ids())`: the uncorrelated sub-select runs once per
+-- statement (an initPlan) instead of once per row, which is what keeps RLS cheap on big tables.
+create or replace function private.member_org_ids()
+returns setof uuid
 language sql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.org_members m
-    where m.org_id = p_org_id
-      and m.user_id = (select auth.uid())
-      and m.role = 'owner'
-  );
+  select m.org_id from public.org_members m where m.user_id = (select auth.uid());
 $$;
-revoke all on function private.is_org_owner(uuid) from public, anon;
-grant execute on function private.is_org_owner(uuid) to authenticated, service_role;
+revoke all on function private.member_org_ids() from public, anon;
+grant execute on function private.member_org_ids() to authenticated, service_role;
+
+create or replace function private.owner_org_ids()
+returns setof uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select m.org_id from public.org_members m where m.user_id = (select auth.uid()) and m.role = 'owner';
+$$;
+revoke all on function private.owner_org_ids() from public, anon;
+grant execute on function private.owner_org_ids() to authenticated, service_role;
 
 -- May the caller act for this org inside a (security definer) RPC?
 --  * an end user (JWT role `authenticated`, or any JWT carrying a `sub`, or a session that did
@@ -164,23 +173,23 @@ alter table public.org_members enable row level security;
 -- Members see and edit their org; creating/deleting orgs is a platform (service_role) operation.
 create policy orgs_select_member on public.orgs
   for select to authenticated
-  using ((select private.is_org_member(id)));
+  using (id in (select private.member_org_ids()));
 create policy orgs_update_member on public.orgs
   for update to authenticated
-  using ((select private.is_org_member(id)))
-  with check ((select private.is_org_member(id)));
+  using (id in (select private.member_org_ids()))
+  with check (id in (select private.member_org_ids()));
 
 -- Members see the member list; only owners change it.
 create policy org_members_select_member on public.org_members
   for select to authenticated
-  using ((select private.is_org_member(org_id)));
+  using (org_id in (select private.member_org_ids()));
 create policy org_members_insert_owner on public.org_members
   for insert to authenticated
-  with check ((select private.is_org_owner(org_id)));
+  with check (org_id in (select private.owner_org_ids()));
 create policy org_members_update_owner on public.org_members
   for update to authenticated
-  using ((select private.is_org_owner(org_id)))
-  with check ((select private.is_org_owner(org_id)));
+  using (org_id in (select private.owner_org_ids()))
+  with check (org_id in (select private.owner_org_ids()));
 create policy org_members_delete_owner on public.org_members
   for delete to authenticated
-  using ((select private.is_org_owner(org_id)));
+  using (org_id in (select private.owner_org_ids()));

@@ -104,26 +104,26 @@ alter table public.appointments enable row level security;
 alter table public.appointment_events enable row level security;
 
 create policy leads_member_select on public.leads for select to authenticated
-  using ((select private.is_org_member(org_id)));
+  using (org_id in (select private.member_org_ids()));
 create policy leads_member_insert on public.leads for insert to authenticated
-  with check ((select private.is_org_member(org_id)));
+  with check (org_id in (select private.member_org_ids()));
 create policy leads_member_update on public.leads for update to authenticated
-  using ((select private.is_org_member(org_id))) with check ((select private.is_org_member(org_id)));
+  using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
 create policy leads_member_delete on public.leads for delete to authenticated
-  using ((select private.is_org_member(org_id)));
+  using (org_id in (select private.member_org_ids()));
 
 create policy appointments_member_select on public.appointments for select to authenticated
-  using ((select private.is_org_member(org_id)));
+  using (org_id in (select private.member_org_ids()));
 create policy appointments_member_insert on public.appointments for insert to authenticated
-  with check ((select private.is_org_member(org_id)));
+  with check (org_id in (select private.member_org_ids()));
 create policy appointments_member_update on public.appointments for update to authenticated
-  using ((select private.is_org_member(org_id))) with check ((select private.is_org_member(org_id)));
+  using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
 create policy appointments_member_delete on public.appointments for delete to authenticated
-  using ((select private.is_org_member(org_id)));
+  using (org_id in (select private.member_org_ids()));
 
 -- The outbox is append-only history: members read it; writes happen only inside the RPCs.
 create policy appointment_events_member_select on public.appointment_events for select to authenticated
-  using ((select private.is_org_member(org_id)));
+  using (org_id in (select private.member_org_ids()));
 
 -- Views --------------------------------------------------------------------------------------------
 

@@ -121,17 +121,19 @@ select is(
     where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('authenticated', p.oid, 'EXECUTE')
       and p.oid::regprocedure::text not in
-          ('private.is_org_member(uuid)', 'private.is_org_owner(uuid)', 'private.can_act_for_org(uuid)')),
+          ('private.is_org_member(uuid)', 'private.can_act_for_org(uuid)',
+           'private.member_org_ids()', 'private.owner_org_ids()')),
   '{}'::text[],
   'authenticated can execute no private function except the membership helpers used by RLS');
 select ok(has_function_privilege('authenticated', 'private.is_org_member(uuid)', 'EXECUTE'),
-          'authenticated can execute private.is_org_member (RLS policies call it)');
+          'authenticated can execute private.is_org_member (can_act_for_org calls it)');
 select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}')
      from pg_proc p
     where p.pronamespace = 'private'::regnamespace and p.prosecdef
       and p.oid::regprocedure::text not in
-          ('private.is_org_member(uuid)', 'private.is_org_owner(uuid)', 'private.can_act_for_org(uuid)')
+          ('private.is_org_member(uuid)', 'private.can_act_for_org(uuid)',
+           'private.member_org_ids()', 'private.owner_org_ids()')
       and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   '{}'::text[],
   'no security definer function in private is exposed to authenticated beyond the membership helpers');
