@@ -154,6 +154,42 @@ where a.status in ('pending', 'confirmed')
   and a.starts_at > now();
 comment on view public.upcoming_appointments is 'Active future appointments with clinic-local start time (RLS of the caller applies).';
 
+-- The outbox, readable: what happened to which appointment, in the clinic's own time.
+create view public.appointment_activity
+with (security_invoker = true)
+as
+select
+  e.org_id,
+  o.name as clinic_name,
+  e.id as event_id,
+  e.kind,
+  e.appointment_id,
+  a.patient_name,
+  e.created_at,
+  e.created_at at time zone o.timezone as local_created_at,
+  a.starts_at at time zone o.timezone as local_starts_at,
+  e.payload
+from public.appointment_events e
+join public.orgs o on o.id = e.org_id
+join public.appointments a on a.org_id = e.org_id and a.id = e.appointment_id;
+comment on view public.appointment_activity is 'Booked / cancelled / rescheduled events with clinic-local times (RLS of the caller applies).';
+
+-- Opening hours as a clinic operator reads them: weekday names and local times.
+create view public.opening_hours
+with (security_invoker = true)
+as
+select
+  b.org_id,
+  o.name as clinic_name,
+  b.weekday,
+  trim(to_char(date '2023-01-01' + b.weekday, 'Day')) as weekday_name,  -- 2023-01-01 was a Sunday
+  b.opens_at,
+  b.closes_at,
+  o.timezone
+from public.business_hours b
+join public.orgs o on o.id = b.org_id;
+comment on view public.opening_hours is 'Business hours per clinic with weekday names (RLS of the caller applies).';
+
 /*
  * Table privileges beyond DML
  * Supabase's default privileges grant ALL on new public tables to anon and authenticated. RLS

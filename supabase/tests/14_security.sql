@@ -1,6 +1,6 @@
 -- Authorisation inside the RPCs, RLS on every table, grants, search_path hygiene, timezone check.
 begin;
-select plan(34);
+select plan(37);
 
 insert into auth.users (id, email) values
   ('d1400000-0000-4000-8000-00000000000a', 'member@t14.example'),
@@ -131,6 +131,20 @@ select is((select count(*)::int from information_schema.role_table_grants
            where table_schema = 'public' and grantee in ('anon', 'authenticated')
              and privilege_type in ('TRUNCATE', 'REFERENCES', 'TRIGGER')), 0,
           'anon/authenticated cannot truncate (RLS does not cover TRUNCATE), reference or trigger public tables');
+
+select is((select array_agg(c.relname::text order by c.relname) from pg_class c
+           where c.relnamespace = 'public'::regnamespace and c.relkind = 'v'
+             and coalesce(c.reloptions, '{}') @> array['security_invoker=true']),
+          array['appointment_activity', 'opening_hours', 'upcoming_appointments'],
+          'every Studio view is security_invoker');
+set local role anon;
+select is((select count(*)::int from public.opening_hours) + (select count(*)::int from public.appointment_activity)
+          + (select count(*)::int from public.upcoming_appointments), 0, 'anon reads nothing through the views');
+reset role;
+select is((select array_agg(weekday_name order by weekday) from public.opening_hours
+            where org_id = 'c1400000-0000-4000-8000-000000000001'),
+          array['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'],
+          'opening_hours names weekdays 1..5 Monday..Friday');
 
 -- Timezone validation ------------------------------------------------------------------------------------
 select throws_ok($$insert into public.orgs (name, timezone) values ('Bad', 'America/Nowhere')$$, '22023', null, 'invalid zone refused on insert');
