@@ -7,6 +7,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -51,11 +52,28 @@ def test_fifty_concurrent_bookings_of_one_slot(database_url, sql):
     assert sql("select count(*) from public.appointment_events where org_id = %s", [SUNRISE]) == [(1,)]
 
 
+HARBOR = "33333333-3333-4333-8333-333333333333"
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def add_third_clinic(sql) -> None:
+    """A third tenant with 15-minute slots and its own mix of durations and buffers."""
+    sql("insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)"
+        " values (%s, 'Harbor Physio', 'America/Chicago', 15, 30, 60)", [HARBOR])
+    sql("insert into public.services (org_id, code, name, duration_minutes, buffer_minutes, is_default) values"
+        " (%s, 'assessment', 'Assessment', 60, 15, true), (%s, 'session', 'Session', 45, 0, false),"
+        " (%s, 'review', 'Review', 15, 5, false)", [HARBOR] * 3)
+    sql("insert into public.business_hours (org_id, weekday, opens_at, closes_at)"
+        " select %s, d, '07:30', '18:00' from generate_series(1, 5) d", [HARBOR])
+
+
 @pytest.mark.slow
 def test_two_thousand_random_bookings_never_overlap(database_url, sql):
+    add_third_clinic(sql)
     rng = random.Random(20261125)
     orgs = [(SUNRISE, NEW_YORK, ["consultation", "checkup", "vaccination"]),
-            (BAYVIEW, LOS_ANGELES, ["cleaning", "consultation", "whitening"])]
+            (BAYVIEW, LOS_ANGELES, ["cleaning", "consultation", "whitening"]),
+            (HARBOR, CHICAGO, ["assessment", "session", "review"])]
     days = sorted({next_open_day(min_days=2 + i, weekdays=(0, 1, 2, 3)) for i in range(12)})
     requests = []
     for i in range(2000):
@@ -76,6 +94,9 @@ def test_two_thousand_random_bookings_never_overlap(database_url, sql):
     assert successes > 100
     assert errors <= {"slot_unavailable", "outside_business_hours", "closed", "too_soon"}
     assert sql("select count(*) from public.appointments where status <> 'cancelled'") == [(successes,)]
+    assert sql("select count(*) from public.appointment_events where kind = 'booked'") == [(successes,)]
+    per_org = dict(sql("select org_id::text, count(*) from public.appointments group by 1"))
+    assert set(per_org) == {SUNRISE, BAYVIEW, HARBOR}
     overlapping = sql("""
         select count(*) from public.appointments a join public.appointments b
           on a.org_id = b.org_id and a.id < b.id and a.blocked && b.blocked
