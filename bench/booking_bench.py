@@ -56,7 +56,7 @@ def timed(fn, n):
 def summary(name, samples):
     p50 = statistics.median(samples)
     p95 = sorted(samples)[int(len(samples) * 0.95) - 1]
-    print(f"  {name:<44} n={len(samples):<5} p50={p50:7.2f} ms  p95={p95:7.2f} ms")
+    print(f"  {name:<50} n={len(samples):<5} p50={p50:7.2f} ms  p95={p95:7.2f} ms")
     return p50
 
 
@@ -66,12 +66,19 @@ def main():
     slots = [datetime.combine(d, dtime(h, m), NEW_YORK) for d in days for h in (9, 10, 11, 13, 14, 15, 16)
              for m in (0, 30)]
     print("booking RPC, one connection (Sunrise Family Clinic, 30-min consultations)")
+    # Every other slot booked: a half-full calendar, so a conflict finds neighbours the same day.
+    half_full = slots[::2][:200]
     success = summary("success (new lead + appointment + event)",
                       timed(lambda i: conn.execute(BOOK, [SUNRISE, f"B {i}", f"+1415600{i:04d}", "consultation",
-                                                          slots[i]]).fetchone(), 200))
-    conflict = summary("conflict (slot_unavailable + 3 alternatives)",
+                                                          half_full[i]]).fetchone(), 200))
+    conflict = summary("conflict, half-full day (3 same-day alternatives)",
                        timed(lambda i: conn.execute(BOOK, [SUNRISE, f"C {i}", f"+1415700{i:04d}", "consultation",
-                                                           slots[i % 200]]).fetchone(), 200))
+                                                           half_full[i]]).fetchone(), 200))
+    for i, slot in enumerate(s for s in slots[1::2] if s.date() in days[:3]):  # fill three days completely
+        conn.execute(BOOK, [SUNRISE, f"F {i}", f"+1415750{i:04d}", "consultation", slot])
+    summary("conflict, day fully booked (next days)",
+            timed(lambda i: conn.execute(BOOK, [SUNRISE, "E", "+14157760000", "consultation",
+                                                datetime.combine(days[1], dtime(10), NEW_YORK)]).fetchone(), 100))
     summary("closed day (alternatives on following days)",
             timed(lambda i: conn.execute(BOOK, [SUNRISE, "D", "+14157770000", "consultation",
                                                 datetime.combine(days[-1] + timedelta(days=(5 - days[-1].weekday()) % 7 + 1),
