@@ -61,14 +61,16 @@ as $$
 $$;
 revoke all on function private.booking_reply(public.appointments, boolean) from public, anon;
 
--- The first half of cancel and reschedule: find the org's appointment (with a phone, only the
--- caller's own: anything else is not_found, so existence is never confirmed), lock it against a
--- concurrent change, and refuse when it is no longer active. Returns the row, or the reply to send.
+-- The first half of cancel and reschedule: check the phone's format and the caller's right to act
+-- for the org, find the org's appointment (with a phone, only the caller's own: anything else is
+-- not_found, so existence is never confirmed), lock it against a concurrent change, and refuse when
+-- it is no longer active. Returns the org and the row, or the reply to send.
 create or replace function private.lock_active_appointment(
-  p_org public.orgs,
+  p_org_id uuid,
   p_appointment_id uuid,
   p_phone text,
   p_action text,
+  out org public.orgs,
   out appointment public.appointments,
   out refusal json
 )
@@ -77,31 +79,42 @@ volatile
 set search_path = ''
 as $$
 begin
+  if p_phone is not null and p_phone !~ '^\+[1-9][0-9]{6,14}$' then
+    refusal := private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
+    return;
+  end if;
+  select * into org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    org := null;
+    refusal := private.error_reply('unknown_org');
+    return;
+  end if;
+
   select a.* into appointment
     from public.appointments a
-   where a.org_id = p_org.id and a.id = p_appointment_id
+   where a.org_id = p_org_id and a.id = p_appointment_id
      and (p_phone is null or exists (
            select 1 from public.leads l
             where l.org_id = a.org_id and l.id = a.lead_id and l.phone = p_phone))
    for no key update of a;
   if not found then
     refusal := json_build_object('success', false, 'error', 'not_found',
-      'message', 'Appointment not found', 'timezone', p_org.timezone);
+      'message', 'Appointment not found', 'timezone', org.timezone);
   elsif appointment.status = 'cancelled' then
     refusal := json_build_object('success', false, 'error', 'already_cancelled',
       'message', 'Appointment is already cancelled', 'appointmentId', appointment.id,
-      'scheduledAt', private.iso(appointment.starts_at), 'timezone', p_org.timezone);
+      'scheduledAt', private.iso(appointment.starts_at), 'timezone', org.timezone);
   elsif appointment.status not in ('pending', 'confirmed') then
     refusal := json_build_object('success', false, 'error', 'invalid_input',
       'message', format('Appointment is %s and can no longer be %s', appointment.status, p_action),
-      'timezone', p_org.timezone);
+      'timezone', org.timezone);
   end if;
   if refusal is not null then
     appointment := null;
   end if;
 end;
 $$;
-revoke all on function private.lock_active_appointment(public.orgs, uuid, text, text) from public, anon;
+revoke all on function private.lock_active_appointment(uuid, uuid, text, text) from public, anon;
 
 -- Public RPCs --------------------------------------------------------------------------------------
 
@@ -391,18 +404,11 @@ begin
   if p_org_id is null or p_appointment_id is null then
     return private.error_reply('invalid_input', 'Organization id and appointment id are required');
   end if;
-  if v_phone is not null and v_phone !~ '^\+[1-9][0-9]{6,14}$' then
-    return private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
-  end if;
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    return private.error_reply('unknown_org');
-  end if;
-
-  select * into v_locked from private.lock_active_appointment(v_org, p_appointment_id, v_phone, 'cancelled');
+  select * into v_locked from private.lock_active_appointment(p_org_id, p_appointment_id, v_phone, 'cancelled');
   if v_locked.refusal is not null then
     return v_locked.refusal;
   end if;
+  v_org := v_locked.org;
   v_appt := v_locked.appointment;
 
   update public.appointments a
@@ -454,18 +460,11 @@ begin
   if p_org_id is null or p_appointment_id is null or p_new_scheduled_at is null then
     return private.error_reply('invalid_input', 'Organization id, appointment id and new time are required');
   end if;
-  if v_phone is not null and v_phone !~ '^\+[1-9][0-9]{6,14}$' then
-    return private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
-  end if;
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    return private.error_reply('unknown_org');
-  end if;
-
-  select * into v_locked from private.lock_active_appointment(v_org, p_appointment_id, v_phone, 'rescheduled');
+  select * into v_locked from private.lock_active_appointment(p_org_id, p_appointment_id, v_phone, 'rescheduled');
   if v_locked.refusal is not null then
     return v_locked.refusal;
   end if;
+  v_org := v_locked.org;
   v_appt := v_locked.appointment;
 
   select * into v_service from public.services s
