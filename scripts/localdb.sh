@@ -30,7 +30,8 @@ DB_DEFAULT="postgres"
 log() { printf '[localdb] %s\n' "$*" >&2; }
 
 as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From / so postgres need not be able to enter the caller's working directory.
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 url() { printf 'postgresql://postgres@127.0.0.1:%s/%s?sslmode=disable' "$PORT" "${1:-$DB_DEFAULT}"; }
