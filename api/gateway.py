@@ -18,6 +18,10 @@ import json
 import time
 from typing import Any, Protocol
 
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
 from .logs import log_event
 
 # get_org_profile for the nil UUID: cheap, touches the RPC path end to end, writes nothing.
@@ -45,8 +49,6 @@ def _checked_reply(name: str, value: Any) -> dict:
 class PostgresGateway:
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10,
                  statement_timeout_ms: int = 8000, connect_timeout_s: float = 5.0):
-        from psycopg_pool import ConnectionPool
-
         self._statement_timeout = str(statement_timeout_ms)
         self._pool = ConnectionPool(
             conninfo,
@@ -62,10 +64,6 @@ class PostgresGateway:
         self._pool.open(wait=False)
 
     def rpc(self, name: str, params: dict[str, Any]) -> dict:
-        import psycopg
-        from psycopg import sql
-        from psycopg_pool import PoolTimeout
-
         call = sql.SQL("select {}.{}({})").format(
             sql.Identifier("public"),
             sql.Identifier(name),

@@ -528,14 +528,14 @@ def normalize_booking(
     if not isinstance(arguments, dict):
         arguments = {}
 
-    name = normalize_name(_as_text(arguments.get("patientName")) or "")
+    name = normalize_name(as_text(arguments.get("patientName")) or "")
 
-    phone_text = _as_text(arguments.get("patientPhone")) or _as_text(caller_phone)
+    phone_text = as_text(arguments.get("patientPhone")) or as_text(caller_phone)
     phone = normalize_phone(phone_text or "", region)
 
     scheduled_at = normalize_datetime(
-        _as_text(arguments.get("appointmentDate")) or "",
-        _as_text(arguments.get("appointmentTime")),
+        as_text(arguments.get("appointmentDate")) or "",
+        as_text(arguments.get("appointmentTime")),
         today,
         tz,
     )
@@ -543,13 +543,13 @@ def normalize_booking(
     return BookingRequest(
         name=name,
         phone=phone,
-        email=normalize_email(_as_text(arguments.get("patientEmail"))),
-        service=_as_text(arguments.get("serviceType")),
+        email=normalize_email(as_text(arguments.get("patientEmail"))),
+        service=as_text(arguments.get("serviceType")),
         scheduled_at=scheduled_at,
     )
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     """A trimmed string, or None for blanks and values that aren't text."""
     if isinstance(value, bool):
         return None

@@ -9,7 +9,6 @@ toolCallId and orgId the webhook binds around each call (api.logs.bound).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Callable
@@ -19,6 +18,7 @@ from .gateway import RpcGateway
 from .logs import log_event
 from .normalize import (
     NormalizationError,
+    as_text,
     mask_phone,
     normalize_booking,
     normalize_date,
@@ -27,10 +27,8 @@ from .normalize import (
     normalize_time,
 )
 from .orgs import OrgProfile
+from .vapi import first_uuid
 
-# Refusals that come with alternative times from SQL.
-OFFER_ALTERNATIVES = {"slot_unavailable", "outside_business_hours", "closed", "in_past", "too_soon", "too_far_ahead"}
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -48,13 +46,8 @@ class ToolContext:
 
 
 def _text(arguments: dict, *names: str) -> str | None:
-    for name in names:
-        value = arguments.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
+    """The first of the named arguments that holds text (numbers read as their digits)."""
+    return next((text for text in map(as_text, map(arguments.get, names)) if text), None)
 
 
 def _reask(ctx: ToolContext, error: NormalizationError) -> dict:
@@ -70,25 +63,23 @@ def _service_name(reply: dict) -> str | None:
 def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None) -> dict:
     """A `success: false` reply from SQL, spoken."""
     code = reply.get("error") or "unknown"
-    alternatives = reply.get("alternatives") or []
     payload = {"success": False, "error": code}
-    if code in OFFER_ALTERNATIVES:
+    if "alternatives" in reply:  # SQL attaches alternatives to every refusal that has them
+        alternatives = reply["alternatives"] or []
         payload["alternatives"] = alternatives
         message = speech.alternatives_offer(code, alternatives, ctx.profile.timezone, requested_at=requested_at)
         log_event("booking.slot_unavailable" if code == "slot_unavailable" else "booking.rejected",
-                reason=code, alternatives=len(alternatives))
-    elif code == "not_found":
-        message = speech.not_found()
-        log_event("booking.rejected", reason=code)
-    elif code == "already_cancelled":
-        message = speech.already_cancelled()
-        log_event("booking.rejected", reason=code)
-    elif code == "invalid_input":
-        message = speech.reask("I'm sorry, I didn't get all of that — could you give me the details again?")
+                  reason=code, alternatives=len(alternatives))
+    else:
+        spoken = {
+            "not_found": speech.not_found,
+            "already_cancelled": speech.already_cancelled,
+            "invalid_input": lambda: speech.reask(
+                "I'm sorry, I didn't get all of that — could you give me the details again?"),
+        }
+        # unknown_org and anything unexpected: nothing the caller can fix
+        message = spoken.get(code, speech.generic_failure)()
         log_event("booking.rejected", reason=code, detail=reply.get("message"))
-    else:  # unknown_org and anything unexpected: nothing the caller can fix
-        message = speech.generic_failure()
-        log_event("booking.rejected", reason=code)
     payload["message"] = message
     return payload
 
@@ -172,9 +163,9 @@ def _matches(appointment: dict, ctx: ToolContext, day: date | None, at: time | N
 
 def _pick_appointment(ctx: ToolContext, arguments: dict, phone: str, date_keys: tuple, time_keys: tuple):
     """(appointment, None) when exactly one of the caller's appointments is meant, else (None, reply)."""
-    appointment_id = _text(arguments, "appointmentId")
-    if appointment_id and _UUID.match(appointment_id):
-        return {"appointmentId": appointment_id.lower()}, None
+    appointment_id = first_uuid(arguments.get("appointmentId"))
+    if appointment_id:
+        return {"appointmentId": appointment_id}, None
     day_text, time_text = _text(arguments, *date_keys), _text(arguments, *time_keys)
     day = normalize_date(day_text, ctx.today) if day_text else None
     at = normalize_time(time_text) if time_text else None

@@ -232,7 +232,7 @@ def _context(body: dict[str, Any], message: dict[str, Any]) -> CallContext:
     claimed_org_id = None
     for metadata in claim_sources:
         if isinstance(metadata, dict):
-            claimed_org_id = _first_uuid(metadata.get("org_id"), metadata.get("orgId"))
+            claimed_org_id = first_uuid(metadata.get("org_id"), metadata.get("orgId"))
             if claimed_org_id is not None:
                 break
 
@@ -284,9 +284,12 @@ def _first_nonblank(*values: Any) -> str | None:
     return None
 
 
-def _first_uuid(*values: Any) -> str | None:
-    # The claim is passed to a uuid-typed SQL parameter; a malformed one is treated as absent
-    # so it cannot turn into a database error.
+def first_uuid(*values: Any) -> str | None:
+    """The first value that is a UUID, canonical lower-case; None if there is none.
+
+    Ids are passed to uuid-typed SQL parameters; a malformed one is treated as absent so it
+    cannot turn into a database error.
+    """
     for value in values:
         if isinstance(value, str) and _UUID_RE.fullmatch(value.strip()):
             return value.strip().lower()

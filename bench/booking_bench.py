@@ -8,7 +8,6 @@ Runs against the database in DATABASE_URL (make bench resets it first).
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys

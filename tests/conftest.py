@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -82,6 +82,18 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def unreachable_app():
+    """The app pointed at a port where no database listens, failing fast."""
+    from api import create_app
+
+    app = create_app({"APP_ENV": "test", "VAPI_SECRET": SECRET, "RPC_TIMEOUT_MS": 1000,
+                      "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=1"})
+    app.extensions["booking"].gateway._pool.timeout = 1.0
+    yield app
+    app.extensions["booking"].gateway.close()
+
+
 AUTH = {"X-Vapi-Secret": SECRET}
 
 
@@ -96,7 +108,3 @@ def next_open_day(tz: ZoneInfo = NEW_YORK, *, min_days: int = 2, weekdays=(0, 1,
 
 def local_instant(day: date, hour: int, minute: int = 0, tz: ZoneInfo = NEW_YORK) -> datetime:
     return datetime.combine(day, time(hour, minute), tz)
-
-
-def iso_z(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

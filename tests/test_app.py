@@ -46,15 +46,9 @@ def test_check_db_command(app):
     assert result.exit_code == 0 and "database: ok" in result.output
 
 
-def test_check_db_command_when_unreachable():
-    from api import create_app
-
-    app = create_app({"APP_ENV": "test", "VAPI_SECRET": SECRET,
-                      "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=1"})
-    app.extensions["booking"].gateway._pool.timeout = 1.0
-    result = app.test_cli_runner().invoke(args=["check-db"])
+def test_check_db_command_when_unreachable(unreachable_app):
+    result = unreachable_app.test_cli_runner().invoke(args=["check-db"])
     assert result.exit_code == 1 and "unreachable" in result.output
-    app.extensions["booking"].gateway.close()
 
 
 def test_sign_command_produces_headers_the_webhook_accepts(app, tmp_path):

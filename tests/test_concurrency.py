@@ -6,7 +6,6 @@ import json
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from api.auth import sign
-from conftest import AUTH, BAYVIEW, LOS_ANGELES, NEW_YORK, SECRET, SUNRISE, iso_z, local_instant, next_open_day
+from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE, local_instant, next_open_day
 
 V2_URL = "/api/vapi/tools/bookClinicAppointment"
 WEBHOOK = "/api/vapi/webhook"
@@ -339,13 +339,8 @@ def test_health_ok(client):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_database_down_gives_503_health_and_a_calm_spoken_failure():
-    from api import create_app
-
-    app = create_app({"APP_ENV": "test", "VAPI_SECRET": SECRET, "RPC_TIMEOUT_MS": 1000,
-                      "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=1"})
-    app.extensions["booking"].gateway._pool.timeout = 1.0
-    client = app.test_client()
+def test_database_down_gives_503_health_and_a_calm_spoken_failure(unreachable_app):
+    client = unreachable_app.test_client()
     health = client.get("/health")
     assert health.status_code == 503 and health.get_json()["database"] == "unreachable"
     (result,) = results(client.post(WEBHOOK, json=vapi_body(("d1", "bookClinicAppointment", _book_args())), headers=AUTH))
@@ -354,7 +349,6 @@ def test_database_down_gives_503_health_and_a_calm_spoken_failure():
     assert not re.search(r"psycopg|sql|select|table|Traceback", result["message"], re.IGNORECASE)
     v2 = client.post(V2_URL, json=v2_body(next_open_day()), headers=AUTH)
     assert v2.status_code == 200 and v2.get_json()["result"]["success"] is False
-    app.extensions["booking"].gateway.close()
 
 
 # --- logging ----------------------------------------------------------------------------------
