@@ -81,6 +81,9 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
     def internal_error(_):
         return jsonify(error="internal_error"), 500
 
+    from .credentials import cli as credentials_cli
+    app.cli.add_command(credentials_cli)
+
     @app.cli.command("check-db")
     def check_db():
         """Call a harmless RPC and report whether the database path works."""

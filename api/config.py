@@ -22,4 +22,6 @@ def from_environment(env=os.environ) -> dict:
         "PROFILE_CACHE_SECONDS": float(env.get("PROFILE_CACHE_SECONDS", "60")),
         "HMAC_TOLERANCE_SECONDS": 300,
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Passphrase for per-clinic credentials when Supabase Vault is absent (never stored or logged).
+        "CREDENTIALS_KEY": (env.get("CREDENTIALS_KEY") or "").strip(),
     }
