@@ -82,6 +82,8 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
     def internal_error(_):
         return jsonify(error="internal_error"), 500
 
+    from .credentials import cli as credentials_cli
+    app.cli.add_command(credentials_cli)
     app.cli.add_command(prompts_cli)
 
     @app.cli.command("check-db")
