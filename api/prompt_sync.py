@@ -19,6 +19,7 @@ import httpx
 from flask import current_app
 from flask.cli import AppGroup
 
+from .credentials import CredentialError, org_secret
 from .gateway import RpcError, RpcGateway
 from .prompts import Clinic, enforced_prompt, enforced_prompt_template, unwrap
 
@@ -141,8 +142,6 @@ def _assistants(gateway: RpcGateway, org_id: str) -> list[dict]:
 
 def org_vapi_api_key(app, org_id: str) -> str | None:
     """The org's own Vapi API key, from the encrypted per-org credentials (api/credentials.py)."""
-    from .credentials import org_secret
-
     return org_secret(app.extensions["booking"].gateway, org_id, "vapi", "api_key",
                       app.config.get("CREDENTIALS_KEY"))
 
@@ -212,6 +211,8 @@ def sync(org_id, dry_run):
         api_key = org_vapi_api_key(app, org_id)
     except RpcError as exc:
         raise click.ClickException("the database could not be reached") from exc
+    except CredentialError as exc:
+        raise click.ClickException(f"the org's Vapi API key could not be read ({exc.code}: {exc.message})") from exc
     if not api_key:
         raise click.ClickException(f"no Vapi API key is stored for org {org_id} (credential vapi/api_key)")
     client = VapiClient(app.config["VAPI_API_URL"], api_key)
