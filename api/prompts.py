@@ -33,7 +33,7 @@ FENCE_END = "<<<END CLINIC PROMPT {digest}>>>"
 DATE_FORMAT = "%A, %B %d, %Y"
 MAX_NAME_LENGTH = 80
 
-_FENCE = re.compile(r"^<<<CLINIC PROMPT ([0-9a-f]{16})>>>\n(.*?)\n<<<END CLINIC PROMPT \1>>>$",
+_FENCE = re.compile(r"^<<<CLINIC PROMPT ([0-9a-f]{16})>>>\n(.*)\n<<<END CLINIC PROMPT \1>>>$",
                     re.DOTALL | re.MULTILINE)
 
 # What each tool the webhook serves is for; keyed like tools.HANDLERS (a tool without guidance
@@ -138,13 +138,14 @@ def unwrap(system_message: str | None) -> str:
     """The clinic prompt inside an enforced prompt; a message without a block is all clinic prompt.
 
     Lets `prompts sync` fall back to what an assistant already has in Vapi without wrapping the
-    block twice.
+    block twice. Text someone edited between the markers in the dashboard is kept (made inert
+    again); the block itself is always regenerated.
     """
     message = system_message or ""
     if AUTHORITY_BEGIN not in message:
         return as_data(message)
     fence = _FENCE.search(message)
-    return fence.group(2) if fence and digest(fence.group(2)) == fence.group(1) else ""
+    return as_data(fence.group(2)) if fence else ""
 
 
 # ---------------------------------------------------------------------------------------------
