@@ -94,7 +94,6 @@ class SyncResult:
     assistant_id: str
     ok: bool
     detail: str
-    body: dict | None = None  # the PATCH body (sent, or the one a dry run would send)
 
 
 def sync_assistant(client: VapiClient, row: dict, clinic: Clinic, *, dry_run: bool) -> SyncResult:
@@ -116,9 +115,9 @@ def sync_assistant(client: VapiClient, row: dict, clinic: Clinic, *, dry_run: bo
         tools = len(model.get("tools") or []) + len(model.get("toolIds") or [])
         state = "unchanged" if current == prompt else "changed"
         if dry_run:
-            return SyncResult(assistant_id, True, f"would update ({state}, {tools} tools kept)", body)
+            return SyncResult(assistant_id, True, f"would update ({state}, {tools} tools kept)")
         client.update_assistant(assistant_id, body)
-        return SyncResult(assistant_id, True, f"updated ({state}, {tools} tools kept)", body)
+        return SyncResult(assistant_id, True, f"updated ({state}, {tools} tools kept)")
     except VapiError as exc:
         return SyncResult(assistant_id, False, str(exc))
 

@@ -196,16 +196,18 @@ def test_dry_run_sends_no_patch(prompts_app, vapi):
 def test_one_failing_assistant_does_not_stop_the_others(prompts_app, vapi, sql):
     sql("""insert into public.vapi_assistants (org_id, assistant_id, assistant_name) values
            (%(org)s, 'asst_sunrise_gone', 'Gone'), (%(org)s, 'asst_sunrise_broken', 'Broken'),
-           (%(org)s, 'asst_sunrise_zed', 'Zed')""", {"org": SUNRISE})
+           (%(org)s, 'asst_sunrise_zed', 'Zed'), (%(org)s, 'asst_sunrise_bare', 'Bare')""", {"org": SUNRISE})
     sql("insert into public.vapi_assistants (org_id, phone_number_id) values (%s, 'pn_sunrise_second')", [SUNRISE])
     vapi.fail["asst_sunrise_broken"] = 500
     vapi.assistants["asst_sunrise_zed"] = vapi_assistant("asst_sunrise_zed", "Zed", system=None)
+    vapi.assistants["asst_sunrise_bare"] = {"id": "asst_sunrise_bare", "name": "Bare"}  # no model at all
 
     result = run(prompts_app, "sync", "--org", SUNRISE)
     assert result.exit_code == 1
     assert "asst_sunrise_broken: FAILED GET /assistant/asst_sunrise_broken: HTTP 500 (Boom)" in result.output
     assert "asst_sunrise_gone: FAILED GET /assistant/asst_sunrise_gone: HTTP 404 (Not Found)" in result.output
-    assert "2 of 4 assistants synced, 2 failed" in result.output
+    assert "asst_sunrise_bare: FAILED the assistant has no model (provider and model) to update" in result.output
+    assert "2 of 5 assistants synced, 3 failed" in result.output
     assert sorted(r["path"] for r in vapi.patches()) == ["/assistant/asst_sunrise_sarah", "/assistant/asst_sunrise_zed"]
     # An assistant without a system message gets one, first, and keeps the rest.
     zed = vapi.assistants["asst_sunrise_zed"]["model"]
