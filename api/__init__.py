@@ -18,6 +18,7 @@ from .config import from_environment
 from .gateway import PostgresGateway, RpcGateway, SupabaseGateway, probe
 from .logs import configure_logging, log_event
 from .orgs import ProfileCache
+from .prompt_sync import prompts_cli
 
 
 @dataclass
@@ -80,6 +81,10 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
     @app.errorhandler(500)
     def internal_error(_):
         return jsonify(error="internal_error"), 500
+
+    from .credentials import cli as credentials_cli
+    app.cli.add_command(credentials_cli)
+    app.cli.add_command(prompts_cli)
 
     @app.cli.command("check-db")
     def check_db():

@@ -21,5 +21,8 @@ def from_environment(env=os.environ) -> dict:
         "RPC_TIMEOUT_MS": int(env.get("RPC_TIMEOUT_MS", "8000")),
         "PROFILE_CACHE_SECONDS": float(env.get("PROFILE_CACHE_SECONDS", "60")),
         "HMAC_TOLERANCE_SECONDS": 300,
+        "VAPI_API_URL": env.get("VAPI_API_URL", "https://api.vapi.ai"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Passphrase for per-clinic credentials when Supabase Vault is absent (never stored or logged).
+        "CREDENTIALS_KEY": (env.get("CREDENTIALS_KEY") or "").strip(),
     }

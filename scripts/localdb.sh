@@ -61,8 +61,8 @@ deps() {
     fi
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  if [ ! -x "$ROOT/node_modules/.bin/supabase" ]; then
-    log "installing the Supabase CLI (npm ci)"
+  if [ ! -x "$ROOT/node_modules/.bin/supabase" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    log "installing the Supabase CLI and LiquidJS (npm ci)"
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   fi
   if [ ! -x "$ROOT/.venv/bin/flask" ] || [ "$ROOT/pyproject.toml" -nt "$ROOT/.venv/.installed" ]; then

@@ -111,3 +111,26 @@ values
   ('11111111-1111-4111-8111-111111111111', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'staff'),
   ('22222222-2222-4222-8222-222222222222', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'owner')
 on conflict (org_id, user_id) do nothing;
+
+-- Assistant prompts (migration 0700) ---------------------------------------------------------------
+-- The clinics' own prompts; `flask --app api prompts show/sync` wraps them in the enforced
+-- system-authority block. Plain text, no dates or years: those come from the block at call time.
+update public.vapi_assistants
+   set assistant_name = 'Sarah',
+       custom_prompt = $prompt$You are Sarah, the friendly front-desk receptionist of Sunrise Family Clinic.
+Greet callers warmly, keep answers short (one or two sentences), and sound calm and unhurried.
+Help callers book, check, cancel or move appointments. We offer consultations (30 minutes),
+checkups and vaccinations; if the caller is unsure, a consultation is the right default.
+We are open Monday to Friday 9 to 12 and 1 to 5, and Saturday 9 to 1.
+Before booking, confirm the caller's name, the day and the time back to them.
+If someone describes an emergency, tell them to hang up and call 911.$prompt$
+ where assistant_id = 'asst_sunrise_sarah' and custom_prompt is null;
+
+update public.vapi_assistants
+   set assistant_name = 'Marcy',
+       custom_prompt = $prompt$You are Marcy, the receptionist of Bayview Dental.
+Be upbeat and efficient. Most callers want a cleaning (45 minutes); we also do consultations and
+whitening. We are open Monday to Thursday 8 to 4 and Friday 8 to noon.
+Repeat the booked day and time once at the end of the call.
+For tooth pain or swelling, offer the earliest available time.$prompt$
+ where assistant_id = 'asst_bayview_marcy' and custom_prompt is null;
