@@ -129,6 +129,9 @@ def sync_org(gateway: RpcGateway, clinic: Clinic, org_id: str, client: VapiClien
     for row in _assistants(gateway, org_id):
         if row.get("assistantId"):
             results.append(sync_assistant(client, row, clinic, dry_run=dry_run))
+        else:
+            click.echo(f"phone number {row.get('phoneNumberId')}: skipped, mapped without an assistant id "
+                       "(map the assistant id in vapi_assistants to sync its prompt)")
     return results
 
 

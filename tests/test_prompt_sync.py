@@ -208,6 +208,7 @@ def test_one_failing_assistant_does_not_stop_the_others(prompts_app, vapi, sql):
     assert "asst_sunrise_gone: FAILED GET /assistant/asst_sunrise_gone: HTTP 404 (Not Found)" in result.output
     assert "asst_sunrise_bare: FAILED the assistant has no model (provider and model) to update" in result.output
     assert "2 of 5 assistants synced, 3 failed" in result.output
+    assert "phone number pn_sunrise_second: skipped, mapped without an assistant id" in result.output
     assert sorted(r["path"] for r in vapi.patches()) == ["/assistant/asst_sunrise_sarah", "/assistant/asst_sunrise_zed"]
     # An assistant without a system message gets one, first, and keeps the rest.
     zed = vapi.assistants["asst_sunrise_zed"]["model"]
