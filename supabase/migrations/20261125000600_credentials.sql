@@ -127,7 +127,7 @@ immutable
 set search_path = ''
 as $$
   select case
-    when p_key is null or btrim(p_key) = '' then
+    when p_key is null or p_key !~ '[^[:space:]]' then
       private.error_reply('encryption_key_required',
         'No encryption key was supplied and Supabase Vault is not installed (set CREDENTIALS_KEY)')
     when length(p_key) < 16 then
@@ -174,7 +174,7 @@ begin
   if v_refusal is not null then
     return v_refusal;
   end if;
-  if p_secret is null or btrim(p_secret) = '' then
+  if p_secret is null or p_secret !~ '[^[:space:]]' then
     return private.error_reply('invalid_input', 'secret is blank');
   end if;
   if length(p_secret) > 4096 then
