@@ -12,6 +12,7 @@ logs, prints or caches it with a value anywhere but in memory.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -138,7 +139,7 @@ def _call(name: str, params: dict) -> dict:
 
 
 def _read_secret() -> str:
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if stdin.isatty():
         return click.prompt("Secret", hide_input=True, default="", show_default=False)
     text = stdin.read()
