@@ -8,6 +8,7 @@ logs, prints or caches it with a value anywhere but in memory.
     flask --app api credentials set --org ORG --provider vapi [--name api_key|webhook_secret] < secret.txt
     flask --app api credentials list --org ORG
     flask --app api credentials delete --org ORG --provider vapi --name webhook_secret
+    flask --app api credentials rekey < new-key.txt      (old key: CREDENTIALS_KEY)
 """
 
 from __future__ import annotations
@@ -138,16 +139,19 @@ def _call(name: str, params: dict) -> dict:
     return reply
 
 
-def _read_secret() -> str:
+def _read_secret(prompt: str = "Secret") -> str:
     stdin = sys.stdin
     if stdin.isatty():
-        return click.prompt("Secret", hide_input=True, default="", show_default=False)
-    text = stdin.read()
-    # One trailing newline is how `echo` and editors end the line; anything else is the secret's.
-    if text.endswith("\r\n"):
-        return text[:-2]
-    if text.endswith("\n"):
-        return text[:-1]
+        text = click.prompt(prompt, hide_input=True, default="", show_default=False)
+    else:
+        text = stdin.read()
+        # One trailing newline is how `echo` and editors end the line; anything else is the secret's.
+        if text.endswith("\r\n"):
+            text = text[:-2]
+        elif text.endswith("\n"):
+            text = text[:-1]
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; say so instead of failing in the driver
+        raise click.ClickException("invalid_input: the value contains a NUL character")
     return text
 
 
@@ -189,3 +193,18 @@ def delete_command(org_id: str, provider: str, name: str) -> None:
     reply = _call("delete_org_credential", {"p_org_id": org_id, "p_provider": provider, "p_name": name})
     click.echo(f"deleted {reply['provider']}/{reply['name']} for org {reply['orgId']}")
 
+
+@cli.command("rekey")
+@with_appcontext
+def rekey_command() -> None:
+    """Re-encrypt all pgcrypto-stored credentials from CREDENTIALS_KEY to a new key read from stdin.
+
+    All or nothing. Afterwards set CREDENTIALS_KEY to the new key and restart the service; until
+    then it cannot decrypt (per-clinic webhook secrets fall back to the global secret only).
+    """
+    new_key = _read_secret("New key")
+    reply = _call("rekey_org_credentials", {
+        "p_old_key": current_app.config.get("CREDENTIALS_KEY") or None, "p_new_key": new_key,
+    })
+    click.echo(f"re-encrypted {reply['reencrypted']} credential(s); now set CREDENTIALS_KEY to the new key "
+               "and restart the service")

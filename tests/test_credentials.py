@@ -259,3 +259,29 @@ def test_secrets_and_the_key_never_reach_logs(cred_app, sql, caplog, capfd):
                           for r in caplog.records), captured.out, captured.err, *outputs])
     for secret in (api_key, SUNRISE_HOOK_SECRET, KEY, KEY[::-1]):
         assert secret not in logged
+
+
+def test_rekey_rotates_the_key_all_or_nothing(cred_app, sql):
+    store(sql, SUNRISE, "api_key", "sk-sunrise-rotate")
+    store(sql, BAYVIEW, "api_key", "sk-bayview-rotate")
+    new_key = "rotated-key-abcdef0123456789"
+    weak = cli(cred_app, "rekey", input="short\n")
+    assert weak.exit_code == 1 and "weak_encryption_key" in weak.output
+
+    rotated = cli(cred_app, "rekey", input=new_key + "\n")
+    assert rotated.exit_code == 0 and "re-encrypted 2 credential(s)" in rotated.output
+    assert new_key not in rotated.output
+    assert org_secret(gateway(cred_app), BAYVIEW, "vapi", "api_key", new_key) == "sk-bayview-rotate"
+    with pytest.raises(CredentialError):
+        org_secret(gateway(cred_app), BAYVIEW, "vapi", "api_key", KEY)
+
+    # The service still configured with the old key cannot rekey again: nothing decrypts with it.
+    again = cli(cred_app, "rekey", input="yet-another-key-0123456789\n")
+    assert again.exit_code == 1 and "decryption_failed" in again.output
+    assert org_secret(gateway(cred_app), SUNRISE, "vapi", "api_key", new_key) == "sk-sunrise-rotate"
+
+
+def test_a_nul_character_is_refused_before_the_database(cred_app, sql):
+    result = cli(cred_app, "set", "--org", SUNRISE, input="sk-\x00-x\n")
+    assert result.exit_code == 1 and "NUL character" in result.output
+    assert sql("select count(*) from public.org_credentials")[0][0] == 0

@@ -412,3 +412,44 @@ end;
 $$;
 revoke execute on function public.resolve_vapi_webhook_secret(text, text, text) from public, anon, authenticated;
 grant execute on function public.resolve_vapi_webhook_secret(text, text, text) to service_role;
+
+-- rekey_org_credentials -----------------------------------------------------------------------------
+-- Rotating CREDENTIALS_KEY: re-encrypt every pgcrypto-stored credential from the old key to the new
+-- one in one statement. If any row does not decrypt with the old key, nothing changes. Vault-stored
+-- rows are untouched (Vault manages its own key).
+create or replace function public.rekey_org_credentials(p_old_key text, p_new_key text)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_refusal json;
+  v_count integer;
+begin
+  if p_old_key is null or p_old_key !~ '[^[:space:]]' then
+    return private.error_reply('encryption_key_required', 'The current (old) encryption key is required');
+  end if;
+  v_refusal := private.encryption_key_error(p_new_key);
+  if v_refusal is not null then
+    return v_refusal;
+  end if;
+  if p_new_key = p_old_key then
+    return private.error_reply('invalid_input', 'The new key is the same as the old key');
+  end if;
+  begin
+    update public.org_credentials c
+       set ciphertext = extensions.pgp_sym_encrypt(
+             extensions.pgp_sym_decrypt(c.ciphertext, p_old_key), p_new_key, 'cipher-algo=aes256')
+     where c.ciphertext is not null;
+    get diagnostics v_count = row_count;
+  exception when external_routine_invocation_exception then  -- "Wrong key or corrupt data"
+    return private.error_reply('decryption_failed',
+      'At least one credential does not decrypt with the old key; nothing was changed');
+  end;
+  return json_build_object('success', true, 'reencrypted', v_count, 'message', 'Credentials re-encrypted');
+end;
+$$;
+revoke execute on function public.rekey_org_credentials(text, text) from public, anon, authenticated;
+grant execute on function public.rekey_org_credentials(text, text) to service_role;

@@ -8,7 +8,7 @@
 -- inside this rolled-back transaction and detection is switched on; what is verified is OUR side
 -- of the Vault calls (dynamic SQL, names, update-in-place, delete cascade), not Vault itself.
 begin;
-select plan(98);
+select plan(108);
 
 -- Fixtures ---------------------------------------------------------------------------------------------
 insert into auth.users (id, email) values
@@ -56,8 +56,9 @@ insert into _fn values
   (2, 'public.get_org_credential(uuid,text,text,text)'),
   (3, 'public.list_org_credentials(uuid)'),
   (4, 'public.delete_org_credential(uuid,text,text)'),
-  (5, 'public.resolve_vapi_webhook_secret(text,text,text)');
--- 5 × 5 = 25
+  (5, 'public.resolve_vapi_webhook_secret(text,text,text)'),
+  (6, 'public.rekey_org_credentials(text,text)');
+-- 6 × 5 = 30
 select ok(to_regprocedure(sig) is not null and (select prosecdef from pg_proc where oid = to_regprocedure(sig)),
           format('%s exists and is security definer', sig)) from _fn order by ord;
 select is((select proconfig from pg_proc where oid = to_regprocedure(sig)), array['search_path=""'],
@@ -228,6 +229,20 @@ select is(public.delete_org_credential('c1600000-0000-4000-8000-00000000000b', '
           'deleting it again → not_found');
 
 -- ---------------------------------------------------------------------------------------------
+-- Key rotation (all or nothing)
+-- ---------------------------------------------------------------------------------------------
+select is(public.rekey_org_credentials('another-key-0123456789', 'rotated-key-0123456789')->>'error', 'decryption_failed',
+          'rekey with a wrong old key → decryption_failed');
+select is(public.get_org_credential('c1600000-0000-4000-8000-00000000000a', 'vapi', 'api_key', 'test-key-0123456789')->>'value',
+          'sk-a-second', '… and nothing changed');
+select is(public.rekey_org_credentials('test-key-0123456789', 'short')->>'error', 'weak_encryption_key', 'rekey to a weak key refused');
+select is(public.rekey_org_credentials('test-key-0123456789', 'rotated-key-0123456789')->>'reencrypted', '2',
+          'rekey re-encrypts every pgcrypto credential');
+select is(public.get_org_credential('c1600000-0000-4000-8000-00000000000a', 'vapi', 'api_key', 'rotated-key-0123456789')->>'value'
+          || '|' || (public.get_org_credential('c1600000-0000-4000-8000-00000000000a', 'vapi', 'api_key', 'test-key-0123456789')->>'error'),
+          'sk-a-second|decryption_failed', 'after rekey the new key decrypts and the old one does not');
+
+-- ---------------------------------------------------------------------------------------------
 -- Vault branch against a stand-in `vault` schema (see header)
 -- ---------------------------------------------------------------------------------------------
 create schema vault;
@@ -270,7 +285,7 @@ insert into res values ('v_get', public.get_org_credential('c1600000-0000-4000-8
 insert into res values ('v_set2', public.set_org_credential('c1600000-0000-4000-8000-00000000000b', 'vapi', 'webhook_secret', 'whsec-b-rotated', null)->>'success');
 insert into res values ('v_get2', public.get_org_credential('c1600000-0000-4000-8000-00000000000b', 'vapi', 'webhook_secret', null)->>'value');
 insert into res values ('v_resolve', public.resolve_vapi_webhook_secret('asst_t16_b', null, null)->>'value');
-insert into res values ('v_old_pgcrypto', public.get_org_credential('c1600000-0000-4000-8000-00000000000a', 'vapi', 'api_key', 'test-key-0123456789')->>'value');
+insert into res values ('v_old_pgcrypto', public.get_org_credential('c1600000-0000-4000-8000-00000000000a', 'vapi', 'api_key', 'rotated-key-0123456789')->>'value');
 insert into res values ('v_list', public.list_org_credentials('c1600000-0000-4000-8000-00000000000b')::text);
 reset role;
 select set_config('request.jwt.claims', '', true);
