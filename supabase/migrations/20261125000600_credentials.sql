@@ -97,14 +97,17 @@ create policy org_credentials_member_select on public.org_credentials for select
 
 -- Implementation (private) -------------------------------------------------------------------------
 
--- NULL when (provider, name) is a known credential, else the refusal.
-create or replace function private.credential_kind_error(p_provider text, p_name text)
+-- The refusal for a missing org id or an unknown (provider, name); NULL when the arguments name a
+-- credential the service knows. The same first check of every credential function.
+create or replace function private.credential_input_error(p_org_id uuid, p_provider text, p_name text)
 returns json
 language sql
 immutable
 set search_path = ''
 as $$
   select case
+    when p_org_id is null then
+      private.error_reply('invalid_input', 'org id is required')
     when p_provider is null or p_provider = '' then
       private.error_reply('invalid_input', 'provider is required (known: vapi)')
     when private.credential_names(p_provider) is null then
@@ -117,7 +120,7 @@ as $$
         p_name, p_provider, array_to_string(private.credential_names(p_provider), ', ')))
   end;
 $$;
-revoke all on function private.credential_kind_error(text, text) from public, anon, authenticated;
+revoke all on function private.credential_input_error(uuid, text, text) from public, anon, authenticated;
 
 -- A pgcrypto passphrase must be supplied and not trivially guessable. NULL when acceptable.
 create or replace function private.encryption_key_error(p_key text)
@@ -167,10 +170,7 @@ declare
   v_label text;
   v_row public.org_credentials;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'org id is required');
-  end if;
-  v_refusal := private.credential_kind_error(v_provider, v_name);
+  v_refusal := private.credential_input_error(p_org_id, v_provider, v_name);
   if v_refusal is not null then
     return v_refusal;
   end if;
@@ -238,10 +238,7 @@ declare
   v_row public.org_credentials;
   v_value text;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'org id is required');
-  end if;
-  v_refusal := private.credential_kind_error(v_provider, v_name);
+  v_refusal := private.credential_input_error(p_org_id, v_provider, v_name);
   if v_refusal is not null then
     return v_refusal;
   end if;
@@ -365,10 +362,7 @@ declare
   v_name text := lower(btrim(p_name));
   v_refusal json;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'org id is required');
-  end if;
-  v_refusal := private.credential_kind_error(v_provider, v_name);
+  v_refusal := private.credential_input_error(p_org_id, v_provider, v_name);
   if v_refusal is not null then
     return v_refusal;
   end if;
