@@ -2,8 +2,9 @@
 
 SQL decides everything (supabase/migrations/20261125000600_credentials.sql): which credentials
 exist, where they are stored (Supabase Vault, else pgcrypto with our key), validation, decryption.
-This module passes the encryption key (config ``CREDENTIALS_KEY``) along with each call and never
-logs, prints or caches it with a value anywhere but in memory.
+This module passes the encryption key (config ``CREDENTIALS_KEY``) along with each call; neither
+the key nor a value is ever logged or printed (the gateway logs RPC names and timings only), and
+webhook secrets are cached in process memory only.
 
     flask --app api credentials set --org ORG --provider vapi [--name api_key|webhook_secret] < secret.txt
     flask --app api credentials list --org ORG
