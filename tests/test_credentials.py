@@ -285,3 +285,22 @@ def test_a_nul_character_is_refused_before_the_database(cred_app, sql):
     result = cli(cred_app, "set", "--org", SUNRISE, input="sk-\x00-x\n")
     assert result.exit_code == 1 and "NUL character" in result.output
     assert sql("select count(*) from public.org_credentials")[0][0] == 0
+
+
+def test_the_supabase_path_reaches_credentials_as_service_role_only(database_url, sql):
+    import jwt
+
+    from api.gateway import RpcError, SupabaseGateway
+    from postgrest_standin import JWT_SECRET, PostgrestStandIn, anon_key, service_role_key
+
+    member_key = jwt.encode({"role": "authenticated", "sub": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",
+                             "exp": 4102444800}, JWT_SECRET, "HS256")
+    with PostgrestStandIn(database_url) as standin:
+        service = SupabaseGateway(standin.url, service_role_key())
+        stored = service.rpc("set_org_credential", {"p_org_id": SUNRISE, "p_provider": "vapi", "p_name": "api_key",
+                                                    "p_secret": "sk-through-postgrest", "p_encryption_key": KEY})
+        assert stored["success"] is True and "value" not in stored
+        assert org_secret(service, SUNRISE, "vapi", "api_key", KEY) == "sk-through-postgrest"
+        for key in (member_key, anon_key()):  # the Sunrise staff member, then anon
+            with pytest.raises(RpcError):
+                org_secret(SupabaseGateway(standin.url, key), SUNRISE, "vapi", "api_key", KEY)
