@@ -2,16 +2,19 @@
 
 SQL decides everything (supabase/migrations/20261125000600_credentials.sql): which credentials
 exist, where they are stored (Supabase Vault, else pgcrypto with our key), validation, decryption.
-This module passes the encryption key (config ``CREDENTIALS_KEY``) along with each call and never
-logs, prints or caches it with a value anywhere but in memory.
+This module passes the encryption key (config ``CREDENTIALS_KEY``) along with each call; neither
+the key nor a value is ever logged or printed (the gateway logs RPC names and timings only), and
+webhook secrets are cached in process memory only.
 
     flask --app api credentials set --org ORG --provider vapi [--name api_key|webhook_secret] < secret.txt
     flask --app api credentials list --org ORG
     flask --app api credentials delete --org ORG --provider vapi --name webhook_secret
+    flask --app api credentials rekey < new-key.txt      (old key: CREDENTIALS_KEY)
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -137,16 +140,19 @@ def _call(name: str, params: dict) -> dict:
     return reply
 
 
-def _read_secret() -> str:
-    stdin = click.get_text_stream("stdin")
+def _read_secret(prompt: str = "Secret") -> str:
+    stdin = sys.stdin
     if stdin.isatty():
-        return click.prompt("Secret", hide_input=True, default="", show_default=False)
-    text = stdin.read()
-    # One trailing newline is how `echo` and editors end the line; anything else is the secret's.
-    if text.endswith("\r\n"):
-        return text[:-2]
-    if text.endswith("\n"):
-        return text[:-1]
+        text = click.prompt(prompt, hide_input=True, default="", show_default=False)
+    else:
+        text = stdin.read()
+        # One trailing newline is how `echo` and editors end the line; anything else is the secret's.
+        if text.endswith("\r\n"):
+            text = text[:-2]
+        elif text.endswith("\n"):
+            text = text[:-1]
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; say so instead of failing in the driver
+        raise click.ClickException("invalid_input: the value contains a NUL character")
     return text
 
 
@@ -188,3 +194,18 @@ def delete_command(org_id: str, provider: str, name: str) -> None:
     reply = _call("delete_org_credential", {"p_org_id": org_id, "p_provider": provider, "p_name": name})
     click.echo(f"deleted {reply['provider']}/{reply['name']} for org {reply['orgId']}")
 
+
+@cli.command("rekey")
+@with_appcontext
+def rekey_command() -> None:
+    """Re-encrypt all pgcrypto-stored credentials from CREDENTIALS_KEY to a new key read from stdin.
+
+    All or nothing. Afterwards set CREDENTIALS_KEY to the new key and restart the service; until
+    then it cannot decrypt (per-clinic webhook secrets fall back to the global secret only).
+    """
+    new_key = _read_secret("New key")
+    reply = _call("rekey_org_credentials", {
+        "p_old_key": current_app.config.get("CREDENTIALS_KEY") or None, "p_new_key": new_key,
+    })
+    click.echo(f"re-encrypted {reply['reencrypted']} credential(s); now set CREDENTIALS_KEY to the new key "
+               "and restart the service")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from . import speech
-from .auth import verify_request
+from .auth import AuthResult, verify_request
+from .credentials import WebhookSecretCache
 from .gateway import RpcError
 from .logs import bound, log_event
 from .tools import ToolContext, dispatch
@@ -16,16 +17,47 @@ from .vapi import EnvelopeError, ToolResult, VapiRequest, event_reply, parse_req
 bp = Blueprint("vapi", __name__, url_prefix="/api/vapi")
 
 
+@bp.record_once
+def _attach_org_secrets(state):
+    app = state.app
+    app.extensions["org_webhook_secrets"] = WebhookSecretCache(
+        app.extensions["booking"].gateway, app.config["PROFILE_CACHE_SECONDS"],
+        app.config.get("CREDENTIALS_KEY"))
+
+
 @bp.before_request
 def authenticate():
     secret = current_app.config["VAPI_SECRET"]
     if not secret:  # only possible in development mode (create_app refuses otherwise)
         return None
-    result = verify_request(request.headers, request.get_data(cache=True), secret, now=time.time())
+    raw_body = request.get_data(cache=True)
+    now = time.time()
+    result = verify_request(request.headers, raw_body, secret, now=now)
     if result.ok:
         return None
+    if result.reason != "missing_credentials":
+        result = _verify_with_org_secret(raw_body, now) or result
+        if result.ok:
+            return None
     log_event("auth.failed", 30, reason=result.reason, path=request.path, remote=request.remote_addr)
     return jsonify(error="unauthorized", reason=result.reason), 401
+
+
+def _verify_with_org_secret(raw_body: bytes, now: float) -> AuthResult | None:
+    """Check the same headers against the webhook secret of the clinic the body's assistant /
+    phone-number id is mapped to; None when there is no such secret to check against."""
+    try:
+        context = parse_request(request.get_json(silent=True, force=True)).context
+    except EnvelopeError:
+        return None
+    found = current_app.extensions["org_webhook_secrets"].get(context.assistant_id, context.phone_number_id)
+    if found is None:
+        return None
+    result = verify_request(request.headers, raw_body, found.secret, now=now)
+    if result.ok:
+        # Tool calls in this request may act only for the org whose secret authenticated it.
+        g.authenticated_org_id = found.org_id
+    return result
 
 
 def _parse() -> VapiRequest:
@@ -51,7 +83,12 @@ def _resolve_org(booking, vapi_request: VapiRequest) -> str | None:
         "p_claimed_org_id": context.claimed_org_id,
     })
     if reply.get("success"):
-        return reply["orgId"]
+        authenticated_org_id = g.get("authenticated_org_id")
+        if authenticated_org_id is None or authenticated_org_id == reply["orgId"]:
+            return reply["orgId"]
+        log_event("org.refused", 30, reason="not_the_authenticated_org", orgId=reply["orgId"],
+                  authenticatedOrgId=authenticated_org_id, callId=context.call_id)
+        return None
     log_event("org.refused", 30, reason=reply.get("error"), claimedOrgId=context.claimed_org_id,
               assistantId=context.assistant_id, phoneNumberId=context.phone_number_id, callId=context.call_id)
     return None

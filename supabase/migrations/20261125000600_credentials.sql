@@ -97,14 +97,17 @@ create policy org_credentials_member_select on public.org_credentials for select
 
 -- Implementation (private) -------------------------------------------------------------------------
 
--- NULL when (provider, name) is a known credential, else the refusal.
-create or replace function private.credential_kind_error(p_provider text, p_name text)
+-- The refusal for a missing org id or an unknown (provider, name); NULL when the arguments name a
+-- credential the service knows. The same first check of every credential function.
+create or replace function private.credential_input_error(p_org_id uuid, p_provider text, p_name text)
 returns json
 language sql
 immutable
 set search_path = ''
 as $$
   select case
+    when p_org_id is null then
+      private.error_reply('invalid_input', 'org id is required')
     when p_provider is null or p_provider = '' then
       private.error_reply('invalid_input', 'provider is required (known: vapi)')
     when private.credential_names(p_provider) is null then
@@ -117,7 +120,7 @@ as $$
         p_name, p_provider, array_to_string(private.credential_names(p_provider), ', ')))
   end;
 $$;
-revoke all on function private.credential_kind_error(text, text) from public, anon, authenticated;
+revoke all on function private.credential_input_error(uuid, text, text) from public, anon, authenticated;
 
 -- A pgcrypto passphrase must be supplied and not trivially guessable. NULL when acceptable.
 create or replace function private.encryption_key_error(p_key text)
@@ -127,7 +130,7 @@ immutable
 set search_path = ''
 as $$
   select case
-    when p_key is null or btrim(p_key) = '' then
+    when p_key is null or p_key !~ '[^[:space:]]' then
       private.error_reply('encryption_key_required',
         'No encryption key was supplied and Supabase Vault is not installed (set CREDENTIALS_KEY)')
     when length(p_key) < 16 then
@@ -167,14 +170,11 @@ declare
   v_label text;
   v_row public.org_credentials;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'org id is required');
-  end if;
-  v_refusal := private.credential_kind_error(v_provider, v_name);
+  v_refusal := private.credential_input_error(p_org_id, v_provider, v_name);
   if v_refusal is not null then
     return v_refusal;
   end if;
-  if p_secret is null or btrim(p_secret) = '' then
+  if p_secret is null or p_secret !~ '[^[:space:]]' then
     return private.error_reply('invalid_input', 'secret is blank');
   end if;
   if length(p_secret) > 4096 then
@@ -238,10 +238,7 @@ declare
   v_row public.org_credentials;
   v_value text;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'org id is required');
-  end if;
-  v_refusal := private.credential_kind_error(v_provider, v_name);
+  v_refusal := private.credential_input_error(p_org_id, v_provider, v_name);
   if v_refusal is not null then
     return v_refusal;
   end if;
@@ -365,10 +362,7 @@ declare
   v_name text := lower(btrim(p_name));
   v_refusal json;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'org id is required');
-  end if;
-  v_refusal := private.credential_kind_error(v_provider, v_name);
+  v_refusal := private.credential_input_error(p_org_id, v_provider, v_name);
   if v_refusal is not null then
     return v_refusal;
   end if;
@@ -412,3 +406,44 @@ end;
 $$;
 revoke execute on function public.resolve_vapi_webhook_secret(text, text, text) from public, anon, authenticated;
 grant execute on function public.resolve_vapi_webhook_secret(text, text, text) to service_role;
+
+-- rekey_org_credentials -----------------------------------------------------------------------------
+-- Rotating CREDENTIALS_KEY: re-encrypt every pgcrypto-stored credential from the old key to the new
+-- one in one statement. If any row does not decrypt with the old key, nothing changes. Vault-stored
+-- rows are untouched (Vault manages its own key).
+create or replace function public.rekey_org_credentials(p_old_key text, p_new_key text)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_refusal json;
+  v_count integer;
+begin
+  if p_old_key is null or p_old_key !~ '[^[:space:]]' then
+    return private.error_reply('encryption_key_required', 'The current (old) encryption key is required');
+  end if;
+  v_refusal := private.encryption_key_error(p_new_key);
+  if v_refusal is not null then
+    return v_refusal;
+  end if;
+  if p_new_key = p_old_key then
+    return private.error_reply('invalid_input', 'The new key is the same as the old key');
+  end if;
+  begin
+    update public.org_credentials c
+       set ciphertext = extensions.pgp_sym_encrypt(
+             extensions.pgp_sym_decrypt(c.ciphertext, p_old_key), p_new_key, 'cipher-algo=aes256')
+     where c.ciphertext is not null;
+    get diagnostics v_count = row_count;
+  exception when external_routine_invocation_exception then  -- "Wrong key or corrupt data"
+    return private.error_reply('decryption_failed',
+      'At least one credential does not decrypt with the old key; nothing was changed');
+  end;
+  return json_build_object('success', true, 'reencrypted', v_count, 'message', 'Credentials re-encrypted');
+end;
+$$;
+revoke execute on function public.rekey_org_credentials(text, text) from public, anon, authenticated;
+grant execute on function public.rekey_org_credentials(text, text) to service_role;
