@@ -81,6 +81,11 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
     def internal_error(_):
         return jsonify(error="internal_error"), 500
 
+    from .operations import health_check, stress_test
+
+    app.cli.add_command(health_check)
+    app.cli.add_command(stress_test)
+
     @app.cli.command("check-db")
     def check_db():
         """Call a harmless RPC and report whether the database path works."""
