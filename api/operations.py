@@ -31,7 +31,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .gateway import RpcError, RpcGateway
-from .speech import spoken_date, spoken_time
+from .speech import parse_instant, spoken_date, spoken_time
 
 DEFAULT_URL = "http://127.0.0.1:3001"
 # Bookings whose Vapi call id starts with this are the only ones the SQL cleanup may delete
@@ -65,7 +65,7 @@ class Target:
         return datetime.now(self.timezone).date()
 
     def local(self, instant: str) -> datetime:
-        return datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(self.timezone)
+        return parse_instant(instant).astimezone(self.timezone)
 
 
 class Service:
@@ -357,7 +357,10 @@ class Attempt:
 
 
 def _attempt(service: Service, slot: str, index: int, start: threading.Barrier) -> Attempt:
-    start.wait()
+    try:
+        start.wait()
+    except threading.BrokenBarrierError:
+        return Attempt("error: the requests could not be started together", None)
     try:
         reply, latency = service.book(slot, phone=STRESS_PHONE, name=f"Stress Test {index}")
     except CheckFailure as failure:
@@ -412,7 +415,7 @@ def _run_stress_test(url: str, count: int, org_id: str | None, timeout: float) -
         slot = service.free_slot(target.today() + timedelta(days=3))
         click.echo(f"stress-test: {count} concurrent bookings of {_spoken(target, slot)} ({slot}) "
                    f"at {url} -> {target.label}")
-        start = threading.Barrier(count)
+        start = threading.Barrier(count, timeout=60)  # all requests leave at once
         with ThreadPoolExecutor(max_workers=count) as pool:
             attempts = list(pool.map(lambda i: _attempt(service, slot, i, start), range(1, count + 1)))
         target.created.extend(a.appointment_id for a in attempts if a.appointment_id)
