@@ -83,8 +83,10 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
         return jsonify(error="internal_error"), 500
 
     from .credentials import cli as credentials_cli
-    app.cli.add_command(credentials_cli)
-    app.cli.add_command(prompts_cli)
+    from .operations import health_check, stress_test
+
+    for command in (credentials_cli, prompts_cli, health_check, stress_test):
+        app.cli.add_command(command)
 
     @app.cli.command("check-db")
     def check_db():

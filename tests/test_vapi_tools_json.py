@@ -1,0 +1,86 @@
+"""docs/vapi-tools.json matches what the webhook serves.
+
+Every tool defined there is served (api.tools.HANDLERS) and vice versa; its `required` list is
+exactly what normalization needs: leave one required argument out and the reply re-asks for it,
+send only the required ones (on a phone call, so the caller's number is known) and nothing is
+re-asked. Calls go through the real webhook on a real database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from api import speech
+from api.normalize import REASK_DATE_MISSING, REASK_NAME_MISSING, REASK_TIME_MISSING
+from api.tools import HANDLERS
+from conftest import AUTH, SUNRISE, next_open_day
+from test_webhook import results, vapi_body
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS = json.loads((ROOT / "docs" / "vapi-tools.json").read_text())
+BY_NAME = {tool["function"]["name"]: tool for tool in TOOLS}
+
+# What the caller hears when a required argument is missing, by argument.
+REASK_WHEN_MISSING = {
+    "patientName": REASK_NAME_MISSING,
+    "appointmentDate": REASK_DATE_MISSING,
+    "appointmentTime": REASK_TIME_MISSING,
+    "newDate": REASK_DATE_MISSING,
+    "newTime": REASK_TIME_MISSING,
+}
+DAY = next_open_day(min_days=3).isoformat()
+SAMPLE = {"patientName": "Tool Definition", "appointmentDate": DAY, "appointmentTime": "10:00 AM",
+          "newDate": DAY, "newTime": "11:00 AM"}
+
+
+def required(name: str) -> list[str]:
+    return BY_NAME[name]["function"]["parameters"]["required"]
+
+
+def call(client, name: str, arguments: dict) -> dict:
+    response = client.post("/api/vapi/webhook", json=vapi_body(("tc-1", name, arguments), org=SUNRISE), headers=AUTH)
+    (result,) = results(response)
+    return result
+
+
+def test_every_defined_tool_is_served_and_every_served_tool_is_defined():
+    assert len(BY_NAME) == len(TOOLS), "tool names are unique"
+    assert sorted(BY_NAME) == sorted(HANDLERS)
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_definition_is_a_vapi_function_tool_for_the_webhook(name):
+    tool = BY_NAME[name]
+    assert tool["type"] == "function" and tool["async"] is False
+    assert tool["server"]["url"].endswith("/api/vapi/webhook")
+    function = tool["function"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,40}", function["name"])  # Vapi's limit on tool names
+    assert "returned message" in function["description"]  # the prompt contract: speak `message` as is
+    parameters = function["parameters"]
+    assert parameters["type"] == "object"
+    assert set(parameters["required"]) <= set(parameters["properties"])
+    handler_source = (ROOT / "api" / "tools.py").read_text() + (ROOT / "api" / "normalize.py").read_text()
+    for argument, schema in parameters["properties"].items():
+        assert schema["type"] == "string" and schema["description"].strip()
+        assert f'"{argument}"' in handler_source, f"{name}.{argument} is never read by the webhook"
+
+
+@pytest.mark.parametrize("name,missing", [(n, field) for n in sorted(BY_NAME) for field in required(n)])
+def test_leaving_out_a_required_argument_re_asks_for_it(client, sql, name, missing):
+    arguments = {field: SAMPLE[field] for field in required(name) if field != missing}
+    result = call(client, name, arguments)
+    assert result["success"] is False and result["error"] == "invalid_input"
+    assert result["message"] == speech.reask(REASK_WHEN_MISSING[missing])
+    assert sql("select count(*) from public.appointments")[0][0] == 0
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_the_required_arguments_alone_are_enough(client, name):
+    result = call(client, name, {field: SAMPLE[field] for field in required(name)})
+    assert result.get("error") not in ("invalid_input", "unknown_tool"), result
+    if name == "bookClinicAppointment":
+        assert result["success"] is True
