@@ -45,11 +45,7 @@ def _failure(message: str, error: str) -> dict:
 
 def _resolve_org(booking, vapi_request: VapiRequest) -> str | None:
     context = vapi_request.context
-    reply = booking.gateway.rpc("resolve_vapi_org", {
-        "p_assistant_id": context.assistant_id,
-        "p_phone_number_id": context.phone_number_id,
-        "p_claimed_org_id": context.claimed_org_id,
-    })
+    reply = booking.profiles.resolve(context.assistant_id, context.phone_number_id, context.claimed_org_id)
     if reply.get("success"):
         return reply["orgId"]
     log_event("org.refused", 30, reason=reply.get("error"), claimedOrgId=context.claimed_org_id,
