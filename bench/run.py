@@ -48,7 +48,8 @@ THREADS = os.environ.get("BENCH_THREADS", "8")
 SECRET = "bench-secret"
 TZ = ZoneInfo("America/New_York")
 # Days after the base date each phase books on (bench.load_slot / webhook.lua): never shared.
-RPC_DAY, CONTENTION_DAY, WEBHOOK_C1_DAY, WEBHOOK_C16_DAY = 50, 48, 60, 70
+CONTENTION_DAY, RPC_DAY, WEBHOOK_C1_DAY, WEBHOOK_C16_DAY, WARM_UP_DAY = 48, 50, 90, 130, 170
+LOAD_ORGS = 100  # bench.settings.load_orgs
 BIG_ORG, SMALL_ORGS = 0, range(1, 201)
 
 TARGETS = {
@@ -97,7 +98,9 @@ def machine() -> str:
 # -- database -------------------------------------------------------------------------------------------
 
 def build_database() -> date:
-    if os.environ.get("BENCH_REUSE_DB"):  # iterating on the bench itself: keep the loaded data
+    if os.environ.get("BENCH_REUSE_DB"):  # iterating on the bench itself: keep the loaded data,
+        psql("delete from public.appointments where patient_name <> 'Bench Patient';"  # what a run booked
+             " truncate bench.ceiling_bookings")
         return date.fromisoformat(psql("select base_date from bench.settings"))
     started = time.monotonic()
     subprocess.run([str(ROOT / "scripts" / "localdb.sh"), "reset", DB], check=True, stdout=subprocess.DEVNULL)
@@ -154,12 +157,12 @@ class Gunicorn:
         self.process.wait(timeout=30)
 
 
-def wrk(port: int, path: str, connections: int, base: date, first_day: int, tag: str) -> dict:
+def wrk(port: int, path: str, connections: int, base: date, first_day: int, tag: str, seconds=DURATION) -> dict:
     threads = 1 if connections == 1 else 2
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{DURATION}s", "--timeout", "10s",
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
          "-s", str(BENCH / "webhook.lua"), f"http://127.0.0.1:{port}", "--",
-         path, SECRET, base.isoformat(), str(first_day), str(threads), tag],
+         path, SECRET, base.isoformat(), str(first_day), str(threads), tag, str(LOAD_ORGS)],
         check=True, capture_output=True, text=True).stdout
     stats = json.loads(re.search(r"WRK_JSON (\{.*\})", out).group(1))
     seconds = stats["duration_us"] / 1e6
@@ -340,6 +343,7 @@ def main() -> None:
     say("ceiling: gunicorn + bench/ceiling_app.py under wrk")
     server = Gunicorn("ceiling_app:create_app()", "ceiling", "/health")
     try:
+        wrk(server.port, "/ceiling", CLIENTS, base, 0, "warm-ceiling", seconds=3)  # fill the pools
         c1 = wrk(server.port, "/ceiling", 1, base, 0, "ceiling1")
         c16 = wrk(server.port, "/ceiling", CLIENTS, base, 0, "ceiling16")
     finally:
@@ -351,6 +355,8 @@ def main() -> None:
     say("webhook: gunicorn 'api:create_app()' under wrk, then contention")
     server = Gunicorn("api:create_app()", "webhook", "/health")
     try:
+        # Steady state first: pools filled, each worker's org cache warm for the load clinics.
+        wrk(server.port, "/api/vapi/webhook", CLIENTS, base, WARM_UP_DAY, "warm", seconds=3)
         w1 = wrk(server.port, "/api/vapi/webhook", 1, base, WEBHOOK_C1_DAY, "c1")
         w16 = wrk(server.port, "/api/vapi/webhook", CLIENTS, base, WEBHOOK_C16_DAY, "c16")
         fight = contention(server.port, base)

@@ -1,8 +1,8 @@
 -- wrk script: every request is a real Vapi `tool-calls` envelope (bookClinicAppointment) for a
 -- distinct free slot, so the server always takes the success path.
---   wrk ... -s bench/webhook.lua <url> -- <path> <secret> <base_date YYYY-MM-DD> <first_day> <threads> <tag>
--- Request i goes to clinic asst_bench_<1 + i % 1000>, slot (i / 1000) % 24 (08:00, 08:30, ...),
--- day base + first_day + i / 24000 -- the same mapping as bench.load_slot in bench/sql/setup.sql.
+--   wrk ... -s bench/webhook.lua <url> -- <path> <secret> <base_date YYYY-MM-DD> <first_day> <threads> <tag> <orgs>
+-- Request i goes to clinic asst_bench_<1 + i % orgs>, slot (i / orgs) % 24 (08:00, 08:30, ...),
+-- day base + first_day + i / (24 * orgs) -- the same mapping as bench.load_slot in bench/sql/setup.sql.
 -- Thread t sends i = t, t + threads, t + 2*threads, ... so threads never share a slot.
 
 local thread_count = 0
@@ -14,7 +14,7 @@ end
 
 function init(args)
   path, secret, tag = args[1], args[2], args[6]
-  first_day, step = tonumber(args[4]), tonumber(args[5])
+  first_day, step, orgs = tonumber(args[4]), tonumber(args[5]), tonumber(args[7])
   local y, m, d = args[3]:match("(%d+)-(%d+)-(%d+)")
   base_noon = os.time({year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = 12})
   n = thread_index
@@ -31,9 +31,9 @@ local template = '{"message":{"type":"tool-calls","timestamp":1764115200000,' ..
 function request()
   local i = n
   n = n + step
-  local org = 1 + i % 1000
-  local slot = math.floor(i / 1000) % 24
-  local day = first_day + math.floor(i / 24000)
+  local org = 1 + i % orgs
+  local slot = math.floor(i / orgs) % 24
+  local day = first_day + math.floor(i / (24 * orgs))
   local date = os.date("%Y-%m-%d", base_noon + day * 86400)
   local at = string.format("%02d:%02d", 8 + math.floor(slot / 2), (slot % 2) * 30)
   local body = string.format(template, tag .. "-" .. i, i, 200 + math.floor(i / 10000) % 800, i % 10000,

@@ -1,5 +1,5 @@
 -- pgbench: book_appointment_atomic_v2 for the next distinct free slot of the `rpc` phase (days
--- base+50..), 1,000 clinics round-robin; a new caller (phone) per booking.
+-- base+50..), the load clinics round-robin; a new caller (phone) per booking.
 select public.book_appointment_atomic_v2(
   p_org_id => s.org_id, p_name => 'Bench Caller', p_email => null,
   p_phone => '+1' || (3000000000 + n)::text, p_service => 'consultation',
