@@ -1,7 +1,8 @@
 -- Bench data, loaded into the separate `bench` database after `scripts/localdb.sh reset bench`
 -- (migrations + seed). Never part of the migrations or the test template.
 --
--- 1,000 clinics with 1,000 appointments each and one clinic with 100,000, generated set-based.
+-- 1,000 clinics with 1,000 appointments each and one clinic with 100,000, generated set-based (the
+-- appointments themselves by bench/sql/appointments.sql, in parallel sessions).
 -- Every clinic: America/New_York, open every day 08:00-20:00 (24 half-hour slots), one default
 -- 30-minute service, a Vapi assistant mapping `asst_bench_<n>`. Each clinic's calendar:
 --   * days base+2 .. base+41: every other slot booked (a half-full calendar, 480 appointments),
@@ -77,25 +78,6 @@ insert into public.leads (org_id, id, name, phone)
 select o.id, bench.lead_id(k), 'Bench Patient ' || k, '+1' || (2000000000 + k)::text
 from bench.scale_orgs o, generate_series(0, o.leads - 1) as k;
 
--- j < 480: the half-full future (12 of 24 slots on days base+2..base+41);
--- j >= 480: history, every slot, going back day by day from base-1.
-insert into public.appointments (org_id, lead_id, service_id, patient_name, starts_at, ends_at, blocked,
-                                 status, source)
-select o.id, bench.lead_id(j % o.leads), bench.service_id(), 'Bench Patient', t.starts_at,
-       t.starts_at + interval '30 minutes', tstzrange(t.starts_at, t.starts_at + interval '30 minutes'),
-       case when j < 480 then 'confirmed' else 'completed' end, 'bench'
-from bench.scale_orgs o
-cross join bench.settings s
-cross join lateral generate_series(0, o.appointments - 1) as j
-cross join lateral (
-  select case
-    when j < 480 then ((s.base_date + 2 + j / 12)::timestamp + time '08:00'
-                       + make_interval(mins => (j % 12) * 60)) at time zone s.timezone
-    else ((s.base_date - 1 - (j - 480) / 24)::timestamp + time '08:00'
-          + make_interval(mins => ((j - 480) % 24) * 30)) at time zone s.timezone
-  end as starts_at
-) as t;
-
 -- The ceiling's table: the cheapest write a booking can be, one row into a GiST exclusion
 -- constraint of the same shape as appointments_no_overlap.
 create table bench.ceiling_bookings (
@@ -113,4 +95,3 @@ grant select on bench.settings to service_role;
 grant select, insert on bench.ceiling_bookings to service_role;
 
 reset session_replication_role;
-analyze;
