@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import platform
 import re
@@ -83,8 +84,9 @@ def psql(sql: str, *, file: Path | None = None) -> str:
 
 
 def percentile(samples: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
     ordered = sorted(samples)
-    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
 def machine() -> str:
@@ -93,7 +95,7 @@ def machine() -> str:
     mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
     pg = psql("show server_version").split()[0]
     load = Path("/proc/loadavg").read_text().split()[0]
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU {cpu}, {mem_kb // 1024 // 1024 + 1} GB, "
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU {cpu}, {round(mem_kb / 1024 / 1024)} GB, "
             f"PostgreSQL {pg}, Python {platform.python_version()}, gunicorn {WORKERS}x{THREADS} gthread, "
             f"load average at start {load}")
 
