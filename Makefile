@@ -7,7 +7,7 @@ DB := scripts/localdb.sh
 PY := .venv/bin
 DATABASE_URL := $(shell $(DB) url postgres)
 
-.PHONY: dev db stop test test-sql test-py bench deps
+.PHONY: dev db stop test test-sql test-py bench bench-deps deps
 
 deps:
 	@$(DB) deps
@@ -40,7 +40,14 @@ test-sql:
 test-py:
 	DATABASE_URL='$(DATABASE_URL)' $(PY)/pytest -q
 
-bench: deps
+## Bench-only tools (not needed by `make test`): wrk from apt, py-spy for profiling gunicorn workers.
+bench-deps: deps
+	@command -v wrk >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk >/dev/null; }
+	@[ -x $(PY)/py-spy ] || $(PY)/pip install -q --disable-pip-version-check py-spy
+
+## Ceiling, RPC, webhook, contention and scale figures on a separate `bench` database
+## (see bench/README.md); prints a table and writes bench/results/latest.json.
+bench: bench-deps
 	@$(DB) start
-	@$(DB) reset postgres
-	DATABASE_URL='$(DATABASE_URL)' $(PY)/python bench/booking_bench.py
+	$(PY)/python bench/run.py

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from typing import Any, Protocol
 
 import psycopg
@@ -50,6 +51,7 @@ class PostgresGateway:
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10,
                  statement_timeout_ms: int = 8000, connect_timeout_s: float = 5.0):
         self._statement_timeout = str(statement_timeout_ms)
+        self._returned_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._pool = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -57,11 +59,24 @@ class PostgresGateway:
             timeout=connect_timeout_s,
             open=False,
             kwargs={"connect_timeout": max(1, int(connect_timeout_s)), "application_name": "clinic-booking-api"},
-            check=ConnectionPool.check_connection,
+            check=self._check_unless_just_returned,
+            reset=self._note_return,
         )
         # Opening without waiting lets the app start (and report 503 on /health) while the
         # database is still down.
         self._pool.open(wait=False)
+
+    # A connection handed back to the pool this recently was working then; checking it again would
+    # cost a round trip per RPC (a quarter of a booking request under load, see bench/README.md).
+    # Connections idle for longer, e.g. across a database restart, are still checked.
+    CHECK_AFTER_IDLE_S = 1.0
+
+    def _note_return(self, conn: psycopg.Connection) -> None:
+        self._returned_at[conn] = time.monotonic()
+
+    def _check_unless_just_returned(self, conn: psycopg.Connection) -> None:
+        if time.monotonic() - self._returned_at.get(conn, float("-inf")) > self.CHECK_AFTER_IDLE_S:
+            ConnectionPool.check_connection(conn)
 
     def rpc(self, name: str, params: dict[str, Any]) -> dict:
         call = sql.SQL("select {}.{}({})").format(

@@ -1,7 +1,7 @@
 """Which clinic a request is for, and what the service needs to know about it.
 
-SQL decides (resolve_vapi_org, get_org_profile); this module only caches profiles briefly so a
-call with several tool calls, or a busy clinic, does not fetch the same profile every time.
+SQL decides (resolve_vapi_org, get_org_profile); this module only caches the answers briefly so a
+call with several tool calls, or a busy clinic, does not ask the same question every time.
 """
 
 from __future__ import annotations
@@ -35,25 +35,44 @@ class OrgProfile:
 
 
 class ProfileCache:
+    """Org facts from SQL, kept for `ttl_seconds` per process: profiles, and which org a Vapi
+    assistant / phone number speaks for (mappings change rarely; a voice call asks many times)."""
+
     def __init__(self, gateway: RpcGateway, ttl_seconds: float, monotonic=time.monotonic):
         self._gateway = gateway
         self._ttl = ttl_seconds
         self._monotonic = monotonic
-        self._entries: dict[str, tuple[float, OrgProfile | None]] = {}
+        self._entries: dict[object, tuple[float, object]] = {}
         self._lock = threading.Lock()
+
+    def _cached(self, key, fetch, keep=lambda value: True):
+        now = self._monotonic()
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        value = fetch()
+        if keep(value):
+            with self._lock:
+                self._entries[key] = (now, value)
+        return value
 
     def get(self, org_id: str) -> OrgProfile | None:
         """The org's profile, or None when the org does not exist (RpcError propagates)."""
-        now = self._monotonic()
-        with self._lock:
-            cached = self._entries.get(org_id)
-        if cached and now - cached[0] < self._ttl:
-            return cached[1]
-        reply = self._gateway.rpc("get_org_profile", {"p_org_id": org_id})
-        profile = OrgProfile.from_rpc(reply) if reply.get("success") else None
-        with self._lock:
-            self._entries[org_id] = (now, profile)
-        return profile
+        def fetch():
+            reply = self._gateway.rpc("get_org_profile", {"p_org_id": org_id})
+            return OrgProfile.from_rpc(reply) if reply.get("success") else None
+
+        return self._cached(("profile", org_id), fetch)
+
+    def resolve(self, assistant_id: str | None, phone_number_id: str | None, claimed_org_id: str | None) -> dict:
+        """resolve_vapi_org's reply. Only successes are kept, so a refused call is re-checked at once
+        when its mapping is fixed (RpcError propagates)."""
+        params = {"p_assistant_id": assistant_id, "p_phone_number_id": phone_number_id,
+                  "p_claimed_org_id": claimed_org_id}
+        return self._cached(("resolve", assistant_id, phone_number_id, claimed_org_id),
+                            lambda: self._gateway.rpc("resolve_vapi_org", params),
+                            keep=lambda reply: bool(reply.get("success")))
 
     def clear(self) -> None:
         with self._lock:

@@ -77,11 +77,7 @@ def _failure(message: str, error: str) -> dict:
 
 def _resolve_org(booking, vapi_request: VapiRequest) -> str | None:
     context = vapi_request.context
-    reply = booking.gateway.rpc("resolve_vapi_org", {
-        "p_assistant_id": context.assistant_id,
-        "p_phone_number_id": context.phone_number_id,
-        "p_claimed_org_id": context.claimed_org_id,
-    })
+    reply = booking.profiles.resolve(context.assistant_id, context.phone_number_id, context.claimed_org_id)
     if reply.get("success"):
         authenticated_org_id = g.get("authenticated_org_id")
         if authenticated_org_id is None or authenticated_org_id == reply["orgId"]:

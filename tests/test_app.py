@@ -7,7 +7,7 @@ import json
 from api.auth import verify_request
 from api.gateway import PostgresGateway
 from api.orgs import ProfileCache
-from conftest import NEW_YORK, SECRET, SUNRISE
+from conftest import BAYVIEW, NEW_YORK, SECRET, SUNRISE
 
 
 class CountingGateway(PostgresGateway):
@@ -37,6 +37,28 @@ def test_profiles_are_cached_briefly(database_url):
         assert cache.get(SUNRISE) == first
         assert gateway.calls == ["get_org_profile"] * 2
         assert cache.get("00000000-0000-4000-8000-000000000000") is None  # unknown org
+    finally:
+        gateway.close()
+
+
+def test_org_resolutions_are_cached_briefly_and_refusals_not_at_all(database_url):
+    gateway = CountingGateway(database_url, max_size=1)
+    clock = [0.0]
+    cache = ProfileCache(gateway, ttl_seconds=60, monotonic=lambda: clock[0])
+    try:
+        first = cache.resolve("asst_sunrise_sarah", None, None)
+        assert first["success"] and first["orgId"] == SUNRISE and first["source"] == "assistant"
+        clock[0] = 59
+        assert cache.resolve("asst_sunrise_sarah", None, None) is first
+        assert cache.resolve("asst_sunrise_sarah", None, SUNRISE)["orgId"] == SUNRISE  # another question
+        assert gateway.calls == ["resolve_vapi_org"] * 2
+        clock[0] = 61
+        assert cache.resolve("asst_sunrise_sarah", None, None) == first
+        assert gateway.calls == ["resolve_vapi_org"] * 3
+        # a refusal (claim contradicting the mapping) is asked again every time
+        for _ in range(2):
+            assert cache.resolve("asst_sunrise_sarah", None, BAYVIEW)["error"] == "org_mismatch"
+        assert gateway.calls == ["resolve_vapi_org"] * 5
     finally:
         gateway.close()
 

@@ -1,0 +1,396 @@
+"""`make bench`: how close the booking service sits to the ceiling of its own stack, measured in one run.
+
+Phases (each against the `bench` database, rebuilt from the migrations plus bench/sql/setup.sql):
+  1. ceiling  pgbench runs one INSERT into an exclusion-constrained table (raw_insert_tps), and
+              gunicorn serves bench/ceiling_app.py doing that INSERT per request (wrk, c=1 and c=16)
+  2. rpc      pgbench calls book_appointment_atomic_v2 for distinct free slots across 1,000 clinics
+  3. webhook  wrk posts real Vapi envelopes for distinct free slots to `gunicorn 'api:create_app()'`
+  4. contention  100 concurrent requests for one slot
+  5. scale    booking / alternatives / availability p50 in clinics with 1k vs 100k appointments
+Prints a table and writes bench/results/latest.json. Absolute figures depend on the machine; the
+ratios (same run, same machine) are what to compare. Targets are printed beside the figures, never
+asserted.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+sys.path.insert(0, str(ROOT))
+
+from api.gateway import PostgresGateway  # noqa: E402
+
+PORT = os.environ.get("LOCAL_DB_PORT", "54330")
+DB = "bench"
+URL = f"postgresql://postgres@127.0.0.1:{PORT}/{DB}?sslmode=disable"
+PGBENCH = os.environ.get("PGBENCH", "/usr/lib/postgresql/15/bin/pgbench")
+DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
+CLIENTS = 16
+# One gunicorn configuration for the ceiling and the service (the README's production command).
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+THREADS = os.environ.get("BENCH_THREADS", "8")
+SECRET = "bench-secret"
+TZ = ZoneInfo("America/New_York")
+# Days after the base date each phase books on (bench.load_slot / webhook.lua): never shared.
+CONTENTION_DAY, RPC_DAY, WEBHOOK_C1_DAY, WEBHOOK_C16_DAY, WARM_UP_DAY = 48, 50, 90, 130, 170
+LOAD_ORGS = 100  # bench.settings.load_orgs
+BIG_ORG, SMALL_ORGS = 0, range(1, 201)
+
+TARGETS = {
+    "webhook_vs_ceiling_c16": (">=", 0.7),
+    "webhook_p50_ms_c1": ("<=", 3.0),
+    "webhook_p99_ms_c1": ("<=", 10.0),
+    "rpc_vs_raw_insert": (">=", 0.5),
+    "alternatives_p50_ms_100k": ("<=", 5.0),
+    "contention_p99_ms": ("<", 50.0),
+    "contention_successes": ("==", 1),
+    "contention_errors": ("==", 0),
+}
+
+
+def say(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def org_id(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012x}"
+
+
+def psql_args(*extra: str) -> list[str]:
+    return ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", PORT, "-U", "postgres",
+            "-d", DB, *extra]
+
+
+def psql(sql: str, *, file: Path | None = None) -> str:
+    args = psql_args(*(["-f", str(file)] if file else ["-c", sql]))
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown cpu")
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    pg = psql("show server_version").split()[0]
+    load = Path("/proc/loadavg").read_text().split()[0]
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU {cpu}, {round(mem_kb / 1024 / 1024)} GB, "
+            f"PostgreSQL {pg}, Python {platform.python_version()}, gunicorn {WORKERS}x{THREADS} gthread, "
+            f"load average at start {load}")
+
+
+# -- database -------------------------------------------------------------------------------------------
+
+def build_database() -> date:
+    if os.environ.get("BENCH_REUSE_DB"):  # iterating on the bench itself: keep the loaded data,
+        psql("delete from public.appointments where patient_name <> 'Bench Patient';"  # what a run booked
+             " truncate bench.ceiling_bookings")
+        return date.fromisoformat(psql("select base_date from bench.settings"))
+    started = time.monotonic()
+    subprocess.run([str(ROOT / "scripts" / "localdb.sh"), "reset", DB], check=True, stdout=subprocess.DEVNULL)
+    say("loading 1,001 clinics and 1.1M appointments (bench/sql/setup.sql, appointments.sql)")
+    psql("", file=BENCH / "sql" / "setup.sql")
+    parts = max(1, min(4, os.cpu_count() or 1))
+    loaders = [subprocess.Popen(psql_args("-v", f"part={part}", "-v", f"parts={parts}",
+                                          "-f", str(BENCH / "sql" / "appointments.sql")), stdout=subprocess.DEVNULL)
+               for part in range(parts)]
+    if any(loader.wait() != 0 for loader in loaders):
+        raise SystemExit("loading appointments failed")
+    psql("analyze")
+    say(f"bench database ready in {time.monotonic() - started:.0f} s")
+    return date.fromisoformat(psql("select base_date from bench.settings"))
+
+
+def pgbench(script: str) -> dict:
+    out = subprocess.run(
+        [PGBENCH, "-n", "-M", "prepared", "-c", str(CLIENTS), "-j", "2", "-T", str(DURATION),
+         "-f", str(BENCH / "sql" / script), "-h", "127.0.0.1", "-p", PORT, "-U", "postgres", DB],
+        check=True, capture_output=True, text=True).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+    failed = int(re.search(r"number of failed transactions: (\d+)", out).group(1))
+    return {"tps": tps, "latency_ms": latency, "failed": failed}
+
+
+# -- HTTP servers and load ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, app: str, name: str, health: str):
+        self.port = free_port()
+        self.log = RESULTS / f"{name}.log"
+        env = {**os.environ, "DATABASE_URL": URL, "VAPI_SECRET": SECRET, "APP_ENV": "production",
+               "PYTHONPATH": str(BENCH)}
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", WORKERS, "--threads", THREADS,
+             "--bind", f"127.0.0.1:{self.port}", app],
+            cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", health)
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn {app} did not start, see {self.log}")
+            time.sleep(0.2)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def wrk(port: int, path: str, connections: int, base: date, first_day: int, tag: str, seconds=DURATION) -> dict:
+    threads = 1 if connections == 1 else 2
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(BENCH / "webhook.lua"), f"http://127.0.0.1:{port}", "--",
+         path, SECRET, base.isoformat(), str(first_day), str(threads), tag, str(LOAD_ORGS)],
+        check=True, capture_output=True, text=True).stdout
+    stats = json.loads(re.search(r"WRK_JSON (\{.*\})", out).group(1))
+    seconds = stats["duration_us"] / 1e6
+    return {"rps": stats["requests"] / seconds, "requests": stats["requests"],
+            "p50_ms": stats["p50_us"] / 1000, "p99_ms": stats["p99_us"] / 1000,
+            "errors": stats["socket_errors"] + stats["non_2xx"]}
+
+
+def booked_by(tag: str) -> int:
+    return int(psql(f"select count(*) from public.appointments where source = 'vapi' "
+                    f"and idempotency_key like 'vapi:call-{tag}-%'"))
+
+
+def envelope(i: int, org: int, day: date, at: str, tag: str) -> bytes:
+    return json.dumps({"message": {
+        "type": "tool-calls",
+        "toolCallList": [{"id": f"{tag}-{i}", "type": "function", "function": {
+            "name": "bookClinicAppointment",
+            "arguments": {"patientName": f"Contention Caller {i}", "patientPhone": f"+1 (415) 700-{i:04d}",
+                          "appointmentDate": day.isoformat(), "appointmentTime": at,
+                          "serviceType": "consultation"}}}],
+        "call": {"id": f"call-{tag}-{i}", "assistantId": f"asst_bench_{org}",
+                 "customer": {"number": f"+1415700{i:04d}"}},
+        "assistant": {"id": f"asst_bench_{org}"}}}).encode()
+
+
+def contention(port: int, base: date, callers: int = 100) -> dict:
+    """`callers` keep-alive connections send the same slot at the same instant."""
+    day = base + timedelta(days=CONTENTION_DAY)
+    bodies = [envelope(i, 1, day, "12:00", "contention") for i in range(callers)]
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(callers)]
+    for conn in connections:
+        conn.connect()
+    gate = threading.Barrier(callers)
+    results: list[tuple[float, int, dict | None]] = [None] * callers  # type: ignore[list-item]
+
+    def call(i: int):
+        gate.wait()
+        started = time.perf_counter()
+        connections[i].request("POST", "/api/vapi/webhook", bodies[i],
+                               {"Content-Type": "application/json", "X-Vapi-Secret": SECRET})
+        response = connections[i].getresponse()
+        raw = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        try:
+            result = json.loads(json.loads(raw)["results"][0]["result"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            result = None
+        results[i] = (elapsed, response.status, result)
+
+    workers = [threading.Thread(target=call, args=(i,)) for i in range(callers)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for conn in connections:
+        conn.close()
+    latencies = [r[0] for r in results]
+    successes = sum(1 for _, status, r in results if status == 200 and r and r.get("success"))
+    conflicts = sum(1 for _, status, r in results if status == 200 and r and not r.get("success")
+                    and r.get("error") == "slot_unavailable" and r.get("alternatives"))
+    in_db = int(psql(f"select count(*) from public.appointments where org_id = '{org_id(1)}' "
+                     f"and starts_at = '{datetime.combine(day, datetime.min.time().replace(hour=12), TZ).isoformat()}'"
+                     " and status <> 'cancelled'"))
+    return {"successes": successes, "conflicts": conflicts, "errors": callers - successes - conflicts,
+            "rows_in_db": in_db, "p50_ms": statistics.median(latencies), "p99_ms": percentile(latencies, 99)}
+
+
+# -- scale ----------------------------------------------------------------------------------------------
+
+def scale(base: date) -> dict:
+    """p50 of the RPCs the service calls, in the 100k clinic vs 200 of the 1k clinics, interleaved.
+
+    The half-full days base+2..base+41 have every full hour booked and every half hour free: a
+    booking takes a :30 slot, an alternatives request asks for a taken full hour (three answers
+    the same day), availability asks from a day's opening.
+    """
+    gateway = PostgresGateway(URL, max_size=1)
+    samples: dict[str, list[float]] = {}
+
+    def timed(key: str, name: str, params: dict, expect_success: bool):
+        started = time.perf_counter()
+        reply = gateway.rpc(name, params)
+        samples.setdefault(key, []).append((time.perf_counter() - started) * 1000)
+        if bool(reply.get("success")) != expect_success or (not expect_success and len(reply["alternatives"]) != 3):
+            raise SystemExit(f"scale probe {name} answered unexpectedly: {reply}")
+
+    def at(day_offset: int, hour: int, minute: int) -> str:
+        return datetime.combine(base + timedelta(days=day_offset), datetime.min.time().replace(
+            hour=hour, minute=minute), TZ).isoformat()
+
+    for k, small in enumerate(SMALL_ORGS):
+        day = 2 + k % 40
+        hour = 8 + (k // 40) % 12
+        for size, org in (("100k", BIG_ORG), ("1k", small)):
+            timed(f"book_{size}", "book_appointment_atomic_v2", {
+                "p_org_id": org_id(org), "p_name": "Scale Caller", "p_email": None,
+                "p_phone": f"+1416{k:07d}", "p_service": "consultation", "p_scheduled_at": at(day, hour, 30),
+                "p_idempotency_key": None, "p_source": "bench"}, True)
+            timed(f"alternatives_{size}", "book_appointment_atomic_v2", {
+                "p_org_id": org_id(org), "p_name": "Scale Caller", "p_email": None,
+                "p_phone": f"+1417{k:07d}", "p_service": "consultation", "p_scheduled_at": at(day, 13, 0),
+                "p_idempotency_key": None, "p_source": "bench"}, False)
+            timed(f"availability_{size}", "check_availability", {
+                "p_org_id": org_id(org), "p_service": "consultation", "p_from": at(day, 8, 0), "p_to": None,
+                "p_limit": 3, "p_first_day_only": True}, True)
+    gateway.close()
+    # the first round warms plans and caches
+    return {key: statistics.median(values[10:]) for key, values in samples.items()}
+
+
+# -- report ---------------------------------------------------------------------------------------------
+
+def verdict(key: str, value: float) -> str:
+    if key not in TARGETS:
+        return ""
+    op, goal = TARGETS[key]
+    met = {">=": value >= goal, "<=": value <= goal, "<": value < goal, "==": value == goal}[op]
+    return f"{op} {goal:g}  {'met' if met else 'MISSED'}"
+
+
+def report(r: dict) -> None:
+    rows = [
+        ("1. ceiling", None, None),
+        ("raw INSERT, pgbench c=16 (tps)", "raw_insert_tps", ""),
+        ("ceiling app, gunicorn c=16 (req/s)", "ceiling_rps_c16", ""),
+        ("ceiling app, c=1 p50 / p99 (ms)", ("ceiling_p50_ms_c1", "ceiling_p99_ms_c1"), ""),
+        ("2. rpc", None, None),
+        ("book_appointment_atomic_v2, pgbench c=16 (tps)", "rpc_tps", ""),
+        ("  avg latency (ms) rpc / raw INSERT", ("rpc_latency_ms", "raw_insert_latency_ms"), ""),
+        ("  ratio rpc / raw INSERT", "rpc_vs_raw_insert", ""),
+        ("3. webhook", None, None),
+        ("webhook c=16 (req/s)", "webhook_rps_c16", ""),
+        ("  ratio webhook / ceiling c=16", "webhook_vs_ceiling_c16", ""),
+        ("webhook c=16 p50 / p99 (ms)", ("webhook_p50_ms_c16", "webhook_p99_ms_c16"), ""),
+        ("webhook c=1 (req/s)", "webhook_rps_c1", ""),
+        ("webhook c=1 p50 (ms)", "webhook_p50_ms_c1", ""),
+        ("webhook c=1 p99 (ms)", "webhook_p99_ms_c1", ""),
+        ("  ratio webhook / ceiling p50 c=1", "webhook_vs_ceiling_p50_c1", ""),
+        ("  booked in DB / answered, c=1 and c=16", ("webhook_booked_c1", "webhook_requests_c1",
+                                                    "webhook_booked_c16", "webhook_requests_c16"), ""),
+        ("4. contention (100 callers, one slot)", None, None),
+        ("successes", "contention_successes", ""),
+        ("conflicts with alternatives", "contention_conflicts", ""),
+        ("errors", "contention_errors", ""),
+        ("p50 / p99 (ms)", ("contention_p50_ms", "contention_p99_ms"), ""),
+        ("5. scale (p50 ms, 1k-appointment clinics vs the 100k clinic)", None, None),
+        ("booking 1k / 100k", ("book_p50_ms_1k", "book_p50_ms_100k"), ""),
+        ("alternatives 1k / 100k", ("alternatives_p50_ms_1k", "alternatives_p50_ms_100k"), ""),
+        ("checkAvailability 1k / 100k", ("availability_p50_ms_1k", "availability_p50_ms_100k"), ""),
+    ]
+    print(f"\nmachine: {r['machine']}\n")
+    for label, keys, _ in rows:
+        if keys is None:
+            print(label)
+            continue
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        values = " / ".join(f"{r[k]:.2f}" if isinstance(r[k], float) else str(r[k]) for k in keys)
+        target = "; ".join(v for v in (verdict(k, r[k]) for k in keys) if v)
+        print(f"  {label:<52} {values:>24}   {target}")
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    base = build_database()
+    r: dict = {"machine": machine(), "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+               "seconds_per_phase": DURATION, "clients": CLIENTS, "gunicorn": f"{WORKERS} workers x {THREADS} threads"}
+
+    say("ceiling: pgbench raw INSERT")
+    raw = pgbench("raw_insert.sql")
+    say("rpc: pgbench book_appointment_atomic_v2")
+    rpc = pgbench("rpc_book.sql")
+    r.update(raw_insert_tps=raw["tps"], raw_insert_latency_ms=raw["latency_ms"], rpc_tps=rpc["tps"],
+             rpc_latency_ms=rpc["latency_ms"], rpc_failed=rpc["failed"],
+             rpc_booked=int(psql("select count(*) from public.appointments where idempotency_key like 'pgbench:%'")))
+    r["rpc_vs_raw_insert"] = r["rpc_tps"] / r["raw_insert_tps"]
+
+    say("ceiling: gunicorn + bench/ceiling_app.py under wrk")
+    server = Gunicorn("ceiling_app:create_app()", "ceiling", "/health")
+    try:
+        wrk(server.port, "/ceiling", CLIENTS, base, 0, "warm-ceiling", seconds=3)  # fill the pools
+        c1 = wrk(server.port, "/ceiling", 1, base, 0, "ceiling1")
+        c16 = wrk(server.port, "/ceiling", CLIENTS, base, 0, "ceiling16")
+    finally:
+        server.stop()
+    r.update(ceiling_rps_c1=c1["rps"], ceiling_p50_ms_c1=c1["p50_ms"], ceiling_p99_ms_c1=c1["p99_ms"],
+             ceiling_rps_c16=c16["rps"], ceiling_p50_ms_c16=c16["p50_ms"], ceiling_p99_ms_c16=c16["p99_ms"],
+             ceiling_errors=c1["errors"] + c16["errors"])
+
+    say("webhook: gunicorn 'api:create_app()' under wrk, then contention")
+    server = Gunicorn("api:create_app()", "webhook", "/health")
+    try:
+        # Steady state first: pools filled, each worker's org cache warm for the load clinics.
+        wrk(server.port, "/api/vapi/webhook", CLIENTS, base, WARM_UP_DAY, "warm", seconds=3)
+        w1 = wrk(server.port, "/api/vapi/webhook", 1, base, WEBHOOK_C1_DAY, "c1")
+        w16 = wrk(server.port, "/api/vapi/webhook", CLIENTS, base, WEBHOOK_C16_DAY, "c16")
+        fight = contention(server.port, base)
+    finally:
+        server.stop()
+    r.update(webhook_rps_c1=w1["rps"], webhook_p50_ms_c1=w1["p50_ms"], webhook_p99_ms_c1=w1["p99_ms"],
+             webhook_requests_c1=w1["requests"], webhook_booked_c1=booked_by("c1"),
+             webhook_rps_c16=w16["rps"], webhook_p50_ms_c16=w16["p50_ms"], webhook_p99_ms_c16=w16["p99_ms"],
+             webhook_requests_c16=w16["requests"], webhook_booked_c16=booked_by("c16"),
+             webhook_errors=w1["errors"] + w16["errors"])
+    r["webhook_vs_ceiling_c16"] = r["webhook_rps_c16"] / r["ceiling_rps_c16"]
+    r["webhook_vs_ceiling_p50_c1"] = r["webhook_p50_ms_c1"] / r["ceiling_p50_ms_c1"]
+    r.update({f"contention_{k}": v for k, v in fight.items()})
+
+    say("scale: 1k vs 100k appointments")
+    for key, value in scale(base).items():
+        r[f"{key.rsplit('_', 1)[0]}_p50_ms_{key.rsplit('_', 1)[1]}"] = value
+    r = {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
+    (RESULTS / "latest.json").write_text(json.dumps(r, indent=2) + "\n")
+    report(r)
+    print(f"\nwritten: {(RESULTS / 'latest.json').relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

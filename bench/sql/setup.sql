@@ -1,0 +1,97 @@
+-- Bench data, loaded into the separate `bench` database after `scripts/localdb.sh reset bench`
+-- (migrations + seed). Never part of the migrations or the test template.
+--
+-- 1,000 clinics with 1,000 appointments each and one clinic with 100,000, generated set-based (the
+-- appointments themselves by bench/sql/appointments.sql, in parallel sessions).
+-- Every clinic: America/New_York, open every day 08:00-20:00 (24 half-hour slots), one default
+-- 30-minute service, a Vapi assistant mapping `asst_bench_<n>`. Each clinic's calendar:
+--   * days base+2 .. base+41: every other slot booked (a half-full calendar, 480 appointments),
+--     which is where the scale probes book free slots and ask for alternatives;
+--   * the remainder as completed history, every slot of the days before base (the 100k clinic
+--     thus has ~11 years of history);
+--   * from base+48 on: empty, the load phases book there (see bench.load_slot).
+-- Ids are deterministic so pgbench, wrk's Lua script and Python derive them without a lookup.
+
+create schema bench;
+
+-- Bulk load: the generated rows satisfy the composite foreign keys by construction, so their
+-- per-row FK triggers are skipped (superuser only); constraints and unique indexes still apply.
+set session_replication_role = replica;
+
+-- The run's reference date (clinic-local today), fixed once so a run crossing midnight still agrees.
+create table bench.settings as
+select (now() at time zone 'America/New_York')::date as base_date,
+       'America/New_York'::text as timezone,
+       100 as load_orgs;
+
+-- Clinic n: n = 0 is the 100k clinic, 1..1000 the 1k clinics.
+create function bench.org_id(n integer) returns uuid
+language sql immutable as $$
+  select ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid;
+$$;
+
+create function bench.lead_id(n integer) returns uuid
+language sql immutable as $$
+  select ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid;
+$$;
+
+create function bench.service_id() returns uuid
+language sql immutable as $$ select '00000000-0000-4000-9000-000000000001'::uuid $$;
+
+-- The n-th distinct free slot of a load phase: clinic 1 + n % 100, then slot, then day, starting
+-- at base + p_first_day (each phase gets its own 30 days, so phases never meet). 100 clinics, not
+-- 1,000: a clinic's profile and assistant mapping are cached per worker for 60 s, and with 1,000
+-- clinics a 10-second phase would be mostly first requests, which production at this rate is not.
+create function bench.load_slot(p_first_day integer, n bigint, out org_id uuid, out starts_at timestamptz)
+language sql stable as $$
+  select bench.org_id(1 + (n % s.load_orgs)::integer),
+         ((s.base_date + p_first_day + (n / (s.load_orgs * 24))::integer)::timestamp
+           + time '08:00' + make_interval(mins => ((n / s.load_orgs) % 24)::integer * 30)) at time zone s.timezone
+  from bench.settings s;
+$$;
+
+create sequence bench.load_seq;
+create sequence bench.ceiling_seq;
+
+create table bench.scale_orgs as
+select n, bench.org_id(n) as id, case when n = 0 then 100000 else 1000 end as appointments,
+       case when n = 0 then 25000 else 250 end as leads
+from generate_series(0, 1000) as n;
+
+insert into public.orgs (id, name, timezone, phone_region, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
+select o.id, 'Bench Clinic ' || o.n, 'America/New_York', 'US', 30, 60, 365
+from bench.scale_orgs o;
+
+insert into public.services (org_id, id, code, name, duration_minutes, buffer_minutes, is_default)
+select o.id, bench.service_id(), 'consultation', 'Consultation', 30, 0, true
+from bench.scale_orgs o;
+
+insert into public.business_hours (org_id, weekday, opens_at, closes_at)
+select o.id, d, '08:00', '20:00'
+from bench.scale_orgs o, generate_series(0, 6) as d;
+
+insert into public.vapi_assistants (org_id, assistant_id, label)
+select o.id, 'asst_bench_' || o.n, 'Bench Sarah ' || o.n
+from bench.scale_orgs o;
+
+insert into public.leads (org_id, id, name, phone)
+select o.id, bench.lead_id(k), 'Bench Patient ' || k, '+1' || (2000000000 + k)::text
+from bench.scale_orgs o, generate_series(0, o.leads - 1) as k;
+
+-- The ceiling's table: the cheapest write a booking can be, one row into a GiST exclusion
+-- constraint of the same shape as appointments_no_overlap.
+create table bench.ceiling_bookings (
+  org_id uuid not null,
+  id bigint generated always as identity,
+  blocked tstzrange not null,
+  primary key (org_id, id),
+  constraint ceiling_bookings_no_overlap exclude using gist (org_id with =, blocked with &&)
+);
+
+grant usage on schema bench to service_role;
+grant execute on all functions in schema bench to service_role;
+grant usage, select on all sequences in schema bench to service_role;
+grant select on bench.settings to service_role;
+grant select, insert on bench.ceiling_bookings to service_role;
+
+reset session_replication_role;
