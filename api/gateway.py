@@ -32,6 +32,20 @@ class RpcError(Exception):
     """The RPC path could not produce an answer (unreachable, timeout, server error)."""
 
 
+class RpcBusy(RpcError):
+    """The database gave up waiting (lock_timeout or statement_timeout): the transaction was rolled
+    back, nothing was written, and the same call can simply be tried again in a moment."""
+
+
+# lock_not_available (the functions' `set lock_timeout`) and query_canceled (statement_timeout).
+BUSY_SQLSTATES = frozenset({"55P03", "57014"})
+
+
+def _failure(name: str, exc: Exception, sqlstate: str | None) -> RpcError:
+    error = RpcBusy if str(sqlstate) in BUSY_SQLSTATES else RpcError
+    return error(f"{name} failed: {type(exc).__name__}")
+
+
 class RpcGateway(Protocol):
     def rpc(self, name: str, params: dict[str, Any]) -> dict: ...
 
@@ -86,9 +100,9 @@ class PostgresGateway:
                     )
                     row = conn.execute(call, values).fetchone()
         except (psycopg.Error, PoolTimeout) as exc:
-            log_event("rpc.error", 40, rpc=name, path="postgres", error=type(exc).__name__,
-                      sqlstate=getattr(exc, "sqlstate", None))
-            raise RpcError(f"{name} failed: {type(exc).__name__}") from exc
+            sqlstate = getattr(exc, "sqlstate", None)
+            log_event("rpc.error", 40, rpc=name, path="postgres", error=type(exc).__name__, sqlstate=sqlstate)
+            raise _failure(name, exc, sqlstate) from exc
         finally:
             log_event("rpc.call", rpc=name, path="postgres",
                       duration_ms=round((time.perf_counter() - started) * 1000, 2))
@@ -114,8 +128,9 @@ class SupabaseGateway:
         try:
             response = self._client.rpc(name, params).execute()
         except Exception as exc:  # postgrest.APIError, httpx errors, JSON decoding: all "no answer"
-            log_event("rpc.error", 40, rpc=name, path="supabase", error=type(exc).__name__)
-            raise RpcError(f"{name} failed: {type(exc).__name__}") from exc
+            sqlstate = getattr(exc, "code", None)  # PostgREST passes the SQLSTATE through as `code`
+            log_event("rpc.error", 40, rpc=name, path="supabase", error=type(exc).__name__, sqlstate=sqlstate)
+            raise _failure(name, exc, sqlstate) from exc
         finally:
             log_event("rpc.call", rpc=name, path="supabase",
                       duration_ms=round((time.perf_counter() - started) * 1000, 2))
