@@ -199,6 +199,14 @@ begin
   -- 5. time
   v_code := private.slot_refusal(p_org_id, v_service.id, p_scheduled_at);
   if v_code is not null then
+    -- the slot may be taken by this very call's first attempt, committed since step 3
+    if v_key is not null then
+      select * into v_appt from public.appointments a
+       where a.org_id = p_org_id and a.idempotency_key = v_key;
+      if found then
+        return private.booking_reply(v_appt, true);
+      end if;
+    end if;
     return private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at);
   end if;
 
