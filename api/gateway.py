@@ -72,6 +72,11 @@ class PostgresGateway:
             open=False,
             kwargs={"connect_timeout": max(1, int(connect_timeout_s)), "application_name": "clinic-booking-api"},
             check=ConnectionPool.check_connection,
+            # psycopg_pool retries a failed reconnect with doubling delays (1, 2, 4, 8 s, ...), so
+            # after a longer outage the pool could sit idle for as long again once the database is
+            # back. Giving each attempt series up after 2 s makes the next waiting request start a
+            # fresh one, so a restarted database is used again within about a second.
+            reconnect_timeout=2.0,
         )
         # Opening without waiting lets the app start (and report 503 on /health) while the
         # database is still down.

@@ -109,7 +109,22 @@ class Attempt:
     payload: dict = field(default_factory=dict)
 
 
-def test_restart_while_eight_clients_book(database_url):
+def restart() -> None:
+    localdb("restart")
+
+
+def outage() -> None:
+    """Down for longer than a request waits for a connection, so callers must hear the failure."""
+    localdb("stop")
+    time.sleep(POOL_WAIT_S + 1)
+    localdb("start")
+
+
+POOL_WAIT_S = 5.0  # PostgresGateway's wait for a pooled connection
+
+
+@pytest.mark.parametrize("fault", [restart, outage])
+def test_database_fault_while_eight_clients_book(database_url, fault):
     slots = iter(open_slots(900))
     slots_lock = threading.Lock()
     attempts: list[Attempt] = []
@@ -144,7 +159,7 @@ def test_restart_while_eight_clients_book(database_url):
                 clients.submit(client_loop, i, base_url)
             time.sleep(1.5)
             restart_began = time.monotonic()
-            localdb("restart")
+            fault()
             restart_done = time.monotonic()
             # Let traffic run on until the service has answered with a booking again, then a bit more.
             deadline = restart_done + 15
@@ -161,16 +176,20 @@ def test_restart_while_eight_clients_book(database_url):
     recovered = [a for a in attempts if a.started > restart_done and a.payload["success"]]
     during = [a for a in attempts if a.started < restart_done and a.finished > restart_began]
     slowest = max(a.finished - a.started for a in attempts)
-    print(f"\n{len(attempts)} requests, {len(confirmed)} confirmed, {len(failed)} failed, "
-          f"restart took {restart_done - restart_began:.1f} s, slowest reply {slowest:.1f} s, "
+    print(f"\n{fault.__name__}: {len(attempts)} requests, {len(confirmed)} confirmed, {len(failed)} failed, "
+          f"fault lasted {restart_done - restart_began:.1f} s, slowest reply {slowest:.1f} s, "
           f"first booking after restart {min(a.finished for a in recovered) - restart_done:.1f} s after it")
 
     # The fault really met traffic, and every request got a well-formed reply (tool_result checked it).
-    assert during, "no request overlapped the restart"
-    assert slowest < VAPI_TIMEOUT_S / 2
-    # Failures are the calm spoken line, never a refusal the caller would act on.
+    assert during, "no request overlapped the fault"
+    assert slowest < VAPI_TIMEOUT_S * 0.75
+    # Failures are the calm spoken line, never a refusal the caller would act on, and come once the
+    # wait for a connection is over, not when Vapi gives up.
+    if fault is outage:
+        assert failed, "nobody heard that the database was away"
     for attempt in failed:
         assert FAILURE_CODES.get(attempt.payload["error"]) == attempt.payload["message"], attempt.payload
+        assert attempt.finished - attempt.started < POOL_WAIT_S * 2
     # The pool reconnected by itself: bookings succeed again within seconds, health is back.
     assert recovered, "no booking succeeded after the restart"
     assert min(a.finished for a in recovered) - restart_done < 10
