@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import psycopg
@@ -41,6 +42,12 @@ class RpcBusy(RpcError):
 BUSY_SQLSTATES = frozenset({"55P03", "57014"})
 
 
+# When the current webhook request must have its answer (time.monotonic()), set by api.webhook.
+# The psycopg path shortens its pool wait and statement_timeout to what is left, so several RPCs
+# in one request can never add up to more than the request's budget.
+request_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+
+
 def _failure(name: str, exc: Exception, sqlstate: str | None) -> RpcError:
     error = RpcBusy if str(sqlstate) in BUSY_SQLSTATES else RpcError
     return error(f"{name} failed: {type(exc).__name__}")
@@ -63,7 +70,7 @@ def _checked_reply(name: str, value: Any) -> dict:
 class PostgresGateway:
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10,
                  statement_timeout_ms: int = 8000, connect_timeout_s: float = 5.0):
-        self._statement_timeout = str(statement_timeout_ms)
+        self._statement_timeout_ms = statement_timeout_ms
         self._pool = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -93,15 +100,24 @@ class PostgresGateway:
         # Strings go out untyped, so PostgreSQL casts them to each parameter's declared type,
         # as PostgREST does with JSON input; other scalars travel as text for the same reason.
         values = [None if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in params.values()]
+        statement_timeout_ms, pool_wait_s = self._statement_timeout_ms, self._pool.timeout
+        deadline = request_deadline.get()
+        if deadline is not None:
+            left_s = deadline - time.monotonic()
+            if left_s < 0.05:
+                log_event("rpc.error", 40, rpc=name, path="postgres", error="BudgetSpent", sqlstate=None)
+                raise RpcBusy(f"{name} not called: the request's time budget is spent")
+            statement_timeout_ms = min(statement_timeout_ms, int(left_s * 1000))
+            pool_wait_s = min(pool_wait_s, left_s)
         started = time.perf_counter()
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout=pool_wait_s) as conn:
                 with conn.transaction():
                     conn.execute(
                         "select set_config('role', 'service_role', true),"
                         " set_config('request.jwt.claims', %s, true),"
                         " set_config('statement_timeout', %s, true)",
-                        ['{"role":"service_role"}', self._statement_timeout],
+                        ['{"role":"service_role"}', str(statement_timeout_ms)],
                     )
                     row = conn.execute(call, values).fetchone()
         except (psycopg.Error, PoolTimeout) as exc:

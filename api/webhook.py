@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import speech
 from .auth import verify_request
-from .gateway import RpcBusy, RpcError
+from .gateway import RpcBusy, RpcError, request_deadline
 from .logs import bound, log_event
 from .tools import ToolContext, dispatch
 from .vapi import EnvelopeError, ToolResult, VapiRequest, event_reply, parse_request, v2_reply, vapi_reply
@@ -66,8 +66,13 @@ def _resolve_org(booking, vapi_request: VapiRequest) -> str | None:
 
 
 def answer_tool_calls(vapi_request: VapiRequest, idempotency_key=None) -> list[ToolResult]:
-    with bound(callId=vapi_request.context.call_id):
-        return _answer_tool_calls(vapi_request, idempotency_key)
+    budget_s = current_app.config["WEBHOOK_BUDGET_MS"] / 1000
+    deadline = request_deadline.set(time.monotonic() + budget_s)
+    try:
+        with bound(callId=vapi_request.context.call_id):
+            return _answer_tool_calls(vapi_request, idempotency_key)
+    finally:
+        request_deadline.reset(deadline)
 
 
 def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key) -> list[ToolResult]:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import threading
@@ -33,10 +34,10 @@ VAPI_TIMEOUT_S = 20.0
 
 
 @contextmanager
-def live_server(database_url: str, pool_max: int):
+def live_server(database_url: str, pool_max: int, **config):
     """The app on a real threaded HTTP server on a free port."""
     app = create_app({"APP_ENV": "test", "VAPI_SECRET": SECRET, "DATABASE_URL": database_url,
-                      "DB_POOL_MAX": pool_max})
+                      "DB_POOL_MAX": pool_max, **config})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -235,7 +236,7 @@ LOCK_TIMEOUT_S = 3.0  # supabase/migrations/20261125000900_faults.sql
 
 
 @contextmanager
-def uncommitted_booking(database_url: str, day: date, hour: int):
+def uncommitted_booking(database_url: str, day: date, hour: int, minute: int = 0):
     """Another transaction has inserted a booking of the slot and neither commits nor rolls back."""
     conn = psycopg.connect(database_url)
     try:
@@ -243,7 +244,7 @@ def uncommitted_booking(database_url: str, day: date, hour: int):
         reply = conn.execute(
             "select public.book_appointment_atomic_v2(p_org_id => %s, p_name => 'Holder', p_email => null,"
             " p_phone => '+14155550100', p_service => 'consultation', p_scheduled_at => %s)",
-            [SUNRISE, local_instant(day, hour)]).fetchone()[0]
+            [SUNRISE, local_instant(day, hour, minute)]).fetchone()[0]
         assert reply["success"] is True, reply
         yield
     finally:
@@ -272,6 +273,21 @@ def test_locked_slot_answers_busy_within_budget_then_books(database_url, sql):
         _, retried = tool_result(http.post(WEBHOOK, json=body), "locked-1")
     assert retried["success"] is True, retried
     assert sql("select count(*) from public.appointments where org_id = %s", [SUNRISE]) == [(1,)]
+
+
+def test_request_budget_caps_the_wait_below_the_lock_timeout(database_url, caplog):
+    # With a 1.5 s budget the booking's statement_timeout is what is left of it (57014), not the
+    # function's 3 s lock_timeout (55P03): several RPCs can never add up past the budget.
+    caplog.set_level(logging.INFO)
+    day = next_open_day()
+    body = booking_body("budget-1", day, "13:30", "+14155550166")
+    with live_server(database_url, pool_max=2, WEBHOOK_BUDGET_MS=1500) as base_url, \
+            httpx.Client(base_url=base_url, headers=AUTH, timeout=VAPI_TIMEOUT_S) as http, \
+            uncommitted_booking(database_url, day, 13, 30):
+        _, busy = tool_result(http.post(WEBHOOK, json=body), "budget-1")
+    assert busy["error"] == "busy" and busy["message"] == speech.busy()
+    errors = [r.event_fields for r in caplog.records if getattr(r, "event_fields", {}).get("event") == "rpc.error"]
+    assert [(e["rpc"], e["sqlstate"]) for e in errors] == [("book_appointment_atomic_v2", "57014")]
 
 
 def test_locked_slot_is_busy_on_the_supabase_path_too(database_url):
