@@ -126,7 +126,7 @@ POOL_WAIT_S = 5.0  # PostgresGateway's wait for a pooled connection
 
 @pytest.mark.parametrize("fault", [restart, outage])
 def test_database_fault_while_eight_clients_book(database_url, fault):
-    slots = iter(open_slots(900))
+    slots = iter(open_slots(1000))  # ~110 days of Sunrise weekdays, inside its 120-day horizon
     slots_lock = threading.Lock()
     attempts: list[Attempt] = []
     errors: list[str] = []
@@ -152,34 +152,38 @@ def test_database_fault_while_eight_clients_book(database_url, fault):
                     errors.append(f"{tool_call_id}: {type(exc).__name__}: {exc}")
                     return
                 attempts.append(attempt)
-                time.sleep(0.02)
+                time.sleep(0.1)  # ~10 bookings/s per client: the slots last through a long fault
 
     with live_server(database_url, pool_max=8) as base_url:
         with ThreadPoolExecutor(max_workers=8) as clients:
-            for i in range(8):
-                clients.submit(client_loop, i, base_url)
-            time.sleep(1.5)
-            restart_began = time.monotonic()
-            fault()
-            restart_done = time.monotonic()
-            # Let traffic run on until the service has answered with a booking again, then a bit more.
-            deadline = restart_done + 15
-            while time.monotonic() < deadline and not any(
-                    a.started > restart_done and a.payload.get("success") for a in list(attempts)):
-                time.sleep(0.1)
-            time.sleep(1.0)
-            stop.set()
+            try:
+                for i in range(8):
+                    clients.submit(client_loop, i, base_url)
+                time.sleep(1.5)
+                restart_began = time.monotonic()
+                fault()
+                restart_done = time.monotonic()
+                # Traffic runs on until the service has booked again, then a little longer.
+                deadline = restart_done + 15
+                while time.monotonic() < deadline and not any(
+                        a.started > restart_done and a.payload.get("success") for a in list(attempts)):
+                    time.sleep(0.1)
+                time.sleep(1.0)
+            finally:
+                stop.set()
         health = httpx.get(f"{base_url}/health", timeout=10)
 
     assert not errors, errors[:5]
+    assert next(slots, None) is not None, "ran out of slots before the clients were stopped"
     confirmed = {a.payload["appointmentId"]: a for a in attempts if a.payload["success"]}
     failed = [a for a in attempts if not a.payload["success"]]
     recovered = [a for a in attempts if a.started > restart_done and a.payload["success"]]
     during = [a for a in attempts if a.started < restart_done and a.finished > restart_began]
     slowest = max(a.finished - a.started for a in attempts)
+    back_after = min((a.finished for a in recovered), default=float("inf")) - restart_done
     print(f"\n{fault.__name__}: {len(attempts)} requests, {len(confirmed)} confirmed, {len(failed)} failed, "
           f"fault lasted {restart_done - restart_began:.1f} s, slowest reply {slowest:.1f} s, "
-          f"first booking after restart {min(a.finished for a in recovered) - restart_done:.1f} s after it")
+          f"booking again {back_after:.1f} s after the database was back")
 
     # The fault really met traffic, and every request got a well-formed reply (tool_result checked it).
     assert during, "no request overlapped the fault"
@@ -192,8 +196,7 @@ def test_database_fault_while_eight_clients_book(database_url, fault):
         assert FAILURE_CODES.get(attempt.payload["error"]) == attempt.payload["message"], attempt.payload
         assert attempt.finished - attempt.started < POOL_WAIT_S * 2
     # The pool reconnected by itself: bookings succeed again within seconds, health is back.
-    assert recovered, "no booking succeeded after the restart"
-    assert min(a.finished for a in recovered) - restart_done < 10
+    assert back_after < 10, "no booking succeeded soon after the database was back"
     assert health.status_code == 200 and health.json()["database"] == "ok"
     # No acknowledged booking lost, no booking written that was answered as failed.
     stored = appointments(database_url)
