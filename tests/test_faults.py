@@ -196,7 +196,7 @@ def test_database_fault_while_eight_clients_book(database_url, fault):
         assert FAILURE_CODES.get(attempt.payload["error"]) == attempt.payload["message"], attempt.payload
         assert attempt.finished - attempt.started < POOL_WAIT_S * 2
     # The pool reconnected by itself: bookings succeed again within seconds, health is back.
-    assert back_after < 10, "no booking succeeded soon after the database was back"
+    assert back_after < 5, "no booking succeeded soon after the database was back"
     assert health.status_code == 200 and health.json()["database"] == "ok"
     # No acknowledged booking lost, no booking written that was answered as failed.
     stored = appointments(database_url)
@@ -255,7 +255,13 @@ def uncommitted_booking(database_url: str, day: date, hour: int, minute: int = 0
         conn.close()
 
 
-def test_locked_slot_answers_busy_within_budget_then_books(database_url, sql):
+def rpc_errors(caplog) -> list[tuple[str, str | None]]:
+    return [(r.event_fields["rpc"], r.event_fields["sqlstate"]) for r in caplog.records
+            if getattr(r, "event_fields", {}).get("event") == "rpc.error"]
+
+
+def test_locked_slot_answers_busy_within_budget_then_books(database_url, sql, caplog):
+    caplog.set_level(logging.INFO)
     day = next_open_day()
     body = booking_body("locked-1", day, "11:00", "+14155550188")
 
@@ -270,6 +276,7 @@ def test_locked_slot_answers_busy_within_budget_then_books(database_url, sql):
             assert sql("select count(*) from public.leads where phone = '+14155550188'") == [(0,)]
         print(f"\nbusy reply after {waited:.1f} s")
         assert busy == {"success": False, "error": "busy", "message": speech.busy()}
+        assert rpc_errors(caplog) == [("book_appointment_atomic_v2", "55P03")]  # the lock_timeout ended it
         assert LOCK_TIMEOUT_S <= waited < LOCK_TIMEOUT_S + 5 < VAPI_TIMEOUT_S
 
         # The holder rolled back: the retry the caller was promised books the slot.
@@ -289,8 +296,7 @@ def test_request_budget_caps_the_wait_below_the_lock_timeout(database_url, caplo
             uncommitted_booking(database_url, day, 13, 30):
         _, busy = tool_result(http.post(WEBHOOK, json=body), "budget-1")
     assert busy["error"] == "busy" and busy["message"] == speech.busy()
-    errors = [r.event_fields for r in caplog.records if getattr(r, "event_fields", {}).get("event") == "rpc.error"]
-    assert [(e["rpc"], e["sqlstate"]) for e in errors] == [("book_appointment_atomic_v2", "57014")]
+    assert rpc_errors(caplog) == [("book_appointment_atomic_v2", "57014")]
 
 
 def test_locked_slot_is_busy_on_the_supabase_path_too(database_url):
