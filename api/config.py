@@ -19,6 +19,9 @@ def from_environment(env=os.environ) -> dict:
         # Vapi waits 20 s for a tool by default; a database call that takes longer than this is
         # abandoned so the caller still hears an answer.
         "RPC_TIMEOUT_MS": int(env.get("RPC_TIMEOUT_MS", "8000")),
+        # All RPCs of one webhook request together (psycopg path): leaves Vapi's 20 s room for the
+        # network and for the caller to hear the spoken failure. docs/faults.md
+        "WEBHOOK_BUDGET_MS": int(env.get("WEBHOOK_BUDGET_MS", "15000")),
         "PROFILE_CACHE_SECONDS": float(env.get("PROFILE_CACHE_SECONDS", "60")),
         "HMAC_TOLERANCE_SECONDS": 300,
         "VAPI_API_URL": env.get("VAPI_API_URL", "https://api.vapi.ai"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 import weakref
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import psycopg
@@ -31,6 +32,26 @@ HEALTH_PROBE = ("get_org_profile", {"p_org_id": "00000000-0000-0000-0000-0000000
 
 class RpcError(Exception):
     """The RPC path could not produce an answer (unreachable, timeout, server error)."""
+
+
+class RpcBusy(RpcError):
+    """The database gave up waiting (lock_timeout or statement_timeout): the transaction was rolled
+    back, nothing was written, and the same call can simply be tried again in a moment."""
+
+
+# lock_not_available (the functions' `set lock_timeout`) and query_canceled (statement_timeout).
+BUSY_SQLSTATES = frozenset({"55P03", "57014"})
+
+
+# When the current webhook request must have its answer (time.monotonic()), set by api.webhook.
+# The psycopg path shortens its pool wait and statement_timeout to what is left, so several RPCs
+# in one request can never add up to more than the request's budget.
+request_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
+
+
+def _failure(name: str, exc: Exception, sqlstate: str | None) -> RpcError:
+    error = RpcBusy if str(sqlstate) in BUSY_SQLSTATES else RpcError
+    return error(f"{name} failed: {type(exc).__name__}")
 
 
 class RpcGateway(Protocol):
@@ -50,7 +71,7 @@ def _checked_reply(name: str, value: Any) -> dict:
 class PostgresGateway:
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10,
                  statement_timeout_ms: int = 8000, connect_timeout_s: float = 5.0):
-        self._statement_timeout = str(statement_timeout_ms)
+        self._statement_timeout_ms = statement_timeout_ms
         self._returned_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._pool = ConnectionPool(
             conninfo,
@@ -61,6 +82,11 @@ class PostgresGateway:
             kwargs={"connect_timeout": max(1, int(connect_timeout_s)), "application_name": "clinic-booking-api"},
             check=self._check_unless_just_returned,
             reset=self._note_return,
+            # psycopg_pool retries a failed reconnect with doubling delays (1, 2, 4, 8 s, ...), so
+            # after a longer outage the pool could sit idle for as long again once the database is
+            # back. Giving each attempt series up after 2 s makes the next waiting request start a
+            # fresh one, so a restarted database is used again within about a second.
+            reconnect_timeout=2.0,
         )
         # Opening without waiting lets the app start (and report 503 on /health) while the
         # database is still down.
@@ -89,21 +115,30 @@ class PostgresGateway:
         # Strings go out untyped, so PostgreSQL casts them to each parameter's declared type,
         # as PostgREST does with JSON input; other scalars travel as text for the same reason.
         values = [None if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in params.values()]
+        statement_timeout_ms, pool_wait_s = self._statement_timeout_ms, self._pool.timeout
+        deadline = request_deadline.get()
+        if deadline is not None:
+            left_s = deadline - time.monotonic()
+            if left_s < 0.05:
+                log_event("rpc.error", 40, rpc=name, path="postgres", error="BudgetSpent", sqlstate=None)
+                raise RpcBusy(f"{name} not called: the request's time budget is spent")
+            statement_timeout_ms = min(statement_timeout_ms, int(left_s * 1000))
+            pool_wait_s = min(pool_wait_s, left_s)
         started = time.perf_counter()
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout=pool_wait_s) as conn:
                 with conn.transaction():
                     conn.execute(
                         "select set_config('role', 'service_role', true),"
                         " set_config('request.jwt.claims', %s, true),"
                         " set_config('statement_timeout', %s, true)",
-                        ['{"role":"service_role"}', self._statement_timeout],
+                        ['{"role":"service_role"}', str(statement_timeout_ms)],
                     )
                     row = conn.execute(call, values).fetchone()
         except (psycopg.Error, PoolTimeout) as exc:
-            log_event("rpc.error", 40, rpc=name, path="postgres", error=type(exc).__name__,
-                      sqlstate=getattr(exc, "sqlstate", None))
-            raise RpcError(f"{name} failed: {type(exc).__name__}") from exc
+            sqlstate = getattr(exc, "sqlstate", None)
+            log_event("rpc.error", 40, rpc=name, path="postgres", error=type(exc).__name__, sqlstate=sqlstate)
+            raise _failure(name, exc, sqlstate) from exc
         finally:
             log_event("rpc.call", rpc=name, path="postgres",
                       duration_ms=round((time.perf_counter() - started) * 1000, 2))
@@ -129,8 +164,9 @@ class SupabaseGateway:
         try:
             response = self._client.rpc(name, params).execute()
         except Exception as exc:  # postgrest.APIError, httpx errors, JSON decoding: all "no answer"
-            log_event("rpc.error", 40, rpc=name, path="supabase", error=type(exc).__name__)
-            raise RpcError(f"{name} failed: {type(exc).__name__}") from exc
+            sqlstate = getattr(exc, "code", None)  # PostgREST passes the SQLSTATE through as `code`
+            log_event("rpc.error", 40, rpc=name, path="supabase", error=type(exc).__name__, sqlstate=sqlstate)
+            raise _failure(name, exc, sqlstate) from exc
         finally:
             log_event("rpc.call", rpc=name, path="supabase",
                       duration_ms=round((time.perf_counter() - started) * 1000, 2))

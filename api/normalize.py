@@ -25,6 +25,7 @@ from dateutil.relativedelta import relativedelta
 logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 120
+MAX_DATE_TEXT_LENGTH = 120
 
 REASK_NAME_MISSING = "I didn't catch your name — could you tell me your full name?"
 REASK_NAME_TOO_LONG = (
@@ -110,6 +111,9 @@ def _parse_date_and_time(
     if not isinstance(text, str) or not text.strip():
         raise NormalizationError("appointmentDate", REASK_DATE_MISSING)
     cleaned = " ".join(text.strip().split())
+    if len(cleaned) > MAX_DATE_TEXT_LENGTH:
+        # dateutil's tokenizer needs seconds for a 100 kB string; no spoken date is that long.
+        raise NormalizationError("appointmentDate", REASK_DATE_INVALID)
 
     iso = _parse_iso(cleaned)
     if isinstance(iso, datetime):

@@ -314,6 +314,14 @@ def infrastructure_failure() -> str:
     )
 
 
+def busy() -> str:
+    """The database gave up waiting for a lock or a slow statement; nothing was written."""
+    return one_line(
+        "One moment, please — our booking system is busy with that right this second. "
+        "Let me try that again in a few seconds."
+    )
+
+
 def generic_failure() -> str:
     return one_line(
         "I'm sorry, I can't complete that booking right now. "

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from . import speech
 from .auth import AuthResult, verify_request
 from .credentials import WebhookSecretCache
-from .gateway import RpcError
+from .gateway import RpcBusy, RpcError, request_deadline
 from .logs import bound, log_event
 from .tools import ToolContext, dispatch
 from .vapi import EnvelopeError, ToolResult, VapiRequest, event_reply, parse_request, v2_reply, vapi_reply
@@ -75,6 +75,14 @@ def _failure(message: str, error: str) -> dict:
     return {"success": False, "error": error, "message": message}
 
 
+def _no_answer(error: RpcError) -> dict:
+    """A database that was busy (lock/statement timeout, rolled back) is worth retrying at once;
+    one that did not answer at all is not."""
+    if isinstance(error, RpcBusy):
+        return _failure(speech.busy(), "busy")
+    return _failure(speech.infrastructure_failure(), "unavailable")
+
+
 def _resolve_org(booking, vapi_request: VapiRequest) -> str | None:
     context = vapi_request.context
     reply = booking.profiles.resolve(context.assistant_id, context.phone_number_id, context.claimed_org_id)
@@ -91,8 +99,13 @@ def _resolve_org(booking, vapi_request: VapiRequest) -> str | None:
 
 
 def answer_tool_calls(vapi_request: VapiRequest, idempotency_key=None) -> list[ToolResult]:
-    with bound(callId=vapi_request.context.call_id):
-        return _answer_tool_calls(vapi_request, idempotency_key)
+    budget_s = current_app.config["WEBHOOK_BUDGET_MS"] / 1000
+    deadline = request_deadline.set(time.monotonic() + budget_s)
+    try:
+        with bound(callId=vapi_request.context.call_id):
+            return _answer_tool_calls(vapi_request, idempotency_key)
+    finally:
+        request_deadline.reset(deadline)
 
 
 def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key) -> list[ToolResult]:
@@ -101,8 +114,8 @@ def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key) -> list[ToolR
     try:
         org_id = _resolve_org(booking, vapi_request)
         profile = booking.profiles.get(org_id) if org_id else None
-    except RpcError:
-        return [ToolResult(c.id, c.name, _failure(speech.infrastructure_failure(), "unavailable")) for c in calls]
+    except RpcError as error:
+        return [ToolResult(c.id, c.name, _no_answer(error)) for c in calls]
     if profile is None:
         return [ToolResult(c.id, c.name, _failure(speech.generic_failure(), "unknown_org")) for c in calls]
 
@@ -116,8 +129,8 @@ def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key) -> list[ToolR
         try:
             with bound(toolCallId=call.id, orgId=profile.org_id):
                 payload = dispatch(call.name, ctx, call.arguments)
-        except RpcError:
-            payload = _failure(speech.infrastructure_failure(), "unavailable")
+        except RpcError as error:
+            payload = _no_answer(error)
         except Exception as exc:  # a bug must still leave the caller with a calm answer
             log_event("tool.error", 40, tool=call.name, toolCallId=call.id, orgId=profile.org_id,
                       error=type(exc).__name__)

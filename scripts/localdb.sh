@@ -5,6 +5,7 @@
 #   scripts/localdb.sh start         init (first time) and start the cluster, apply the platform shim
 #   scripts/localdb.sh reset [DB]    platform shim + `supabase db reset --db-url` (migrations + seed)
 #   scripts/localdb.sh stop          stop the cluster
+#   scripts/localdb.sh restart       `pg_ctl restart -m fast` (same port and settings; the fault tests use it)
 #   scripts/localdb.sh url [DB]      print the connection URL
 #
 # The data directory lives in .localdb/ (git-ignored). The cluster listens on 127.0.0.1:$LOCAL_DB_PORT
@@ -127,12 +128,18 @@ stop() {
   if running; then as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; log "stopped"; else log "not running"; fi
 }
 
+restart() {
+  running || { log "not running"; return 1; }
+  as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 -m fast -o "-p $PORT -k $SOCK" restart >/dev/null
+}
+
 cmd="${1:-}"; shift || true
 case "$cmd" in
   deps) deps ;;
   start) start ;;
   reset) reset "$@" ;;
   stop) stop ;;
+  restart) restart ;;
   url) url "$@"; echo ;;
-  *) echo "usage: $0 {deps|start|reset [DB]|stop|url [DB]}" >&2; exit 2 ;;
+  *) echo "usage: $0 {deps|start|reset [DB]|stop|restart|url [DB]}" >&2; exit 2 ;;
 esac

@@ -61,6 +61,20 @@ as $$
 $$;
 revoke all on function private.booking_reply(public.appointments, boolean) from public, anon;
 
+-- The original success for an idempotency key the org has already booked (replayed = true), or
+-- null. Asked again wherever a concurrent attempt of the same call may just have committed.
+create or replace function private.replayed_booking(p_org_id uuid, p_key text)
+returns json
+language sql
+stable
+set search_path = ''
+as $$
+  select private.booking_reply(a, true)
+  from public.appointments a
+  where a.org_id = p_org_id and a.idempotency_key = p_key;
+$$;
+revoke all on function private.replayed_booking(uuid, text) from public, anon;
+
 -- The first half of cancel and reschedule: check the phone's format and the caller's right to act
 -- for the org, find the org's appointment (with a phone, only the caller's own: anything else is
 -- not_found, so existence is never confirmed), lock it against a concurrent change, and refuse when
@@ -151,6 +165,7 @@ declare
   v_code text;
   v_lead_id uuid;
   v_appt public.appointments;
+  v_replay json;
   v_constraint text;
   v_attempt integer := 0;
 begin
@@ -180,12 +195,9 @@ begin
   end if;
 
   -- 3. idempotent replay: the original success, whatever time it is now
-  if v_key is not null then
-    select * into v_appt from public.appointments a
-     where a.org_id = p_org_id and a.idempotency_key = v_key;
-    if found then
-      return private.booking_reply(v_appt, true);
-    end if;
+  v_replay := private.replayed_booking(p_org_id, v_key);
+  if v_replay is not null then
+    return v_replay;
   end if;
 
   -- 4. service (unknown/blank → default)
@@ -199,7 +211,9 @@ begin
   -- 5. time
   v_code := private.slot_refusal(p_org_id, v_service.id, p_scheduled_at);
   if v_code is not null then
-    return private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at);
+    -- the slot may be taken by this very call's first attempt, committed since step 3
+    return coalesce(private.replayed_booking(p_org_id, v_key),
+                    private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at));
   end if;
 
   -- 6. write: lead → appointment → event, all or nothing
@@ -232,21 +246,14 @@ begin
     exception
       when exclusion_violation then
         -- a concurrent booking won the slot (an identical replay racing us counts as a replay)
-        if v_key is not null then
-          select * into v_appt from public.appointments a
-           where a.org_id = p_org_id and a.idempotency_key = v_key;
-          if found then
-            return private.booking_reply(v_appt, true);
-          end if;
-        end if;
-        return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at);
+        return coalesce(private.replayed_booking(p_org_id, v_key),
+                        private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at));
       when unique_violation then
         get stacked diagnostics v_constraint = constraint_name;
         if v_constraint = 'appointments_org_idempotency_key' then
-          select * into v_appt from public.appointments a
-           where a.org_id = p_org_id and a.idempotency_key = v_key;
-          if found then
-            return private.booking_reply(v_appt, true);
+          v_replay := private.replayed_booking(p_org_id, v_key);
+          if v_replay is not null then
+            return v_replay;
           end if;
         end if;
         raise;

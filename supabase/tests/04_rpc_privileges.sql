@@ -43,7 +43,7 @@ select function_returns('public', fn, args, 'json', format('public.%s returns js
   from _rpc order by ord;
 select is_definer('public', fn, args, format('public.%s is security definer', fn))
   from _rpc order by ord;
-select is((select proconfig from pg_proc where oid = pg_temp.rpc_oid(fn, args)), array['search_path=""'],
+select ok((select proconfig @> array['search_path=""'] from pg_proc where oid = pg_temp.rpc_oid(fn, args)),
           format('public.%s has search_path = ''''', fn))
   from _rpc order by ord;
 select function_privs_are('public', fn, args, 'anon', array[]::text[], format('anon cannot execute public.%s', fn))

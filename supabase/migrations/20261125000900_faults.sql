@@ -1,0 +1,31 @@
+-- Failure behaviour of the RPCs the webhook calls (docs/faults.md).
+--
+-- Vapi gives a tool call 20 s. A booking that meets a conflicting transaction which is still open
+-- (an uncommitted insert into the same slot, a long-running edit of the same appointment, a
+-- migration holding a table lock) would otherwise wait for it without limit, and the caller would
+-- hear silence until Vapi gave up. `lock_timeout` bounds every lock wait inside these functions:
+-- after 3 s the call fails with SQLSTATE 55P03, the whole transaction is rolled back (nothing is
+-- half-written), and the service answers with a spoken "one moment, let me try again" (`busy`).
+--
+-- Set on the function rather than by the caller, so both data paths get it: PostgreSQL applies a
+-- function's SET clause for the duration of the call, whoever calls it (our psycopg gateway or
+-- PostgREST). statement_timeout is deliberately not set here: a SET clause cannot change the timer
+-- of the statement already running; the callers set it (RPC_TIMEOUT_MS on the psycopg path, the
+-- role's statement_timeout on Supabase).
+
+alter function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text)
+  set lock_timeout = '3s';
+alter function public.cancel_appointment(uuid, uuid, text, text)
+  set lock_timeout = '3s';
+alter function public.reschedule_appointment_atomic(uuid, uuid, timestamptz, text)
+  set lock_timeout = '3s';
+-- Readers only take share locks, which wait only behind DDL; the same bound keeps a migration
+-- running in production from silencing calls.
+alter function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean)
+  set lock_timeout = '3s';
+alter function public.find_upcoming_appointments(uuid, text)
+  set lock_timeout = '3s';
+alter function public.get_org_profile(uuid)
+  set lock_timeout = '3s';
+alter function public.resolve_vapi_org(text, text, uuid)
+  set lock_timeout = '3s';

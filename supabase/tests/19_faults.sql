@@ -1,0 +1,35 @@
+-- 19_faults: every RPC the webhook calls bounds its lock waits (lock_timeout = 3s, migration 0900),
+-- so a held lock ends in SQLSTATE 55P03 and a spoken "busy" instead of a silent caller; the
+-- setting applies only inside the call and does not leak into the caller's session.
+begin;
+select plan(10);
+
+create temp table _webhook_rpc (fn regprocedure) on commit drop;
+insert into _webhook_rpc values
+  ('public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text)'),
+  ('public.cancel_appointment(uuid, uuid, text, text)'),
+  ('public.reschedule_appointment_atomic(uuid, uuid, timestamptz, text)'),
+  ('public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean)'),
+  ('public.find_upcoming_appointments(uuid, text)'),
+  ('public.get_org_profile(uuid)'),
+  ('public.resolve_vapi_org(text, text, uuid)');
+
+select ok((select proconfig @> array['lock_timeout=3s', 'search_path=""'] from pg_proc where oid = fn),
+          format('%s waits at most 3 s for a lock', fn))
+  from _webhook_rpc order by fn::text;
+
+-- Inside the call the bound is in force whatever the session says ...
+create function pg_temp.lock_timeout_inside() returns text language sql
+  set lock_timeout = '3s' as $$ select current_setting('lock_timeout') $$;
+set local lock_timeout = 0;
+select is(pg_temp.lock_timeout_inside(), '3s', 'a function''s lock_timeout applies during the call');
+
+-- ... and the caller's own setting is back afterwards.
+set local role service_role;
+select ok((public.get_org_profile('11111111-1111-4111-8111-111111111111') ->> 'success')::boolean,
+          'service_role calls an RPC with the bound');
+reset role;
+select is(current_setting('lock_timeout'), '0', 'the caller''s lock_timeout is unchanged after an RPC');
+
+select * from finish();
+rollback;
