@@ -228,6 +228,9 @@ def test_tool_calls_act_only_for_the_org_whose_secret_authenticated_the_request(
     assert result_of(first)["success"] is True  # Sunrise's secret is now cached for this assistant
     # The assistant is re-mapped to Bayview while the cached secret is still Sunrise's.
     sql("update public.vapi_assistants set org_id = %s where assistant_id = 'asst_sunrise_sarah'", [BAYVIEW])
+    # The assistant->clinic mapping is cached like the profiles; its expiry is what lets the new
+    # mapping meet the old secret.
+    cred_app.extensions["booking"].profiles.clear()
     moved = client.post(WEBHOOK, json=tool_call_body("asst_sunrise_sarah", call_id="c-9"),
                         headers={"X-Vapi-Secret": SUNRISE_HOOK_SECRET})
     assert result_of(moved)["error"] == "unknown_org"
