@@ -4,8 +4,8 @@ Two implementations of the same contract, selected by configuration:
 
 * SupabaseGateway: supabase-py through PostgREST (`SUPABASE_URL` + `SUPABASE_SERVICE_ROLE_KEY`).
 * PostgresGateway: the embedded default, psycopg 3 + psycopg_pool against a local PostgreSQL,
-  calling the function the way PostgREST does: inside a transaction, `role` and
-  `request.jwt.claims` set locally to service_role, named arguments, the JSON value back.
+  calling the function the way PostgREST does: as role service_role with `request.jwt.claims`
+  saying so, named arguments, one statement (its own transaction), the JSON value back.
 
 Params are JSON-compatible values only (str, int, bool, None), exactly what PostgREST receives, so
 both paths see the same input. Any failure to get an answer is an RpcError; refusals are not
@@ -80,6 +80,7 @@ class PostgresGateway:
             timeout=connect_timeout_s,
             open=False,
             kwargs={"connect_timeout": max(1, int(connect_timeout_s)), "application_name": "clinic-booking-api"},
+            configure=self._act_as_service_role,
             check=self._check_unless_just_returned,
             reset=self._note_return,
             # psycopg_pool retries a failed reconnect with doubling delays (1, 2, 4, 8 s, ...), so
@@ -96,6 +97,16 @@ class PostgresGateway:
     # cost a round trip per RPC (a quarter of a booking request under load, see bench/README.md).
     # Connections idle for longer, e.g. across a database restart, are still checked.
     CHECK_AFTER_IDLE_S = 1.0
+
+    def _act_as_service_role(self, conn: psycopg.Connection) -> None:
+        # PostgREST sets role, claims and timeout per transaction; this pool serves service_role
+        # alone, so they are set once per connection and an RPC is one autocommit statement: one
+        # round trip instead of four (BEGIN, settings, call, COMMIT). See bench/README.md.
+        conn.autocommit = True
+        conn.execute("select set_config('role', 'service_role', false),"
+                     " set_config('request.jwt.claims', %s, false),"
+                     " set_config('statement_timeout', %s, false)",
+                     ['{"role":"service_role"}', str(self._statement_timeout_ms)])
 
     def _note_return(self, conn: psycopg.Connection) -> None:
         self._returned_at[conn] = time.monotonic()
@@ -127,14 +138,12 @@ class PostgresGateway:
         started = time.perf_counter()
         try:
             with self._pool.connection(timeout=pool_wait_s) as conn:
-                with conn.transaction():
-                    conn.execute(
-                        "select set_config('role', 'service_role', true),"
-                        " set_config('request.jwt.claims', %s, true),"
-                        " set_config('statement_timeout', %s, true)",
-                        ['{"role":"service_role"}', str(statement_timeout_ms)],
-                    )
+                if statement_timeout_ms == self._statement_timeout_ms:
                     row = conn.execute(call, values).fetchone()
+                else:  # what is left of the request's budget is shorter: only for this call
+                    with conn.transaction():
+                        conn.execute("select set_config('statement_timeout', %s, true)", [str(statement_timeout_ms)])
+                        row = conn.execute(call, values).fetchone()
         except (psycopg.Error, PoolTimeout) as exc:
             sqlstate = getattr(exc, "sqlstate", None)
             log_event("rpc.error", 40, rpc=name, path="postgres", error=type(exc).__name__, sqlstate=sqlstate)
