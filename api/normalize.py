@@ -562,5 +562,7 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else str(value)
     if isinstance(value, str):
-        return value.strip() or None
+        # JSON may carry U+0000, which PostgreSQL text cannot hold: drop it here rather than let the
+        # database call fail and the caller hear that the booking system is unreachable.
+        return value.replace("\x00", "").strip() or None
     return None

@@ -279,8 +279,8 @@ def _first_str(*values: Any) -> str:
 
 def _first_nonblank(*values: Any) -> str | None:
     for value in values:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
+        if isinstance(value, str) and value.replace("\x00", "").strip():
+            return value.replace("\x00", "").strip()  # PostgreSQL text cannot hold U+0000
     return None
 
 

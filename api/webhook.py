@@ -143,7 +143,7 @@ def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key) -> list[ToolR
 def _vapi_idempotency_key(vapi_request: VapiRequest):
     # Vapi generates a fresh id per tool call, so a repeated id is a retry of the same booking.
     call_id = vapi_request.context.call_id or ""
-    return lambda call: f"vapi:{call_id}:{call.id}" if call.id else None
+    return lambda call: f"vapi:{call_id}:{call.id}".replace("\x00", "") if call.id else None
 
 
 def _answer_vapi(vapi_request: VapiRequest):

@@ -367,3 +367,18 @@ def test_structured_logs_mask_phone_and_email(client, caplog):
     assert booking_call["duration_ms"] >= 0
     text = " ".join(json.dumps(e, default=str) for e in events) + " ".join(r.getMessage() for r in caplog.records)
     assert "4155550123" not in text and "jane.doe@example.com" not in text
+
+
+def test_nul_characters_are_dropped_not_turned_into_a_database_failure(client, sql):
+    # JSON may carry U+0000; PostgreSQL text cannot. Without dropping it the call failed in the
+    # driver and the caller heard "trouble reaching our booking system".
+    day = next_open_day()
+    arguments = {"appointmentDate": day.isoformat(), "appointmentTime": "10:00",
+                 "patientName": "Ann\u0000 Lee", "serviceType": "consult\u0000ation"}
+    body = vapi_body(("tc\u0000-nul", "bookClinicAppointment", arguments), org=None,
+                     assistant_id="asst_sunrise_\u0000sarah", call_id="call\u0000-nul")
+    [reply] = results(client.post(WEBHOOK, json=body, headers=AUTH))
+    assert reply["success"] is True, reply
+    assert sql("select l.name, a.idempotency_key from public.appointments a"
+               " join public.leads l on l.org_id = a.org_id and l.id = a.lead_id where a.id = %s",
+               [reply["appointmentId"]]) == [("Ann Lee", "vapi:call-nul:tc-nul")]
