@@ -80,6 +80,9 @@ ERROR_GUIDE = (
      "day; never invent an appointment."),
     (("already_cancelled",),
      "that appointment was already cancelled. Say so and offer to book a new one."),
+    (("busy",),
+     "the booking system is busy with that very time right now and nothing was written. Say the "
+     "message, wait a moment, then call the same tool once more with the same details."),
     (("unavailable", "internal_error"),
      "the booking system did not answer. Apologise briefly, say the message, and offer to try again "
      "in a moment; never claim that anything was booked, moved or cancelled."),
