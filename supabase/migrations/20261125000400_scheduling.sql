@@ -2,55 +2,67 @@
 -- alternatives and availability. All wall-clock reasoning happens in the clinic's zone with
 -- `local timestamp AT TIME ZONE org.timezone`, so DST days come out right.
 -- Everything here is private (not exposed); the public RPCs are security definer and call it.
+-- The small helpers are plpgsql even where one SELECT would do: with `set search_path = ''` a SQL
+-- function is never inlined, and a non-inlined SQL function called from plpgsql is parsed and
+-- planned again on every call, while plpgsql keeps its plans for the session. That was most of a
+-- booking's cost (bench/README.md, "What the profiles found").
 
 -- ISO-8601 UTC with Z, the only timestamp format in RPC replies.
 create or replace function private.iso(p_ts timestamptz)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select to_char(p_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+begin
+  return to_char(p_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+end;
 $$;
 revoke all on function private.iso(timestamptz) from public, anon;
 
 -- Array of instants → JSON array of ISO strings, chronological.
 create or replace function private.iso_array(p_ts timestamptz[])
 returns json
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(json_agg(private.iso(t) order by t), '[]'::json)
-  from unnest(p_ts) as t;
+begin
+  return (select coalesce(json_agg(private.iso(t) order by t), '[]'::json)
+            from unnest(p_ts) as t);
+end;
 $$;
 revoke all on function private.iso_array(timestamptz[]) from public, anon;
 
 -- The reply's `service` object.
 create or replace function private.service_json(p_org_id uuid, p_service_id uuid)
 returns json
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select json_build_object(
-    'code', s.code,
-    'name', s.name,
-    'durationMinutes', s.duration_minutes,
-    'bufferMinutes', s.buffer_minutes)
-  from public.services s
-  where s.org_id = p_org_id and s.id = p_service_id;
+begin
+  return (select json_build_object(
+                   'code', s.code,
+                   'name', s.name,
+                   'durationMinutes', s.duration_minutes,
+                   'bufferMinutes', s.buffer_minutes)
+            from public.services s
+           where s.org_id = p_org_id and s.id = p_service_id);
+end;
 $$;
 revoke all on function private.service_json(uuid, uuid) from public, anon;
 
 -- Latest bookable start: clinic-local now + horizon days (a "day" is a clinic day, DST-correct).
 create or replace function private.horizon_end(p_timezone text, p_days integer)
 returns timestamptz
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select ((now() at time zone p_timezone) + make_interval(days => p_days)) at time zone p_timezone;
+begin
+  return ((now() at time zone p_timezone) + make_interval(days => p_days)) at time zone p_timezone;
+end;
 $$;
 revoke all on function private.horizon_end(text, integer) from public, anon;
 
@@ -59,11 +71,12 @@ revoke all on function private.horizon_end(text, integer) from public, anon;
 -- has no active default at all.
 create or replace function private.resolve_service(p_org_id uuid, p_service text)
 returns uuid
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(
+begin
+  return coalesce(
     (select s.id
        from public.services s
       where s.org_id = p_org_id
@@ -77,6 +90,7 @@ as $$
       where s.org_id = p_org_id and s.active and s.is_default
       limit 1)
   );
+end;
 $$;
 revoke all on function private.resolve_service(uuid, text) from public, anon;
 
@@ -362,11 +376,12 @@ revoke all on function private.slot_refusal(uuid, uuid, timestamptz, uuid) from 
 -- Operator-readable message per refusal code.
 create or replace function private.refusal_message(p_code text, p_has_alternatives boolean)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case p_code
+begin
+  return case p_code
     when 'slot_unavailable' then
       case when p_has_alternatives then 'Slot taken, alternatives available'
            else 'Slot taken, no alternatives available within the booking horizon' end
@@ -380,6 +395,7 @@ as $$
     when 'already_cancelled' then 'Appointment is already cancelled'
     else 'Invalid input'
   end;
+end;
 $$;
 revoke all on function private.refusal_message(text, boolean) from public, anon;
 
@@ -414,13 +430,15 @@ revoke all on function private.slot_refusal_reply(text, uuid, uuid, timestamptz,
 -- A plain error reply (no alternatives).
 create or replace function private.error_reply(p_code text, p_message text default null)
 returns json
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select json_build_object(
+begin
+  return json_build_object(
     'success', false,
     'error', p_code,
     'message', coalesce(p_message, private.refusal_message(p_code, false)));
+end;
 $$;
 revoke all on function private.error_reply(text, text) from public, anon;
