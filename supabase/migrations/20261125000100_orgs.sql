@@ -84,19 +84,23 @@ create trigger orgs_validate_timezone
   for each row execute function private.validate_org_timezone();
 
 -- Is the current JWT user a member of the org? security definer so RLS policies on org_members do
--- not recurse into themselves.
+-- not recurse into themselves. plpgsql, not sql: a function with a SET clause is never inlined, and
+-- a non-inlined SQL function is parsed and planned again on every call, while plpgsql keeps its
+-- plans for the session (bench/README.md, "What the profiles found").
 create or replace function private.is_org_member(p_org_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select 1 from public.org_members m
     where m.org_id = p_org_id
       and m.user_id = (select auth.uid())
   );
+end;
 $$;
 revoke all on function private.is_org_member(uuid) from public, anon;
 grant execute on function private.is_org_member(uuid) to authenticated, service_role;
@@ -133,14 +137,16 @@ grant execute on function private.owner_org_ids() to authenticated, service_role
 --    SET ROLE authenticated/anon without claims) → only orgs they are a member of;
 --  * service_role JWT, or a trusted direct connection with no JWT claims at all → any org.
 -- anon never gets here: no RPC is executable by anon.
+-- plpgsql (plans kept per session) because every RPC calls it; see private.is_org_member.
 create or replace function private.can_act_for_org(p_org_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when (select auth.uid()) is not null
       or coalesce((select auth.role()), '') in ('authenticated', 'anon')
       or coalesce(pg_catalog.current_setting('role', true), '') in ('authenticated', 'anon')
@@ -149,6 +155,7 @@ as $$
     when coalesce((select auth.role()), '') = '' then true
     else false
   end;
+end;
 $$;
 revoke all on function private.can_act_for_org(uuid) from public, anon;
 grant execute on function private.can_act_for_org(uuid) to authenticated, service_role;

@@ -2,55 +2,67 @@
 -- alternatives and availability. All wall-clock reasoning happens in the clinic's zone with
 -- `local timestamp AT TIME ZONE org.timezone`, so DST days come out right.
 -- Everything here is private (not exposed); the public RPCs are security definer and call it.
+-- The small helpers are plpgsql even where one SELECT would do: with `set search_path = ''` a SQL
+-- function is never inlined, and a non-inlined SQL function called from plpgsql is parsed and
+-- planned again on every call, while plpgsql keeps its plans for the session. That was most of a
+-- booking's cost (bench/README.md, "What the profiles found").
 
 -- ISO-8601 UTC with Z, the only timestamp format in RPC replies.
 create or replace function private.iso(p_ts timestamptz)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select to_char(p_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+begin
+  return to_char(p_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+end;
 $$;
 revoke all on function private.iso(timestamptz) from public, anon;
 
 -- Array of instants → JSON array of ISO strings, chronological.
 create or replace function private.iso_array(p_ts timestamptz[])
 returns json
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(json_agg(private.iso(t) order by t), '[]'::json)
-  from unnest(p_ts) as t;
+begin
+  return (select coalesce(json_agg(private.iso(t) order by t), '[]'::json)
+            from unnest(p_ts) as t);
+end;
 $$;
 revoke all on function private.iso_array(timestamptz[]) from public, anon;
 
 -- The reply's `service` object.
 create or replace function private.service_json(p_org_id uuid, p_service_id uuid)
 returns json
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select json_build_object(
-    'code', s.code,
-    'name', s.name,
-    'durationMinutes', s.duration_minutes,
-    'bufferMinutes', s.buffer_minutes)
-  from public.services s
-  where s.org_id = p_org_id and s.id = p_service_id;
+begin
+  return (select json_build_object(
+                   'code', s.code,
+                   'name', s.name,
+                   'durationMinutes', s.duration_minutes,
+                   'bufferMinutes', s.buffer_minutes)
+            from public.services s
+           where s.org_id = p_org_id and s.id = p_service_id);
+end;
 $$;
 revoke all on function private.service_json(uuid, uuid) from public, anon;
 
 -- Latest bookable start: clinic-local now + horizon days (a "day" is a clinic day, DST-correct).
 create or replace function private.horizon_end(p_timezone text, p_days integer)
 returns timestamptz
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select ((now() at time zone p_timezone) + make_interval(days => p_days)) at time zone p_timezone;
+begin
+  return ((now() at time zone p_timezone) + make_interval(days => p_days)) at time zone p_timezone;
+end;
 $$;
 revoke all on function private.horizon_end(text, integer) from public, anon;
 
@@ -59,11 +71,12 @@ revoke all on function private.horizon_end(text, integer) from public, anon;
 -- has no active default at all.
 create or replace function private.resolve_service(p_org_id uuid, p_service text)
 returns uuid
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(
+begin
+  return coalesce(
     (select s.id
        from public.services s
       where s.org_id = p_org_id
@@ -77,6 +90,7 @@ as $$
       where s.org_id = p_org_id and s.active and s.is_default
       limit 1)
   );
+end;
 $$;
 revoke all on function private.resolve_service(uuid, text) from public, anon;
 
@@ -88,6 +102,9 @@ revoke all on function private.resolve_service(uuid, text) from public, anon;
 -- dropped); then minus closures, minus overlap with active appointments' `blocked` (optionally
 -- ignoring one appointment: the one being rescheduled), not before now() + min notice, not after
 -- the horizon. Callers keep windows small (see private.nearest_slots) so this stays cheap.
+-- The window's closures and appointments are read once, as multiranges (one GiST range scan), and
+-- each start is tested against them by binary search: probing the GiST index once per start was
+-- most of an alternatives request in a clinic with 100k appointments.
 create or replace function private.candidate_slots(
   p_org_id uuid,
   p_service_id uuid,
@@ -106,6 +123,8 @@ declare
   v_total interval;
   v_lo timestamptz;
   v_hi timestamptz;
+  v_closed tstzmultirange;
+  v_busy tstzmultirange;
 begin
   -- scalars first, so the slot query below is a simple cached plan (plpgsql keeps plans)
   select o.timezone,
@@ -121,6 +140,20 @@ begin
   if not found or v_lo is null or v_hi is null or v_lo >= v_hi then
     return;
   end if;
+
+  -- every [start, start + total) below lies inside [v_lo, v_hi + total)
+  select coalesce(range_agg(c.during), '{}')
+    into v_closed
+    from public.closures c
+   where c.org_id = p_org_id
+     and c.during && tstzrange(v_lo, v_hi + v_total);
+  select coalesce(range_agg(a.blocked), '{}')
+    into v_busy
+    from public.appointments a
+   where a.org_id = p_org_id
+     and a.status <> 'cancelled'
+     and a.blocked && tstzrange(v_lo, v_hi + v_total)
+     and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id);
 
   return query
   with starts as (
@@ -149,16 +182,8 @@ begin
     and (i.starts_at at time zone v_tz) = i.local_start
     -- visit + buffer ends inside the same interval
     and ((i.starts_at + v_total) at time zone v_tz) <= i.local_close
-    and not exists (
-      select 1 from public.closures c
-      where c.org_id = p_org_id
-        and c.during && tstzrange(i.starts_at, i.starts_at + v_total))
-    and not exists (
-      select 1 from public.appointments a
-      where a.org_id = p_org_id
-        and a.status <> 'cancelled'
-        and a.blocked && tstzrange(i.starts_at, i.starts_at + v_total)
-        and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id))
+    and not (v_closed && tstzrange(i.starts_at, i.starts_at + v_total))
+    and not (v_busy && tstzrange(i.starts_at, i.starts_at + v_total))
   order by i.starts_at;
 end;
 $$;
@@ -286,6 +311,8 @@ revoke all on function private.nearest_slots(uuid, uuid, timestamptz, integer, u
 -- The validator: why may p_start not be booked for this service? NULL = bookable.
 -- Order: in_past, too_soon, too_far_ahead, closed, outside_business_hours, slot_unavailable.
 -- p_exclude_appointment_id: the appointment being rescheduled does not conflict with itself.
+-- Two statements, not one per check: every statement plpgsql runs costs an executor start, and the
+-- successful booking needs all four lookups anyway.
 create or replace function private.slot_refusal(
   p_org_id uuid,
   p_service_id uuid,
@@ -298,60 +325,70 @@ stable
 set search_path = ''
 as $$
 declare
-  v_org public.orgs;
+  v_tz text;
+  v_min_notice integer;
+  v_horizon_days integer;
   v_total interval;
   v_end timestamptz;
   v_local timestamp;
   v_local_end timestamp;
   v_date date;
+  v_open_that_day boolean;
+  v_closure boolean;
+  v_within_hours boolean;
+  v_taken boolean;
 begin
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  select make_interval(mins => s.duration_minutes + s.buffer_minutes) into v_total
-    from public.services s where s.org_id = p_org_id and s.id = p_service_id;
+  select o.timezone, o.min_notice_minutes, o.booking_horizon_days,
+         (select make_interval(mins => s.duration_minutes + s.buffer_minutes)
+            from public.services s where s.org_id = p_org_id and s.id = p_service_id)
+    into v_tz, v_min_notice, v_horizon_days, v_total
+    from public.orgs o where o.id = p_org_id;
 
   if p_start <= now() then
     return 'in_past';
   end if;
-  if p_start < now() + make_interval(mins => v_org.min_notice_minutes) then
+  if p_start < now() + make_interval(mins => v_min_notice) then
     return 'too_soon';
   end if;
-  if p_start > private.horizon_end(v_org.timezone, v_org.booking_horizon_days) then
+  if p_start > private.horizon_end(v_tz, v_horizon_days) then
     return 'too_far_ahead';
   end if;
 
   v_end := p_start + v_total;
-  v_local := p_start at time zone v_org.timezone;
-  v_local_end := v_end at time zone v_org.timezone;
+  v_local := p_start at time zone v_tz;
+  v_local_end := v_end at time zone v_tz;
   v_date := v_local::date;
 
-  if not exists (
-    select 1 from public.business_hours bh
-    where bh.org_id = p_org_id and bh.weekday = extract(dow from v_date)
-  ) then
+  select exists (
+           select 1 from public.business_hours bh
+           where bh.org_id = p_org_id and bh.weekday = extract(dow from v_date)),
+         exists (
+           select 1 from public.closures c
+           where c.org_id = p_org_id and c.during && tstzrange(p_start, v_end)),
+         exists (
+           select 1 from public.business_hours bh
+           where bh.org_id = p_org_id
+             and bh.weekday = extract(dow from v_date)
+             and v_local >= v_date + bh.opens_at
+             and v_local_end <= v_date + bh.closes_at),
+         exists (
+           select 1 from public.appointments a
+           where a.org_id = p_org_id
+             and a.status <> 'cancelled'
+             and a.blocked && tstzrange(p_start, v_end)
+             and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id))
+    into v_open_that_day, v_closure, v_within_hours, v_taken;
+
+  if not v_open_that_day then
     return 'closed';
   end if;
-  if exists (
-    select 1 from public.closures c
-    where c.org_id = p_org_id and c.during && tstzrange(p_start, v_end)
-  ) then
+  if v_closure then
     return 'closed';
   end if;
-  if not exists (
-    select 1 from public.business_hours bh
-    where bh.org_id = p_org_id
-      and bh.weekday = extract(dow from v_date)
-      and v_local >= v_date + bh.opens_at
-      and v_local_end <= v_date + bh.closes_at
-  ) then
+  if not v_within_hours then
     return 'outside_business_hours';
   end if;
-  if exists (
-    select 1 from public.appointments a
-    where a.org_id = p_org_id
-      and a.status <> 'cancelled'
-      and a.blocked && tstzrange(p_start, v_end)
-      and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
-  ) then
+  if v_taken then
     return 'slot_unavailable';
   end if;
   return null;
@@ -362,11 +399,12 @@ revoke all on function private.slot_refusal(uuid, uuid, timestamptz, uuid) from 
 -- Operator-readable message per refusal code.
 create or replace function private.refusal_message(p_code text, p_has_alternatives boolean)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case p_code
+begin
+  return case p_code
     when 'slot_unavailable' then
       case when p_has_alternatives then 'Slot taken, alternatives available'
            else 'Slot taken, no alternatives available within the booking horizon' end
@@ -380,6 +418,7 @@ as $$
     when 'already_cancelled' then 'Appointment is already cancelled'
     else 'Invalid input'
   end;
+end;
 $$;
 revoke all on function private.refusal_message(text, boolean) from public, anon;
 
@@ -414,13 +453,15 @@ revoke all on function private.slot_refusal_reply(text, uuid, uuid, timestamptz,
 -- A plain error reply (no alternatives).
 create or replace function private.error_reply(p_code text, p_message text default null)
 returns json
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select json_build_object(
+begin
+  return json_build_object(
     'success', false,
     'error', p_code,
     'message', coalesce(p_message, private.refusal_message(p_code, false)));
+end;
 $$;
 revoke all on function private.error_reply(text, text) from public, anon;

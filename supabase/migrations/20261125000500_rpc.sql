@@ -5,6 +5,7 @@
 -- Helpers (private) --------------------------------------------------------------------------------
 
 -- Outbox payload: a self-contained snapshot, so consumers never need to read the tables.
+-- plpgsql like the other hot helpers: plans kept per session (see 20261125000400_scheduling.sql).
 create or replace function private.event_payload(
   p_appt public.appointments,
   p_previous_starts_at timestamptz default null,
@@ -12,11 +13,12 @@ create or replace function private.event_payload(
   p_reason text default null
 )
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select jsonb_strip_nulls(jsonb_build_object(
+begin
+  return (select jsonb_strip_nulls(jsonb_build_object(
     'appointmentId', p_appt.id,
     'leadId', p_appt.lead_id,
     'startsAt', private.iso(p_appt.starts_at),
@@ -32,21 +34,23 @@ as $$
     'previousStartsAt', private.iso(p_previous_starts_at),
     'previousEndsAt', private.iso(p_previous_ends_at),
     'reason', p_reason))
-  from public.orgs o
-  join public.leads l on l.org_id = p_appt.org_id and l.id = p_appt.lead_id
-  join public.services s on s.org_id = p_appt.org_id and s.id = p_appt.service_id
-  where o.id = p_appt.org_id;
+    from public.orgs o
+    join public.leads l on l.org_id = p_appt.org_id and l.id = p_appt.lead_id
+    join public.services s on s.org_id = p_appt.org_id and s.id = p_appt.service_id
+    where o.id = p_appt.org_id);
+end;
 $$;
 revoke all on function private.event_payload(public.appointments, timestamptz, timestamptz, text) from public, anon;
 
 -- The booking success reply (also what a replay returns, with replayed = true).
 create or replace function private.booking_reply(p_appt public.appointments, p_replayed boolean)
 returns json
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select json_build_object(
+begin
+  return (select json_build_object(
     'success', true,
     'appointmentId', p_appt.id,
     'contactId', p_appt.lead_id,
@@ -56,8 +60,9 @@ as $$
     'service', private.service_json(p_appt.org_id, p_appt.service_id),
     'timezone', o.timezone,
     'replayed', p_replayed)
-  from public.orgs o
-  where o.id = p_appt.org_id;
+    from public.orgs o
+    where o.id = p_appt.org_id);
+end;
 $$;
 revoke all on function private.booking_reply(public.appointments, boolean) from public, anon;
 
