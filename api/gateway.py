@@ -14,6 +14,7 @@ errors, they are JSON replies with `success: false`.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import weakref
@@ -68,6 +69,17 @@ def _checked_reply(name: str, value: Any) -> dict:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _call_statement(name: str, keys: tuple[str, ...]) -> str:
+    """`select public.<name>(<key> => %s, …)`, composed once per function and argument list
+    (composing it on every call was a measurable share of a booking request)."""
+    return sql.SQL("select {}.{}({})").format(
+        sql.Identifier("public"),
+        sql.Identifier(name),
+        sql.SQL(", ").join(sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder()) for key in keys),
+    ).as_string(None)
+
+
 class PostgresGateway:
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10,
                  statement_timeout_ms: int = 8000, connect_timeout_s: float = 5.0):
@@ -116,13 +128,7 @@ class PostgresGateway:
             ConnectionPool.check_connection(conn)
 
     def rpc(self, name: str, params: dict[str, Any]) -> dict:
-        call = sql.SQL("select {}.{}({})").format(
-            sql.Identifier("public"),
-            sql.Identifier(name),
-            sql.SQL(", ").join(
-                sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder()) for key in params
-            ),
-        )
+        call = _call_statement(name, tuple(params))
         # Strings go out untyped, so PostgreSQL casts them to each parameter's declared type,
         # as PostgREST does with JSON input; other scalars travel as text for the same reason.
         values = [None if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in params.values()]
