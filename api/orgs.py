@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from cachetools import TTLCache
+
 from .gateway import RpcGateway
 
 
@@ -38,23 +40,21 @@ class ProfileCache:
     """Org facts from SQL, kept for `ttl_seconds` per process: profiles, and which org a Vapi
     assistant / phone number speaks for (mappings change rarely; a voice call asks many times)."""
 
-    def __init__(self, gateway: RpcGateway, ttl_seconds: float, monotonic=time.monotonic):
+    def __init__(self, gateway: RpcGateway, ttl_seconds: float, monotonic=time.monotonic,
+                 maxsize: int = 4096):
         self._gateway = gateway
-        self._ttl = ttl_seconds
-        self._monotonic = monotonic
-        self._entries: dict[object, tuple[float, object]] = {}
+        # Bounded like the webhook-secret cache: ids come from requests, so unbounded would grow.
+        self._entries: TTLCache = TTLCache(maxsize=maxsize, ttl=max(ttl_seconds, 0.001), timer=monotonic)
         self._lock = threading.Lock()
 
     def _cached(self, key, fetch, keep=lambda value: True):
-        now = self._monotonic()
         with self._lock:
-            cached = self._entries.get(key)
-        if cached and now - cached[0] < self._ttl:
-            return cached[1]
+            if key in self._entries:
+                return self._entries[key]
         value = fetch()
         if keep(value):
             with self._lock:
-                self._entries[key] = (now, value)
+                self._entries[key] = value
         return value
 
     def get(self, org_id: str) -> OrgProfile | None:
