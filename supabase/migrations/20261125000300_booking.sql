@@ -10,12 +10,18 @@ create table public.leads (
   name text not null,
   phone text not null,
   email text,
+  erased_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   primary key (org_id, id),
   constraint leads_org_phone_key unique (org_id, phone),
   constraint leads_name_not_blank check (btrim(name) <> ''),
-  constraint leads_phone_e164 check (phone ~ '^\+[1-9][0-9]{6,14}$'),
+  -- An erased lead (public.erase_patient_data) keeps its row, but its phone no longer identifies
+  -- anyone: `erased:<its own id>`, unique per org like any phone, never E.164.
+  constraint leads_phone_e164 check (
+    phone ~ '^\+[1-9][0-9]{6,14}$'
+    or (erased_at is not null and phone = 'erased:' || id::text)
+  ),
   -- A plausible address or nothing: no placeholder addresses are ever generated.
   constraint leads_email_plausible check (
     email is null
@@ -26,6 +32,7 @@ create table public.leads (
 comment on table public.leads is 'Callers/patients per org, unique by E.164 phone.';
 comment on column public.leads.phone is 'E.164, e.g. +14155550123 (normalised by the service).';
 comment on column public.leads.email is 'Plausible e-mail address or NULL (never a placeholder).';
+comment on column public.leads.erased_at is 'Set when the patient''s personal data was erased on request (public.erase_patient_data); name, email and phone are redacted.';
 
 -- An appointment. `blocked` = [starts_at, ends_at + service buffer) is what the calendar reserves;
 -- the exclusion constraint below makes overlapping active appointments impossible.
@@ -35,6 +42,7 @@ create table public.appointments (
   lead_id uuid not null,
   service_id uuid not null,
   patient_name text not null,
+  patient_date_of_birth date,
   starts_at timestamptz not null,
   ends_at timestamptz not null,
   blocked tstzrange not null,
@@ -54,10 +62,14 @@ create table public.appointments (
   ),
   constraint appointments_status_valid check (status in ('pending', 'confirmed', 'cancelled', 'completed', 'no_show')),
   constraint appointments_patient_name_not_blank check (btrim(patient_name) <> ''),
+  -- A birth date, not a typo for an appointment date; "not in the future" is checked by the
+  -- booking RPC in the clinic's zone (a CHECK cannot depend on today).
+  constraint appointments_patient_date_of_birth_plausible check (patient_date_of_birth > date '1900-01-01'),
   constraint appointments_source_not_blank check (btrim(source) <> '')
 );
 comment on table public.appointments is 'Appointments. Active (non-cancelled) ones can never overlap within an org (appointments_no_overlap).';
 comment on column public.appointments.patient_name is 'Name given for this booking (the lead keeps the first name it was created with).';
+comment on column public.appointments.patient_date_of_birth is 'Patient''s date of birth as given when booking (optional). Only ever compared for caller verification (name + DOB), never returned by an RPC or filled in later by a caller.';
 comment on column public.appointments.blocked is 'Calendar reservation [starts_at, ends_at + buffer); the exclusion constraint runs on it.';
 comment on column public.appointments.status is 'pending → confirmed → completed / no_show; cancelled frees the slot.';
 comment on column public.appointments.source is 'Channel that created the booking: api, vapi, dashboard, …';

@@ -80,83 +80,30 @@ as $$
 $$;
 revoke all on function private.replayed_booking(uuid, text) from public, anon;
 
--- The first half of cancel and reschedule: check the phone's format and the caller's right to act
--- for the org, find the org's appointment (with a phone, only the caller's own: anything else is
--- not_found, so existence is never confirmed), lock it against a concurrent change, and refuse when
--- it is no longer active. Returns the org and the row, or the reply to send.
-create or replace function private.lock_active_appointment(
-  p_org_id uuid,
-  p_appointment_id uuid,
-  p_phone text,
-  p_action text,
-  out org public.orgs,
-  out appointment public.appointments,
-  out refusal json
-)
-language plpgsql
-volatile
-set search_path = ''
-as $$
-begin
-  if p_phone is not null and p_phone !~ '^\+[1-9][0-9]{6,14}$' then
-    refusal := private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
-    return;
-  end if;
-  select * into org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    org := null;
-    refusal := private.error_reply('unknown_org');
-    return;
-  end if;
-
-  select a.* into appointment
-    from public.appointments a
-   where a.org_id = p_org_id and a.id = p_appointment_id
-     and (p_phone is null or exists (
-           select 1 from public.leads l
-            where l.org_id = a.org_id and l.id = a.lead_id and l.phone = p_phone))
-   for no key update of a;
-  if not found then
-    refusal := json_build_object('success', false, 'error', 'not_found',
-      'message', 'Appointment not found', 'timezone', org.timezone);
-  elsif appointment.status = 'cancelled' then
-    refusal := json_build_object('success', false, 'error', 'already_cancelled',
-      'message', 'Appointment is already cancelled', 'appointmentId', appointment.id,
-      'scheduledAt', private.iso(appointment.starts_at), 'timezone', org.timezone);
-  elsif appointment.status not in ('pending', 'confirmed') then
-    refusal := json_build_object('success', false, 'error', 'invalid_input',
-      'message', format('Appointment is %s and can no longer be %s', appointment.status, p_action),
-      'timezone', org.timezone);
-  end if;
-  if refusal is not null then
-    appointment := null;
-  end if;
-end;
-$$;
-revoke all on function private.lock_active_appointment(uuid, uuid, text, text) from public, anon;
-
 -- Public RPCs --------------------------------------------------------------------------------------
 
--- book_appointment_atomic_v2 ------------------------------------------------------------------------
+-- book_appointment -----------------------------------------------------------------------------------
 -- Books one appointment. Double booking is prevented by appointments_no_overlap, not by locks: the
 -- pre-check (private.slot_refusal) only produces a friendly reply early; a concurrent winner that
 -- slips in between surfaces as 23P01 and is answered as slot_unavailable. Lead upsert, appointment
 -- insert and outbox event run in ONE block, so a refused booking writes nothing (not even the lead).
 -- Lock order is always lead → appointment → event.
-create or replace function public.book_appointment_atomic_v2(
+-- This is the body of public.book_appointment (20261125000550_callers.sql), which adds the caller
+-- context and the access-log row around it; private so nothing can book without leaving that row.
+create or replace function private.book_appointment_core(
   p_org_id uuid,
   p_name text,
   p_email text,
   p_phone text,
   p_service text,
   p_scheduled_at timestamptz,
-  p_idempotency_key text default null,
-  p_source text default 'api'
+  p_idempotency_key text,
+  p_source text,
+  p_date_of_birth date
 )
 returns json
 language plpgsql
 volatile
-security definer
 set search_path = ''
 as $$
 declare
@@ -198,6 +145,12 @@ begin
   if not found or not private.can_act_for_org(p_org_id) then
     return private.error_reply('unknown_org');
   end if;
+  -- a birth date, never one in the clinic's future (it is not rolled forward like a visit date)
+  if p_date_of_birth is not null
+     and (p_date_of_birth <= date '1900-01-01' or p_date_of_birth > (now() at time zone v_org.timezone)::date) then
+    return json_build_object('success', false, 'error', 'invalid_input',
+      'message', 'Date of birth must be a past date after 1900-01-01', 'timezone', v_org.timezone);
+  end if;
 
   -- 3. idempotent replay: the original success, whatever time it is now
   v_replay := private.replayed_booking(p_org_id, v_key);
@@ -233,10 +186,10 @@ begin
       returning l.id into v_lead_id;
 
       insert into public.appointments as a (
-        org_id, lead_id, service_id, patient_name, starts_at, ends_at, blocked,
+        org_id, lead_id, service_id, patient_name, patient_date_of_birth, starts_at, ends_at, blocked,
         status, source, idempotency_key)
       values (
-        p_org_id, v_lead_id, v_service.id, v_name, p_scheduled_at,
+        p_org_id, v_lead_id, v_service.id, v_name, p_date_of_birth, p_scheduled_at,
         p_scheduled_at + make_interval(mins => v_service.duration_minutes),
         tstzrange(p_scheduled_at,
                   p_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
@@ -271,6 +224,39 @@ begin
   end loop;
 end;
 $$;
+revoke all on function private.book_appointment_core(uuid, text, text, text, text, timestamptz, text, text, date)
+  from public, anon, authenticated, service_role;
+
+-- book_appointment_atomic_v2 ------------------------------------------------------------------------
+-- The original booking contract, kept for the v2 route and the operator commands: the same booking
+-- without a date of birth or caller context (public.book_appointment, 20261125000550_callers.sql;
+-- plpgsql resolves that name at call time). Signature and reply keys unchanged.
+create or replace function public.book_appointment_atomic_v2(
+  p_org_id uuid,
+  p_name text,
+  p_email text,
+  p_phone text,
+  p_service text,
+  p_scheduled_at timestamptz,
+  p_idempotency_key text default null,
+  p_source text default 'api'
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set lock_timeout = '3s'
+as $$
+begin
+  return public.book_appointment(
+    p_org_id => p_org_id, p_name => p_name, p_email => p_email, p_phone => p_phone,
+    p_service => p_service, p_scheduled_at => p_scheduled_at, p_idempotency_key => p_idempotency_key,
+    p_source => p_source, p_date_of_birth => null, p_caller => null);
+end;
+$$;
+comment on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) is
+  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth or caller context.';
 revoke execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) from public, anon;
 grant execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) to authenticated, service_role;
 
@@ -347,178 +333,6 @@ end;
 $$;
 revoke execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean) from public, anon;
 grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean) to authenticated, service_role;
-
--- find_upcoming_appointments -------------------------------------------------------------------------
--- A caller asking "when is my appointment?": active future appointments of the lead with this phone.
-create or replace function public.find_upcoming_appointments(p_org_id uuid, p_phone text)
-returns json
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-declare
-  v_org public.orgs;
-  v_phone text := btrim(p_phone);
-begin
-  if p_org_id is null or v_phone is null or v_phone !~ '^\+[1-9][0-9]{6,14}$' then
-    return private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
-  end if;
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    return private.error_reply('unknown_org');
-  end if;
-
-  return json_build_object(
-    'success', true,
-    'appointments', coalesce((
-      select json_agg(json_build_object(
-               'appointmentId', a.id,
-               'scheduledAt', private.iso(a.starts_at),
-               'endsAt', private.iso(a.ends_at),
-               'status', a.status,
-               'patientName', a.patient_name,
-               'service', private.service_json(a.org_id, a.service_id))
-             order by a.starts_at)
-      from public.leads l
-      join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
-      where l.org_id = p_org_id
-        and l.phone = v_phone
-        and a.status in ('pending', 'confirmed')
-        and a.starts_at > now()), '[]'::json),
-    'timezone', v_org.timezone);
-end;
-$$;
-revoke execute on function public.find_upcoming_appointments(uuid, text) from public, anon;
-grant execute on function public.find_upcoming_appointments(uuid, text) to authenticated, service_role;
-
--- cancel_appointment --------------------------------------------------------------------------------
--- Cancelling frees the slot (the exclusion constraint ignores cancelled rows) and writes an event.
--- With p_phone the caller must own the appointment (else not_found: do not confirm it exists).
-create or replace function public.cancel_appointment(
-  p_org_id uuid,
-  p_appointment_id uuid,
-  p_phone text default null,
-  p_reason text default null
-)
-returns json
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  v_org public.orgs;
-  v_phone text := nullif(btrim(p_phone), '');
-  v_appt public.appointments;
-  v_locked record;
-begin
-  if p_org_id is null or p_appointment_id is null then
-    return private.error_reply('invalid_input', 'Organization id and appointment id are required');
-  end if;
-  select * into v_locked from private.lock_active_appointment(p_org_id, p_appointment_id, v_phone, 'cancelled');
-  if v_locked.refusal is not null then
-    return v_locked.refusal;
-  end if;
-  v_org := v_locked.org;
-  v_appt := v_locked.appointment;
-
-  update public.appointments a
-     set status = 'cancelled'
-   where a.org_id = p_org_id and a.id = p_appointment_id
-  returning a.* into v_appt;
-
-  insert into public.appointment_events (org_id, appointment_id, kind, payload)
-  values (p_org_id, v_appt.id, 'cancelled',
-          private.event_payload(v_appt, null, null, nullif(btrim(p_reason), '')));
-
-  return json_build_object(
-    'success', true,
-    'appointmentId', v_appt.id,
-    'scheduledAt', private.iso(v_appt.starts_at),
-    'status', 'cancelled',
-    'message', 'Appointment cancelled',
-    'timezone', v_org.timezone);
-end;
-$$;
-revoke execute on function public.cancel_appointment(uuid, uuid, text, text) from public, anon;
-grant execute on function public.cancel_appointment(uuid, uuid, text, text) to authenticated, service_role;
-
--- reschedule_appointment_atomic ---------------------------------------------------------------------
--- Moves the same row (same id, lead, service) in one statement; its current slot does not conflict
--- with itself. Refusals (incl. a concurrent winner → 23P01) leave the original untouched.
-create or replace function public.reschedule_appointment_atomic(
-  p_org_id uuid,
-  p_appointment_id uuid,
-  p_new_scheduled_at timestamptz,
-  p_phone text default null
-)
-returns json
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  v_org public.orgs;
-  v_phone text := nullif(btrim(p_phone), '');
-  v_appt public.appointments;
-  v_locked record;
-  v_service public.services;
-  v_prev_start timestamptz;
-  v_prev_end timestamptz;
-  v_code text;
-begin
-  if p_org_id is null or p_appointment_id is null or p_new_scheduled_at is null then
-    return private.error_reply('invalid_input', 'Organization id, appointment id and new time are required');
-  end if;
-  select * into v_locked from private.lock_active_appointment(p_org_id, p_appointment_id, v_phone, 'rescheduled');
-  if v_locked.refusal is not null then
-    return v_locked.refusal;
-  end if;
-  v_org := v_locked.org;
-  v_appt := v_locked.appointment;
-
-  select * into v_service from public.services s
-   where s.org_id = p_org_id and s.id = v_appt.service_id;
-
-  v_code := private.slot_refusal(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
-  if v_code is not null then
-    return private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
-  end if;
-
-  v_prev_start := v_appt.starts_at;
-  v_prev_end := v_appt.ends_at;
-  begin
-    update public.appointments a
-       set starts_at = p_new_scheduled_at,
-           ends_at = p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
-           blocked = tstzrange(p_new_scheduled_at,
-                               p_new_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
-                               '[)')
-     where a.org_id = p_org_id and a.id = p_appointment_id
-    returning a.* into v_appt;
-
-    insert into public.appointment_events (org_id, appointment_id, kind, payload)
-    values (p_org_id, v_appt.id, 'rescheduled', private.event_payload(v_appt, v_prev_start, v_prev_end));
-  exception
-    when exclusion_violation or deadlock_detected then
-      return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_new_scheduled_at, p_appointment_id);
-  end;
-
-  return json_build_object(
-    'success', true,
-    'appointmentId', v_appt.id,
-    'scheduledAt', private.iso(v_appt.starts_at),
-    'previousScheduledAt', private.iso(v_prev_start),
-    'endsAt', private.iso(v_appt.ends_at),
-    'service', private.service_json(p_org_id, v_service.id),
-    'message', 'Appointment rescheduled',
-    'timezone', v_org.timezone);
-end;
-$$;
-revoke execute on function public.reschedule_appointment_atomic(uuid, uuid, timestamptz, text) from public, anon;
-grant execute on function public.reschedule_appointment_atomic(uuid, uuid, timestamptz, text) to authenticated, service_role;
 
 -- get_org_profile -------------------------------------------------------------------------------------
 -- What the assistant needs to talk about a clinic: settings, active services, weekly hours.

@@ -13,17 +13,15 @@
 -- of the statement already running; the callers set it (RPC_TIMEOUT_MS on the psycopg path, the
 -- role's statement_timeout on Supabase).
 
-alter function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text)
-  set lock_timeout = '3s';
-alter function public.cancel_appointment(uuid, uuid, text, text)
-  set lock_timeout = '3s';
-alter function public.reschedule_appointment_atomic(uuid, uuid, timestamptz, text)
-  set lock_timeout = '3s';
+--
+-- The caller-facing RPCs (book_appointment and its v2 wrapper, find_upcoming_appointments,
+-- find_caller_appointment, cancel_appointment, reschedule_appointment_atomic, erase_patient_data)
+-- carry `set lock_timeout = '3s'` in their own definitions (20261125000500_rpc.sql,
+-- 20261125000550_callers.sql); the older readers below get it here.
+
 -- Readers only take share locks, which wait only behind DDL; the same bound keeps a migration
 -- running in production from silencing calls.
 alter function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean)
-  set lock_timeout = '3s';
-alter function public.find_upcoming_appointments(uuid, text)
   set lock_timeout = '3s';
 alter function public.get_org_profile(uuid)
   set lock_timeout = '3s';

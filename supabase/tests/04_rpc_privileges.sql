@@ -5,7 +5,7 @@
 -- Behaviour: anon cannot call; a member of org A acting for org B gets unknown_org and nothing is
 -- written; service_role can book for both orgs.
 begin;
-select plan(108);
+select plan(138);
 
 -- ---------------------------------------------------------------------------------------------
 -- The contract
@@ -18,14 +18,21 @@ insert into _rpc values
   (2, 'check_availability',
       array['uuid', 'text', 'timestamp with time zone', 'timestamp with time zone', 'integer', 'boolean'],
       'p_org_id uuid, p_service text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_first_day_only boolean'),
-  (3, 'find_upcoming_appointments', array['uuid', 'text'], 'p_org_id uuid, p_phone text'),
-  (4, 'cancel_appointment', array['uuid', 'uuid', 'text', 'text'],
-      'p_org_id uuid, p_appointment_id uuid, p_phone text, p_reason text'),
-  (5, 'reschedule_appointment_atomic', array['uuid', 'uuid', 'timestamp with time zone', 'text'],
-      'p_org_id uuid, p_appointment_id uuid, p_new_scheduled_at timestamp with time zone, p_phone text'),
+  (3, 'find_upcoming_appointments', array['uuid', 'jsonb'], 'p_org_id uuid, p_caller jsonb'),
+  (4, 'cancel_appointment', array['uuid', 'jsonb', 'uuid', 'date', 'smallint', 'time without time zone', 'text'],
+      'p_org_id uuid, p_caller jsonb, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone, p_reason text'),
+  (5, 'reschedule_appointment_atomic',
+      array['uuid', 'jsonb', 'timestamp with time zone', 'uuid', 'date', 'smallint', 'time without time zone'],
+      'p_org_id uuid, p_caller jsonb, p_new_scheduled_at timestamp with time zone, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone'),
   (6, 'get_org_profile', array['uuid'], 'p_org_id uuid'),
   (7, 'resolve_vapi_org', array['text', 'text', 'uuid'],
-      'p_assistant_id text, p_phone_number_id text, p_claimed_org_id uuid');
+      'p_assistant_id text, p_phone_number_id text, p_claimed_org_id uuid'),
+  (8, 'book_appointment',
+      array['uuid', 'text', 'text', 'text', 'text', 'timestamp with time zone', 'text', 'text', 'date', 'jsonb'],
+      'p_org_id uuid, p_name text, p_email text, p_phone text, p_service text, p_scheduled_at timestamp with time zone, p_idempotency_key text, p_source text, p_date_of_birth date, p_caller jsonb'),
+  (9, 'find_caller_appointment',
+      array['uuid', 'jsonb', 'uuid', 'date', 'smallint', 'time without time zone'],
+      'p_org_id uuid, p_caller jsonb, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone');
 grant select on _rpc to anon, authenticated, service_role;
 
 create function pg_temp.rpc_oid(p_fn name, p_args name[]) returns regprocedure
@@ -33,7 +40,7 @@ language sql stable as $$
   select to_regprocedure(format('public.%I(%s)', p_fn, array_to_string(p_args, ',')))
 $$;
 
--- 7 × 10 = 70
+-- 9 × 10 = 90
 select has_function('public', fn, args, format('public.%s(%s) exists', fn, array_to_string(args, ', ')))
   from _rpc order by ord;
 select is(pg_get_function_identity_arguments(pg_temp.rpc_oid(fn, args)), ident,
@@ -79,6 +86,21 @@ select is(
      from pg_proc where pronamespace = 'public'::regnamespace and proname = 'book_appointment_atomic_v2'),
   'NULL::text, ''api''::text',
   'book_appointment_atomic_v2 defaults: p_idempotency_key null, p_source ''api''');
+
+-- erase_patient_data: service_role only (health data erasure is an operator's act, not a member's)
+select has_function('public', 'erase_patient_data', array['uuid', 'text', 'text'], 'public.erase_patient_data(uuid, text, text) exists');
+select is_definer('public', 'erase_patient_data', array['uuid', 'text', 'text'], 'public.erase_patient_data is security definer');
+select ok((select proconfig @> array['search_path=""', 'lock_timeout=3s'] from pg_proc
+            where oid = 'public.erase_patient_data(uuid, text, text)'::regprocedure),
+          'public.erase_patient_data has search_path = '''' and lock_timeout = 3s');
+select is(array(select r from unnest(array['anon', 'authenticated', 'service_role']) r
+                 where has_function_privilege(r, 'public.erase_patient_data(uuid, text, text)', 'EXECUTE')),
+          array['service_role'], 'only service_role can execute public.erase_patient_data');
+select is(
+  (select count(*)::int
+     from pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) as a
+    where p.oid = 'public.erase_patient_data(uuid, text, text)'::regprocedure and a.grantee = 0),
+  0, 'PUBLIC cannot execute public.erase_patient_data');
 
 -- nothing else callable in public (PostgREST would expose it)
 select is(
@@ -208,16 +230,26 @@ select throws_ok(
       p_from => now())$$,
   '42501', null, 'anon calling check_availability is refused (42501)');
 select throws_ok(
-  $$select public.find_upcoming_appointments(p_org_id => '00000000-0000-4000-8000-00000000000a', p_phone => '+15550000001')$$,
+  $$select public.find_upcoming_appointments(p_org_id => '00000000-0000-4000-8000-00000000000a',
+      p_caller => '{"callerNumber": "+15550000001"}')$$,
   '42501', null, 'anon calling find_upcoming_appointments is refused (42501)');
 select throws_ok(
   $$select public.cancel_appointment(p_org_id => '00000000-0000-4000-8000-00000000000a',
-      p_appointment_id => '00000601-0000-4000-8000-00000000000a')$$,
+      p_caller => '{"callerNumber": "+15550000001"}', p_appointment_id => '00000601-0000-4000-8000-00000000000a')$$,
   '42501', null, 'anon calling cancel_appointment is refused (42501)');
 select throws_ok(
   $$select public.reschedule_appointment_atomic(p_org_id => '00000000-0000-4000-8000-00000000000a',
+      p_caller => '{"callerNumber": "+15550000001"}',
       p_appointment_id => '00000601-0000-4000-8000-00000000000a', p_new_scheduled_at => now() + interval '4 days')$$,
   '42501', null, 'anon calling reschedule_appointment_atomic is refused (42501)');
+select throws_ok(
+  $$select public.book_appointment(p_org_id => '00000000-0000-4000-8000-00000000000a', p_name => 'Anon',
+      p_email => null, p_phone => '+15550001111', p_service => 'consult', p_scheduled_at => now() + interval '3 days')$$,
+  '42501', null, 'anon calling book_appointment is refused (42501)');
+select throws_ok(
+  $$select public.find_caller_appointment(p_org_id => '00000000-0000-4000-8000-00000000000a',
+      p_caller => '{"callerNumber": "+15550000001"}')$$,
+  '42501', null, 'anon calling find_caller_appointment is refused (42501)');
 select throws_ok(
   $$select public.get_org_profile(p_org_id => '00000000-0000-4000-8000-00000000000a')$$,
   '42501', null, 'anon calling get_org_profile is refused (42501)');
@@ -257,15 +289,22 @@ select is(
 select is(public.get_org_profile(p_org_id => '00000000-0000-4000-8000-00000000000b')::jsonb ->> 'error', 'unknown_org',
           'member A reading org B''s profile gets unknown_org');
 select is(public.find_upcoming_appointments(p_org_id => '00000000-0000-4000-8000-00000000000b',
-            p_phone => '+15550000001')::jsonb ->> 'error', 'unknown_org',
+            p_caller => '{"callerNumber": "+15550000001"}')::jsonb ->> 'error', 'unknown_org',
           'member A listing org B''s appointments gets unknown_org');
-select is(public.cancel_appointment(p_org_id => '00000000-0000-4000-8000-00000000000b',
+select is(public.cancel_appointment(p_org_id => '00000000-0000-4000-8000-00000000000b', p_caller => null,
             p_appointment_id => '00000601-0000-4000-8000-00000000000b')::jsonb ->> 'error', 'unknown_org',
           'member A cancelling an org B appointment gets unknown_org');
-select is(public.reschedule_appointment_atomic(p_org_id => '00000000-0000-4000-8000-00000000000b',
+select is(public.reschedule_appointment_atomic(p_org_id => '00000000-0000-4000-8000-00000000000b', p_caller => null,
             p_appointment_id => '00000601-0000-4000-8000-00000000000b',
             p_new_scheduled_at => (select at from _slot where org = '00000000-0000-4000-8000-00000000000b' and hour = 15))::jsonb ->> 'error',
           'unknown_org', 'member A rescheduling an org B appointment gets unknown_org');
+select is(public.find_caller_appointment(p_org_id => '00000000-0000-4000-8000-00000000000b', p_caller => null,
+            p_appointment_id => '00000601-0000-4000-8000-00000000000b')::jsonb ->> 'error', 'unknown_org',
+          'member A finding an org B appointment gets unknown_org');
+select is(public.book_appointment(p_org_id => '00000000-0000-4000-8000-00000000000b', p_name => 'Intruder', p_email => null,
+            p_phone => '+15550002225', p_service => 'consult', p_date_of_birth => '1990-01-01',
+            p_scheduled_at => (select at from _slot where org = '00000000-0000-4000-8000-00000000000b' and hour = 15))::jsonb ->> 'error',
+          'unknown_org', 'member A booking (with a date of birth) for org B gets unknown_org');
 select is(public.check_availability(p_org_id => '00000000-0000-4000-8000-00000000000b', p_service => 'consult',
             p_from => now())::jsonb ->> 'error', 'unknown_org',
           'member A checking org B''s availability gets unknown_org');
@@ -284,6 +323,8 @@ select is(
   (select row(leads, appointments, events)::text from _writes where phase = 'after member A' and org = '00000000-0000-4000-8000-00000000000b'),
   (select row(leads, appointments, events)::text from _writes where phase = 'before' and org = '00000000-0000-4000-8000-00000000000b'),
   'member A''s refused calls wrote nothing to org B (leads, appointments, events)');
+select is((select count(*)::int from public.caller_access_log where org_id = '00000000-0000-4000-8000-00000000000b'), 0,
+          'member A''s refused calls left no access-log row in org B');
 select is(
   (select status from public.appointments
     where org_id = '00000000-0000-4000-8000-00000000000b' and id = '00000601-0000-4000-8000-00000000000b'),

@@ -42,7 +42,7 @@ insert into res values
      p_email => null, p_phone => '+17205550003', p_service => null, p_scheduled_at => (select t from d) + interval '1 hour')->>'error'),
   ('m_profile_other', public.get_org_profile('c1400000-0000-4000-8000-000000000002')->>'error'),
   ('m_avail_other', public.check_availability(p_org_id => 'c1400000-0000-4000-8000-000000000002', p_service => null, p_from => now())->>'error'),
-  ('m_find_other', public.find_upcoming_appointments(p_org_id => 'c1400000-0000-4000-8000-000000000002', p_phone => '+17205550002')->>'error'),
+  ('m_find_other', public.find_upcoming_appointments(p_org_id => 'c1400000-0000-4000-8000-000000000002', p_caller => null)->>'error'),
   ('m_vapi_other', public.resolve_vapi_org(p_assistant_id => 'asst_t14_theirs')->>'error'),
   ('m_vapi_claim_other', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000002')->>'error'),
   ('m_vapi_claim_own', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000001')->>'source'),

@@ -2,15 +2,18 @@
 -- so a held lock ends in SQLSTATE 55P03 and a spoken "busy" instead of a silent caller; the
 -- setting applies only inside the call and does not leak into the caller's session.
 begin;
-select plan(10);
+select plan(13);
 
 create temp table _webhook_rpc (fn regprocedure) on commit drop;
 insert into _webhook_rpc values
   ('public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text)'),
-  ('public.cancel_appointment(uuid, uuid, text, text)'),
-  ('public.reschedule_appointment_atomic(uuid, uuid, timestamptz, text)'),
+  ('public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb)'),
+  ('public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text)'),
+  ('public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time)'),
+  ('public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time)'),
+  ('public.erase_patient_data(uuid, text, text)'),
   ('public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean)'),
-  ('public.find_upcoming_appointments(uuid, text)'),
+  ('public.find_upcoming_appointments(uuid, jsonb)'),
   ('public.get_org_profile(uuid)'),
   ('public.resolve_vapi_org(text, text, uuid)');
 

@@ -1,0 +1,1104 @@
+-- Callers: who may hear and change a booking (issue 9, "Caller verification, decided in SQL").
+--
+-- A lead is a phone holder, not a patient (one parent's phone books several children), so a caller
+-- is verified per appointment:
+--   * caller_id — the network's caller number (`call.customer.number`) is the appointment's phone;
+--   * name_dob  — the caller names the phone the booking is under AND the patient's full name
+--                 (lenient: case, accents, spacing, punctuation) AND the exact date of birth on file;
+--   * staff     — a signed-in member of the clinic (dashboard), without a caller context.
+-- lookup, cancel and reschedule act only on appointments the caller is verified for; anything else
+-- is answered as if it did not exist, and a refusal never names anyone. Three failed name + DOB
+-- attempts in one call lock these tools for the rest of the call (the count lives here, keyed on the
+-- call id, so it holds across requests and workers). Every call of lookup/cancel/reschedule/book —
+-- refusals too — leaves one row in an append-only access log that members read and nobody edits;
+-- only public.erase_patient_data may redact it, as it redacts the patient everywhere else.
+--
+-- Every caller-facing RPC takes one jsonb caller context (docs/rpc-contract.md):
+--   {callId, callerNumber, phone, name, dateOfBirth, source}
+-- parsed and clamped here (private.parse_caller), never trusted as given.
+
+-- Types --------------------------------------------------------------------------------------------
+
+-- The parsed caller context. `staff`: a signed-in member acting without a caller context.
+-- `claimed`: which of phone / name / dateOfBirth the caller gave (the access log keeps this list,
+-- never the name or the birth date themselves).
+create type private.caller_context as (
+  call_id text,
+  caller_number text,
+  phone text,
+  name text,
+  date_of_birth date,
+  source text,
+  staff boolean,
+  claimed text[]
+);
+
+-- Tables -------------------------------------------------------------------------------------------
+
+-- Failed name + DOB verifications per call. Keyed on `call:<call id>`, or `number:<caller number>`
+-- when the request carries no call id; private (never exposed), written only by the RPCs below.
+create table private.caller_verification_failures (
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  call_key text not null,
+  failures integer not null default 1,
+  first_failed_at timestamptz not null default now(),
+  last_failed_at timestamptz not null default now(),
+  primary key (org_id, call_key),
+  constraint caller_verification_failures_positive check (failures > 0),
+  constraint caller_verification_failures_key check (call_key ~ '^(call|number):' and length(call_key) <= 210)
+);
+comment on table private.caller_verification_failures is 'Failed caller verifications (name + DOB) per call; 3 lock lookup/cancel/reschedule for that call.';
+revoke all on table private.caller_verification_failures from public, anon, authenticated, service_role;
+
+-- The access log: who asked what about which appointments, and what they were told or changed.
+-- No foreign keys on purpose: the audit trail outlives the appointments (and the clinic) it names.
+create table public.caller_access_log (
+  org_id uuid not null,
+  id bigint generated always as identity,
+  occurred_at timestamptz not null default now(),
+  action text not null,
+  outcome text not null,
+  verified_by text,
+  appointment_ids uuid[] not null default '{}',
+  call_id text,
+  caller_number text,
+  claimed_phone text,
+  claimed text[] not null default '{}',
+  source text,
+  actor_user_id uuid,
+  primary key (org_id, id),
+  constraint caller_access_log_action_valid check (action in ('lookup', 'cancel', 'reschedule', 'book')),
+  constraint caller_access_log_outcome_valid check (outcome in (
+    'disclosed', 'changed', 'booked', 'not_found', 'ambiguous',
+    'verification_required', 'verification_failed', 'verification_locked', 'refused')),
+  constraint caller_access_log_verified_by_valid check (verified_by in ('caller_id', 'name_dob', 'staff')),
+  constraint caller_access_log_claimed_valid check (claimed <@ array['phone', 'name', 'dateOfBirth']),
+  constraint caller_access_log_call_id_length check (length(call_id) <= 200),
+  constraint caller_access_log_source_length check (length(source) <= 40)
+);
+comment on table public.caller_access_log is 'Append-only: one row per lookup/cancel/reschedule/book call (refusals too). Members read their clinic''s rows; nobody updates or deletes (only public.erase_patient_data redacts). Never holds a claimed name or date of birth.';
+comment on column public.caller_access_log.appointment_ids is 'Appointments disclosed or changed by this call (empty when nothing was).';
+comment on column public.caller_access_log.verified_by is 'How the caller was verified: caller_id, name_dob or staff; NULL when not verified.';
+comment on column public.caller_access_log.caller_number is 'E.164 from the phone network (call.customer.number), if any; ''[erased]'' after erasure.';
+comment on column public.caller_access_log.claimed_phone is 'E.164 the caller said the booking is under, if any; ''[erased]'' after erasure.';
+comment on column public.caller_access_log.claimed is 'Which of phone / name / dateOfBirth the caller gave (never their values).';
+comment on column public.caller_access_log.actor_user_id is 'The signed-in member when a staff user acted (verified_by = staff).';
+
+-- Constraints / indexes ----------------------------------------------------------------------------
+
+create index caller_access_log_org_time_idx on public.caller_access_log (org_id, occurred_at);
+
+-- Helpers (private) --------------------------------------------------------------------------------
+
+-- Names compared the way a receptionist would: case, accents (NFKD, combining marks dropped),
+-- spacing and punctuation do not matter. "José  O'Neil-Smith" = "jose oneil smith".
+create or replace function private.lenient_name(p_name text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return regexp_replace(
+           lower(regexp_replace(
+             normalize(p_name, NFKD),
+             '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g')),
+           '[[:space:][:punct:]\u00b4\u02bc\u2010-\u2015\u2018\u2019\u201c\u201d\u00b7]+', '', 'g');
+end;
+$$;
+revoke all on function private.lenient_name(text) from public, anon, authenticated;
+
+-- A refusal that concerns a known clinic (with its time zone, like every other reply).
+create or replace function private.caller_refusal(p_org public.orgs, p_code text, p_message text)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return json_build_object('success', false, 'error', p_code, 'message', p_message, 'timezone', p_org.timezone);
+end;
+$$;
+revoke all on function private.caller_refusal(public.orgs, text, text) from public, anon, authenticated;
+
+-- p_caller → private.caller_context, or the invalid_input reply. Without a caller context a signed-in
+-- member is staff; anyone else (service_role, a trusted connection) must say who is calling, except
+-- where p_allow_none (booking: open to any caller, and the v2 contract has no context).
+-- callerNumber that is not E.164 counts as absent (withheld caller IDs are normal); a claimed phone
+-- or birth date that does not parse is invalid_input (the service normalises both first).
+create or replace function private.parse_caller(
+  p_org public.orgs,
+  p_caller jsonb,
+  p_allow_none boolean,
+  out ctx private.caller_context,
+  out refusal json
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_dob_text text;
+begin
+  ctx.claimed := '{}';
+  ctx.staff := false;
+  if p_caller is null or jsonb_typeof(p_caller) = 'null' then
+    if (select auth.uid()) is not null then
+      ctx.staff := true;  -- can_act_for_org already required membership of this org
+    elsif not p_allow_none then
+      refusal := private.caller_refusal(p_org, 'invalid_input', 'Caller context is required');
+    end if;
+    return;
+  end if;
+  if jsonb_typeof(p_caller) <> 'object' then
+    refusal := private.caller_refusal(p_org, 'invalid_input', 'Caller context must be a JSON object');
+    return;
+  end if;
+
+  ctx.call_id := left(nullif(btrim(p_caller ->> 'callId'), ''), 200);
+  ctx.caller_number := nullif(btrim(p_caller ->> 'callerNumber'), '');
+  if ctx.caller_number !~ '^\+[1-9][0-9]{6,14}$' then
+    ctx.caller_number := null;
+  end if;
+  ctx.source := left(nullif(btrim(p_caller ->> 'source'), ''), 40);
+  ctx.name := left(nullif(btrim(p_caller ->> 'name'), ''), 200);
+  if ctx.name is not null and private.lenient_name(ctx.name) = '' then
+    ctx.name := null;  -- only punctuation: no name at all
+  end if;
+
+  ctx.phone := nullif(btrim(p_caller ->> 'phone'), '');
+  if ctx.phone is not null and ctx.phone !~ '^\+[1-9][0-9]{6,14}$' then
+    refusal := private.caller_refusal(p_org, 'invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
+    return;
+  end if;
+
+  v_dob_text := nullif(btrim(p_caller ->> 'dateOfBirth'), '');
+  if v_dob_text is not null then
+    if v_dob_text !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+      refusal := private.caller_refusal(p_org, 'invalid_input', 'Date of birth must be YYYY-MM-DD');
+      return;
+    end if;
+    begin
+      ctx.date_of_birth := v_dob_text::date;
+    exception when others then
+      refusal := private.caller_refusal(p_org, 'invalid_input', 'Date of birth must be YYYY-MM-DD');
+      return;
+    end;
+    if ctx.date_of_birth <= date '1900-01-01' or ctx.date_of_birth > (now() at time zone p_org.timezone)::date then
+      refusal := private.caller_refusal(p_org, 'invalid_input', 'Date of birth must be a past date after 1900-01-01');
+      return;
+    end if;
+  end if;
+
+  ctx.claimed := array_remove(array[
+    case when ctx.phone is not null then 'phone' end,
+    case when ctx.name is not null then 'name' end,
+    case when ctx.date_of_birth is not null then 'dateOfBirth' end], null);
+end;
+$$;
+revoke all on function private.parse_caller(public.orgs, jsonb, boolean) from public, anon, authenticated;
+
+-- The key the failure counter uses for this call (NULL: nothing to count on).
+create or replace function private.caller_call_key(p_ctx private.caller_context)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return case
+    when p_ctx.call_id is not null then 'call:' || p_ctx.call_id
+    when p_ctx.caller_number is not null then 'number:' || p_ctx.caller_number
+  end;
+end;
+$$;
+revoke all on function private.caller_call_key(private.caller_context) from public, anon, authenticated;
+
+-- Failed verifications counted for this call so far. A call id is one call; a caller number stands
+-- for "a call" only for an hour after its last failure.
+create or replace function private.caller_failures(p_org_id uuid, p_key text)
+returns integer
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return coalesce((
+    select f.failures
+      from private.caller_verification_failures f
+     where f.org_id = p_org_id and f.call_key = p_key
+       and (f.call_key like 'call:%' or f.last_failed_at > now() - interval '1 hour')), 0);
+end;
+$$;
+revoke all on function private.caller_failures(uuid, text) from public, anon, authenticated;
+
+-- Counts one failed verification and returns the new total. One upsert: concurrent failures of the
+-- same call serialise on the row, so none is lost.
+create or replace function private.note_caller_failure(p_org_id uuid, p_key text)
+returns integer
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_failures integer;
+begin
+  if p_key is null then
+    return 0;
+  end if;
+  insert into private.caller_verification_failures as f (org_id, call_key)
+  values (p_org_id, p_key)
+  on conflict (org_id, call_key) do update
+    set failures = case when f.call_key like 'number:%' and f.last_failed_at <= now() - interval '1 hour'
+                        then 1 else f.failures + 1 end,
+        first_failed_at = case when f.call_key like 'number:%' and f.last_failed_at <= now() - interval '1 hour'
+                               then now() else f.first_failed_at end,
+        last_failed_at = now()
+  returning f.failures into v_failures;
+  return v_failures;
+end;
+$$;
+revoke all on function private.note_caller_failure(uuid, text) from public, anon, authenticated;
+
+-- How is this caller verified, before anything is read for them? Returns verified_by and what was
+-- searched ('caller_id' | 'claimed_phone'; NULL for staff), or the refusal reply. Order: lock,
+-- then the claimed phone (needs phone + name + DOB), then the caller ID. p_outcome is what the access
+-- log records when it differs from the reply (the attempt that locks the call failed verification).
+create or replace function private.verify_caller(
+  p_org public.orgs,
+  p_ctx private.caller_context,
+  out verified_by text,
+  out searched text,
+  out refusal json,
+  out outcome text
+)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_key text := private.caller_call_key(p_ctx);
+  v_name text;
+begin
+  if p_ctx.staff then
+    verified_by := 'staff';
+    return;
+  end if;
+  if v_key is not null and private.caller_failures(p_org.id, v_key) >= 3 then
+    refusal := private.caller_refusal(p_org, 'verification_locked', 'Too many failed verifications in this call');
+    return;
+  end if;
+
+  if p_ctx.phone is not null and p_ctx.phone is distinct from p_ctx.caller_number then
+    if p_ctx.name is null or p_ctx.date_of_birth is null then
+      refusal := private.caller_refusal(p_org, 'verification_required',
+        'Verification required: the phone number, full name and date of birth on the booking');
+      return;
+    end if;
+    v_name := private.lenient_name(p_ctx.name);
+    -- any appointment (any status, any time) under that phone for that patient proves who they are
+    if exists (
+         select 1
+           from public.leads l
+           join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
+          where l.org_id = p_org.id and l.phone = p_ctx.phone
+            and a.patient_date_of_birth = p_ctx.date_of_birth
+            and private.lenient_name(a.patient_name) = v_name) then
+      verified_by := 'name_dob';
+      searched := 'claimed_phone';
+      return;
+    end if;
+    refusal := private.caller_refusal(p_org, 'verification_failed',
+      'The details given do not match a booking that can be changed on this call');
+    outcome := 'verification_failed';
+    -- phone and name match a booking that has no date of birth on file: not the caller's fault,
+    -- not counted (same reply: whether such a booking exists is not disclosed by it)
+    if not exists (
+         select 1
+           from public.leads l
+           join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
+          where l.org_id = p_org.id and l.phone = p_ctx.phone
+            and a.patient_date_of_birth is null
+            and private.lenient_name(a.patient_name) = v_name) then
+      if private.note_caller_failure(p_org.id, v_key) >= 3 then
+        refusal := private.caller_refusal(p_org, 'verification_locked', 'Too many failed verifications in this call');
+      end if;
+    end if;
+    return;
+  end if;
+
+  if p_ctx.caller_number is null then
+    refusal := private.caller_refusal(p_org, 'verification_required',
+      'Verification required: the phone number, full name and date of birth on the booking');
+    return;
+  end if;
+  verified_by := 'caller_id';
+  searched := 'caller_id';
+end;
+$$;
+revoke all on function private.verify_caller(public.orgs, private.caller_context) from public, anon, authenticated;
+
+-- The appointments a verified caller may hear about: active future ones (plus, by id, one of theirs
+-- in any state, so "that one is already cancelled" can be said), chronological.
+create or replace function private.caller_pool(
+  p_org_id uuid,
+  p_verified_by text,
+  p_ctx private.caller_context,
+  p_appointment_id uuid default null
+)
+returns setof public.appointments
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if p_verified_by = 'staff' then
+    return query
+      select a.* from public.appointments a
+       where a.org_id = p_org_id
+         and ((a.status in ('pending', 'confirmed') and a.starts_at > now()) or a.id = p_appointment_id)
+       order by a.starts_at, a.id;
+  elsif p_verified_by = 'caller_id' then
+    return query
+      select a.* from public.leads l
+        join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
+       where l.org_id = p_org_id and l.phone = p_ctx.caller_number
+         and ((a.status in ('pending', 'confirmed') and a.starts_at > now()) or a.id = p_appointment_id)
+       order by a.starts_at, a.id;
+  elsif p_verified_by = 'name_dob' then
+    return query
+      select a.* from public.leads l
+        join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
+       where l.org_id = p_org_id and l.phone = p_ctx.phone
+         and a.patient_date_of_birth = p_ctx.date_of_birth
+         and private.lenient_name(a.patient_name) = private.lenient_name(p_ctx.name)
+         and ((a.status in ('pending', 'confirmed') and a.starts_at > now()) or a.id = p_appointment_id)
+       order by a.starts_at, a.id;
+  end if;
+end;
+$$;
+revoke all on function private.caller_pool(uuid, text, private.caller_context, uuid) from public, anon, authenticated;
+
+-- One appointment as replies show it (never the date of birth, never the phone).
+create or replace function private.caller_appointment_json(p_appt public.appointments)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return json_build_object(
+    'appointmentId', p_appt.id,
+    'scheduledAt', private.iso(p_appt.starts_at),
+    'endsAt', private.iso(p_appt.ends_at),
+    'status', p_appt.status,
+    'patientName', p_appt.patient_name,
+    'service', private.service_json(p_appt.org_id, p_appt.service_id));
+end;
+$$;
+revoke all on function private.caller_appointment_json(public.appointments) from public, anon, authenticated;
+
+-- The verified caller's upcoming list (at most 50), as a JSON array.
+create or replace function private.caller_list(p_org_id uuid, p_verified_by text, p_ctx private.caller_context)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return coalesce((
+    select json_agg(x.j order by x.starts_at, x.id)
+      from (select private.caller_appointment_json(p) as j, p.starts_at, p.id
+              from private.caller_pool(p_org_id, p_verified_by, p_ctx) p
+             order by p.starts_at, p.id
+             limit 50) x), '[]'::json);
+end;
+$$;
+revoke all on function private.caller_list(uuid, text, private.caller_context) from public, anon, authenticated;
+
+-- Which of the verified caller's appointments is meant? Hints (each optional, all must hold): the
+-- id, the clinic-local date, the clinic-local weekday (0 = Sunday) and the clinic-local start time.
+-- "Cancel the Tuesday one" finds the only Tuesday appointment however many weeks away it is.
+-- Returns the appointment, or the not_found / ambiguous reply (with what the caller may hear).
+create or replace function private.find_in_pool(
+  p_org public.orgs,
+  p_ctx private.caller_context,
+  p_verified_by text,
+  p_searched text,
+  p_appointment_id uuid,
+  p_local_date date,
+  p_weekday smallint,
+  p_local_time time,
+  out appointment public.appointments,
+  out refusal json
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_matches public.appointments[];
+begin
+  v_matches := array(
+    select p
+      from private.caller_pool(p_org.id, p_verified_by, p_ctx, p_appointment_id) p
+     where (p_appointment_id is null or p.id = p_appointment_id)
+       and (p_local_date is null or (p.starts_at at time zone p_org.timezone)::date = p_local_date)
+       and (p_weekday is null or extract(dow from p.starts_at at time zone p_org.timezone) = p_weekday)
+       and (p_local_time is null
+            or to_char(p.starts_at at time zone p_org.timezone, 'HH24:MI') = to_char(p_local_time, 'HH24:MI'))
+     order by p.starts_at, p.id
+     limit 51);
+
+  if cardinality(v_matches) = 1 then
+    appointment := v_matches[1];
+  elsif cardinality(v_matches) > 1 then
+    refusal := json_build_object(
+      'success', false, 'error', 'ambiguous',
+      'message', 'Several appointments match; ask which one is meant',
+      'appointments', (select json_agg(private.caller_appointment_json(m) order by m.starts_at, m.id)
+                         from unnest(v_matches[1:50]) m),
+      'verifiedBy', p_verified_by, 'searched', p_searched, 'timezone', p_org.timezone);
+  else
+    refusal := json_build_object(
+      'success', false, 'error', 'not_found',
+      'message', 'Appointment not found',
+      'appointments', private.caller_list(p_org.id, p_verified_by, p_ctx),
+      'verifiedBy', p_verified_by, 'searched', p_searched, 'timezone', p_org.timezone);
+  end if;
+end;
+$$;
+revoke all on function private.find_in_pool(public.orgs, private.caller_context, text, text, uuid, date, smallint, time)
+  from public, anon, authenticated;
+
+-- Lock the found appointment against a concurrent change and refuse when it is no longer active.
+create or replace function private.lock_caller_appointment(
+  p_org public.orgs,
+  p_appointment_id uuid,
+  p_action text,
+  out appointment public.appointments,
+  out refusal json
+)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  select a.* into appointment
+    from public.appointments a
+   where a.org_id = p_org.id and a.id = p_appointment_id
+   for no key update of a;
+  if not found then
+    refusal := private.caller_refusal(p_org, 'not_found', 'Appointment not found');
+  elsif appointment.status = 'cancelled' then
+    refusal := json_build_object('success', false, 'error', 'already_cancelled',
+      'message', 'Appointment is already cancelled', 'appointmentId', appointment.id,
+      'scheduledAt', private.iso(appointment.starts_at), 'timezone', p_org.timezone);
+  elsif appointment.status not in ('pending', 'confirmed') then
+    refusal := private.caller_refusal(p_org, 'invalid_input',
+      format('Appointment is %s and can no longer be %s', appointment.status, p_action));
+  end if;
+  if refusal is not null then
+    appointment := null;
+  end if;
+end;
+$$;
+revoke all on function private.lock_caller_appointment(public.orgs, uuid, text) from public, anon, authenticated;
+
+-- Hints that cannot mean anything are refused before verification (so they are never counted).
+create or replace function private.hint_refusal(p_org public.orgs, p_weekday smallint)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if p_weekday is not null and p_weekday not between 0 and 6 then
+    return private.caller_refusal(p_org, 'invalid_input', 'Weekday must be 0 (Sunday) to 6 (Saturday)');
+  end if;
+  return null;
+end;
+$$;
+revoke all on function private.hint_refusal(public.orgs, smallint) from public, anon, authenticated;
+
+-- Appends the access-log row for one call and returns its reply unchanged. What was disclosed or
+-- changed is read from the reply itself (appointmentId, appointment, appointments), so the log
+-- cannot disagree with what the caller was told. p_outcome overrides the outcome derived from it.
+create or replace function private.log_caller_access(
+  p_org_id uuid,
+  p_ctx private.caller_context,
+  p_action text,
+  p_verified_by text,
+  p_reply json,
+  p_outcome text default null
+)
+returns json
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_reply jsonb := p_reply::jsonb;
+  v_outcome text;
+  v_ids uuid[];
+begin
+  v_outcome := coalesce(p_outcome, case
+    when (v_reply ->> 'success')::boolean then
+      case p_action
+        when 'book' then 'booked'
+        when 'lookup' then
+          case when jsonb_typeof(v_reply -> 'appointments') = 'array'
+                    and jsonb_array_length(v_reply -> 'appointments') = 0 then 'not_found'
+               else 'disclosed' end
+        else 'changed'
+      end
+    when v_reply ->> 'error' in ('not_found', 'ambiguous', 'verification_required',
+                                 'verification_failed', 'verification_locked') then v_reply ->> 'error'
+    else 'refused'
+  end);
+  v_ids := array(
+    select distinct x.id::uuid from (
+      select v_reply ->> 'appointmentId' as id
+      union all
+      select v_reply -> 'appointment' ->> 'appointmentId'
+      union all
+      select e ->> 'appointmentId'
+        from jsonb_array_elements(case when jsonb_typeof(v_reply -> 'appointments') = 'array'
+                                       then v_reply -> 'appointments' else '[]'::jsonb end) e
+    ) x
+    where x.id is not null);
+
+  insert into public.caller_access_log (
+    org_id, action, outcome, verified_by, appointment_ids, call_id, caller_number,
+    claimed_phone, claimed, source, actor_user_id)
+  values (
+    p_org_id, p_action, v_outcome, p_verified_by, v_ids, p_ctx.call_id, p_ctx.caller_number,
+    p_ctx.phone, coalesce(p_ctx.claimed, '{}'), p_ctx.source,
+    case when p_ctx.staff then (select auth.uid()) end);
+  return p_reply;
+end;
+$$;
+revoke all on function private.log_caller_access(uuid, private.caller_context, text, text, json, text)
+  from public, anon, authenticated;
+
+-- The access log is append-only for everyone, the table owner included: UPDATE only inside
+-- public.erase_patient_data (which sets the transaction-local flag `clinic.erasure`) and only of the
+-- personal columns; DELETE and TRUNCATE never. Privileges already keep the API roles out; this
+-- guards against the dashboard's SQL editor and migrations.
+create or replace function private.caller_access_log_guard()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if tg_op = 'UPDATE' and coalesce(current_setting('clinic.erasure', true), '') = 'on' then
+    if (new.org_id, new.id, new.occurred_at, new.action, new.outcome, new.verified_by,
+        new.appointment_ids, new.call_id, new.claimed, new.source, new.actor_user_id)
+       is distinct from
+       (old.org_id, old.id, old.occurred_at, old.action, old.outcome, old.verified_by,
+        old.appointment_ids, old.call_id, old.claimed, old.source, old.actor_user_id) then
+      raise exception 'caller_access_log: erasure may only redact caller_number and claimed_phone'
+        using errcode = '42501';
+    end if;
+    return new;
+  end if;
+  raise exception 'caller_access_log is append-only (% refused)', tg_op
+    using errcode = '42501', hint = 'Personal data is redacted with public.erase_patient_data.';
+end;
+$$;
+revoke all on function private.caller_access_log_guard() from public, anon, authenticated;
+
+create trigger caller_access_log_append_only
+  before update or delete on public.caller_access_log
+  for each row execute function private.caller_access_log_guard();
+create trigger caller_access_log_no_truncate
+  before truncate on public.caller_access_log
+  for each statement execute function private.caller_access_log_guard();
+
+-- RLS ----------------------------------------------------------------------------------------------
+alter table public.caller_access_log enable row level security;
+
+-- Members read their clinic's log; nobody writes it directly (the RPCs write as the owner).
+create policy caller_access_log_member_select on public.caller_access_log for select to authenticated
+  using (org_id in (select private.member_org_ids()));
+
+-- Supabase's default privileges grant ALL on new tables and sequences to the API roles; the log is
+-- read-only for them (service_role bypasses RLS, so it must lose the write privileges too).
+revoke all on table public.caller_access_log from public, anon, authenticated, service_role;
+grant select on table public.caller_access_log to authenticated, service_role;
+revoke all on sequence public.caller_access_log_id_seq from public, anon, authenticated, service_role;
+
+-- Public RPCs --------------------------------------------------------------------------------------
+
+-- book_appointment -------------------------------------------------------------------------------
+-- The booking (private.book_appointment_core, 20261125000500_rpc.sql) with the patient's optional
+-- date of birth and the caller context, plus its access-log row. Open to any caller: booking for a
+-- relative is normal, so nothing is verified; verified_by is recorded when the caller books under
+-- their own number (caller_id) or a member books from the dashboard (staff).
+create or replace function public.book_appointment(
+  p_org_id uuid,
+  p_name text,
+  p_email text,
+  p_phone text,
+  p_service text,
+  p_scheduled_at timestamptz,
+  p_idempotency_key text default null,
+  p_source text default 'api',
+  p_date_of_birth date default null,
+  p_caller jsonb default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set lock_timeout = '3s'
+as $$
+declare
+  v_org public.orgs;
+  v_may_act boolean := false;
+  v_parsed record;
+  v_ctx private.caller_context;
+  v_reply json;
+begin
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  v_may_act := found and private.can_act_for_org(p_org_id);
+  if v_may_act then
+    select * into v_parsed from private.parse_caller(v_org, p_caller, true);
+    v_ctx := v_parsed.ctx;
+    if v_parsed.refusal is not null then
+      return private.log_caller_access(p_org_id, v_ctx, 'book', null, v_parsed.refusal);
+    end if;
+  end if;
+
+  v_reply := private.book_appointment_core(p_org_id, p_name, p_email, p_phone, p_service, p_scheduled_at,
+                                           p_idempotency_key, p_source, p_date_of_birth);
+  if not v_may_act or v_reply ->> 'error' = 'unknown_org' then
+    return v_reply;  -- nothing to log for a clinic the caller may not act for
+  end if;
+  return private.log_caller_access(p_org_id, v_ctx, 'book',
+    case when v_ctx.staff then 'staff'
+         when v_ctx.caller_number = btrim(p_phone) then 'caller_id' end,
+    v_reply);
+end;
+$$;
+comment on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb) is
+  'Books one appointment (optional patient date of birth, caller context) and logs the call in caller_access_log. Reply as book_appointment_atomic_v2; the date of birth is never echoed.';
+revoke all on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb) from public, anon;
+grant execute on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb) to authenticated, service_role;
+
+-- find_upcoming_appointments ---------------------------------------------------------------------
+-- "When is my appointment?": the active future appointments the caller is verified for.
+create or replace function public.find_upcoming_appointments(p_org_id uuid, p_caller jsonb)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set lock_timeout = '3s'
+as $$
+declare
+  v_org public.orgs;
+  v_parsed record;
+  v_verified record;
+begin
+  if p_org_id is null then
+    return private.error_reply('invalid_input', 'Organization id is required');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+  select * into v_parsed from private.parse_caller(v_org, p_caller, false);
+  if v_parsed.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', null, v_parsed.refusal);
+  end if;
+  select * into v_verified from private.verify_caller(v_org, v_parsed.ctx);
+  if v_verified.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', null, v_verified.refusal, v_verified.outcome);
+  end if;
+
+  return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', v_verified.verified_by,
+    json_build_object(
+      'success', true,
+      'appointments', private.caller_list(p_org_id, v_verified.verified_by, v_parsed.ctx),
+      'verifiedBy', v_verified.verified_by,
+      'searched', v_verified.searched,
+      'timezone', v_org.timezone));
+end;
+$$;
+comment on function public.find_upcoming_appointments(uuid, jsonb) is
+  'Active future appointments the caller (p_caller) is verified for: caller ID, or claimed phone + name + date of birth; staff without p_caller. Logged in caller_access_log.';
+revoke all on function public.find_upcoming_appointments(uuid, jsonb) from public, anon;
+grant execute on function public.find_upcoming_appointments(uuid, jsonb) to authenticated, service_role;
+
+-- find_caller_appointment ------------------------------------------------------------------------
+-- The finder cancel and reschedule use, callable alone ("which appointment do you mean?").
+create or replace function public.find_caller_appointment(
+  p_org_id uuid,
+  p_caller jsonb,
+  p_appointment_id uuid default null,
+  p_local_date date default null,
+  p_weekday smallint default null,
+  p_local_time time default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set lock_timeout = '3s'
+as $$
+declare
+  v_org public.orgs;
+  v_parsed record;
+  v_verified record;
+  v_found record;
+  v_refusal json;
+begin
+  if p_org_id is null then
+    return private.error_reply('invalid_input', 'Organization id is required');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+  select * into v_parsed from private.parse_caller(v_org, p_caller, false);
+  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(v_org, p_weekday));
+  if v_refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', null, v_refusal);
+  end if;
+  select * into v_verified from private.verify_caller(v_org, v_parsed.ctx);
+  if v_verified.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', null, v_verified.refusal, v_verified.outcome);
+  end if;
+
+  select * into v_found from private.find_in_pool(v_org, v_parsed.ctx, v_verified.verified_by, v_verified.searched,
+                                                  p_appointment_id, p_local_date, p_weekday, p_local_time);
+  return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', v_verified.verified_by,
+    coalesce(v_found.refusal, json_build_object(
+      'success', true,
+      'appointment', private.caller_appointment_json(v_found.appointment),
+      'verifiedBy', v_verified.verified_by,
+      'searched', v_verified.searched,
+      'timezone', v_org.timezone)));
+end;
+$$;
+comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) is
+  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
+revoke all on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) from public, anon;
+grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) to authenticated, service_role;
+
+-- cancel_appointment ----------------------------------------------------------------------------
+-- Find (as find_caller_appointment), verify, cancel: one RPC. Cancelling frees the slot (the
+-- exclusion constraint ignores cancelled rows) and writes an event.
+create or replace function public.cancel_appointment(
+  p_org_id uuid,
+  p_caller jsonb,
+  p_appointment_id uuid default null,
+  p_local_date date default null,
+  p_weekday smallint default null,
+  p_local_time time default null,
+  p_reason text default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set lock_timeout = '3s'
+as $$
+declare
+  v_org public.orgs;
+  v_parsed record;
+  v_verified record;
+  v_found record;
+  v_locked record;
+  v_refusal json;
+  v_appt public.appointments;
+begin
+  if p_org_id is null then
+    return private.error_reply('invalid_input', 'Organization id is required');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+  select * into v_parsed from private.parse_caller(v_org, p_caller, false);
+  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(v_org, p_weekday));
+  if v_refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', null, v_refusal);
+  end if;
+  select * into v_verified from private.verify_caller(v_org, v_parsed.ctx);
+  if v_verified.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', null, v_verified.refusal, v_verified.outcome);
+  end if;
+  select * into v_found from private.find_in_pool(v_org, v_parsed.ctx, v_verified.verified_by, v_verified.searched,
+                                                  p_appointment_id, p_local_date, p_weekday, p_local_time);
+  if v_found.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', v_verified.verified_by, v_found.refusal);
+  end if;
+  select * into v_locked from private.lock_caller_appointment(v_org, (v_found.appointment).id, 'cancelled');
+  if v_locked.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', v_verified.verified_by, v_locked.refusal);
+  end if;
+  v_appt := v_locked.appointment;
+
+  update public.appointments a
+     set status = 'cancelled'
+   where a.org_id = p_org_id and a.id = v_appt.id
+  returning a.* into v_appt;
+
+  insert into public.appointment_events (org_id, appointment_id, kind, payload)
+  values (p_org_id, v_appt.id, 'cancelled',
+          private.event_payload(v_appt, null, null, nullif(btrim(p_reason), '')));
+
+  return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', v_verified.verified_by,
+    json_build_object(
+      'success', true,
+      'appointmentId', v_appt.id,
+      'scheduledAt', private.iso(v_appt.starts_at),
+      'status', 'cancelled',
+      'service', private.service_json(p_org_id, v_appt.service_id),
+      'verifiedBy', v_verified.verified_by,
+      'message', 'Appointment cancelled',
+      'timezone', v_org.timezone));
+end;
+$$;
+comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) is
+  'Cancels the verified caller''s appointment matching the hints (see find_caller_appointment); frees the slot, writes a cancelled event, logs the call.';
+revoke all on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) from public, anon;
+grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) to authenticated, service_role;
+
+-- reschedule_appointment_atomic -----------------------------------------------------------------
+-- Find, verify, then move the same row (same id, lead, service) in one statement; its current slot
+-- does not conflict with itself. Refusals (incl. a concurrent winner → 23P01) leave it untouched.
+create or replace function public.reschedule_appointment_atomic(
+  p_org_id uuid,
+  p_caller jsonb,
+  p_new_scheduled_at timestamptz,
+  p_appointment_id uuid default null,
+  p_local_date date default null,
+  p_weekday smallint default null,
+  p_local_time time default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set lock_timeout = '3s'
+as $$
+declare
+  v_org public.orgs;
+  v_parsed record;
+  v_verified record;
+  v_found record;
+  v_locked record;
+  v_refusal json;
+  v_appt public.appointments;
+  v_service public.services;
+  v_prev_start timestamptz;
+  v_prev_end timestamptz;
+  v_code text;
+  v_reply json;
+begin
+  if p_org_id is null then
+    return private.error_reply('invalid_input', 'Organization id is required');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+  select * into v_parsed from private.parse_caller(v_org, p_caller, false);
+  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(v_org, p_weekday));
+  if v_refusal is null and p_new_scheduled_at is null then
+    v_refusal := private.caller_refusal(v_org, 'invalid_input', 'The new time is required');
+  end if;
+  if v_refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', null, v_refusal);
+  end if;
+  select * into v_verified from private.verify_caller(v_org, v_parsed.ctx);
+  if v_verified.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', null, v_verified.refusal, v_verified.outcome);
+  end if;
+  select * into v_found from private.find_in_pool(v_org, v_parsed.ctx, v_verified.verified_by, v_verified.searched,
+                                                  p_appointment_id, p_local_date, p_weekday, p_local_time);
+  if v_found.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_found.refusal);
+  end if;
+  select * into v_locked from private.lock_caller_appointment(v_org, (v_found.appointment).id, 'rescheduled');
+  if v_locked.refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_locked.refusal);
+  end if;
+  v_appt := v_locked.appointment;
+
+  select * into v_service from public.services s
+   where s.org_id = p_org_id and s.id = v_appt.service_id;
+
+  v_code := private.slot_refusal(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
+  if v_code is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+      private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_new_scheduled_at, v_appt.id));
+  end if;
+
+  v_prev_start := v_appt.starts_at;
+  v_prev_end := v_appt.ends_at;
+  begin
+    update public.appointments a
+       set starts_at = p_new_scheduled_at,
+           ends_at = p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
+           blocked = tstzrange(p_new_scheduled_at,
+                               p_new_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
+                               '[)')
+     where a.org_id = p_org_id and a.id = v_appt.id
+    returning a.* into v_appt;
+
+    insert into public.appointment_events (org_id, appointment_id, kind, payload)
+    values (p_org_id, v_appt.id, 'rescheduled', private.event_payload(v_appt, v_prev_start, v_prev_end));
+  exception
+    when exclusion_violation or deadlock_detected then
+      v_reply := private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
+  end;
+  if v_reply is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_reply);
+  end if;
+
+  return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+    json_build_object(
+      'success', true,
+      'appointmentId', v_appt.id,
+      'scheduledAt', private.iso(v_appt.starts_at),
+      'previousScheduledAt', private.iso(v_prev_start),
+      'endsAt', private.iso(v_appt.ends_at),
+      'service', private.service_json(p_org_id, v_service.id),
+      'verifiedBy', v_verified.verified_by,
+      'message', 'Appointment rescheduled',
+      'timezone', v_org.timezone));
+end;
+$$;
+comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time) is
+  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; refusals carry alternatives. Logged.';
+revoke all on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time) from public, anon;
+grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time) to authenticated, service_role;
+
+-- erase_patient_data ----------------------------------------------------------------------------
+-- Erasure on request: health data must be erasable even where the audit trail is immutable. Redacts
+-- one patient's personal data everywhere and keeps the structure (ids, times, statuses, counts):
+--   * appointments under p_phone (only the named patient's when p_patient_name is given):
+--     patient_name → '[erased]', date of birth → NULL;
+--   * their outbox events: payload keys patientName / phone / email → '[erased]' (when present);
+--   * the lead (when no name is given, or it is the named patient): name → '[erased]', email → NULL;
+--     its phone → `erased:<lead id>` once none of its appointments still names a patient;
+--   * the access log: caller_number / claimed_phone → '[erased]' on rows naming an erased
+--     appointment, and on every row for the phone once the phone is erased;
+--   * the failure counters of that caller number.
+-- service_role only.
+create or replace function public.erase_patient_data(
+  p_org_id uuid,
+  p_phone text,
+  p_patient_name text default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set lock_timeout = '3s'
+as $$
+declare
+  v_phone text := btrim(p_phone);
+  v_name text := private.lenient_name(nullif(btrim(p_patient_name), ''));
+  v_lead public.leads;
+  v_ids uuid[] := '{}';
+  v_phone_erased boolean := false;
+  v_appointments integer := 0;
+  v_leads integer := 0;
+  v_events integer := 0;
+  v_log integer := 0;
+  v_counters integer := 0;
+begin
+  if p_org_id is null or v_phone is null or v_phone !~ '^\+[1-9][0-9]{6,14}$' then
+    return private.error_reply('invalid_input', 'Organization id and an E.164 phone are required');
+  end if;
+  if v_name = '' then
+    return private.error_reply('invalid_input', 'Patient name must contain letters');
+  end if;
+  if not exists (select 1 from public.orgs o where o.id = p_org_id) or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+
+  perform set_config('clinic.erasure', 'on', true);
+
+  select * into v_lead from public.leads l where l.org_id = p_org_id and l.phone = v_phone for update;
+  if found then
+    with erased as (
+      update public.appointments a
+         set patient_name = '[erased]', patient_date_of_birth = null
+       where a.org_id = p_org_id and a.lead_id = v_lead.id
+         and (v_name is null or private.lenient_name(a.patient_name) = v_name)
+      returning a.id)
+    select coalesce(array_agg(e.id), '{}') into v_ids from erased e;
+    v_appointments := cardinality(v_ids);
+
+    if v_name is null or private.lenient_name(v_lead.name) = v_name then
+      v_phone_erased := not exists (
+        select 1 from public.appointments a
+         where a.org_id = p_org_id and a.lead_id = v_lead.id and a.patient_name <> '[erased]');
+      update public.leads l
+         set name = '[erased]', email = null,
+             phone = case when v_phone_erased then 'erased:' || l.id::text else l.phone end,
+             erased_at = case when v_phone_erased then now() else l.erased_at end
+       where l.org_id = p_org_id and l.id = v_lead.id;
+      get diagnostics v_leads = row_count;
+    end if;
+  elsif v_name is null then
+    v_phone_erased := true;  -- no lead: still erase what the log and counters hold for the number
+  end if;
+
+  update public.appointment_events e
+     set payload = e.payload || (select jsonb_object_agg(k, '[erased]'::text)
+                                   from unnest(array['patientName', 'phone', 'email']) k
+                                  where e.payload ? k)
+   where e.org_id = p_org_id
+     and e.payload ?| array['patientName', 'phone', 'email']
+     and (e.appointment_id = any (v_ids)
+          or (e.payload ->> 'phone' = v_phone
+              and (v_name is null or private.lenient_name(e.payload ->> 'patientName') = v_name)));
+  get diagnostics v_events = row_count;
+
+  update public.caller_access_log g
+     set caller_number = case when g.caller_number = v_phone
+                                   or (g.caller_number is not null and g.appointment_ids && v_ids)
+                              then '[erased]' else g.caller_number end,
+         claimed_phone = case when g.claimed_phone = v_phone
+                                   or (g.claimed_phone is not null and g.appointment_ids && v_ids)
+                              then '[erased]' else g.claimed_phone end
+   where g.org_id = p_org_id
+     and (g.appointment_ids && v_ids
+          or (v_phone_erased and (g.caller_number = v_phone or g.claimed_phone = v_phone)));
+  get diagnostics v_log = row_count;
+
+  if v_phone_erased then
+    delete from private.caller_verification_failures f
+     where f.org_id = p_org_id and f.call_key = 'number:' || v_phone;
+    get diagnostics v_counters = row_count;
+  end if;
+
+  perform set_config('clinic.erasure', '', true);
+  return json_build_object(
+    'success', true,
+    'orgId', p_org_id,
+    'appointments', v_appointments,
+    'leads', v_leads,
+    'events', v_events,
+    'accessLog', v_log,
+    'counters', v_counters,
+    'phoneErased', v_phone_erased,
+    'timezone', (select o.timezone from public.orgs o where o.id = p_org_id));
+end;
+$$;
+comment on function public.erase_patient_data(uuid, text, text) is
+  'service_role only: redacts one patient''s personal data (appointments, lead, event payloads, access log, counters) keeping ids, times and statuses. Returns the counts.';
+revoke all on function public.erase_patient_data(uuid, text, text) from public, anon, authenticated;
+grant execute on function public.erase_patient_data(uuid, text, text) to service_role;
