@@ -500,6 +500,303 @@ def mask_email(email: str) -> str:
 
 
 # --------------------------------------------------------------------------
+# Dates of birth
+# --------------------------------------------------------------------------
+
+REASK_DOB_INVALID = (
+    "I didn't quite get the date of birth — could you say it again, with the "
+    "year, for example March 5th, 1980?"
+)
+REASK_DOB_OUT_OF_RANGE = (
+    "That date of birth doesn't sound right — could you say the date of birth "
+    "again, with the year?"
+)
+MAX_AGE_YEARS = 120
+# Regions whose numeric dates are written month first (03/05/1980 = March 5th): the US and the
+# territories that use its conventions. Everywhere else a numeric date is read day first.
+MONTH_FIRST_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM"})
+
+_MONTH_NAMES = {
+    **{calendar.month_name[m].lower(): m for m in range(1, 13)},
+    **{calendar.month_abbr[m].lower(): m for m in range(1, 13)},
+    "sept": 9,
+}
+_UNIT_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9,
+}
+_ZERO_WORDS = {"oh", "o", "zero", "nought", "aught"}
+_TEEN_WORDS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS_WORDS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_ORDINAL_UNIT_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+}
+_ORDINAL_WORDS = {
+    **_ORDINAL_UNIT_WORDS,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+    "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+}
+# Words people put around a date of birth that carry no part of it.
+_DOB_FILLER_WORDS = {
+    "the", "of", "on", "in", "and", "born", "year", "my", "is", "it", "its", "s", "was",
+    "date", "birth", "dob", "birthday", "i", "im", "am", "m",
+}
+_NUMERIC_DATE = re.compile(r"^(\d{1,4})\s*[/.\-\s]\s*(\d{1,2})\s*[/.\-\s]\s*(\d{1,4})$")
+_ISO_DATETIME = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})[t ]\d{1,2}:\d{2}.*$")
+_DOB_TOKEN = re.compile(r"'\d{2}\b|\d+(?:st|nd|rd|th)?|[a-z]+")
+
+
+def normalize_birth_date(text: str, today: date, region: str = "US") -> date:
+    """Parse a date of birth as people say or write it; never moved forward like a visit date.
+
+    Accepted: ``1980-03-05``; numeric ``03/05/1980``, ``3-5-80``, ``03.05.1980`` (month first
+    for US clinics, day first in every other region — ``region`` is the clinic's phone region —
+    and the other order when only that one is a real date, e.g. ``25/12/1980`` in the US);
+    ``1980/03/05`` (year first); month names with digits or words in either order:
+    ``March 5th, 1980``, ``5 March 1980``, ``Mar 5 '80``, ``the fifth of March nineteen
+    eighty``, ``March fifth eighty``, ``March twenty-first, two thousand and five``.
+
+    Years: four digits as said; spoken as ``nineteen eighty(-five)``, ``nineteen oh five``,
+    ``twenty twelve``, ``two thousand (and) five``, ``nineteen hundred``. A two-digit year
+    (``80``, ``'80``, ``eighty``) is the latest 19xx/20xx date that is not in the future, so the
+    person is 0 to 99 years old (``03/05/30`` in 2026 is 1930; ``03/05/20`` is 2020).
+
+    Refused with a re-ask naming ``patientDateOfBirth`` (the text is never repeated back): a
+    missing year or day, a date that does not exist, a date after ``today`` (the clinic's
+    local date) or more than 120 years before it.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise NormalizationError("patientDateOfBirth", REASK_DOB_INVALID)
+    cleaned = " ".join(text.strip().lower().split())
+    if len(cleaned) > MAX_DATE_TEXT_LENGTH:
+        raise NormalizationError("patientDateOfBirth", REASK_DOB_INVALID)
+    iso_datetime = _ISO_DATETIME.match(cleaned)
+    if iso_datetime:
+        cleaned = iso_datetime.group(1)
+
+    numeric = _NUMERIC_DATE.match(cleaned)
+    if numeric:
+        year, month, day = _numeric_birth_date_parts(*numeric.groups(), region=region)
+    else:
+        year, month, day = _spoken_birth_date_parts(cleaned)
+    if year is None or month is None or day is None:
+        raise NormalizationError("patientDateOfBirth", REASK_DOB_INVALID)
+    born = _birth_date(year, month, day, today)
+    if born > today or born < today - relativedelta(years=MAX_AGE_YEARS):
+        raise NormalizationError("patientDateOfBirth", REASK_DOB_OUT_OF_RANGE)
+    return born
+
+
+# A year as parsed: (value, two_digit). A two-digit year still needs its century.
+_Year = tuple[int, bool]
+
+
+def _numeric_birth_date_parts(first: str, second: str, third: str, *, region: str):
+    if len(first) == 4:  # 1980-03-05, 1980/3/5
+        return (int(first), False), int(second), int(third)
+    if len(first) > 2 or len(third) not in (2, 4):
+        return None, None, None
+    year = (int(third), len(third) == 2)
+    a, b = int(first), int(second)
+    month_first = (region or "US").upper() in MONTH_FIRST_REGIONS
+    month, day = (a, b) if month_first else (b, a)
+    if not 1 <= month <= 12 and 1 <= day <= 12:  # only the other order is a date: 25/12/1980
+        month, day = day, month
+    return year, month, day
+
+
+def _spoken_birth_date_parts(text: str):
+    tokens = [t for t in _DOB_TOKEN.findall(text.replace("-", " ")) if t not in _DOB_FILLER_WORDS]
+    months = [i for i, token in enumerate(tokens) if token in _MONTH_NAMES]
+    if len(months) != 1:
+        return None, None, None
+    at = months[0]
+    month = _MONTH_NAMES[tokens[at]]
+    before, after = tokens[:at], tokens[at + 1:]
+    if before:  # "5 March 1980", "the fifth of March nineteen eighty"
+        day, rest = _day_prefix(before)
+        year_tokens = after
+        if day is None or rest:  # "1980 March 5th"
+            day, rest = _day_prefix(after)
+            if rest:
+                return None, None, None
+            year_tokens = before
+    else:  # "March 5th, 1980", "March fifth eighty"
+        day, year_tokens = _day_prefix(after)
+    return _spoken_year(year_tokens), month, day
+
+
+def _day_prefix(tokens: list[str]) -> tuple[int | None, list[str]]:
+    """The day of the month at the start of `tokens` (5, 5th, fifth, twenty-first, twenty one)."""
+    if not tokens:
+        return None, tokens
+    first, rest = tokens[0], tokens[1:]
+    digits = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?", first)
+    if digits:
+        return int(digits.group(1)), rest
+    if first in _TENS_WORDS and rest and (rest[0] in _ORDINAL_UNIT_WORDS or rest[0] in _UNIT_WORDS):
+        return _TENS_WORDS[first] + _ORDINAL_UNIT_WORDS.get(rest[0], _UNIT_WORDS.get(rest[0], 0)), rest[1:]
+    for words in (_ORDINAL_WORDS, _UNIT_WORDS, _TEEN_WORDS, _TENS_WORDS):
+        if first in words:
+            return words[first], rest
+    return None, tokens
+
+
+def _number_below_100(tokens: list[str], at: int) -> tuple[int, int] | None:
+    """(value, next index) for a spoken 0..99 at `at`: eighty, eighty five, nineteen, oh five."""
+    if at >= len(tokens):
+        return None
+    word = tokens[at]
+    following = tokens[at + 1] if at + 1 < len(tokens) else None
+    if word in _TEEN_WORDS:
+        return _TEEN_WORDS[word], at + 1
+    if word in _TENS_WORDS:
+        if following in _UNIT_WORDS:
+            return _TENS_WORDS[word] + _UNIT_WORDS[following], at + 2
+        return _TENS_WORDS[word], at + 1
+    if word in _ZERO_WORDS:
+        if following in _UNIT_WORDS:
+            return _UNIT_WORDS[following], at + 2
+        return 0, at + 1
+    if word in _UNIT_WORDS:
+        return _UNIT_WORDS[word], at + 1
+    return None
+
+
+def _spoken_year(tokens: list[str]) -> _Year | None:
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        token = tokens[0]
+        if re.fullmatch(r"\d{4}", token):
+            return int(token), False
+        if re.fullmatch(r"'?\d{2}", token):
+            return int(token.lstrip("'")), True
+    head = _number_below_100(tokens, 0)
+    if head is None:
+        return None
+    value, at = head
+    if at == len(tokens):  # "eighty", "eighty five": two digits
+        return value, True
+    if tokens[at] in ("thousand", "hundred"):  # two thousand (and) five, nineteen hundred
+        scale = 1000 if tokens[at] == "thousand" else 100
+        tail = _number_below_100(tokens, at + 1) if at + 1 < len(tokens) else (0, at + 1)
+        if tail is None or tail[1] != len(tokens):
+            return None
+        return value * scale + tail[0], False
+    tail = _number_below_100(tokens, at)  # nineteen eighty (five), twenty twelve, nineteen oh five
+    if tail is None or tail[1] != len(tokens) or not 10 <= value <= 29:
+        return None
+    return value * 100 + tail[0], False
+
+
+def _birth_date(year: _Year, month: int, day: int, today: date) -> date:
+    value, two_digit = year
+    try:
+        if not two_digit:
+            return date(value, month, day)
+        # The latest 19xx/20xx (or whatever centuries today sits in) that is not in the future.
+        candidate_year = today.year // 100 * 100 + value
+        for years in (candidate_year, candidate_year - 100):
+            try:
+                candidate = date(years, month, day)
+            except ValueError:  # Feb 29 in a common year: try the other century
+                continue
+            if candidate <= today:
+                return candidate
+        return date(candidate_year - 100, month, day)
+    except ValueError:
+        raise NormalizationError("patientDateOfBirth", REASK_DOB_INVALID) from None
+
+
+# --------------------------------------------------------------------------
+# Which existing appointment the caller means
+# --------------------------------------------------------------------------
+
+REASK_HINT_DAY = (
+    "I didn't quite get the day of that appointment — which day is it booked for?"
+)
+REASK_HINT_TIME = (
+    "I didn't quite get the time of that appointment — what time is it booked for?"
+)
+_WEEKDAY_WORDS = {  # PostgreSQL's extract(dow): 0 = Sunday
+    "sunday": 0, "sun": 0, "monday": 1, "mon": 1, "tuesday": 2, "tue": 2, "tues": 2,
+    "wednesday": 3, "wed": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4,
+    "friday": 5, "fri": 5, "saturday": 6, "sat": 6,
+}
+_HINT_FILLER_WORDS = {"the", "on", "this", "coming", "one", "my", "appointment", "visit", "that", "s"}
+
+
+@dataclass(frozen=True)
+class DayHint:
+    """An existing appointment's day as the caller described it: a date, or only a weekday."""
+
+    date: date | None = None
+    weekday: int | None = None  # 0 = Sunday .. 6 = Saturday, as PostgreSQL's extract(dow)
+
+
+def normalize_day_hint(text: str, today: date, field: str = "appointmentDate") -> DayHint:
+    """Which day an appointment the caller already has is on.
+
+    A bare weekday — ``Tuesday``, ``the Tuesday one``, ``on Tue``, ``this Tuesday`` — is only a
+    weekday: the caller means the appointment that falls on a Tuesday, whichever week that is.
+    Anything else (``December 8th``, ``tomorrow``, ``next Tuesday``, ``2026-12-08``) is a date,
+    read by :func:`normalize_date` (a date without a year is its next occurrence, as an upcoming
+    appointment is). A re-ask names ``field``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise NormalizationError(field, REASK_HINT_DAY)
+    words = [w for w in re.split(r"[\s,.'’]+", text.strip().lower()) if w]
+    words = [w for w in words if w not in _HINT_FILLER_WORDS]
+    if len(words) == 1:
+        word = words[0]
+        weekday = _WEEKDAY_WORDS.get(word, _WEEKDAY_WORDS.get(word[:-1]) if word.endswith("s") else None)
+        if weekday is not None:  # "Tuesdays" too
+            return DayHint(weekday=weekday)
+    try:
+        return DayHint(date=normalize_date(text, today))
+    except NormalizationError:
+        raise NormalizationError(field, REASK_HINT_DAY) from None
+
+
+def normalize_time_hint(text: str, field: str = "appointmentTime") -> time:
+    """The time of an appointment the caller already has (see :func:`normalize_time`)."""
+    try:
+        return normalize_time(text)
+    except NormalizationError:
+        raise NormalizationError(field, REASK_HINT_TIME) from None
+
+
+# --------------------------------------------------------------------------
+# "The number I'm calling from"
+# --------------------------------------------------------------------------
+
+_OWN_NUMBER = re.compile(
+    r"\b(?:this|same|current|my(?:\s+own)?)\s+(?:phone\s+|cell\s+|mobile\s+)?(?:number|phone|line|one)\b"
+    r"|\bcalling\s+(?:from|on|with)\b|\bcaller\s*id\b",
+    re.IGNORECASE,
+)
+
+
+def names_own_number(text: str | None) -> bool:
+    """True when a phone argument is words for the caller's own line ("the number I'm calling
+    from", "this number", "my number") rather than a number: the caller ID is meant."""
+    return (
+        isinstance(text, str)
+        and sum(ch.isdigit() for ch in text) < 3
+        and _OWN_NUMBER.search(text) is not None
+    )
+
+
+# --------------------------------------------------------------------------
 # A whole booking request
 # --------------------------------------------------------------------------
 
@@ -511,6 +808,7 @@ class BookingRequest:
     email: str | None
     service: str | None  # what the caller asked for, as said; None if blank
     scheduled_at: datetime  # aware, in the clinic zone
+    date_of_birth: date | None = None  # the patient's, if the caller gave it; never spoken back
 
 
 def normalize_booking(
@@ -523,18 +821,23 @@ def normalize_booking(
 ) -> BookingRequest:
     """Validate a bookAppointment tool call's arguments.
 
-    Fields are checked in the order name, phone, date, time, so the first
-    missing one is the one the caller is asked about. ``patientPhone`` falls
-    back to ``caller_phone`` (the number the call came from) when it is
-    missing or blank. Any argument of an unexpected type (a list, a dict, a
-    boolean) counts as missing; numbers are read as their digits.
+    Fields are checked in the order name, phone, date, time, date of birth,
+    so the first missing or unusable one is the one the caller is asked about.
+    ``patientPhone`` falls back to ``caller_phone`` (the number the call came
+    from) when it is missing, blank or words for that number ("the number I'm
+    calling from"). ``patientDateOfBirth`` is optional and read as a birth
+    date (:func:`normalize_birth_date`). Any argument of an unexpected type
+    (a list, a dict, a boolean) counts as missing; numbers are read as their
+    digits.
     """
     if not isinstance(arguments, dict):
         arguments = {}
 
     name = normalize_name(as_text(arguments.get("patientName")) or "")
 
-    phone_text = as_text(arguments.get("patientPhone")) or as_text(caller_phone)
+    phone_text = as_text(arguments.get("patientPhone"))
+    if not phone_text or names_own_number(phone_text):
+        phone_text = as_text(caller_phone)
     phone = normalize_phone(phone_text or "", region)
 
     scheduled_at = normalize_datetime(
@@ -544,12 +847,16 @@ def normalize_booking(
         tz,
     )
 
+    birth_text = as_text(arguments.get("patientDateOfBirth"))
+    date_of_birth = normalize_birth_date(birth_text, today, region) if birth_text else None
+
     return BookingRequest(
         name=name,
         phone=phone,
         email=normalize_email(as_text(arguments.get("patientEmail"))),
         service=as_text(arguments.get("serviceType")),
         scheduled_at=scheduled_at,
+        date_of_birth=date_of_birth,
     )
 
 

@@ -246,44 +246,109 @@ def _clinic_day(value: date | datetime | str | None, tz: tzinfo | str) -> date |
         return None
 
 
-def appointments_list(appointments: list[dict], tz: tzinfo | str) -> str:
+def appointments_list(appointments: list[dict], tz: tzinfo | str, *, asking: bool = False) -> str:
     """Read back a caller's upcoming appointments, in the order given.
 
     The order is kept (not re-sorted) so "the second one" means the second
-    item of the list the caller was read.
+    item of the list the caller was read. With ``asking`` (the caller wants to
+    change one and has not said which) several appointments end with "Which
+    one do you mean?"; a plain lookup only reads them. When the appointments
+    are for different patients (one phone, several children), each names its
+    patient's first name.
     """
     appointments = [item for item in appointments or [] if isinstance(item, dict)]
     if not appointments:
         return one_line("I couldn't find any upcoming appointments for that number.")
 
-    described = [_describe_appointment(item, tz) for item in appointments]
+    with_names = len({_first_name(item) for item in appointments}) > 1
+    described = [_describe_appointment(item, tz, with_name=with_names) for item in appointments]
     if len(described) == 1:
         return one_line(f"I see {described[0]}.")
 
+    question = " Which one do you mean?" if asking else ""
     # Read as many as fit in one line, then summarise the rest.
     for shown in range(min(len(described), MAX_SPOKEN_APPOINTMENTS), 0, -1):
         items = described[:shown]
         if shown < len(described):
             items = items + [f"{len(described) - shown} more"]
-        sentence = (
-            f"I see {len(described)} appointments: {_join(items, 'and')}. "
-            "Which one do you mean?"
-        )
+        sentence = f"I see {len(described)} appointments: {_join(items, 'and')}.{question}"
         if len(sentence) <= MAX_LINE_LENGTH:
             return one_line(sentence)
-    return one_line(
-        f"I see {len(described)} appointments. Which day is the one you mean?"
-    )
+    if asking:
+        return one_line(f"I see {len(described)} appointments. Which day is the one you mean?")
+    return one_line(f"I see {len(described)} appointments; the first is {described[0]}.")
 
 
-def _describe_appointment(item: dict, tz: tzinfo | str) -> str:
+def _first_name(item: dict) -> str | None:
+    name = item.get("patientName")
+    words = name.split() if isinstance(name, str) else []
+    return words[0] if words else None
+
+
+def _describe_appointment(item: dict, tz: tzinfo | str, *, with_name: bool = False) -> str:
     service = item.get("service")
     name = service.get("name") if isinstance(service, dict) else None
     phrase = _with_article(_service_words(name if isinstance(name, str) else None))
+    first_name = _first_name(item) if with_name else None
+    if first_name:
+        phrase = f"{phrase} for {first_name}"
     try:
         return f"{phrase} on {_when(_local(item.get('scheduledAt'), tz))}"
     except (ValueError, TypeError, OverflowError):
         return phrase
+
+
+def no_upcoming(searched: str | None) -> str:
+    """A verified lookup that found nothing. Under the caller's own number (``searched`` is
+    ``caller_id``) that may be said plainly; it discloses nothing about any other number."""
+    if searched == "caller_id":
+        return one_line(
+            "I don't see anything under the number you're calling from — "
+            "is it booked under another number?"
+        )
+    return one_line("I don't see any upcoming appointments on that booking.")
+
+
+def no_matching_appointment(
+    appointments: list[dict], tz: tzinfo | str, *, searched: str | None = None
+) -> str:
+    """Nothing the verified caller has matches the day or time they described: read what they
+    do have and ask which one, or say there is nothing."""
+    appointments = [item for item in appointments or [] if isinstance(item, dict)]
+    if not appointments:
+        return no_upcoming(searched) if searched == "caller_id" else not_found()
+    if len(appointments) == 1:
+        only = _describe_appointment(appointments[0], tz)
+        return one_line(f"I don't see an appointment then, but I do see {only}. Is that the one?")
+    listed = appointments_list(appointments, tz, asking=True)
+    return one_line(f"I don't see an appointment then. {listed}")
+
+
+def verification_required() -> str:
+    """The caller asked about a booking under a number other than the one they call from."""
+    return one_line(
+        "For your privacy, can you tell me the phone number, full name and date of birth "
+        "on the booking?"
+    )
+
+
+def verification_failed() -> str:
+    """The details did not verify the caller for any booking (or the booking has no date of
+    birth on file). One line for both, so it tells the caller nothing about which it was."""
+    return one_line(
+        "I'm sorry, I can't verify that booking over the phone. I can transfer you to the "
+        "front desk, or you can call us back from the number on the booking — which would "
+        "you prefer?"
+    )
+
+
+def verification_locked() -> str:
+    """Too many failed verifications on this call: no more lookups or changes."""
+    return one_line(
+        "For your privacy, I can't look up or change bookings on this call any more. I can "
+        "transfer you to the front desk, or you can call us back from the number on file — "
+        "which would you prefer?"
+    )
 
 
 def cancelled(

@@ -2,9 +2,11 @@
 
 Every handler returns the payload of a ToolResult: the facts from SQL (success, error,
 alternatives, ids) plus `message`, the line the assistant speaks. Python never decides
-availability, conflicts or limits; it only picks which of the caller's own appointments a
-cancel/reschedule refers to when the caller described it by day and time. Log events carry the
-toolCallId and orgId the webhook binds around each call (api.logs.bound).
+availability, conflicts, limits, which appointment a caller means or whether the caller may hear
+about it: lookup, cancel and reschedule pass the caller context (`p_caller`, see
+docs/rpc-contract.md) and the caller's description of the appointment (hints) to one RPC, and SQL
+finds the appointment and verifies the caller. Log events carry the toolCallId and orgId the
+webhook binds around each call (api.logs.bound).
 """
 
 from __future__ import annotations
@@ -20,15 +22,21 @@ from .normalize import (
     NormalizationError,
     as_text,
     mask_phone,
+    names_own_number,
+    normalize_birth_date,
     normalize_booking,
     normalize_date,
     normalize_datetime,
+    normalize_day_hint,
+    normalize_name,
     normalize_phone,
-    normalize_time,
+    normalize_time_hint,
 )
 from .orgs import OrgProfile
 from .vapi import first_uuid
 
+# SQL clamps callId to this length too; cutting it here keeps an oversized id out of the RPC.
+MAX_CALL_ID_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,10 @@ class ToolContext:
     profile: OrgProfile
     today: date  # the clinic's local date
     tool_call_id: str
-    caller_number: str | None = None
+    caller_number: str | None = None  # call.customer.number as Vapi sent it (the phone network's)
+    call_id: str | None = None  # Vapi's call.id
     idempotency_key: str | None = None
-    source: str = "vapi"
+    source: str = "vapi"  # 'vapi' (the webhook's Vapi envelope) or 'api' (the v2 route)
 
     def rpc(self, name: str, **params: Any) -> dict:
         return self.gateway.rpc(name, {"p_org_id": self.profile.org_id, **params})
@@ -60,20 +69,38 @@ def _service_name(reply: dict) -> str | None:
     return service.get("name") if isinstance(service, dict) else None
 
 
+def _appointments(reply: dict) -> list[dict]:
+    return [item for item in reply.get("appointments") or [] if isinstance(item, dict)]
+
+
 def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None) -> dict:
-    """A `success: false` reply from SQL, spoken."""
+    """A `success: false` reply from SQL, spoken. Only what SQL chose to disclose is passed on."""
     code = reply.get("error") or "unknown"
     payload = {"success": False, "error": code}
+    tz = ctx.profile.timezone
     if "alternatives" in reply:  # SQL attaches alternatives to every refusal that has them
         alternatives = reply["alternatives"] or []
         payload["alternatives"] = alternatives
-        message = speech.alternatives_offer(code, alternatives, ctx.profile.timezone, requested_at=requested_at)
+        message = speech.alternatives_offer(code, alternatives, tz, requested_at=requested_at)
         log_event("booking.slot_unavailable" if code == "slot_unavailable" else "booking.rejected",
                   reason=code, alternatives=len(alternatives))
+    elif code in ("not_found", "ambiguous"):
+        # Both come only to a verified caller; `appointments` are theirs (the candidates, or their
+        # upcoming list when nothing matched the description).
+        appointments = _appointments(reply)
+        if appointments:
+            payload["appointments"] = appointments
+        if code == "ambiguous":
+            message = speech.appointments_list(appointments, tz, asking=True)
+        else:
+            message = speech.no_matching_appointment(appointments, tz, searched=reply.get("searched"))
+        log_event("booking.rejected", reason=code, appointments=len(appointments))
     else:
         spoken = {
-            "not_found": speech.not_found,
             "already_cancelled": speech.already_cancelled,
+            "verification_required": speech.verification_required,
+            "verification_failed": speech.verification_failed,
+            "verification_locked": speech.verification_locked,
             "invalid_input": lambda: speech.reask(
                 "I'm sorry, I didn't get all of that — could you give me the details again?"),
         }
@@ -84,16 +111,94 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None) -> di
     return payload
 
 
+# ---------------------------------------------------------------------------------------------
+# Who is asking: the caller context (p_caller)
+# ---------------------------------------------------------------------------------------------
+
+
+def _network_number(ctx: ToolContext) -> str | None:
+    """The caller ID in E.164, or None when there is none or it cannot be read (a withheld or
+    malformed number is no caller ID, not an error to speak)."""
+    if not ctx.caller_number:
+        return None
+    try:
+        return normalize_phone(ctx.caller_number, ctx.profile.phone_region)
+    except NormalizationError:
+        return None
+
+
+def caller_context(ctx: ToolContext, arguments: dict | None = None) -> dict:
+    """The `p_caller` argument: who is calling (from the call) and what they claim (from the words).
+
+    callerNumber comes from the phone network only (never from the arguments); phone, name and
+    dateOfBirth are the caller's claims about the booking (`patientPhone`, `patientName`,
+    `patientDateOfBirth`), normalized here and verified by SQL. A claimed phone that is words
+    for the caller's own line ("the number I'm calling from") or equal to the caller ID is no
+    claim: the caller ID is what is meant. Raises NormalizationError for a claimed phone or date
+    of birth that cannot be read, so the caller is asked again.
+    """
+    caller: dict[str, str] = {"source": ctx.source}
+    if ctx.call_id:
+        caller["callId"] = ctx.call_id[:MAX_CALL_ID_LENGTH]
+    network_number = _network_number(ctx)
+    if network_number:
+        caller["callerNumber"] = network_number
+    if arguments is None:
+        return caller
+
+    region = ctx.profile.phone_region
+    phone_text = _text(arguments, "patientPhone", "phone")
+    if phone_text and not names_own_number(phone_text):
+        phone = normalize_phone(phone_text, region)
+        if phone != network_number:
+            caller["phone"] = phone
+    name_text = _text(arguments, "patientName")
+    if name_text:
+        try:
+            caller["name"] = normalize_name(name_text)
+        except NormalizationError:  # "unknown", no letters, too long: no name was given
+            pass
+    birth_text = _text(arguments, "patientDateOfBirth")
+    if birth_text:
+        caller["dateOfBirth"] = normalize_birth_date(birth_text, ctx.today, region).isoformat()
+    return caller
+
+
+def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, ...],
+                       time_keys: tuple[str, ...]) -> dict:
+    """Which appointment the caller means, as the finder's parameters: its id if a reply gave
+    one; its clinic-local date, or only a weekday ("the Tuesday one"); its local time."""
+    hints: dict[str, Any] = {"p_appointment_id": first_uuid(arguments.get("appointmentId")),
+                             "p_local_date": None, "p_weekday": None, "p_local_time": None}
+    day_text = _text(arguments, *date_keys)
+    if day_text:
+        day = normalize_day_hint(day_text, ctx.today, field=date_keys[0])
+        hints["p_local_date"] = day.date.isoformat() if day.date else None
+        hints["p_weekday"] = day.weekday
+    time_text = _text(arguments, *time_keys)
+    if time_text:
+        hints["p_local_time"] = normalize_time_hint(time_text, field=time_keys[0]).isoformat()
+    return hints
+
+
+# ---------------------------------------------------------------------------------------------
+# The tools
+# ---------------------------------------------------------------------------------------------
+
+
 def book(ctx: ToolContext, arguments: dict) -> dict:
+    if ctx.source != "vapi":
+        # The v2 route keeps its original contract, which has no date of birth (stored as NULL).
+        arguments = {key: value for key, value in arguments.items() if key != "patientDateOfBirth"}
     try:
         request = normalize_booking(arguments, today=ctx.today, tz=ctx.profile.timezone,
                                     region=ctx.profile.phone_region, caller_phone=ctx.caller_number)
     except NormalizationError as error:
         return _reask(ctx, error)
     log_event("booking.normalized", phone=mask_phone(request.phone), scheduledAt=request.scheduled_at.isoformat(),
-            service=request.service, hasEmail=request.email is not None)
-    reply = ctx.rpc(
-        "book_appointment_atomic_v2",
+              service=request.service, hasEmail=request.email is not None,
+              hasDateOfBirth=request.date_of_birth is not None)
+    params = dict(
         p_name=request.name,
         p_email=request.email,
         p_phone=request.phone,
@@ -102,6 +207,11 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
         p_idempotency_key=ctx.idempotency_key,
         p_source=ctx.source,
     )
+    if ctx.source == "vapi":
+        reply = ctx.rpc("book_appointment", **params, p_caller=caller_context(ctx),
+                        p_date_of_birth=request.date_of_birth.isoformat() if request.date_of_birth else None)
+    else:  # the v2 route's own contract: its function, no date of birth, no caller
+        reply = ctx.rpc("book_appointment_atomic_v2", **params)
     if not reply.get("success"):
         return _refusal(ctx, reply, request.scheduled_at)
     log_event("booking.confirmed", appointmentId=reply.get("appointmentId"), replayed=bool(reply.get("replayed")))
@@ -136,92 +246,53 @@ def check_availability(ctx: ToolContext, arguments: dict) -> dict:
             "message": speech.available_times(slots, ctx.profile.timezone, requested_day=day)}
 
 
-def _caller_phone(ctx: ToolContext, arguments: dict) -> str:
-    return normalize_phone(_text(arguments, "patientPhone", "phone") or ctx.caller_number or "",
-                           ctx.profile.phone_region)
-
-
-def _upcoming(ctx: ToolContext, phone: str) -> list[dict]:
-    reply = ctx.rpc("find_upcoming_appointments", p_phone=phone)
-    return reply.get("appointments") or [] if reply.get("success") else []
-
-
 def lookup_appointments(ctx: ToolContext, arguments: dict) -> dict:
     try:
-        phone = _caller_phone(ctx, arguments)
+        caller = caller_context(ctx, arguments)
     except NormalizationError as error:
         return _reask(ctx, error)
-    appointments = _upcoming(ctx, phone)
-    return {"success": True, "appointments": appointments,
-            "message": speech.appointments_list(appointments, ctx.profile.timezone)}
-
-
-def _matches(appointment: dict, ctx: ToolContext, day: date | None, at: time | None) -> bool:
-    local = speech.parse_instant(appointment["scheduledAt"]).astimezone(ctx.profile.timezone)
-    return (day is None or local.date() == day) and (at is None or local.time().replace(second=0) == at)
-
-
-def _pick_appointment(ctx: ToolContext, arguments: dict, phone: str, date_keys: tuple, time_keys: tuple):
-    """(appointment, None) when exactly one of the caller's appointments is meant, else (None, reply)."""
-    appointment_id = first_uuid(arguments.get("appointmentId"))
-    if appointment_id:
-        return {"appointmentId": appointment_id}, None
-    day_text, time_text = _text(arguments, *date_keys), _text(arguments, *time_keys)
-    day = normalize_date(day_text, ctx.today) if day_text else None
-    at = normalize_time(time_text) if time_text else None
-    upcoming = _upcoming(ctx, phone)
-    candidates = [a for a in upcoming if _matches(a, ctx, day, at)] or ([] if (day or at) else upcoming)
-    if len(candidates) == 1:
-        return candidates[0], None
-    if not candidates:
-        log_event("booking.rejected", reason="not_found")
-        return None, {"success": False, "error": "not_found", "appointments": upcoming,
-                      "message": speech.appointments_list(upcoming, ctx.profile.timezone) if upcoming
-                      else speech.not_found()}
-    return None, {"success": False, "error": "ambiguous", "appointments": candidates,
-                  "message": speech.appointments_list(candidates, ctx.profile.timezone)}
+    reply = ctx.rpc("find_upcoming_appointments", p_caller=caller)
+    if not reply.get("success"):
+        return _refusal(ctx, reply, None)
+    appointments = _appointments(reply)
+    log_event("booking.looked_up", appointments=len(appointments), verifiedBy=reply.get("verifiedBy"))
+    return {"success": True, "appointments": appointments, "verifiedBy": reply.get("verifiedBy"),
+            "message": speech.appointments_list(appointments, ctx.profile.timezone)
+            if appointments else speech.no_upcoming(reply.get("searched"))}
 
 
 def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
     try:
-        phone = _caller_phone(ctx, arguments)
-        appointment, reply = _pick_appointment(ctx, arguments, phone, ("appointmentDate", "date"),
-                                               ("appointmentTime", "time"))
+        caller = caller_context(ctx, arguments)
+        hints = _appointment_hints(ctx, arguments, ("appointmentDate", "date"), ("appointmentTime", "time"))
     except NormalizationError as error:
         return _reask(ctx, error)
-    if reply:
-        return reply
-    result = ctx.rpc("cancel_appointment", p_appointment_id=appointment["appointmentId"], p_phone=phone,
-                     p_reason=_text(arguments, "reason"))
+    result = ctx.rpc("cancel_appointment", p_caller=caller, **hints, p_reason=_text(arguments, "reason"))
     if not result.get("success"):
         return _refusal(ctx, result, None)
-    log_event("booking.cancelled", appointmentId=result.get("appointmentId"))
-    service = _service_name(result) or _service_name(appointment)
+    log_event("booking.cancelled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"))
     return {"success": True, "appointmentId": result.get("appointmentId"), "status": "cancelled",
-            "message": speech.cancelled(result["scheduledAt"], ctx.profile.timezone, service)}
+            "verifiedBy": result.get("verifiedBy"),
+            "message": speech.cancelled(result["scheduledAt"], ctx.profile.timezone, _service_name(result))}
 
 
 def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
     try:
-        phone = _caller_phone(ctx, arguments)
+        caller = caller_context(ctx, arguments)
         new_date = _text(arguments, "newDate", "newAppointmentDate", "appointmentDate", "date")
         new_time = _text(arguments, "newTime", "newAppointmentTime", "appointmentTime", "time")
         new_start = normalize_datetime(new_date or "", new_time, ctx.today, ctx.profile.timezone)
-        appointment, reply = _pick_appointment(ctx, arguments, phone, ("currentDate", "originalDate"),
-                                               ("currentTime", "originalTime"))
+        hints = _appointment_hints(ctx, arguments, ("currentDate", "originalDate"), ("currentTime", "originalTime"))
     except NormalizationError as error:
         return _reask(ctx, error)
-    if reply:
-        return reply
-    result = ctx.rpc("reschedule_appointment_atomic", p_appointment_id=appointment["appointmentId"],
-                     p_new_scheduled_at=new_start.isoformat(), p_phone=phone)
+    result = ctx.rpc("reschedule_appointment_atomic", p_caller=caller, p_new_scheduled_at=new_start.isoformat(),
+                     **hints)
     if not result.get("success"):
         return _refusal(ctx, result, new_start)
-    log_event("booking.rescheduled", appointmentId=result.get("appointmentId"))
+    log_event("booking.rescheduled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"))
     return {"success": True, "appointmentId": result.get("appointmentId"), "scheduledAt": result.get("scheduledAt"),
-            "previousScheduledAt": result.get("previousScheduledAt"),
-            "message": speech.rescheduled(result["scheduledAt"], ctx.profile.timezone,
-                                          _service_name(result) or _service_name(appointment))}
+            "previousScheduledAt": result.get("previousScheduledAt"), "verifiedBy": result.get("verifiedBy"),
+            "message": speech.rescheduled(result["scheduledAt"], ctx.profile.timezone, _service_name(result))}
 
 
 HANDLERS: dict[str, Callable[[ToolContext, dict], dict]] = {

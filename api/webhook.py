@@ -124,7 +124,8 @@ def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key) -> list[ToolR
     for call in calls:
         key = idempotency_key(call) if idempotency_key else None
         ctx = ToolContext(gateway=booking.gateway, profile=profile, today=today, tool_call_id=call.id,
-                          caller_number=vapi_request.context.caller_number, idempotency_key=key,
+                          caller_number=vapi_request.context.caller_number,
+                          call_id=vapi_request.context.call_id, idempotency_key=key,
                           source="vapi" if vapi_request.shape == "vapi" else "api")
         try:
             with bound(toolCallId=call.id, orgId=profile.org_id):

@@ -278,7 +278,7 @@ def test_locked_slot_answers_busy_within_budget_then_books(database_url, sql, ca
             assert sql("select count(*) from public.leads where phone = '+14155550188'") == [(0,)]
         print(f"\nbusy reply after {waited:.1f} s")
         assert busy == {"success": False, "error": "busy", "message": speech.busy()}
-        assert rpc_errors(caplog) == [("book_appointment_atomic_v2", "55P03")]  # the lock_timeout ended it
+        assert rpc_errors(caplog) == [("book_appointment", "55P03")]  # the lock_timeout ended it
         assert LOCK_TIMEOUT_S <= waited < LOCK_TIMEOUT_S + 5 < VAPI_TIMEOUT_S
 
         # The holder rolled back: the retry the caller was promised books the slot.
@@ -298,7 +298,7 @@ def test_request_budget_caps_the_wait_below_the_lock_timeout(database_url, caplo
             uncommitted_booking(database_url, day, 13, 30):
         _, busy = tool_result(http.post(WEBHOOK, json=body), "budget-1")
     assert busy["error"] == "busy" and busy["message"] == speech.busy()
-    assert rpc_errors(caplog) == [("book_appointment_atomic_v2", "57014")]
+    assert rpc_errors(caplog) == [("book_appointment", "57014")]
 
 
 def test_locked_slot_is_busy_on_the_supabase_path_too(database_url):

@@ -610,7 +610,8 @@ json_values = st.recursive(
     max_leaves=6,
 )
 argument_names = st.sampled_from(
-    ["appointmentDate", "appointmentTime", "patientName", "patientPhone", "patientEmail", "serviceType"]
+    ["appointmentDate", "appointmentTime", "patientName", "patientPhone", "patientEmail", "serviceType",
+     "patientDateOfBirth"]
 )
 
 
@@ -619,9 +620,223 @@ def test_booking_only_ever_raises_normalization_error(arguments, caller_phone):
     try:
         result = booking(arguments, caller_phone=caller_phone)
     except NormalizationError as error:
-        assert error.field in {"patientName", "patientPhone", "appointmentDate", "appointmentTime"}
+        assert error.field in {"patientName", "patientPhone", "appointmentDate", "appointmentTime",
+                               "patientDateOfBirth"}
         assert error.reask
     else:
         assert result.scheduled_at.tzinfo is NEW_YORK
         assert result.scheduled_at.date() >= TODAY
         assert re.fullmatch(r"\+[1-9][0-9]{6,14}", result.phone)
+
+
+# --------------------------------------------------------------------------
+# normalize_birth_date
+# --------------------------------------------------------------------------
+
+from api.normalize import (  # noqa: E402
+    MAX_AGE_YEARS,
+    REASK_DOB_INVALID,
+    REASK_DOB_OUT_OF_RANGE,
+    DayHint,
+    names_own_number,
+    normalize_birth_date,
+    normalize_day_hint,
+    normalize_time_hint,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "March 5th, 1980",
+        "march 5 1980",
+        "Mar 5, '80",
+        "5 March 1980",
+        "5th of March, 1980",
+        "the fifth of March nineteen eighty",
+        "March fifth eighty",
+        "March the fifth, nineteen eighty",
+        "march five nineteen eighty",
+        "03/05/1980",  # US: month first
+        "3-5-80",
+        "03.05.1980",
+        "1980-03-05",
+        "1980/3/5",
+        "1980-03-05T00:00:00Z",
+        "1980 March 5th",
+        "born on the 5th of March 1980",
+        "  MARCH   5TH ,  1980 ",
+    ],
+)
+def test_birth_date_in_the_ways_people_say_it(text):
+    assert normalize_birth_date(text, TODAY, "US") == date(1980, 3, 5)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("March twenty-first, two thousand and five", date(2005, 3, 21)),
+        ("March 21st two thousand five", date(2005, 3, 21)),
+        ("July 4th, twenty twelve", date(2012, 7, 4)),
+        ("December 24th, nineteen oh nine", date(1909, 12, 24)),
+        ("the thirtieth of June nineteen ninety-nine", date(1999, 6, 30)),
+        ("June thirty, nineteen ninety nine", date(1999, 6, 30)),
+        ("January first nineteen hundred and ten", date(1910, 1, 1)),
+        ("Sept 9 1999", date(1999, 9, 9)),
+        ("February 29, 2000", date(2000, 2, 29)),
+        ("25/12/1980", date(1980, 12, 25)),  # only day first is a date, even in the US
+    ],
+)
+def test_birth_date_spoken_years_and_ordinals(text, expected):
+    assert normalize_birth_date(text, TODAY, "US") == expected
+
+
+def test_numeric_birth_dates_are_day_first_outside_the_us():
+    assert normalize_birth_date("03/05/1980", TODAY, "GB") == date(1980, 5, 3)
+    assert normalize_birth_date("03/05/1980", TODAY, "DE") == date(1980, 5, 3)
+    assert normalize_birth_date("03/05/1980", TODAY, "US") == date(1980, 3, 5)
+    assert normalize_birth_date("12/25/1980", TODAY, "GB") == date(1980, 12, 25)  # only one reading
+    # Spelled-out months and ISO dates mean the same everywhere.
+    assert normalize_birth_date("5 March 1980", TODAY, "GB") == date(1980, 3, 5)
+    assert normalize_birth_date("1980-03-05", TODAY, "AU") == date(1980, 3, 5)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("03/05/80", date(1980, 3, 5)),
+        ("3/5/26", date(2026, 3, 5)),  # earlier this year: a baby
+        ("12/24/26", date(1926, 12, 24)),  # later this year is the future: a century ago
+        ("3/5/30", date(1930, 3, 5)),
+        ("3/5/00", date(2000, 3, 5)),
+        ("March fifth twenty", date(2020, 3, 5)),
+        ("March 5 '99", date(1999, 3, 5)),
+    ],
+)
+def test_two_digit_years_are_the_latest_past_date(text, expected):
+    # TODAY is 2026-11-25: a two-digit year never makes the person older than 99 or unborn.
+    assert normalize_birth_date(text, TODAY, "US") == expected
+
+
+def test_a_birth_date_is_never_rolled_forward():
+    # An appointment date before today moves to next year; a birth date stays where it is.
+    assert normalize_birth_date("November 24th, 2026", TODAY) == date(2026, 11, 24)
+    assert normalize_birth_date("November 25th, 2026", TODAY) == TODAY  # born today
+    assert normalize_birth_date("1990-11-26", TODAY) == date(1990, 11, 26)
+
+
+@pytest.mark.parametrize(
+    "text, reask",
+    [
+        ("November 26th, 2026", REASK_DOB_OUT_OF_RANGE),  # tomorrow
+        ("2030-01-01", REASK_DOB_OUT_OF_RANGE),
+        ("November 24th, 1906", REASK_DOB_OUT_OF_RANGE),  # 120 years and a day
+        ("0980-03-05", REASK_DOB_OUT_OF_RANGE),
+        ("March 5th", REASK_DOB_INVALID),  # no year: never guessed
+        ("March 1980", REASK_DOB_INVALID),  # no day
+        ("1980", REASK_DOB_INVALID),
+        ("February 30, 1980", REASK_DOB_INVALID),
+        ("February 29, 1981", REASK_DOB_INVALID),
+        ("13/13/1980", REASK_DOB_INVALID),
+        ("March 5th 1980 or maybe 1981", REASK_DOB_INVALID),
+        ("March April 5 1980", REASK_DOB_INVALID),
+        ("last Tuesday", REASK_DOB_INVALID),
+        ("", REASK_DOB_INVALID),
+        ("   ", REASK_DOB_INVALID),
+        (None, REASK_DOB_INVALID),
+        ("5" * 500, REASK_DOB_INVALID),
+    ],
+)
+def test_unusable_birth_dates_are_re_asked_by_name_without_repeating_them(text, reask):
+    with pytest.raises(NormalizationError) as caught:
+        normalize_birth_date(text, TODAY)
+    assert caught.value.field == "patientDateOfBirth"
+    assert caught.value.reask == reask
+    assert "date of birth" in reask and not re.search(r"19[0-9]{2}|20[0-9]{2}|0980", reask.replace("1980", ""))
+
+
+def test_the_oldest_birth_date_accepted_is_120_years_ago_today():
+    oldest = date(TODAY.year - MAX_AGE_YEARS, TODAY.month, TODAY.day)
+    assert normalize_birth_date(oldest.isoformat(), TODAY) == oldest
+
+
+@given(st.text(max_size=60), st.sampled_from(["US", "GB", "XX"]), st.dates(date(2000, 1, 1), date(2100, 1, 1)))
+def test_birth_date_only_ever_raises_normalization_error(text, region, today):
+    try:
+        born = normalize_birth_date(text, today, region)
+    except NormalizationError as error:
+        assert error.field == "patientDateOfBirth"
+    else:
+        assert date(today.year - MAX_AGE_YEARS, 1, 1) <= born <= today
+
+
+@given(st.dates(date(1907, 1, 1), TODAY), st.sampled_from(["%B %d, %Y", "%d %B %Y", "%Y-%m-%d", "%b %d %Y"]))
+def test_any_written_birth_date_round_trips(born, fmt):
+    assert normalize_birth_date(born.strftime(fmt), TODAY, "US") == born
+
+
+def test_booking_takes_an_optional_birth_date():
+    assert booking(GOOD_ARGUMENTS).date_of_birth is None
+    assert booking(GOOD_ARGUMENTS | {"patientDateOfBirth": "March 5th, 1980"}).date_of_birth == date(1980, 3, 5)
+    assert booking(GOOD_ARGUMENTS | {"patientDateOfBirth": "  "}).date_of_birth is None
+    with pytest.raises(NormalizationError) as caught:
+        booking(GOOD_ARGUMENTS | {"patientDateOfBirth": "next year"})
+    assert caught.value.field == "patientDateOfBirth"
+
+
+# --------------------------------------------------------------------------
+# Which appointment, and "the number I'm calling from"
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the Tuesday one", DayHint(weekday=2)),  # TODAY is a Wednesday: 0 = Sunday
+        ("Tuesday", DayHint(weekday=2)),
+        ("on tues", DayHint(weekday=2)),
+        ("the Sunday appointment", DayHint(weekday=0)),
+        ("Saturdays", DayHint(weekday=6)),
+        ("December 8th", DayHint(date=date(2026, 12, 8))),
+        ("next Tuesday", DayHint(date=date(2026, 12, 1))),
+        ("tomorrow", DayHint(date=date(2026, 11, 26))),
+        ("2026-12-08", DayHint(date=date(2026, 12, 8))),
+    ],
+)
+def test_day_hints_keep_a_bare_weekday_as_a_weekday(text, expected):
+    assert normalize_day_hint(text, TODAY) == expected
+
+
+def test_hints_that_cannot_be_read_are_re_asked_under_their_own_argument():
+    with pytest.raises(NormalizationError) as caught:
+        normalize_day_hint("someday", TODAY, field="currentDate")
+    assert caught.value.field == "currentDate" and "booked for" in caught.value.reask
+    with pytest.raises(NormalizationError) as caught:
+        normalize_time_hint("whenever", field="currentTime")
+    assert caught.value.field == "currentTime" and "booked for" in caught.value.reask
+    assert normalize_time_hint("2pm") == time(14, 0)
+
+
+@pytest.mark.parametrize(
+    "text, own",
+    [
+        ("the number I'm calling from", True),
+        ("this number", True),
+        ("this phone number", True),
+        ("same number", True),
+        ("my number", True),
+        ("my cell phone", True),
+        ("use my caller ID", True),
+        ("(415) 555-0123", False),
+        ("my number is 415 555 0123", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_words_for_the_callers_own_number(text, own):
+    assert names_own_number(text) is own
+
+
+def test_booking_with_words_for_the_callers_own_number_uses_the_caller_id():
+    arguments = GOOD_ARGUMENTS | {"patientPhone": "the number I'm calling from"}
+    assert booking(arguments, caller_phone="+14155559999").phone == "+14155559999"

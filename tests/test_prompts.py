@@ -91,7 +91,8 @@ def _codes_in_source() -> set[str]:
     """Error codes of the RPCs the tools call and of the tool handlers and webhook themselves."""
     codes = set()
     migrations = ROOT / "supabase" / "migrations"
-    for path in [*migrations.glob("*_scheduling.sql"), *migrations.glob("*_rpc.sql")]:
+    for path in [*migrations.glob("*_scheduling.sql"), *migrations.glob("*_rpc.sql"),
+                 *migrations.glob("*_callers.sql")]:
         text = path.read_text()
         codes |= set(re.findall(r"error_reply\('([a-z_]+)'", text))
         codes |= set(re.findall(r"'error', '([a-z_]+)'", text))
@@ -106,6 +107,9 @@ def _codes_in_source() -> set[str]:
 def test_every_error_code_a_tool_can_return_has_a_reaction():
     codes = _codes_in_source()
     assert {"slot_unavailable", "invalid_input", "too_soon", "unavailable", "ambiguous"} <= codes  # the scan works
+    # The caller-verification refusals (api/tools.py speaks each; the SQL that returns them lives in
+    # the callers migration) always need a reaction, whether or not the scan finds them in SQL.
+    codes |= {"verification_required", "verification_failed", "verification_locked", "not_found"}
     # Seen only by the webhook while resolving the org: the assistant hears unknown_org instead.
     codes -= {"org_mismatch", "no_org"}
     block, _ = fence_of(enforced_prompt(PROMPT, SUNRISE, "Sarah", now=CLOCK))
@@ -113,9 +117,26 @@ def test_every_error_code_a_tool_can_return_has_a_reaction():
                  for code in line[2:].split(": ", 1)[0].split(" / ")}
     assert codes <= reactions, codes - reactions
     assert "Never call this a technical error" in block
-    for field in ("patientName", "patientPhone", "appointmentDate", "appointmentTime"):
+    for field in ("patientName", "patientPhone", "patientDateOfBirth", "appointmentDate", "appointmentTime",
+                  "currentDate", "currentTime"):
         assert field in block  # the re-ask rule names every field the normalizer reports
     assert "Never invent or assume a year" in block and "any format" in block
+
+
+def test_verification_rule_asks_for_three_details_and_never_reads_a_birth_date_back():
+    block, _ = fence_of(enforced_prompt(PROMPT, SUNRISE, "Sarah", now=CLOCK))
+    privacy = block.split("Privacy (appointments are health information)\n", 1)[1].split("\n\n", 1)[0]
+    assert "not under the number the caller is calling from" in privacy
+    assert "phone number, the patient's full name and date of birth" in privacy
+    assert "Never read a date of birth back" in privacy
+    assert "Booking for someone else (a child, a relative) is fine" in privacy
+    for tool in ("lookupAppointments", "cancelAppointment", "rescheduleAppointment"):
+        assert "patientPhone, patientName and patientDateOfBirth" in TOOL_GUIDE[tool]
+    assert "patientDateOfBirth" in TOOL_GUIDE["bookClinicAppointment"]
+    reactions = {line.split(": ", 1)[0][2:]: line for line in block.splitlines() if line.startswith("- verification_")}
+    assert set(reactions) == {"verification_required", "verification_failed", "verification_locked"}
+    assert "transfer" in reactions["verification_failed"] and "transfer" in reactions["verification_locked"]
+    assert "never say whether a booking exists" in reactions["verification_failed"]
 
 
 def test_an_ignore_previous_instructions_prompt_stays_inside_the_fence():

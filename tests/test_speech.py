@@ -339,9 +339,17 @@ def test_one_appointment():
     )
 
 
-def test_two_appointments():
+def test_two_appointments_are_read_without_a_question_on_a_lookup():
     items = [appointment(at(20, 14), "Consultation"), appointment(at(21, 9), "Cleaning")]
     assert appointments_list(items, NEW_YORK) == (
+        "I see 2 appointments: a consultation on Tuesday, January 20th at 2:00 PM "
+        "and a cleaning on Wednesday, January 21st at 9:00 AM."
+    )
+
+
+def test_two_appointments_end_with_which_one_when_the_caller_is_changing_one():
+    items = [appointment(at(20, 14), "Consultation"), appointment(at(21, 9), "Cleaning")]
+    assert appointments_list(items, NEW_YORK, asking=True) == (
         "I see 2 appointments: a consultation on Tuesday, January 20th at 2:00 PM "
         "and a cleaning on Wednesday, January 21st at 9:00 AM. Which one do you mean?"
     )
@@ -349,7 +357,7 @@ def test_two_appointments():
 
 def test_many_appointments_are_summarised_in_order():
     items = [appointment(at(20 + i, 9), "Cleaning" if i % 2 else "Consultation") for i in range(6)]
-    result = appointments_list(items, NEW_YORK)
+    result = appointments_list(items, NEW_YORK, asking=True)
     assert result == (
         "I see 6 appointments: a consultation on Tuesday, January 20th at 9:00 AM, "
         "a cleaning on Wednesday, January 21st at 9:00 AM, "
@@ -357,14 +365,70 @@ def test_many_appointments_are_summarised_in_order():
         "Which one do you mean?"
     )
     assert len(result) <= 300
+    assert appointments_list(items, NEW_YORK) == result.removesuffix(" Which one do you mean?")
 
 
 def test_appointments_with_long_service_names_stay_short():
     items = [appointment(at(20 + i, 9), "Extended " + "Comprehensive " * 4 + "Review") for i in range(4)]
-    result = appointments_list(items, NEW_YORK)
+    result = appointments_list(items, NEW_YORK, asking=True)
     assert len(result) <= 300
     assert result.startswith("I see 4 appointments: an extended comprehensive")
     assert result.endswith("January 21st at 9:00 AM, and 2 more. Which one do you mean?")
+    plain = appointments_list(items, NEW_YORK)
+    assert len(plain) <= 300 and not plain.endswith("?")
+
+
+def test_appointments_of_several_patients_name_each_patient():
+    # One parent's phone books several children: the first names tell the bookings apart.
+    items = [appointment(at(20, 14), "Checkup", "Anna Lee"), appointment(at(20, 15), "Checkup", "Ben Lee")]
+    assert appointments_list(items, NEW_YORK) == (
+        "I see 2 appointments: a checkup for Anna on Tuesday, January 20th at 2:00 PM "
+        "and a checkup for Ben on Tuesday, January 20th at 3:00 PM."
+    )
+    same_patient = [appointment(at(20, 14), "Checkup", "Anna Lee"), appointment(at(21, 9), "Checkup", "Anna Lee")]
+    assert "Anna" not in appointments_list(same_patient, NEW_YORK)
+
+
+# --------------------------------------------------------------------------
+# Caller verification
+# --------------------------------------------------------------------------
+
+
+def test_verification_required_asks_for_the_three_details():
+    assert speech.verification_required() == (
+        "For your privacy, can you tell me the phone number, full name and date of birth on the booking?"
+    )
+
+
+def test_verification_failed_and_locked_offer_a_transfer_or_a_call_back():
+    failed, locked = speech.verification_failed(), speech.verification_locked()
+    assert "transfer you to the front desk" in failed and "call us back from the number on the booking" in failed
+    assert "transfer you to the front desk" in locked and "number on file" in locked
+    assert failed != locked
+    for line in (failed, locked, speech.verification_required()):
+        assert_speakable(line)
+        assert not re.search(r"\d", line)  # names no number, date or count
+
+
+def test_nothing_under_the_callers_own_number_may_be_said_plainly():
+    assert speech.no_upcoming("caller_id") == (
+        "I don't see anything under the number you're calling from — is it booked under another number?"
+    )
+    assert "calling from" not in speech.no_upcoming("claimed_phone")
+
+
+def test_no_match_reads_what_the_verified_caller_has_and_asks():
+    one = [appointment(at(20, 14), "Consultation")]
+    assert speech.no_matching_appointment(one, NEW_YORK) == (
+        "I don't see an appointment then, but I do see a consultation on Tuesday, January 20th at 2:00 PM. "
+        "Is that the one?"
+    )
+    two = one + [appointment(at(21, 9), "Cleaning")]
+    line = speech.no_matching_appointment(two, NEW_YORK)
+    assert line.startswith("I don't see an appointment then. I see 2 appointments:")
+    assert line.endswith("Which one do you mean?")
+    assert speech.no_matching_appointment([], NEW_YORK, searched="caller_id") == speech.no_upcoming("caller_id")
+    assert speech.no_matching_appointment([], NEW_YORK) == speech.not_found()
 
 
 # --------------------------------------------------------------------------
@@ -471,6 +535,9 @@ def test_appointments_list_is_one_line(items, zone):
         for when, name in items
     ]
     assert_speakable(appointments_list(appointments, zone))
+    assert_speakable(appointments_list(appointments, zone, asking=True))
+    assert_speakable(speech.no_matching_appointment(appointments, zone))
+    assert not appointments_list(appointments, zone).endswith("Which one do you mean?")
 
 
 @given(instants, zones, service_names)

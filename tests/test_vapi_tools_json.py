@@ -84,3 +84,57 @@ def test_the_required_arguments_alone_are_enough(client, name):
     assert result.get("error") not in ("invalid_input", "unknown_tool"), result
     if name == "bookClinicAppointment":
         assert result["success"] is True
+
+
+# Every argument a definition offers, with a value the tools can read.
+ARGUMENT_SAMPLES = {
+    **SAMPLE,
+    "patientPhone": "(415) 555-0188", "patientEmail": "tool@example.com", "serviceType": "checkup",
+    "patientDateOfBirth": "March 5th, 1980", "date": DAY, "time": "2pm", "reason": "feeling better",
+    "appointmentId": "0d7a3f9c-1b2e-4c5d-8e9f-0a1b2c3d4e5f", "currentDate": "the Tuesday one", "currentTime": "3pm",
+}
+VERIFICATION_ARGUMENTS = ("patientPhone", "patientName", "patientDateOfBirth")
+
+
+def _rpc_params(name: str, arguments: dict) -> dict:
+    from test_caller_verification import RecordingGateway, context
+    from api.tools import dispatch
+
+    gateway = RecordingGateway({"success": False, "error": "not_found"})
+    dispatch(name, context(gateway, caller_number="+12125550000"), arguments)
+    ((_, params),) = gateway.calls
+    return params
+
+
+# A second value for an argument the call already has (required ones, and checkAvailability's date).
+OTHER_VALUES = {"patientName": "Someone Else", "appointmentDate": next_open_day(min_days=4).isoformat(),
+                "appointmentTime": "11:00 AM", "newDate": next_open_day(min_days=4).isoformat(), "newTime": "9:00 AM",
+                "date": next_open_day(min_days=4).isoformat()}
+
+
+@pytest.mark.parametrize("name,argument", [(n, a) for n in sorted(BY_NAME)
+                                           for a in BY_NAME[n]["function"]["parameters"]["properties"]])
+def test_every_defined_argument_reaches_the_rpc(name, argument):
+    # The JSON and the code read the same arguments: giving one (or another value for it) changes
+    # what SQL is asked.
+    base = {field: SAMPLE[field] for field in required(name)}
+    if name == "checkAvailability":
+        base["date"] = DAY  # a time is read on a day
+    if argument in base:
+        changed = dict(base, **{argument: OTHER_VALUES[argument]})
+    else:
+        changed = dict(base, **{argument: ARGUMENT_SAMPLES[argument]})
+    assert _rpc_params(name, changed) != _rpc_params(name, base), argument
+
+
+def test_the_verification_arguments_are_offered_where_a_booking_is_read_or_changed():
+    for name in ("lookupAppointments", "cancelAppointment", "rescheduleAppointment"):
+        properties = BY_NAME[name]["function"]["parameters"]["properties"]
+        assert set(VERIFICATION_ARGUMENTS) <= set(properties), name
+        assert not set(VERIFICATION_ARGUMENTS) & set(required(name))  # the caller ID needs none of them
+        for argument in VERIFICATION_ARGUMENTS:
+            assert "another number" in properties[argument]["description"]
+        assert "Never read it back" in properties["patientDateOfBirth"]["description"]
+    book = BY_NAME["bookClinicAppointment"]["function"]["parameters"]
+    assert "patientDateOfBirth" in book["properties"] and "patientDateOfBirth" not in book["required"]
+    assert "Never read it back" in book["properties"]["patientDateOfBirth"]["description"]

@@ -217,10 +217,12 @@ def test_lookup_cancel_and_reschedule_by_phone(client, sql):
         assert results(client.post(WEBHOOK, json=vapi_body((cid, "bookClinicAppointment", args)), headers=AUTH))[0]["success"]
 
     (listed,) = results(client.post(WEBHOOK, json=vapi_body(("l1", "lookupAppointments", {}), caller=phone), headers=AUTH))
-    assert len(listed["appointments"]) == 2 and "Which one" in listed["message"]
+    assert len(listed["appointments"]) == 2 and listed["verifiedBy"] == "caller_id"
+    assert "Which one" not in listed["message"]  # a lookup reads them; only a change asks which
 
     (ambiguous,) = results(client.post(WEBHOOK, json=vapi_body(("c1", "cancelAppointment", {}), caller=phone), headers=AUTH))
     assert ambiguous["success"] is False and ambiguous["error"] == "ambiguous"
+    assert ambiguous["message"].endswith("Which one do you mean?") and len(ambiguous["appointments"]) == 2
     assert count(sql, "appointments") == 2
 
     (cancelled,) = results(client.post(WEBHOOK, json=vapi_body(
