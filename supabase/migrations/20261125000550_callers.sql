@@ -566,7 +566,8 @@ begin
         from jsonb_array_elements(case when jsonb_typeof(v_reply -> 'appointments') = 'array'
                                        then v_reply -> 'appointments' else '[]'::jsonb end) e
     ) x
-    where x.id is not null);
+    where x.id is not null
+    order by 1);
 
   insert into public.caller_access_log (
     org_id, action, outcome, verified_by, appointment_ids, call_id, caller_number,
