@@ -677,6 +677,7 @@ begin
   if not v_may_act or v_reply ->> 'error' = 'unknown_org' then
     return v_reply;  -- nothing to log for a clinic the caller may not act for
   end if;
+  v_ctx.source := coalesce(v_ctx.source, left(coalesce(nullif(btrim(p_source), ''), 'api'), 40));
   return private.log_caller_access(p_org_id, v_ctx, 'book',
     case when v_ctx.staff then 'staff'
          when v_ctx.caller_number = btrim(p_phone) then 'caller_id' end,

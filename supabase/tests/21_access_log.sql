@@ -53,8 +53,8 @@ select is((select row(l.action, l.outcome, l.verified_by, l.appointment_ids, l.c
 
 select public.book_appointment_atomic_v2(p_org_id => 'c2100000-0000-4000-8000-00000000000a', p_name => 'Bodo',
   p_email => null, p_phone => '+4915100000001', p_service => null, p_scheduled_at => pg_temp.at(10, '10:00'));
-select is((select row(l.action, l.outcome, l.verified_by, l.appointment_ids, l.call_id)::text from pg_temp.last_log() l),
-          row('book', 'refused', null::text, '{}'::uuid[], null::text)::text,
+select is((select row(l.action, l.outcome, l.verified_by, l.appointment_ids, l.call_id, l.source)::text from pg_temp.last_log() l),
+          row('book', 'refused', null::text, '{}'::uuid[], null::text, 'api')::text,
           'a refused v2 booking (slot taken) is logged too, without caller context, disclosing nothing');
 select is(pg_temp.log_count(), 2, 'v2 wrapper: one row');
 
