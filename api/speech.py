@@ -336,7 +336,7 @@ def verification_failed() -> str:
     """The details did not verify the caller for any booking (or the booking has no date of
     birth on file). One line for both, so it tells the caller nothing about which it was."""
     return one_line(
-        "I'm sorry, I can't verify that booking over the phone. I can transfer you to the "
+        "I'm sorry, I can't verify that booking with those details. I can transfer you to the "
         "front desk, or you can call us back from the number on the booking — which would "
         "you prefer?"
     )
