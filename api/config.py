@@ -26,6 +26,7 @@ def from_environment(env=os.environ) -> dict:
         "HMAC_TOLERANCE_SECONDS": 300,
         "VAPI_API_URL": env.get("VAPI_API_URL", "https://api.vapi.ai"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
-        # Passphrase for per-clinic credentials when Supabase Vault is absent (never stored or logged).
+        # Passphrase the service derives its credentials key from (api/credentials.py); it never
+        # reaches the database and is never logged.
         "CREDENTIALS_KEY": (env.get("CREDENTIALS_KEY") or "").strip(),
     }

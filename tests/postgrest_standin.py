@@ -78,7 +78,7 @@ class PostgrestStandIn:
                 sql.Identifier(name),
                 sql.SQL(", ").join(sql.SQL("{0} := pgrst_args.{0}").format(sql.Identifier(a)) for a, _ in signature),
                 sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(a), sql.SQL(t)) for a, t in signature),
-            )
+            ) if signature else sql.SQL("select public.{}() where %s::json is not null").format(sql.Identifier(name))
             try:
                 conn.execute("select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
                              [claims.get("role", "anon"), json.dumps(claims)])

@@ -3,7 +3,7 @@
 The fake Vapi is a real HTTP server (werkzeug, in a thread) that keeps assistants in memory,
 answers GET/PATCH /assistant/{id} the way Vapi does (PATCH replaces the fields it is given, so
 `model` is replaced as a whole) and records every request: method, path, Authorization, body.
-The org's Vapi API key is stored with the real public.set_org_credential.
+The org's Vapi API key is stored with the real public.set_org_credential (api.credentials.store_org_secret).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from api.credentials import store_org_secret
 from api.prompts import AUTHORITY_BEGIN, Clinic, enforced_prompt, enforced_prompt_template, unwrap
 
 from conftest import BAYVIEW, SECRET, SUNRISE
@@ -107,9 +108,7 @@ def prompts_app(database_url, vapi, sql):
                       "DB_POOL_MAX": 2, "VAPI_API_URL": vapi.url, "CREDENTIALS_KEY": CREDENTIALS_KEY},
                      clock=lambda: CLOCK)
     for org, key in ((SUNRISE, SUNRISE_KEY), (BAYVIEW, BAYVIEW_KEY)):
-        reply = app.extensions["booking"].gateway.rpc("set_org_credential", {
-            "p_org_id": org, "p_provider": "vapi", "p_name": "api_key", "p_secret": key,
-            "p_encryption_key": CREDENTIALS_KEY})
+        reply = store_org_secret(app.extensions["booking"].gateway, org, "vapi", "api_key", key, CREDENTIALS_KEY)
         assert reply.get("success"), reply
     yield app
     app.extensions["booking"].gateway.close()
