@@ -445,7 +445,7 @@ begin
   return json_build_object('success', true, 'orgId', v_invitation.org_id, 'role', v_role);
 end;
 $$;
-revoke all on function public.accept_org_invitation(text) from public, anon;
+revoke all on function public.accept_org_invitation(text) from public, anon, service_role;
 grant execute on function public.accept_org_invitation(text) to authenticated;
 comment on function public.accept_org_invitation(text) is
   'The signed-in user whose JWT e-mail matches an open invitation joins its org; every refusal is invalid_invitation.';
