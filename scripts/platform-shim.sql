@@ -44,12 +44,21 @@ create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
 
 grant usage on schema public to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on tables to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to postgres, anon, authenticated, service_role;
-alter default privileges for role supabase_admin in schema public grant all on tables to postgres, anon, authenticated, service_role;
-alter default privileges for role supabase_admin in schema public grant all on functions to postgres, anon, authenticated, service_role;
-alter default privileges for role supabase_admin in schema public grant all on sequences to postgres, anon, authenticated, service_role;
+-- The platform's default privileges, set once when the project is created (as on Supabase): not
+-- again on a database the migrations have already run on, whose own `alter default privileges`
+-- (20261125000100_orgs.sql) must stay in force, as it would on a hosted project.
+do $$
+begin
+  if to_regclass('supabase_migrations.schema_migrations') is null then
+    alter default privileges in schema public grant all on tables to postgres, anon, authenticated, service_role;
+    alter default privileges in schema public grant all on functions to postgres, anon, authenticated, service_role;
+    alter default privileges in schema public grant all on sequences to postgres, anon, authenticated, service_role;
+    alter default privileges for role supabase_admin in schema public grant all on tables to postgres, anon, authenticated, service_role;
+    alter default privileges for role supabase_admin in schema public grant all on functions to postgres, anon, authenticated, service_role;
+    alter default privileges for role supabase_admin in schema public grant all on sequences to postgres, anon, authenticated, service_role;
+  end if;
+end
+$$;
 
 -- search_path as on Supabase: extensions resolve without qualification in SQL editors and migrations.
 do $$

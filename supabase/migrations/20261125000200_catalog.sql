@@ -55,6 +55,9 @@ comment on table public.closures is 'Periods in which nothing can be booked (hol
 comment on column public.closures.during is 'Closed period [from, to); build it from clinic-local wall clock with AT TIME ZONE.';
 
 -- Vapi assistant / phone-number ids → org. Vapi ids are global, so each maps to one org only.
+-- Written only by service_role (the operator command `flask --app api assistants map`, through
+-- public.map_vapi_id): a mapping decides which clinic a call books into, and a member of clinic A
+-- who could map clinic B's not-yet-mapped phone number would take B's callers. Members read theirs.
 create table public.vapi_assistants (
   org_id uuid not null references public.orgs (id) on delete cascade,
   id uuid not null default gen_random_uuid(),
@@ -65,7 +68,7 @@ create table public.vapi_assistants (
   primary key (org_id, id),
   constraint vapi_assistants_has_id check (assistant_id is not null or phone_number_id is not null)
 );
-comment on table public.vapi_assistants is 'Maps Vapi assistant ids and phone-number ids to the org they speak for; a mapping beats any org id claimed in call metadata.';
+comment on table public.vapi_assistants is 'Maps Vapi assistant ids and phone-number ids to the org they speak for; a mapping beats any org id claimed in call metadata. Written by service_role only (public.map_vapi_id / unmap_vapi_id); members read their org''s rows.';
 
 -- Constraints / indexes ----------------------------------------------------------------------------
 
@@ -122,9 +125,188 @@ create policy closures_member_delete on public.closures for delete to authentica
 
 create policy vapi_assistants_member_select on public.vapi_assistants for select to authenticated
   using (org_id in (select private.member_org_ids()));
-create policy vapi_assistants_member_insert on public.vapi_assistants for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy vapi_assistants_member_update on public.vapi_assistants for update to authenticated
-  using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy vapi_assistants_member_delete on public.vapi_assistants for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
+
+-- Privileges ---------------------------------------------------------------------------------------
+-- New objects start closed (20261125000100_orgs.sql); members manage their catalog under RLS, and
+-- only read their Vapi mappings (no insert/update/delete policy, no privilege either).
+grant select, insert, update, delete on public.services, public.business_hours, public.closures to authenticated;
+grant select on public.vapi_assistants to authenticated;
+
+-- Public RPCs (service_role only) ------------------------------------------------------------------
+
+-- The refusal for a Vapi id argument pair, or NULL: exactly one id, no blanks or control characters,
+-- at most 200 characters (Vapi ids are UUIDs; seeds and tests use readable slugs).
+create or replace function private.vapi_id_input_error(p_assistant_id text, p_phone_number_id text)
+returns json
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  v_id text := coalesce(p_assistant_id, p_phone_number_id);
+begin
+  if num_nonnulls(p_assistant_id, p_phone_number_id) <> 1 then
+    return json_build_object('success', false, 'error', 'invalid_input',
+      'message', 'Give exactly one of an assistant id or a phone-number id');
+  end if;
+  if length(v_id) > 200 or v_id ~ '[[:space:][:cntrl:]/]' then
+    return json_build_object('success', false, 'error', 'invalid_input',
+      'message', 'A Vapi id has at most 200 characters and no spaces, slashes or control characters');
+  end if;
+  return null;
+end;
+$$;
+revoke all on function private.vapi_id_input_error(text, text) from public, anon, authenticated;
+
+-- map_vapi_id ----------------------------------------------------------------------------------------
+-- Maps one Vapi assistant id or phone-number id to an org. Idempotent: mapping an id again to the same
+-- org succeeds (created = false; a given label replaces the old one). An id mapped to another org is
+-- refused with that org named — the caller is the operator (service_role), not a clinic's staff, so
+-- this is no oracle. Whether the id belongs to the clinic's Vapi account is checked by the command
+-- before it calls this (api/assistants.py).
+create or replace function public.map_vapi_id(
+  p_org_id uuid,
+  p_assistant_id text default null,
+  p_phone_number_id text default null,
+  p_label text default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_assistant text := nullif(btrim(p_assistant_id), '');
+  v_phone text := nullif(btrim(p_phone_number_id), '');
+  v_label text := nullif(btrim(p_label), '');
+  v_kind text := case when nullif(btrim(p_assistant_id), '') is not null then 'assistant' else 'phone number' end;
+  v_refusal json;
+  v_row public.vapi_assistants;
+  v_other public.orgs;
+  v_created boolean := false;
+begin
+  if p_org_id is null then
+    return json_build_object('success', false, 'error', 'invalid_input', 'message', 'Organization id is required');
+  end if;
+  v_refusal := private.vapi_id_input_error(v_assistant, v_phone);
+  if v_refusal is not null then
+    return v_refusal;
+  end if;
+  if length(v_label) > 200 then
+    return json_build_object('success', false, 'error', 'invalid_input', 'message', 'A label has at most 200 characters');
+  end if;
+  if not exists (select 1 from public.orgs o where o.id = p_org_id) then
+    return json_build_object('success', false, 'error', 'unknown_org',
+      'message', format('No org %s', p_org_id));
+  end if;
+
+  for v_attempt in 1..3 loop
+    select * into v_row from public.vapi_assistants va
+     where (v_assistant is not null and va.assistant_id = v_assistant)
+        or (v_phone is not null and va.phone_number_id = v_phone)
+     for update;
+    exit when found;
+    begin
+      insert into public.vapi_assistants (org_id, assistant_id, phone_number_id, label)
+      values (p_org_id, v_assistant, v_phone, v_label)
+      returning * into v_row;
+      v_created := true;
+      exit;
+    exception when unique_violation then
+      -- a concurrent call mapped the same id first: read it and answer as for a second call
+      null;
+    end;
+  end loop;
+
+  if v_row.id is null then  -- mapped and unmapped concurrently, three times over
+    return json_build_object('success', false, 'error', 'busy', 'message', 'The mapping is changing; try again');
+  end if;
+  if v_row.org_id <> p_org_id then
+    select * into v_other from public.orgs o where o.id = v_row.org_id;
+    return json_build_object('success', false, 'error', 'mapped_to_other_org',
+      'message', format('%s id %s is already mapped to org %s (%s); unmap it there first',
+                        v_kind, coalesce(v_assistant, v_phone), v_other.id, v_other.name),
+      'orgId', v_row.org_id);
+  end if;
+  if not v_created and v_label is not null and v_label is distinct from v_row.label then
+    update public.vapi_assistants va set label = v_label
+     where va.org_id = v_row.org_id and va.id = v_row.id
+    returning * into v_row;
+  end if;
+
+  return json_build_object(
+    'success', true,
+    'created', v_created,
+    'orgId', v_row.org_id,
+    'assistantId', v_row.assistant_id,
+    'phoneNumberId', v_row.phone_number_id,
+    'label', v_row.label);
+end;
+$$;
+revoke all on function public.map_vapi_id(uuid, text, text, text) from public, anon, authenticated;
+grant execute on function public.map_vapi_id(uuid, text, text, text) to service_role;
+comment on function public.map_vapi_id(uuid, text, text, text) is
+  'service_role: map one Vapi assistant id or phone-number id to an org (idempotent; refuses an id mapped to another org).';
+
+-- unmap_vapi_id --------------------------------------------------------------------------------------
+-- Removes one id from the org's mappings: the row goes when it held only that id, otherwise only that
+-- id is cleared (an assistant and its phone number may share a row). An id that is not mapped to
+-- this org is refused, naming where it is mapped.
+create or replace function public.unmap_vapi_id(
+  p_org_id uuid,
+  p_assistant_id text default null,
+  p_phone_number_id text default null
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_assistant text := nullif(btrim(p_assistant_id), '');
+  v_phone text := nullif(btrim(p_phone_number_id), '');
+  v_kind text := case when nullif(btrim(p_assistant_id), '') is not null then 'assistant' else 'phone number' end;
+  v_refusal json;
+  v_row public.vapi_assistants;
+begin
+  if p_org_id is null then
+    return json_build_object('success', false, 'error', 'invalid_input', 'message', 'Organization id is required');
+  end if;
+  v_refusal := private.vapi_id_input_error(v_assistant, v_phone);
+  if v_refusal is not null then
+    return v_refusal;
+  end if;
+
+  select * into v_row from public.vapi_assistants va
+   where (v_assistant is not null and va.assistant_id = v_assistant)
+      or (v_phone is not null and va.phone_number_id = v_phone)
+   for update;
+  if not found then
+    return json_build_object('success', false, 'error', 'not_mapped',
+      'message', format('%s id %s is not mapped to any org', v_kind, coalesce(v_assistant, v_phone)));
+  end if;
+  if v_row.org_id <> p_org_id then
+    return json_build_object('success', false, 'error', 'mapped_to_other_org',
+      'message', format('%s id %s is mapped to org %s, not to %s', v_kind, coalesce(v_assistant, v_phone),
+                        v_row.org_id, p_org_id),
+      'orgId', v_row.org_id);
+  end if;
+
+  if num_nonnulls(v_row.assistant_id, v_row.phone_number_id) = 1 then
+    delete from public.vapi_assistants va where va.org_id = v_row.org_id and va.id = v_row.id;
+  elsif v_assistant is not null then
+    update public.vapi_assistants va set assistant_id = null where va.org_id = v_row.org_id and va.id = v_row.id;
+  else
+    update public.vapi_assistants va set phone_number_id = null where va.org_id = v_row.org_id and va.id = v_row.id;
+  end if;
+
+  return json_build_object('success', true, 'orgId', p_org_id,
+    'assistantId', v_assistant, 'phoneNumberId', v_phone);
+end;
+$$;
+revoke all on function public.unmap_vapi_id(uuid, text, text) from public, anon, authenticated;
+grant execute on function public.unmap_vapi_id(uuid, text, text) to service_role;
+comment on function public.unmap_vapi_id(uuid, text, text) is
+  'service_role: remove one Vapi assistant id or phone-number id from an org''s mappings.';

@@ -1,4 +1,5 @@
--- Booking: leads (patients/callers), appointments and the appointment outbox.
+-- Booking: leads (patients/callers), appointments and the appointment outbox (the audit trail of
+-- every change of an appointment, written by a trigger whoever makes the change).
 
 -- Tables -------------------------------------------------------------------------------------------
 
@@ -75,20 +76,24 @@ comment on column public.appointments.status is 'pending → confirmed → compl
 comment on column public.appointments.source is 'Channel that created the booking: api, vapi, dashboard, …';
 comment on column public.appointments.idempotency_key is 'Client retry key; a replay returns the original booking.';
 
--- Outbox: one row per change, written in the same transaction, for notifications/calendar sync.
+-- Outbox and audit trail: one row per change of an appointment, written by the trigger
+-- appointments_record_event in the same transaction as the change — whether it came from an RPC,
+-- the dashboard (PostgREST), Studio or plain SQL. Rows outlive their appointment (no foreign key to
+-- it: a deleted appointment's history stays). Only service_role and definer code write here.
+-- Payloads carry ids, times, status and who acted, never a name, phone number or e-mail address.
 create table public.appointment_events (
-  org_id uuid not null,
+  org_id uuid not null references public.orgs (id) on delete cascade,
   id bigint generated always as identity,
   appointment_id uuid not null,
   kind text not null,
   payload jsonb not null,
   created_at timestamptz not null default now(),
   primary key (org_id, id),
-  foreign key (org_id, appointment_id) references public.appointments (org_id, id) on delete cascade,
-  constraint appointment_events_kind_valid check (kind in ('booked', 'cancelled', 'rescheduled'))
+  constraint appointment_events_kind_valid check (kind in ('booked', 'cancelled', 'rescheduled', 'updated', 'deleted'))
 );
-comment on table public.appointment_events is 'Transactional outbox of appointment changes (booked / cancelled / rescheduled).';
-comment on column public.appointment_events.payload is 'Snapshot: appointmentId, startsAt, endsAt, service, patientName, phone, timezone (+ previous times for rescheduled).';
+comment on table public.appointment_events is 'Outbox and audit trail of appointment changes (booked / cancelled / rescheduled / updated / deleted), written by trigger; survives the appointment.';
+comment on column public.appointment_events.appointment_id is 'The appointment the event is about; deliberately no foreign key, so the history survives a deletion.';
+comment on column public.appointment_events.payload is 'appointmentId, leadId, serviceId, startsAt, endsAt, status, source; previousStatus/previousStartsAt/previousEndsAt/previousServiceId and changed[] on updates; actor, callId, reason. No names, phones or e-mails.';
 
 -- Constraints / indexes ----------------------------------------------------------------------------
 
@@ -110,6 +115,137 @@ create trigger leads_set_updated_at before update on public.leads
 create trigger appointments_set_updated_at before update on public.appointments
   for each row execute function private.set_updated_at();
 
+-- Audit trail (private) ----------------------------------------------------------------------------
+
+-- Who acted, the call and the reason, for the changes the rest of this transaction makes. RPCs call
+-- it right before they write an appointment (and clear it after); an operator can call it before a
+-- hand-made change in SQL. Transaction-local (set_config(..., true)): it never outlives the
+-- transaction. Values are clamped, so an 8 KB call id cannot bloat every event.
+-- The actor given here is used only for trusted sessions: an end user is always recorded as the
+-- user of their JWT, whatever they set (custom settings can be set by anyone with set_config).
+create or replace function private.set_audit_context(
+  p_actor text,
+  p_call_id text default null,
+  p_reason text default null
+)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  perform pg_catalog.set_config('app.audit_actor', coalesce(left(btrim(p_actor), 200), ''), true);
+  perform pg_catalog.set_config('app.audit_call_id', coalesce(left(btrim(p_call_id), 200), ''), true);
+  perform pg_catalog.set_config('app.audit_reason', coalesce(left(btrim(p_reason), 500), ''), true);
+end;
+$$;
+revoke all on function private.set_audit_context(text, text, text) from public, anon, authenticated;
+
+-- Who is acting, as recorded in an event: `user:<auth uid>` for an end user (from the JWT, never
+-- from the audit context); otherwise the audit context's actor, else the JWT role (service_role) or
+-- the session's role (e.g. postgres in Studio or psql), as `role:<name>`.
+create or replace function private.audit_actor()
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if private.is_end_user() then
+    return coalesce('user:' || (select auth.uid())::text,
+                    'role:' || coalesce(nullif(pg_catalog.current_setting('role', true), 'none'),
+                                        nullif((select auth.role()), ''), 'anon'));
+  end if;
+  return coalesce(nullif(pg_catalog.current_setting('app.audit_actor', true), ''),
+                  'role:' || coalesce(nullif((select auth.role()), ''),
+                                      nullif(pg_catalog.current_setting('role', true), 'none'),
+                                      session_user::text));
+end;
+$$;
+revoke all on function private.audit_actor() from public, anon, authenticated;
+
+-- The trigger behind the outbox. Security definer: an end user who may update an appointment may
+-- not write events, yet their change must be recorded. An update is an event only when one of the
+-- tracked columns changes; the list is the one place to extend (e.g. provider_id). Kinds: a change
+-- to cancelled is `cancelled`, a pure time change of an active appointment `rescheduled`, anything
+-- else tracked `updated`; insert is `booked`, delete `deleted`.
+create or replace function private.record_appointment_event()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_tracked constant text[] := array['status', 'starts_at', 'ends_at', 'service_id'];
+  v_row public.appointments;
+  v_kind text;
+  v_changed text[];
+  v_previous jsonb := '{}';
+  v_old jsonb;
+  v_new jsonb;
+begin
+  if tg_op = 'INSERT' then
+    v_row := new;
+    v_kind := 'booked';
+  elsif tg_op = 'DELETE' then
+    -- the org itself is being deleted (cascade): its outbox goes with it, nothing to record
+    if not exists (select 1 from public.orgs o where o.id = old.org_id) then
+      return null;
+    end if;
+    v_row := old;
+    v_kind := 'deleted';
+  else
+    v_old := to_jsonb(old);
+    v_new := to_jsonb(new);
+    select coalesce(array_agg(t.col order by t.ord), '{}') into v_changed
+      from unnest(v_tracked) with ordinality as t(col, ord)
+     where v_old -> t.col is distinct from v_new -> t.col;
+    if cardinality(v_changed) = 0 then
+      return null;
+    end if;
+    v_row := new;
+    v_kind := case
+      when new.status = 'cancelled' and old.status <> 'cancelled' then 'cancelled'
+      when new.status = old.status and new.status <> 'cancelled'
+           and v_changed <@ array['starts_at', 'ends_at'] then 'rescheduled'
+      else 'updated'
+    end;
+    v_previous := jsonb_build_object('changed', to_jsonb(v_changed));
+    if 'status' = any (v_changed) then
+      v_previous := v_previous || jsonb_build_object('previousStatus', old.status);
+    end if;
+    if v_changed && array['starts_at', 'ends_at'] then
+      v_previous := v_previous || jsonb_build_object('previousStartsAt', private.iso(old.starts_at),
+                                                     'previousEndsAt', private.iso(old.ends_at));
+    end if;
+    if 'service_id' = any (v_changed) then
+      v_previous := v_previous || jsonb_build_object('previousServiceId', old.service_id);
+    end if;
+  end if;
+
+  insert into public.appointment_events (org_id, appointment_id, kind, payload)
+  values (v_row.org_id, v_row.id, v_kind, jsonb_strip_nulls(
+    jsonb_build_object(
+      'appointmentId', v_row.id,
+      'leadId', v_row.lead_id,
+      'serviceId', v_row.service_id,
+      'startsAt', private.iso(v_row.starts_at),
+      'endsAt', private.iso(v_row.ends_at),
+      'status', v_row.status,
+      'source', v_row.source,
+      'actor', private.audit_actor(),
+      'callId', nullif(pg_catalog.current_setting('app.audit_call_id', true), ''),
+      'reason', nullif(pg_catalog.current_setting('app.audit_reason', true), ''))
+    || v_previous));
+  return null;
+end;
+$$;
+revoke all on function private.record_appointment_event() from public, anon, authenticated;
+
+create trigger appointments_record_event
+  after insert or update or delete on public.appointments
+  for each row execute function private.record_appointment_event();
+
 -- RLS ----------------------------------------------------------------------------------------------
 alter table public.leads enable row level security;
 alter table public.appointments enable row level security;
@@ -130,10 +266,12 @@ create policy appointments_member_insert on public.appointments for insert to au
   with check (org_id in (select private.member_org_ids()));
 create policy appointments_member_update on public.appointments for update to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy appointments_member_delete on public.appointments for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
+-- No delete policy (and no DELETE privilege): members cancel. A deleted appointment takes the
+-- calendar's record of it away; cancelling keeps it, and both are in the outbox either way.
 
--- The outbox is append-only history: members read it; writes happen only inside the RPCs.
+-- The outbox is append-only history: members read their org's events (ids, times, who acted — no
+-- personal data; appointment_activity shows them with clinic-local times); nobody but service_role
+-- and the trigger writes, updates or deletes them.
 create policy appointment_events_member_select on public.appointment_events for select to authenticated
   using (org_id in (select private.member_org_ids()));
 
@@ -166,7 +304,8 @@ where a.status in ('pending', 'confirmed')
   and a.starts_at > now();
 comment on view public.upcoming_appointments is 'Active future appointments with clinic-local start time (RLS of the caller applies).';
 
--- The outbox, readable: what happened to which appointment, in the clinic's own time.
+-- The outbox, readable: what happened to which appointment, in the clinic's own time (the start as
+-- of that event). A left join: the history of a deleted appointment stays readable.
 create view public.appointment_activity
 with (security_invoker = true)
 as
@@ -179,12 +318,13 @@ select
   a.patient_name,
   e.created_at,
   e.created_at at time zone o.timezone as local_created_at,
-  a.starts_at at time zone o.timezone as local_starts_at,
+  (e.payload ->> 'startsAt')::timestamptz at time zone o.timezone as local_starts_at,
+  e.payload ->> 'actor' as actor,
   e.payload
 from public.appointment_events e
 join public.orgs o on o.id = e.org_id
-join public.appointments a on a.org_id = e.org_id and a.id = e.appointment_id;
-comment on view public.appointment_activity is 'Booked / cancelled / rescheduled events with clinic-local times (RLS of the caller applies).';
+left join public.appointments a on a.org_id = e.org_id and a.id = e.appointment_id;
+comment on view public.appointment_activity is 'Outbox events with clinic-local times and who acted; patient_name is the appointment''s current one (NULL once the appointment is deleted). RLS of the caller applies.';
 
 -- Opening hours as a clinic operator reads them: weekday names and local times.
 create view public.opening_hours
@@ -202,10 +342,11 @@ from public.business_hours b
 join public.orgs o on o.id = b.org_id;
 comment on view public.opening_hours is 'Business hours per clinic with weekday names (RLS of the caller applies).';
 
-/*
- * Table privileges beyond DML
- * Supabase's default privileges grant ALL on new public tables to anon and authenticated. RLS
- * does not apply to TRUNCATE (nor to TRIGGER/REFERENCES), so an API role could otherwise empty a
- * table for every clinic at once; only select/insert/update/delete, filtered by RLS, remain.
- */
-revoke truncate, references, trigger on all tables in schema public from anon, authenticated;
+-- Privileges ---------------------------------------------------------------------------------------
+-- New objects start closed (20261125000100_orgs.sql). Members: leads under RLS; appointments
+-- without delete; the outbox and the views read-only. No sequence privilege for anyone but the
+-- owner and service_role (the identity column needs none). anon: nothing.
+grant select, insert, update, delete on public.leads to authenticated;
+grant select, insert, update on public.appointments to authenticated;
+grant select on public.appointment_events to authenticated;
+grant select on public.upcoming_appointments, public.appointment_activity, public.opening_hours to authenticated;

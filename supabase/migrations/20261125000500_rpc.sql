@@ -4,44 +4,6 @@
 
 -- Helpers (private) --------------------------------------------------------------------------------
 
--- Outbox payload: a self-contained snapshot, so consumers never need to read the tables.
--- plpgsql like the other hot helpers: plans kept per session (see 20261125000400_scheduling.sql).
-create or replace function private.event_payload(
-  p_appt public.appointments,
-  p_previous_starts_at timestamptz default null,
-  p_previous_ends_at timestamptz default null,
-  p_reason text default null
-)
-returns jsonb
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  return (select jsonb_strip_nulls(jsonb_build_object(
-    'appointmentId', p_appt.id,
-    'leadId', p_appt.lead_id,
-    'startsAt', private.iso(p_appt.starts_at),
-    'endsAt', private.iso(p_appt.ends_at),
-    'status', p_appt.status,
-    'source', p_appt.source,
-    'patientName', p_appt.patient_name,
-    'phone', l.phone,
-    'email', l.email,
-    'serviceCode', s.code,
-    'service', private.service_json(p_appt.org_id, p_appt.service_id)::jsonb,
-    'timezone', o.timezone,
-    'previousStartsAt', private.iso(p_previous_starts_at),
-    'previousEndsAt', private.iso(p_previous_ends_at),
-    'reason', p_reason))
-    from public.orgs o
-    join public.leads l on l.org_id = p_appt.org_id and l.id = p_appt.lead_id
-    join public.services s on s.org_id = p_appt.org_id and s.id = p_appt.service_id
-    where o.id = p_appt.org_id);
-end;
-$$;
-revoke all on function private.event_payload(public.appointments, timestamptz, timestamptz, text) from public, anon;
-
 -- The booking success reply (also what a replay returns, with replayed = true).
 create or replace function private.booking_reply(p_appt public.appointments, p_replayed boolean)
 returns json
@@ -185,6 +147,8 @@ begin
             email = coalesce(l.email, excluded.email)
       returning l.id into v_lead_id;
 
+      -- (who acted and the call id reach the outbox trigger from the caller's audit context,
+      -- set by public.book_appointment; v2 and Studio fall back to the role)
       insert into public.appointments as a (
         org_id, lead_id, service_id, patient_name, patient_date_of_birth, starts_at, ends_at, blocked,
         status, source, idempotency_key)
@@ -196,9 +160,6 @@ begin
                   '[)'),
         'pending', v_source, v_key)
       returning * into v_appt;
-
-      insert into public.appointment_events (org_id, appointment_id, kind, payload)
-      values (p_org_id, v_appt.id, 'booked', private.event_payload(v_appt, null));
 
       return private.booking_reply(v_appt, false);
     exception
@@ -448,5 +409,7 @@ begin
     'timezone', (select o.timezone from public.orgs o where o.id = v_org_id));
 end;
 $$;
-revoke execute on function public.resolve_vapi_org(text, text, uuid) from public, anon;
-grant execute on function public.resolve_vapi_org(text, text, uuid) to authenticated, service_role;
+-- The webhook's (service_role's) alone: to a signed-in user, unknown_org vs no_org would say which
+-- Vapi ids and org ids exist elsewhere, and members read their own mappings from vapi_assistants.
+revoke execute on function public.resolve_vapi_org(text, text, uuid) from public, anon, authenticated;
+grant execute on function public.resolve_vapi_org(text, text, uuid) to service_role;

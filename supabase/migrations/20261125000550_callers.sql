@@ -672,8 +672,11 @@ begin
     end if;
   end if;
 
+  -- who acted and the call id, for the outbox row the appointments trigger writes
+  perform private.set_audit_context('caller:' || coalesce(v_ctx.source, 'api'), v_ctx.call_id, null);
   v_reply := private.book_appointment_core(p_org_id, p_name, p_email, p_phone, p_service, p_scheduled_at,
                                            p_idempotency_key, p_source, p_date_of_birth);
+  perform private.set_audit_context(null);
   if not v_may_act or v_reply ->> 'error' = 'unknown_org' then
     return v_reply;  -- nothing to log for a clinic the caller may not act for
   end if;
@@ -846,14 +849,14 @@ begin
   end if;
   v_appt := v_locked.appointment;
 
+  -- who acted (and how verified), the call id and the reason reach the outbox trigger
+  perform private.set_audit_context('caller:' || v_verified.verified_by, (v_parsed.ctx).call_id,
+                                    nullif(btrim(p_reason), ''));
   update public.appointments a
      set status = 'cancelled'
    where a.org_id = p_org_id and a.id = v_appt.id
   returning a.* into v_appt;
-
-  insert into public.appointment_events (org_id, appointment_id, kind, payload)
-  values (p_org_id, v_appt.id, 'cancelled',
-          private.event_payload(v_appt, null, null, nullif(btrim(p_reason), '')));
+  perform private.set_audit_context(null);
 
   return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', v_verified.verified_by,
     json_build_object(
@@ -868,7 +871,7 @@ begin
 end;
 $$;
 comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) is
-  'Cancels the verified caller''s appointment matching the hints (see find_caller_appointment); frees the slot, writes a cancelled event, logs the call.';
+  'Cancels the verified caller''s appointment matching the hints (see find_caller_appointment); frees the slot (the outbox trigger records a cancelled event), logs the call.';
 revoke all on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) from public, anon;
 grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) to authenticated, service_role;
 
@@ -947,6 +950,7 @@ begin
   v_prev_start := v_appt.starts_at;
   v_prev_end := v_appt.ends_at;
   begin
+    perform private.set_audit_context('caller:' || v_verified.verified_by, (v_parsed.ctx).call_id, null);
     update public.appointments a
        set starts_at = p_new_scheduled_at,
            ends_at = p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
@@ -955,9 +959,7 @@ begin
                                '[)')
      where a.org_id = p_org_id and a.id = v_appt.id
     returning a.* into v_appt;
-
-    insert into public.appointment_events (org_id, appointment_id, kind, payload)
-    values (p_org_id, v_appt.id, 'rescheduled', private.event_payload(v_appt, v_prev_start, v_prev_end));
+    perform private.set_audit_context(null);
   exception
     when exclusion_violation or deadlock_detected then
       v_reply := private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
@@ -1060,10 +1062,10 @@ begin
 
   update public.appointment_events e
      set payload = e.payload || (select jsonb_object_agg(k, '[erased]'::text)
-                                   from unnest(array['patientName', 'phone', 'email']) k
+                                   from unnest(array['patientName', 'phone', 'email', 'reason']) k
                                   where e.payload ? k)
    where e.org_id = p_org_id
-     and e.payload ?| array['patientName', 'phone', 'email']
+     and e.payload ?| array['patientName', 'phone', 'email', 'reason']
      and (e.appointment_id = any (v_ids)
           or (e.payload ->> 'phone' = v_phone
               and (v_name is null or private.lenient_name(e.payload ->> 'patientName') = v_name)));

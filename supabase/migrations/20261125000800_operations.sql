@@ -132,8 +132,9 @@ $$;
 revoke all on function public.health_check_inspect(uuid, uuid, timestamptz) from public, anon, authenticated;
 grant execute on function public.health_check_inspect(uuid, uuid, timestamptz) to service_role;
 
--- Empties the health-check clinic's calendar: its appointments (with their outbox rows) and leads.
--- Takes no org id on purpose: it cannot be pointed at a real clinic.
+-- Empties the health-check clinic's calendar: its appointments and leads, and its outbox (the one
+-- clinic whose audit trail may be purged: it is the checks' own scratch space, and the deletions'
+-- own `deleted` events go with it). Takes no org id on purpose: it cannot be pointed at a real clinic.
 create or replace function public.clear_health_check_org()
 returns json
 language plpgsql
@@ -147,12 +148,14 @@ declare
   v_appointments integer;
   v_leads integer;
 begin
-  delete from public.appointment_events e where e.org_id = v_org_id;
-  get diagnostics v_events = row_count;
+  perform private.set_audit_context('operator:health-check', null, 'health-check cleanup');
   delete from public.appointments a where a.org_id = v_org_id;
   get diagnostics v_appointments = row_count;
+  delete from public.appointment_events e where e.org_id = v_org_id;
+  get diagnostics v_events = row_count;
   delete from public.leads l where l.org_id = v_org_id;
   get diagnostics v_leads = row_count;
+  perform private.set_audit_context(null);
   return json_build_object('success', true, 'orgId', v_org_id, 'appointments', v_appointments,
                            'leads', v_leads, 'events', v_events);
 end;
@@ -161,10 +164,12 @@ revoke all on function public.clear_health_check_org() from public, anon, authen
 grant execute on function public.clear_health_check_org() to service_role;
 
 -- Removes exactly what a health check created in a given (possibly real) clinic: the listed
--- appointments, and only if they were booked by a health check (idempotency key), with their
--- outbox rows; then the leads those bookings created (created in the same transaction as one of
--- them, i.e. same created_at) and that no other appointment uses. A patient who already existed
--- keeps their lead.
+-- appointments, and only if they were booked by a health check (idempotency key); then the leads
+-- those bookings created (created in the same transaction as one of them, i.e. same created_at) and
+-- that no other appointment uses. A patient who already existed keeps their lead. A real clinic's
+-- outbox keeps the checks' `booked` events and gains a `deleted` event per removed booking (actor
+-- operator:health-check): its audit trail is never purged. Only in the health-check clinic itself
+-- are the removed bookings' events purged too.
 create or replace function public.clear_health_check_bookings(p_org_id uuid, p_appointment_ids uuid[])
 returns json
 language plpgsql
@@ -176,6 +181,7 @@ declare
   v_events integer;
   v_appointments integer;
   v_leads integer;
+  v_removed_ids uuid[];
   v_lead_ids uuid[];
   v_created timestamptz[];
 begin
@@ -184,23 +190,26 @@ begin
     return private.error_reply('unknown_org');
   end if;
 
-  delete from public.appointment_events e
-   using public.appointments a
-   where e.org_id = p_org_id and a.org_id = p_org_id and e.appointment_id = a.id
-     and a.id = any (coalesce(p_appointment_ids, '{}'))
-     and private.is_health_check_booking(a.idempotency_key);
-  get diagnostics v_events = row_count;
-
+  perform private.set_audit_context('operator:health-check', null, 'health-check cleanup');
   with removed as (
     delete from public.appointments a
      where a.org_id = p_org_id
        and a.id = any (coalesce(p_appointment_ids, '{}'))
        and private.is_health_check_booking(a.idempotency_key)
-    returning a.lead_id, a.created_at
+    returning a.id, a.lead_id, a.created_at
   )
-  select count(*), coalesce(array_agg(r.lead_id), '{}'), coalesce(array_agg(r.created_at), '{}')
-    into v_appointments, v_lead_ids, v_created
+  select count(*), coalesce(array_agg(r.id), '{}'), coalesce(array_agg(r.lead_id), '{}'),
+         coalesce(array_agg(r.created_at), '{}')
+    into v_appointments, v_removed_ids, v_lead_ids, v_created
     from removed r;
+  perform private.set_audit_context(null);
+
+  v_events := 0;
+  if p_org_id = private.health_check_org_id() then
+    delete from public.appointment_events e
+     where e.org_id = p_org_id and e.appointment_id = any (v_removed_ids);
+    get diagnostics v_events = row_count;
+  end if;
 
   delete from public.leads l
    where l.org_id = p_org_id

@@ -3,7 +3,7 @@
 -- function hygiene (search_path), RLS on every table, security_invoker views.
 -- Self-contained: creates its own fixtures (orgs A and B) inside the transaction.
 begin;
-select plan(211);
+select plan(214);
 
 -- ---------------------------------------------------------------------------------------------
 -- Extensions and schemas
@@ -15,7 +15,7 @@ select has_extension('extensions', 'btree_gist', 'btree_gist is installed in sch
 -- Tables
 -- ---------------------------------------------------------------------------------------------
 select has_table('public', t, format('table public.%s exists', t))
-  from unnest(array['orgs', 'org_members', 'services', 'business_hours', 'closures',
+  from unnest(array['orgs', 'org_members', 'org_invitations', 'services', 'business_hours', 'closures',
                     'vapi_assistants', 'leads', 'appointments', 'appointment_events']) as t;
 
 -- ---------------------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ select is(
 select col_is_pk('public', 'orgs', array['id']::name[], 'orgs: primary key (id)');
 select col_is_pk('public', 'org_members', array['org_id', 'user_id']::name[], 'org_members: primary key (org_id, user_id)');
 select col_is_pk('public', t, array['org_id', 'id']::name[], format('%s: primary key (org_id, id)', t))
-  from unnest(array['services', 'business_hours', 'closures', 'vapi_assistants', 'leads',
+  from unnest(array['org_invitations', 'services', 'business_hours', 'closures', 'vapi_assistants', 'leads',
                     'appointments', 'appointment_events']) as t;
 
 select is(
@@ -139,9 +139,16 @@ select fk_ok('public', 'appointments', array['org_id', 'lead_id']::name[],
 select fk_ok('public', 'appointments', array['org_id', 'service_id']::name[],
              'public', 'services', array['org_id', 'id']::name[],
              'appointments(org_id, service_id) references services(org_id, id)');
-select fk_ok('public', 'appointment_events', array['org_id', 'appointment_id']::name[],
-             'public', 'appointments', array['org_id', 'id']::name[],
-             'appointment_events(org_id, appointment_id) references appointments(org_id, id)');
+-- the outbox is an audit trail: its rows survive the appointment, so no foreign key (and no
+-- cascade) ties them to it; they go only with their org
+select fk_ok('public', 'appointment_events', array['org_id']::name[], 'public', 'orgs', array['id']::name[],
+             'appointment_events(org_id) references orgs(id)');
+select is(
+  (select coalesce(array_agg(k.conname::text), '{}') from pg_constraint k
+    where k.conrelid = 'public.appointment_events'::regclass and k.contype = 'f'
+      and k.confrelid <> 'public.orgs'::regclass),
+  '{}'::text[],
+  'appointment_events has no foreign key to appointments (events survive their appointment)');
 
 select is(
   (select array_agg(k.confdeltype::text order by a.attname)

@@ -1,17 +1,20 @@
--- 04_rpc_privileges: every RPC of docs/rpc-contract.md exists with its exact signature, returns
--- json, is security definer with search_path = '', and is executable by authenticated and
--- service_role only (not PUBLIC, not anon). Schema private is not usable by anon and its functions
--- are not directly executable except the membership helpers RLS policies need.
+-- 04_rpc_privileges: every RPC of docs/rpc-contract.md (and the membership / Vapi mapping RPCs)
+-- exists with its exact signature, returns json, is security definer with search_path = '', and is
+-- executable exactly by the roles it is for: the booking RPCs by authenticated and service_role,
+-- resolve_vapi_org and the mapping RPCs by service_role only, the invitation RPCs by the roles that
+-- invite / accept; never PUBLIC or anon. Schema private is not usable by anon and its functions are
+-- not directly executable except the two membership helpers RLS policies need.
 -- Behaviour: anon cannot call; a member of org A acting for org B gets unknown_org and nothing is
 -- written; service_role can book for both orgs.
 begin;
-select plan(138);
+select plan(178);
 
 -- ---------------------------------------------------------------------------------------------
 -- The contract
 -- ---------------------------------------------------------------------------------------------
-create temp table _rpc (ord int, fn name, args name[], ident text) on commit drop;
-insert into _rpc values
+create temp table _rpc (ord int, fn name, args name[], ident text,
+                       auth_privs text[] default array['EXECUTE'], svc_privs text[] default array['EXECUTE']) on commit drop;
+insert into _rpc (ord, fn, args, ident) values
   (1, 'book_appointment_atomic_v2',
       array['uuid', 'text', 'text', 'text', 'text', 'timestamp with time zone', 'text', 'text'],
       'p_org_id uuid, p_name text, p_email text, p_phone text, p_service text, p_scheduled_at timestamp with time zone, p_idempotency_key text, p_source text'),
@@ -32,7 +35,16 @@ insert into _rpc values
       'p_org_id uuid, p_name text, p_email text, p_phone text, p_service text, p_scheduled_at timestamp with time zone, p_idempotency_key text, p_source text, p_date_of_birth date, p_caller jsonb'),
   (9, 'find_caller_appointment',
       array['uuid', 'jsonb', 'uuid', 'date', 'smallint', 'time without time zone'],
-      'p_org_id uuid, p_caller jsonb, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone');
+      'p_org_id uuid, p_caller jsonb, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone'),
+  (10, 'invite_org_member', array['uuid', 'text', 'text'], 'p_org_id uuid, p_email text, p_role text'),
+  (11, 'accept_org_invitation', array['text'], 'p_token text'),
+  (12, 'map_vapi_id', array['uuid', 'text', 'text', 'text'],
+       'p_org_id uuid, p_assistant_id text, p_phone_number_id text, p_label text'),
+  (13, 'unmap_vapi_id', array['uuid', 'text', 'text'], 'p_org_id uuid, p_assistant_id text, p_phone_number_id text');
+-- resolve_vapi_org answers unknown_org vs no_org: an existence oracle for a signed-in user, and only
+-- the webhook needs it. The mapping RPCs are the operator's. Only a signed-in invitee accepts.
+update _rpc set auth_privs = '{}' where fn in ('resolve_vapi_org', 'map_vapi_id', 'unmap_vapi_id');
+update _rpc set svc_privs = '{}' where fn = 'accept_org_invitation';
 grant select on _rpc to anon, authenticated, service_role;
 
 create function pg_temp.rpc_oid(p_fn name, p_args name[]) returns regprocedure
@@ -40,7 +52,7 @@ language sql stable as $$
   select to_regprocedure(format('public.%I(%s)', p_fn, array_to_string(p_args, ',')))
 $$;
 
--- 9 × 10 = 90
+-- 13 × 10 = 130
 select has_function('public', fn, args, format('public.%s(%s) exists', fn, array_to_string(args, ', ')))
   from _rpc order by ord;
 select is(pg_get_function_identity_arguments(pg_temp.rpc_oid(fn, args)), ident,
@@ -55,9 +67,11 @@ select ok((select proconfig @> array['search_path=""'] from pg_proc where oid = 
   from _rpc order by ord;
 select function_privs_are('public', fn, args, 'anon', array[]::text[], format('anon cannot execute public.%s', fn))
   from _rpc order by ord;
-select function_privs_are('public', fn, args, 'authenticated', array['EXECUTE'], format('authenticated can execute public.%s', fn))
+select function_privs_are('public', fn, args, 'authenticated', auth_privs,
+                          format('authenticated %s execute public.%s', case when auth_privs = '{}' then 'cannot' else 'can' end, fn))
   from _rpc order by ord;
-select function_privs_are('public', fn, args, 'service_role', array['EXECUTE'], format('service_role can execute public.%s', fn))
+select function_privs_are('public', fn, args, 'service_role', svc_privs,
+                          format('service_role %s execute public.%s', case when svc_privs = '{}' then 'cannot' else 'can' end, fn))
   from _rpc order by ord;
 select is(
   (select count(*)::int
@@ -109,7 +123,7 @@ select is(
     where p.pronamespace = 'public'::regnamespace
       and not exists (select 1 from pg_depend d
                        where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
-      and p.proname not in (select fn from _rpc)
+      and p.proname not in (select fn from _rpc where auth_privs <> '{}')
       and (has_function_privilege('anon', p.oid, 'EXECUTE')
            or has_function_privilege('authenticated', p.oid, 'EXECUTE'))),
   '{}'::text[],
@@ -142,23 +156,15 @@ select is(
      from pg_proc p
     where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('authenticated', p.oid, 'EXECUTE')
-      and p.oid::regprocedure::text not in
-          ('private.is_org_member(uuid)', 'private.can_act_for_org(uuid)',
-           'private.member_org_ids()', 'private.owner_org_ids()')),
+      and p.oid::regprocedure::text not in ('private.member_org_ids()', 'private.owner_org_ids()')),
   '{}'::text[],
-  'authenticated can execute no private function except the membership helpers used by RLS');
-select ok(has_function_privilege('authenticated', 'private.is_org_member(uuid)', 'EXECUTE'),
-          'authenticated can execute private.is_org_member (can_act_for_org calls it)');
-select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}')
-     from pg_proc p
-    where p.pronamespace = 'private'::regnamespace and p.prosecdef
-      and p.oid::regprocedure::text not in
-          ('private.is_org_member(uuid)', 'private.can_act_for_org(uuid)',
-           'private.member_org_ids()', 'private.owner_org_ids()')
-      and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
-  '{}'::text[],
-  'no security definer function in private is exposed to authenticated beyond the membership helpers');
+  'authenticated can execute no private function except the two membership helpers RLS policies use');
+select ok(not has_function_privilege('authenticated', 'private.is_org_member(uuid)', 'EXECUTE')
+          and not has_function_privilege('authenticated', 'private.can_act_for_org(uuid)', 'EXECUTE'),
+          'authenticated cannot execute private.is_org_member / can_act_for_org (only definer code calls them)');
+select ok(has_function_privilege('authenticated', 'private.member_org_ids()', 'EXECUTE')
+          and has_function_privilege('authenticated', 'private.owner_org_ids()', 'EXECUTE'),
+          'authenticated can execute private.member_org_ids / owner_org_ids (RLS policies run as the caller)');
 
 -- ---------------------------------------------------------------------------------------------
 -- Fixtures (as postgres): orgs A (New York) and B (Berlin), open every day 09:00-17:00

@@ -62,10 +62,12 @@ select is((select blocked from public.appointments where id = (select (j->>'appo
 select is((select count(*)::int from public.appointment_events e
            where e.appointment_id = (select (j->>'appointmentId')::uuid from r where k = 'ok') and e.kind = 'booked'),
           1, 'booked event written');
-select is((select payload->>'patientName' || '|' || (payload->>'serviceCode') || '|' || (payload->>'startsAt')
+select is((select (payload->>'serviceId') || '|' || (payload->>'startsAt') || '|' || (payload->>'leadId')
+                  || '|' || (payload ?| array['patientName', 'phone', 'email'])::text
            from public.appointment_events e where e.appointment_id = (select (j->>'appointmentId')::uuid from r where k = 'ok')),
-          'Jane Doe|consult|' || (select j->>'scheduledAt' from r where k = 'ok'),
-          'event payload carries patient, service and start');
+          (select a.service_id::text || '|' || (select j->>'scheduledAt' from r where k = 'ok') || '|' || a.lead_id::text || '|false'
+             from public.appointments a where a.id = (select (j->>'appointmentId')::uuid from r where k = 'ok')),
+          'event payload carries service, start and lead ids, and no name, phone or e-mail');
 
 -- Idempotency --------------------------------------------------------------------------------------
 insert into r values ('replay', pg_temp.book('Jane Doe', '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 1), '10:00'), 'key-1'));

@@ -1,6 +1,6 @@
 -- Authorisation inside the RPCs, RLS on every table, grants, search_path hygiene, timezone check.
 begin;
-select plan(37);
+select plan(39);
 
 insert into auth.users (id, email) values
   ('d1400000-0000-4000-8000-00000000000a', 'member@t14.example'),
@@ -24,6 +24,14 @@ create temp table d as
   where extract(dow from (now() at time zone 'America/Denver')::date + 14 + n) = 2;
 create temp table res (k text primary key, v text);
 grant select, insert on res to authenticated, anon, service_role;
+create function pg_temp.sqlstate_of(p_sql text) returns text language plpgsql as $f$
+begin
+  execute p_sql;
+  return 'ok';
+exception when others then
+  return sqlstate;
+end $f$;
+grant execute on function pg_temp.sqlstate_of(text) to authenticated, anon, service_role;
 grant select on d to authenticated, anon, service_role;
 
 -- Theirs has one appointment (booked by the trusted connection)
@@ -43,9 +51,9 @@ insert into res values
   ('m_profile_other', public.get_org_profile('c1400000-0000-4000-8000-000000000002')->>'error'),
   ('m_avail_other', public.check_availability(p_org_id => 'c1400000-0000-4000-8000-000000000002', p_service => null, p_from => now())->>'error'),
   ('m_find_other', public.find_upcoming_appointments(p_org_id => 'c1400000-0000-4000-8000-000000000002', p_caller => null)->>'error'),
-  ('m_vapi_other', public.resolve_vapi_org(p_assistant_id => 'asst_t14_theirs')->>'error'),
-  ('m_vapi_claim_other', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000002')->>'error'),
-  ('m_vapi_claim_own', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000001')->>'source'),
+  ('m_vapi_other', pg_temp.sqlstate_of($q$select public.resolve_vapi_org(p_assistant_id => 'asst_t14_theirs')$q$)),
+  ('m_vapi_claim_other', pg_temp.sqlstate_of($q$select public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000002')$q$)),
+  ('m_vapi_none', pg_temp.sqlstate_of($q$select public.resolve_vapi_org()$q$)),
   ('m_see_appts', (select count(*) from public.appointments)::text),
   ('m_see_view', (select string_agg(clinic_name, ',') from public.upcoming_appointments)),
   ('m_see_leads', (select string_agg(name, ',') from public.leads)),
@@ -60,9 +68,10 @@ select is((select v from res where k = 'm_book_other'), 'unknown_org', 'member b
 select is((select v from res where k = 'm_profile_other'), 'unknown_org', 'get_org_profile of another org → unknown_org');
 select is((select v from res where k = 'm_avail_other'), 'unknown_org', 'check_availability of another org → unknown_org');
 select is((select v from res where k = 'm_find_other'), 'unknown_org', 'find_upcoming_appointments of another org → unknown_org');
-select is((select v from res where k = 'm_vapi_other'), 'unknown_org', 'resolve_vapi_org to another org → unknown_org');
-select is((select v from res where k = 'm_vapi_claim_other'), 'unknown_org', 'claiming another org → unknown_org');
-select is((select v from res where k = 'm_vapi_claim_own'), 'claim', 'claiming own org accepted');
+-- resolve_vapi_org is the webhook's: to a member, unknown_org vs no_org would tell which ids exist
+select is((select v from res where k = 'm_vapi_other'), '42501', 'a member cannot call resolve_vapi_org for another org''s assistant');
+select is((select v from res where k = 'm_vapi_claim_other'), '42501', 'nor with a claimed org id');
+select is((select v from res where k = 'm_vapi_none'), '42501', 'nor without ids (no unknown_org / no_org oracle)');
 select is((select v from res where k = 'm_see_appts'), '1', 'RLS: member sees only own org''s appointments');
 select is((select v from res where k = 'm_see_view'), 'Mine', 'view is security_invoker: only own org');
 select is((select v from res where k = 'm_see_leads'), 'Mine Patient', 'RLS: leads of own org only');
@@ -96,10 +105,10 @@ select is((select v from res where k = 'svc_profile'), 'true', 'service_role may
 -- anon ---------------------------------------------------------------------------------------------------
 select set_config('request.jwt.claims', '{"role":"anon"}', true);
 set local role anon;
-insert into res values ('anon_leads', (select count(*) from public.leads)::text);
+insert into res values ('anon_leads', pg_temp.sqlstate_of('select count(*) from public.leads'));
 reset role;
 select set_config('request.jwt.claims', '', true);
-select is((select v from res where k = 'anon_leads'), '0', 'anon sees nothing (RLS, no policies)');
+select is((select v from res where k = 'anon_leads'), '42501', 'anon cannot even read leads (no privilege, and no policy)');
 select ok(not has_function_privilege('anon', 'public.book_appointment_atomic_v2(uuid,text,text,text,text,timestamptz,text,text)', 'execute'),
           'anon cannot execute the booking RPC');
 select ok(not exists (
@@ -138,8 +147,9 @@ select is((select array_agg(c.relname::text order by c.relname) from pg_class c
           array['appointment_activity', 'opening_hours', 'upcoming_appointments'],
           'every Studio view is security_invoker');
 set local role anon;
-select is((select count(*)::int from public.opening_hours) + (select count(*)::int from public.appointment_activity)
-          + (select count(*)::int from public.upcoming_appointments), 0, 'anon reads nothing through the views');
+select throws_ok('select count(*) from public.opening_hours', '42501', null, 'anon cannot read opening_hours');
+select throws_ok('select count(*) from public.appointment_activity', '42501', null, 'anon cannot read appointment_activity');
+select throws_ok('select count(*) from public.upcoming_appointments', '42501', null, 'anon cannot read upcoming_appointments');
 reset role;
 select is((select array_agg(weekday_name order by weekday) from public.opening_hours
             where org_id = 'c1400000-0000-4000-8000-000000000001'),

@@ -39,6 +39,8 @@ insert into ct values
   ('wb2', 'v1:' || repeat('F', 60));
 grant select on ct to anon, authenticated, service_role;
 create function pg_temp.ct(p_k text) returns text language sql as $$ select v from ct where k = p_k $$;
+-- functions start closed (20261125000100_orgs.sql default privileges): the roles below need it granted
+grant execute on function pg_temp.ct(text) to anon, authenticated, service_role;
 
 -- Results recorded under other roles, asserted as postgres (pgTAP's own state is postgres's).
 create temp table res (k text primary key, v text);
@@ -288,6 +290,7 @@ begin
   return v;
 end;
 $$;
+grant execute on function pg_temp.rekey_request(text) to service_role;
 create temp table before_rekey as select org_id, name, ciphertext from public.org_credentials;
 grant select on rk, before_rekey to service_role;
 

@@ -1,10 +1,12 @@
 -- 18_operations: the service_role-only functions behind `flask health-check` / `stress-test`.
 -- The health-check clinic is set up idempotently and books at any hour; inspect reads back what was
--- stored; clear_health_check_org() empties only that clinic; clear_health_check_bookings() removes
--- only health-check bookings (by id, in the given org) and only the leads they created, so a real
--- clinic's patients, appointments and outbox rows survive. Nobody but service_role may call them.
+-- stored; clear_health_check_org() empties only that clinic (its outbox too); clear_health_check_bookings()
+-- removes only health-check bookings (by id, in the given org) and only the leads they created, so a
+-- real clinic's patients and appointments survive, and its outbox keeps every row and records each
+-- removal as a `deleted` event (events are purged in the health-check clinic only). Nobody but
+-- service_role may call them.
 begin;
-select plan(46);
+select plan(50);
 
 create temp table _fn (fn name, args name[]) on commit drop;
 insert into _fn values
@@ -104,9 +106,9 @@ select is((public.clear_health_check_bookings('22222222-2222-4222-8222-222222222
 select is((public.clear_health_check_bookings('11111111-1111-4111-8111-111111111111',
              array[(select (j->>'appointmentId')::uuid from r where k = 'real')])->>'appointments')::int, 0,
           'a real booking is never removed, even when its id is passed');
-select is((public.clear_health_check_bookings('11111111-1111-4111-8111-111111111111',
-             array(select (j->>'appointmentId')::uuid from r where k in ('real', 'hc_new_lead', 'hc_real_lead')))
-           ->>'leads')::int, 1, 'only the lead a health check created is removed');
+insert into r values ('clear_real', public.clear_health_check_bookings('11111111-1111-4111-8111-111111111111',
+             array(select (j->>'appointmentId')::uuid from r where k in ('real', 'hc_new_lead', 'hc_real_lead'))));
+select is((select (j->>'leads')::int from r where k = 'clear_real'), 1, 'only the lead a health check created is removed');
 select is((select count(*)::int from public.appointments where org_id = '11111111-1111-4111-8111-111111111111'), 1,
           'the real clinic is left with exactly its real appointment');
 select ok(exists (select 1 from public.appointments where id = (select (j->>'appointmentId')::uuid from r where k = 'real')),
@@ -115,8 +117,29 @@ select ok(exists (select 1 from public.leads where id = (select (j->>'contactId'
           'the real patient survives (a health check booked with their phone)');
 select ok(not exists (select 1 from public.leads where id = (select (j->>'contactId')::uuid from r where k = 'hc_new_lead')),
           'the lead the health check created is gone');
-select is((select count(*)::int from public.appointment_events
-            where org_id = '11111111-1111-4111-8111-111111111111'), 1, 'only the real booking''s outbox row is left');
+select is((select (j->>'appointments')::int || '|' || (j->>'events') from r where k = 'clear_real'), '2|0',
+          'two health-check bookings removed from the real clinic, none of its events purged');
+select results_eq(
+  $$select kind, count(*)::int from public.appointment_events
+     where org_id = '11111111-1111-4111-8111-111111111111' group by kind order by kind$$,
+  $$values ('booked', 3), ('deleted', 2)$$,
+  'the real clinic''s outbox keeps all three booked events and records the two removals');
+select set_eq(
+  $$select appointment_id, payload->>'actor' as actor, payload->>'reason' as reason from public.appointment_events
+     where org_id = '11111111-1111-4111-8111-111111111111' and kind = 'deleted'$$,
+  $$select (j->>'appointmentId')::uuid as appointment_id, 'operator:health-check' as actor, 'health-check cleanup' as reason
+      from r where k in ('hc_new_lead', 'hc_real_lead')$$,
+  'each removal is recorded for the removed booking, by operator:health-check with the cleanup as reason');
+
+-- in the health-check clinic itself, removing bookings purges their events
+insert into r values
+  ('hc_again', pg_temp.book(private.health_check_org_id(), '+14155550100', pg_temp.hc_at(4, '03:00'), 'vapi:health-check-c:1'));
+insert into r values ('clear_hc', public.clear_health_check_bookings(private.health_check_org_id(),
+                                    array[(select (j->>'appointmentId')::uuid from r where k = 'hc_again')]));
+select is((select (j->>'appointments')::int || '|' || (j->>'events') from r where k = 'clear_hc'), '1|2',
+          'in the health-check clinic the booking and its events (booked, deleted) are purged');
+select is((select count(*)::int from public.appointment_events where org_id = private.health_check_org_id()), 0,
+          'the health-check clinic''s outbox is empty again');
 select is(public.clear_health_check_bookings('00000000-0000-4000-8000-0000000000ff', array[]::uuid[])->>'error', 'unknown_org',
           'an unknown org is unknown_org');
 
