@@ -4,7 +4,7 @@ The fake Vapi is a real HTTP server (werkzeug, in a thread), like the one in tes
 it knows which assistants and phone numbers each Vapi account (API key) has, answers
 GET /assistant/{id} and GET /phone-number/{id} as Vapi does (200 with the object for the key's own
 ids, 404 for any other id, 401 for an unknown key) and records every request. The clinic's Vapi key
-is stored with the real public.set_org_credential; the mapping is written by public.map_vapi_id.
+is stored with api.credentials.store_org_secret (encrypted in the service, then public.set_org_credential); the mapping is written by public.map_vapi_id.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from api.credentials import store_org_secret
 from conftest import BAYVIEW, SECRET, SUNRISE
 
 CREDENTIALS_KEY = "test-credentials-passphrase-0123456789"
@@ -82,9 +83,8 @@ def cli_app(database_url, vapi):
 
     app = create_app({"TESTING": True, "APP_ENV": "test", "VAPI_SECRET": SECRET, "DATABASE_URL": database_url,
                       "DB_POOL_MAX": 2, "VAPI_API_URL": vapi.url, "CREDENTIALS_KEY": CREDENTIALS_KEY})
-    reply = app.extensions["booking"].gateway.rpc("set_org_credential", {
-        "p_org_id": SUNRISE, "p_provider": "vapi", "p_name": "api_key", "p_secret": SUNRISE_KEY,
-        "p_encryption_key": CREDENTIALS_KEY})
+    reply = store_org_secret(app.extensions["booking"].gateway, SUNRISE, "vapi", "api_key", SUNRISE_KEY,
+                             CREDENTIALS_KEY)
     assert reply.get("success"), reply
     yield app
     app.extensions["booking"].gateway.close()
