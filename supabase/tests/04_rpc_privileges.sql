@@ -24,8 +24,8 @@ insert into _rpc values
   (5, 'reschedule_appointment_atomic', array['uuid', 'uuid', 'timestamp with time zone', 'text'],
       'p_org_id uuid, p_appointment_id uuid, p_new_scheduled_at timestamp with time zone, p_phone text'),
   (6, 'get_org_profile', array['uuid'], 'p_org_id uuid'),
-  (7, 'resolve_vapi_org', array['text', 'text', 'uuid'],
-      'p_assistant_id text, p_phone_number_id text, p_claimed_org_id uuid');
+  (7, 'resolve_vapi_org', array['text', 'text', 'uuid', 'boolean'],
+      'p_assistant_id text, p_phone_number_id text, p_claimed_org_id uuid, p_allow_claim boolean');
 grant select on _rpc to anon, authenticated, service_role;
 
 create function pg_temp.rpc_oid(p_fn name, p_args name[]) returns regprocedure

@@ -1,6 +1,6 @@
 -- Authorisation inside the RPCs, RLS on every table, grants, search_path hygiene, timezone check.
 begin;
-select plan(37);
+select plan(42);
 
 insert into auth.users (id, email) values
   ('d1400000-0000-4000-8000-00000000000a', 'member@t14.example'),
@@ -43,9 +43,15 @@ insert into res values
   ('m_profile_other', public.get_org_profile('c1400000-0000-4000-8000-000000000002')->>'error'),
   ('m_avail_other', public.check_availability(p_org_id => 'c1400000-0000-4000-8000-000000000002', p_service => null, p_from => now())->>'error'),
   ('m_find_other', public.find_upcoming_appointments(p_org_id => 'c1400000-0000-4000-8000-000000000002', p_phone => '+17205550002')->>'error'),
-  ('m_vapi_other', public.resolve_vapi_org(p_assistant_id => 'asst_t14_theirs')->>'error'),
-  ('m_vapi_claim_other', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000002')->>'error'),
-  ('m_vapi_claim_own', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000001')->>'source'),
+  ('m_vapi_other', public.resolve_vapi_org(p_assistant_id => 'asst_t14_theirs')::text),
+  ('m_vapi_unmapped', public.resolve_vapi_org(p_assistant_id => 'asst_t14_nobody')::text),
+  ('m_vapi_claim_other', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000002', p_allow_claim => true)::text),
+  ('m_vapi_claim_nonexistent', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-0000000000ff', p_allow_claim => true)::text),
+  ('m_vapi_noclaim_other', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000002')::text),
+  ('m_vapi_noclaim_nonexistent', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-0000000000ff')::text),
+  ('m_vapi_claim_own', public.resolve_vapi_org(p_claimed_org_id => 'c1400000-0000-4000-8000-000000000001', p_allow_claim => true)->>'source'),
+  ('m_vapi_theirs_claim_own', public.resolve_vapi_org(p_assistant_id => 'asst_t14_theirs',
+     p_claimed_org_id => 'c1400000-0000-4000-8000-000000000001', p_allow_claim => true)->>'source'),
   ('m_see_appts', (select count(*) from public.appointments)::text),
   ('m_see_view', (select string_agg(clinic_name, ',') from public.upcoming_appointments)),
   ('m_see_leads', (select string_agg(name, ',') from public.leads)),
@@ -60,9 +66,20 @@ select is((select v from res where k = 'm_book_other'), 'unknown_org', 'member b
 select is((select v from res where k = 'm_profile_other'), 'unknown_org', 'get_org_profile of another org → unknown_org');
 select is((select v from res where k = 'm_avail_other'), 'unknown_org', 'check_availability of another org → unknown_org');
 select is((select v from res where k = 'm_find_other'), 'unknown_org', 'find_upcoming_appointments of another org → unknown_org');
-select is((select v from res where k = 'm_vapi_other'), 'unknown_org', 'resolve_vapi_org to another org → unknown_org');
-select is((select v from res where k = 'm_vapi_claim_other'), 'unknown_org', 'claiming another org → unknown_org');
-select is((select v from res where k = 'm_vapi_claim_own'), 'claim', 'claiming own org accepted');
+-- No existence oracle: another clinic's mapping reads exactly like no mapping, and an existing org
+-- that is not yours exactly like one that does not exist (same reply, message included).
+select is((select v from res where k = 'm_vapi_other')::jsonb ->> 'error', 'no_org', 'resolve_vapi_org of another org''s assistant → no_org');
+select is((select v from res where k = 'm_vapi_other'), (select v from res where k = 'm_vapi_unmapped'),
+          'another clinic''s assistant id: the same reply as an unmapped one');
+select is((select v from res where k = 'm_vapi_claim_other')::jsonb ->> 'error', 'unknown_org', 'claiming another org → unknown_org');
+select is((select v from res where k = 'm_vapi_claim_other'), (select v from res where k = 'm_vapi_claim_nonexistent'),
+          'claiming another existing org: the same reply as claiming one that does not exist');
+select is((select v from res where k = 'm_vapi_noclaim_other'), (select v from res where k = 'm_vapi_noclaim_nonexistent'),
+          'a claim that is not allowed is refused alike whether that org exists or not');
+select is((select v from res where k = 'm_vapi_noclaim_other')::jsonb ->> 'error', 'no_org', 'a claim alone is not allowed by default → no_org');
+select is((select v from res where k = 'm_vapi_claim_own'), 'claim', 'claiming own org accepted (p_allow_claim)');
+select is((select v from res where k = 'm_vapi_theirs_claim_own'), 'claim',
+          'another clinic''s assistant id plus a claim of your own org: the claim, as if the id were unmapped');
 select is((select v from res where k = 'm_see_appts'), '1', 'RLS: member sees only own org''s appointments');
 select is((select v from res where k = 'm_see_view'), 'Mine', 'view is security_invoker: only own org');
 select is((select v from res where k = 'm_see_leads'), 'Mine Patient', 'RLS: leads of own org only');
