@@ -1,6 +1,7 @@
 """Clinic booking webhook for Vapi: parse, normalize, call one RPC, answer in one spoken line.
 
-Run in development: `flask --app api run` (see README). Production: `gunicorn 'api:create_app()'`.
+Run in development: `flask --app api run` (see README). Production:
+`gunicorn --config gunicorn.conf.py 'api:create_app()'` (threaded workers with socket timeouts).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Callable
 
 import click
 from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
 
 from .config import from_environment
 from .gateway import PostgresGateway, RpcGateway, SupabaseGateway, probe
@@ -58,6 +60,13 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
                                "(set APP_ENV=development for local work only)")
         log_event("auth.disabled", 30, reason="development mode without VAPI_SECRET")
 
+    # A metadata org id alone may pick the clinic only where nobody else can write that metadata.
+    if app.config.get("ALLOW_METADATA_ORG") is None:
+        app.config["ALLOW_METADATA_ORG"] = app.config["APP_ENV"] in ("development", "test")
+    elif app.config["ALLOW_METADATA_ORG"] and app.config["APP_ENV"] not in ("development", "test"):
+        log_event("org.metadata_allowed", 30, reason="ALLOW_METADATA_ORG is on outside development: "
+                  "a metadata org id alone picks the clinic on the Vapi webhook")
+
     gateway = gateway or build_gateway(app.config)
     app.extensions["booking"] = Booking(
         gateway=gateway,
@@ -70,13 +79,15 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhook.bp)
 
-    @app.errorhandler(404)
-    def not_found(_):
-        return jsonify(error="not_found"), 404
-
-    @app.errorhandler(405)
-    def method_not_allowed(_):
-        return jsonify(error="method_not_allowed"), 405
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        # JSON for every HTTP error: not_found, method_not_allowed, bad_request (e.g. the client went
+        # away mid-body), request_timeout (a stalled body), request_entity_too_large (the body limit).
+        name = (error.name or "error").lower().replace(" ", "_")
+        response = jsonify(error=name)
+        if error.code == 413:
+            response = jsonify(error=name, maxBytes=app.config["MAX_CONTENT_LENGTH"])
+        return response, error.code
 
     @app.errorhandler(500)
     def internal_error(_):

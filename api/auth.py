@@ -10,6 +10,9 @@ Any one of these proves knowledge of the shared secret:
   timestamp is the header text exactly as sent.
 
 Pure function of (headers, raw body, secret, now); the caller decides what to do on failure.
+An accepted HMAC result carries its signature and signed time, so the caller can refuse a replay
+of the same signature within its window (api/webhook.py claims it once in the database:
+``replayed_signature``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import hmac
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -28,7 +31,8 @@ MILLISECONDS_THRESHOLD = 10**12
 
 AuthMethod = Literal["x-vapi-secret", "bearer", "hmac"]
 AuthFailure = Literal[
-    "missing_credentials", "bad_secret", "bad_signature", "stale_timestamp", "bad_timestamp"
+    "missing_credentials", "bad_secret", "bad_signature", "stale_timestamp", "bad_timestamp",
+    "replayed_signature",
 ]
 
 _SECRET_HEADER = "x-vapi-secret"
@@ -45,6 +49,9 @@ class AuthResult:
     ok: bool
     method: AuthMethod | None = None
     reason: AuthFailure | None = None
+    # Accepted HMAC only: the signature (lowercase hex) and its signed time (unix seconds).
+    signature: str | None = field(default=None, compare=False, repr=False)
+    signed_at: float | None = field(default=None, compare=False, repr=False)
 
 
 def sign(secret: str, raw_body: bytes, timestamp: int) -> str:
@@ -83,17 +90,17 @@ def verify_request(
 
     signature = normalized.get(_SIGNATURE_HEADER)
     if signature is not None:
-        failure = _check_hmac(signature, normalized.get(_TIMESTAMP_HEADER), raw_body, secret, now)
-        if failure is None:
-            return AuthResult(ok=True, method="hmac")
-        failures.append(failure)
+        checked = _check_hmac(signature, normalized.get(_TIMESTAMP_HEADER), raw_body, secret, now)
+        if isinstance(checked, AuthResult):
+            return checked
+        failures.append(checked)
 
     return AuthResult(ok=False, reason=failures[0] if failures else "missing_credentials")
 
 
 def _check_hmac(
     signature: str, timestamp_text: str | None, raw_body: bytes, secret: str, now: float
-) -> AuthFailure | None:
+) -> AuthFailure | AuthResult:
     if timestamp_text is None:
         return "bad_timestamp"
     timestamp_text = timestamp_text.strip()
@@ -114,7 +121,7 @@ def _check_hmac(
     seconds = timestamp / 1000 if timestamp > MILLISECONDS_THRESHOLD else timestamp
     if abs(seconds - now) > MAX_CLOCK_SKEW_SECONDS:
         return "stale_timestamp"
-    return None
+    return AuthResult(ok=True, method="hmac", signature=expected, signed_at=seconds)
 
 
 def _hmac_hex(secret: str, timestamp_text: str, raw_body: bytes) -> str:

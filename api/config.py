@@ -4,6 +4,29 @@ import os
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable"
 
+# The largest request body read (werkzeug refuses a larger one with 413 before reading it, and stops
+# a chunked one at this size). A Vapi tool-calls message carries the whole assistant and the
+# conversation so far (~3 KB a minute), an end-of-call-report the transcript and the messages twice
+# (~7 KB a minute): 45 / 80 KB at Vapi's default 10-minute call limit, 200 / 420 KB after an hour
+# (tests/vapi_fixtures.py). 2 MiB holds a tool call 10 hours into a call and the report of a 5-hour
+# one. docs/security-requests.md
+DEFAULT_MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def flag(value: str | None) -> bool | None:
+    """An on/off environment value; None when unset or blank (the caller picks the default)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"not an on/off value: {value!r} (use 1 or 0)")
+
 
 def from_environment(env=os.environ) -> dict:
     port = env.get("LOCAL_DB_PORT", "54330")
@@ -24,6 +47,11 @@ def from_environment(env=os.environ) -> dict:
         "WEBHOOK_BUDGET_MS": int(env.get("WEBHOOK_BUDGET_MS", "15000")),
         "PROFILE_CACHE_SECONDS": float(env.get("PROFILE_CACHE_SECONDS", "60")),
         "HMAC_TOLERANCE_SECONDS": 300,
+        # Flask/werkzeug's own setting: the body limit, enforced before the body is read.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH),
+        # Whether a metadata org id alone (no assistant/phone-number mapping) may decide the clinic on
+        # the Vapi webhook. None → create_app decides: on in development and test, off otherwise.
+        "ALLOW_METADATA_ORG": flag(env.get("ALLOW_METADATA_ORG")),
         "VAPI_API_URL": env.get("VAPI_API_URL", "https://api.vapi.ai"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Passphrase the service derives its credentials key from (api/credentials.py); it never

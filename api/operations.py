@@ -1,7 +1,7 @@
 """Operator commands: `flask --app api health-check` and `flask --app api stress-test`.
 
-Both talk to a *running* service over HTTP with the real Vapi envelope (POST /api/vapi/webhook),
-exactly as Vapi would, and use the app's RPC gateway only for what HTTP cannot do: set up the
+Both talk to a *running* service over HTTP with the real Vapi envelope (POST /api/vapi/webhook;
+with `--org`, the v2 route, where a metadata org id is the org source), exactly as Vapi would, and use the app's RPC gateway only for what HTTP cannot do: set up the
 dedicated health-check clinic, read back what was stored, and clean up afterwards (SQL functions
 in supabase/migrations/20261125000800_operations.sql). By default they book in the health-check
 clinic (never a real calendar); `--org` aims them at a given clinic, and then exactly the bookings
@@ -77,6 +77,9 @@ class Service:
         self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout,
                                   limits=httpx.Limits(max_connections=connections))
         self._target = target
+        # A clinic given by --org has no assistant of ours, only its org id in the metadata; outside
+        # development only the v2 route (the platform's own secret) takes metadata as the org source.
+        self._path = "/api/vapi/webhook" if target.assistant_id else "/api/vapi/tools/bookClinicAppointment"
         self._run_id = run_id
         self._calls = 0
         self._lock = threading.Lock()
@@ -102,7 +105,7 @@ class Service:
         }}
         started = time.perf_counter()
         try:
-            response = self._http.post("/api/vapi/webhook", json=body)
+            response = self._http.post(self._path, json=body)
         except httpx.HTTPError as exc:
             raise CheckFailure(f"{name}: no answer from {self._http.base_url} ({type(exc).__name__})") from None
         elapsed_ms = (time.perf_counter() - started) * 1000

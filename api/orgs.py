@@ -65,12 +65,15 @@ class ProfileCache:
 
         return self._cached(("profile", org_id), fetch)
 
-    def resolve(self, assistant_id: str | None, phone_number_id: str | None, claimed_org_id: str | None) -> dict:
-        """resolve_vapi_org's reply. Only successes are kept, so a refused call is re-checked at once
-        when its mapping is fixed (RpcError propagates)."""
+    def resolve(self, assistant_id: str | None, phone_number_id: str | None, claimed_org_id: str | None,
+                allow_claim: bool = False) -> dict:
+        """resolve_vapi_org's reply: a mapping decides; the claimed org alone only when `allow_claim`
+        (the v2 route, ALLOW_METADATA_ORG). Only successes are kept, so a refused call is re-checked
+        at once when its mapping is fixed (RpcError propagates)."""
+        allow_claim = bool(allow_claim)
         params = {"p_assistant_id": assistant_id, "p_phone_number_id": phone_number_id,
-                  "p_claimed_org_id": claimed_org_id}
-        return self._cached(("resolve", assistant_id, phone_number_id, claimed_org_id),
+                  "p_claimed_org_id": claimed_org_id, "p_allow_claim": allow_claim}
+        return self._cached(("resolve", assistant_id, phone_number_id, claimed_org_id, allow_claim),
                             lambda: self._gateway.rpc("resolve_vapi_org", params),
                             keep=lambda reply: bool(reply.get("success")))
 

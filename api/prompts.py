@@ -111,6 +111,9 @@ ERROR_GUIDE = (
     (("unknown_org", "unknown_tool"),
      "this line cannot do that right now. Say the message and offer to take a message for the "
      "clinic."),
+    (("too_many_tool_calls",),
+     "too many tools were called at once and this one was not carried out. Finish the others, then "
+     "call this one again on its own."),
 )
 
 

@@ -394,6 +394,14 @@ def generic_failure() -> str:
     )
 
 
+def too_many_tool_calls() -> str:
+    """One request asked for more than the webhook answers at once; this one was not carried out."""
+    return one_line(
+        "Let's take these one at a time — I haven't done this one yet. "
+        "Shall we finish the first request and then come back to it?"
+    )
+
+
 def not_found() -> str:
     return one_line(
         "I couldn't find that appointment under this phone number. "

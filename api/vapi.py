@@ -8,11 +8,16 @@ Pure functions over already-decoded JSON; no Flask, no database. Two request sha
 * ``v2``: the older route contract ``{"toolCallId", "tool": {"arguments"}, "customer"}``,
   always the ``bookClinicAppointment`` tool, answered with :func:`v2_reply`.
 
-:func:`parse_request` raises only :class:`EnvelopeError`, whatever it is given.
+:func:`parse_request` raises only :class:`EnvelopeError`, whatever it is given;
+:func:`decode_body` turns raw request bytes into the JSON value it parses (400 on anything
+else), and :func:`credential_ids` reads, from a body not yet authenticated, only the ids a
+clinic's own webhook secret is chosen by. Every id and short text taken from a body is clamped
+here (:func:`clamp_id`) before it can reach an idempotency key, SQL or a log line.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -29,6 +34,23 @@ _UUID_RE = re.compile(
 # v2 failure payloads without an "error" code still need one in the reply.
 V2_FALLBACK_ERROR = "internal_error"
 
+# Limits on what one request may make the service do (docs/security-requests.md).
+# Vapi sends the tool calls of one model turn together, rarely more than two or three.
+MAX_TOOL_CALLS_PER_REQUEST = 10
+# Real ids are short (Vapi: UUIDs; tool-call ids: ~30 characters). A longer one is replaced by
+# "sha256:<hex>" (71 characters): still answered, still distinct for idempotency, never logged
+# in full and never beyond PostgreSQL's btree key limit (200 characters are at most 800 bytes).
+MAX_ID_LENGTH = 200
+MAX_NAME_LENGTH = 100  # tool names (OpenAI caps them at 64)
+MAX_PHONE_LENGTH = 64  # longer is not a phone number: treated as absent
+MAX_TYPE_LENGTH = 64  # message types, as logged
+# A body not yet authenticated is searched for ids with a pruned parse; one that opens more arrays
+# than this (each costs ~64 bytes however small: `[[],[],...]`) is not searched at all.
+PREAUTH_MAX_ARRAYS = 10_000
+_ID_PATH_KEYS = frozenset({"message", "assistant", "call", "phoneNumber", "id", "assistantId", "phoneNumberId"})
+# A \uD800-\uDFFF escape: only then can decoded text hold a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
 
 class EnvelopeError(ValueError):
     """The body is not something we can answer; ``reason`` is short and operator-readable."""
@@ -40,15 +62,22 @@ class EnvelopeError(ValueError):
 
 @dataclass(frozen=True)
 class ToolCall:
+    # As sent: echoed in the reply (Vapi matches results by it), never used in keys or logs.
     id: str
     name: str
     arguments: dict[str, Any]
     # False when arguments arrived as a string that was not JSON, or not a JSON object.
     arguments_valid: bool
 
+    @property
+    def ref(self) -> str:
+        """The id as it may appear in idempotency keys and logs (:func:`clamp_id`), "" if none."""
+        return clamp_id(self.id) or ""
+
 
 @dataclass(frozen=True)
 class CallContext:
+    # Every field is clamped: ids by clamp_id, the caller number to MAX_PHONE_LENGTH.
     # A *claim* from the request body, canonical lowercase UUID text; resolve it server-side.
     claimed_org_id: str | None = None
     assistant_id: str | None = None
@@ -80,6 +109,74 @@ class ToolResult:
 # ---------------------------------------------------------------------------------------------
 
 
+def decode_body(raw: bytes) -> object:
+    """The JSON value of a request body (UTF-8, an optional BOM). Raises :class:`EnvelopeError`:
+    ``invalid_encoding`` (not UTF-8, or a lone surrogate such as ``"\\ud800"`` anywhere — text that
+    cannot be stored, logged or compared), ``invalid_json``, ``too_deep`` (nesting beyond the
+    interpreter's recursion limit, e.g. 100,000 ``[``)."""
+    try:
+        text = bytes(raw).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise EnvelopeError("invalid_encoding") from None
+    try:
+        body = json.loads(text)
+    except RecursionError:
+        raise EnvelopeError("too_deep") from None
+    except ValueError:  # JSONDecodeError, and integers beyond the int-digit limit
+        raise EnvelopeError("invalid_json") from None
+    if _SURROGATE_ESCAPE.search(text):
+        # Rare (JSON.stringify writes paired surrogates as UTF-8): check the decoded value.
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise EnvelopeError("invalid_encoding") from None
+        except RecursionError:
+            raise EnvelopeError("too_deep") from None
+    return body
+
+
+def credential_ids(raw: bytes) -> tuple[str | None, str | None]:
+    """(assistant id, phone-number id) of a body that is NOT yet authenticated — what a clinic's own
+    webhook secret is chosen by — found exactly as :func:`parse_request` finds them.
+
+    Bounded: the body is already limited in size; objects are pruned while parsing to the few keys
+    on the way to those ids (a body of ``{}``s costs almost nothing), a body opening more than
+    :data:`PREAUTH_MAX_ARRAYS` arrays is not searched, and nothing here raises: anything unusable
+    is simply (None, None).
+    """
+    if raw.count(b"[") > PREAUTH_MAX_ARRAYS:
+        return None, None
+    try:
+        body = json.loads(bytes(raw).decode("utf-8-sig"), object_pairs_hook=_only_id_paths)
+    except (ValueError, RecursionError):
+        return None, None
+    message = body.get("message") if isinstance(body, dict) else None
+    return _assistant_id(message), _phone_number_id(message)
+
+
+def _only_id_paths(pairs: list[tuple[str, Any]]) -> dict[str, Any] | None:
+    kept = {key: value for key, value in pairs if key in _ID_PATH_KEYS}
+    return kept or None
+
+
+def clamp_id(value: Any) -> str | None:
+    """An id as it may reach keys, SQL and logs: NULs dropped (PostgreSQL text cannot hold them),
+    trimmed; None when blank or not valid Unicode text (a lone surrogate); longer than
+    :data:`MAX_ID_LENGTH` → ``"sha256:" + hex digest`` (distinct ids stay distinct)."""
+    if not isinstance(value, str):
+        return None
+    value = value.replace("\x00", "").strip()
+    if not value:
+        return None
+    try:
+        encoded = value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if len(value) > MAX_ID_LENGTH:
+        return "sha256:" + hashlib.sha256(encoded).hexdigest()
+    return value
+
+
 def parse_request(body: object) -> VapiRequest:
     """Classify and normalise a decoded webhook body. Raises only :class:`EnvelopeError`."""
     if not isinstance(body, dict):
@@ -101,11 +198,14 @@ def _parse_vapi_message(body: dict[str, Any], message: dict[str, Any]) -> VapiRe
     message_type = message.get("type")
     if not isinstance(message_type, str) or not message_type:
         raise EnvelopeError("message_type_missing")
+    message_type = message_type[:MAX_TYPE_LENGTH]
 
     context = _context(body, message)
 
     if message_type == TOOL_CALLS_TYPE:
-        tool_calls = tuple(_tool_call_from_item(item) for item in _tool_call_items(message))
+        # Calls beyond the limit are refused unanswered: their arguments are not even decoded.
+        tool_calls = tuple(_tool_call_from_item(item, decode=index < MAX_TOOL_CALLS_PER_REQUEST)
+                           for index, item in enumerate(_tool_call_items(message)))
     elif message_type == LEGACY_FUNCTION_CALL_TYPE:
         tool_calls = (_legacy_function_call(message, context),)
     else:
@@ -141,7 +241,7 @@ def _tool_call_items(message: dict[str, Any]) -> list[Any]:
     raise EnvelopeError("tool_calls_missing")
 
 
-def _tool_call_from_item(item: Any) -> ToolCall:
+def _tool_call_from_item(item: Any, decode: bool = True) -> ToolCall:
     # A call we cannot even attribute an id to cannot be answered; refuse the whole body
     # rather than silently dropping it.
     if not isinstance(item, dict):
@@ -155,7 +255,7 @@ def _tool_call_from_item(item: Any) -> ToolCall:
         name = _first_str(item.get("name"))
         raw_arguments = item.get("arguments")
 
-    arguments, valid = _decode_arguments(raw_arguments)
+    arguments, valid = _decode_arguments(raw_arguments) if decode else ({}, True)
     return ToolCall(
         id=_coerce_id(item.get("id")), name=name, arguments=arguments, arguments_valid=valid
     )
@@ -236,19 +336,25 @@ def _context(body: dict[str, Any], message: dict[str, Any]) -> CallContext:
             if claimed_org_id is not None:
                 break
 
+    caller_number = _first_nonblank(
+        _dig(message, "call", "customer", "number"), _dig(message, "customer", "number")
+    )
     return CallContext(
         claimed_org_id=claimed_org_id,
-        assistant_id=_first_nonblank(
-            _dig(message, "assistant", "id"), _dig(message, "call", "assistantId")
-        ),
-        phone_number_id=_first_nonblank(
-            _dig(message, "phoneNumber", "id"), _dig(message, "call", "phoneNumberId")
-        ),
-        caller_number=_first_nonblank(
-            _dig(message, "call", "customer", "number"), _dig(message, "customer", "number")
-        ),
-        call_id=_first_nonblank(_dig(message, "call", "id")),
+        assistant_id=_assistant_id(message),
+        phone_number_id=_phone_number_id(message),
+        caller_number=caller_number if caller_number and len(caller_number) <= MAX_PHONE_LENGTH else None,
+        call_id=clamp_id(_first_nonblank(_dig(message, "call", "id"))),
     )
+
+
+# The clinic's ids, read the same way from a parsed and from a pruned (pre-auth) message.
+def _assistant_id(message: Any) -> str | None:
+    return clamp_id(_first_nonblank(_dig(message, "assistant", "id"), _dig(message, "call", "assistantId")))
+
+
+def _phone_number_id(message: Any) -> str | None:
+    return clamp_id(_first_nonblank(_dig(message, "phoneNumber", "id"), _dig(message, "call", "phoneNumberId")))
 
 
 def _dig(value: Any, *keys: str) -> Any:
@@ -271,9 +377,10 @@ def _coerce_id(value: Any) -> str:
 
 
 def _first_str(*values: Any) -> str:
+    """The first non-empty string (tool names: clamped to MAX_NAME_LENGTH), "" if none."""
     for value in values:
         if isinstance(value, str) and value:
-            return value
+            return value[:MAX_NAME_LENGTH]
     return ""
 
 

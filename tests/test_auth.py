@@ -186,3 +186,14 @@ def test_random_headers_never_authenticate_or_raise(headers: dict[str, str]) -> 
     assert result.reason in {
         "missing_credentials", "bad_secret", "bad_signature", "stale_timestamp", "bad_timestamp"
     }
+
+
+def test_an_accepted_hmac_carries_its_signature_and_time_for_the_replay_check() -> None:
+    signature = sign(SECRET, BODY, NOW * 1000)  # a milliseconds timestamp, signed as sent
+    result = verify_request({"X-Signature": "SHA256=" + signature.upper(), "X-Timestamp": str(NOW * 1000)},
+                            BODY, SECRET, now=NOW)
+    assert result == OK_HMAC  # equality ignores the two fields
+    assert (result.signature, result.signed_at) == (signature, NOW)  # normalised: lower-case hex, seconds
+    secret_result = verify_request({"X-Vapi-Secret": SECRET}, BODY, SECRET, now=NOW)
+    assert (secret_result.signature, secret_result.signed_at) == (None, None)
+    assert verify_request(hmac_headers(NOW - 301), BODY, SECRET, now=NOW).signature is None

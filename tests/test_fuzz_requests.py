@@ -83,3 +83,23 @@ def test_v2_route_with_bad_arguments(client, sql, args):
     assert_well_formed(response)
     assert response.get_json()["result"]["success"] is False
     assert sql("select count(*) from public.appointments")[0][0] == 0
+
+
+# Raw bytes: broken UTF-8, surrogate escapes, deep or truncated JSON — before and after the secret.
+json_fragments = st.sampled_from([b'{"message":', b'{"message":{"type":"tool-calls","toolCallList":[', b"[", b"{",
+                                  b'"\\ud800"', b'"\\udc00\\ud800"', b'"\\ud83d\\ude00"', b"\xff", b"\xc3", b"\x00",
+                                  b'"\\u0000"', b"1e999", b"-", b"}", b"]", b",", b":", b'"id"', b'"assistant"'])
+raw_bodies = st.lists(json_fragments | st.binary(max_size=8), max_size=40).map(b"".join)
+
+
+@FUZZ
+@given(raw=raw_bodies, authenticated=st.booleans())
+def test_arbitrary_bytes_never_500(client, sql, raw, authenticated):
+    headers = AUTH if authenticated else {"X-Vapi-Secret": "wrong"}
+    for url in ("/api/vapi/webhook", "/api/vapi/tools/bookClinicAppointment"):
+        response = client.post(url, data=raw, content_type="application/json", headers=headers)
+        if not authenticated:
+            assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+        else:
+            assert_well_formed(response)
+    assert sql("select count(*) from public.appointments")[0][0] == 0

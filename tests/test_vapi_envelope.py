@@ -725,3 +725,114 @@ def test_vapi_reply_single_line_round_trip_in_order(entries: list[tuple[str, str
     for rendered, (_, _, payload) in zip(reply["results"], entries):
         assert rendered["result"].splitlines() == [rendered["result"]]
         assert json.loads(rendered["result"]) == payload
+
+
+# --------------------------------------------------------------------------------------------
+# Raw bodies, pre-auth ids, clamping (docs/security-requests.md)
+# --------------------------------------------------------------------------------------------
+
+from api.vapi import (  # noqa: E402
+    MAX_ID_LENGTH,
+    MAX_TOOL_CALLS_PER_REQUEST,
+    PREAUTH_MAX_ARRAYS,
+    clamp_id,
+    credential_ids,
+    decode_body,
+)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("asst-1", "asst-1"),
+    ("  asst-1 \x00", "asst-1"),
+    ("", None), ("   ", None), ("\x00", None), (None, None), (5, None),
+    ("\ud800", None),  # not valid Unicode text: nothing to look up, store or log
+    ("x" * MAX_ID_LENGTH, "x" * MAX_ID_LENGTH),
+])
+def test_clamp_id(value: Any, expected: str | None) -> None:
+    assert clamp_id(value) == expected
+
+
+def test_clamp_id_hashes_long_ids_keeping_them_distinct() -> None:
+    a, b = clamp_id("x" * 8191 + "a"), clamp_id("x" * 8191 + "b")
+    assert a.startswith("sha256:") and len(a) == 71 and a != b
+    assert clamp_id("x" * 8191 + "a") == a
+
+
+def test_context_ids_are_clamped() -> None:
+    body = tool_calls_body(function_item("t" * 300, "f", {}), call={"id": "c" * 300, "customer": {"number": "1" * 65}},
+                           assistant={"id": "a" * 201}, phoneNumber={"id": "p" * 200})
+    request = parse_request(body)
+    assert request.context.call_id.startswith("sha256:") and request.context.assistant_id.startswith("sha256:")
+    assert request.context.phone_number_id == "p" * 200 and request.context.caller_number is None
+    assert request.tool_calls[0].id == "t" * 300  # echoed as sent
+    assert request.tool_calls[0].ref.startswith("sha256:")
+
+
+def test_arguments_beyond_the_tool_call_limit_are_not_decoded() -> None:
+    items = [function_item(f"c{n}", "f", '{"n": %d}' % n) for n in range(MAX_TOOL_CALLS_PER_REQUEST + 2)]
+    calls = parse_request(tool_calls_body(*items)).tool_calls
+    assert [c.arguments for c in calls] == [{"n": n} for n in range(MAX_TOOL_CALLS_PER_REQUEST)] + [{}, {}]
+
+
+def test_long_names_and_types_are_clamped() -> None:
+    request = parse_request(tool_calls_body(function_item("c1", "n" * 5000, {})))
+    assert request.tool_calls[0].name == "n" * 100
+    assert parse_request({"message": {"type": "e" * 5000}}).message_type == "e" * 64
+
+
+def test_credential_ids_match_the_parsed_context() -> None:
+    raw = json.dumps(full_vapi_body()).encode()
+    context = parse_request(decode_body(raw)).context
+    assert credential_ids(raw) == (context.assistant_id, context.phone_number_id) == ("asst-1", "pn-1")
+    only_call = json.dumps(tool_calls_body(call={"assistantId": "a-2", "phoneNumberId": "p-2"})).encode()
+    assert credential_ids(only_call) == ("a-2", "p-2")
+
+
+@pytest.mark.parametrize("raw", [
+    b"", b"not json", b"[" * 100_000, b"\xff", b'{"message": []}', b"[]",
+    b'{"message":{"assistant":{"id":"\\ud800"}}}',  # a lone surrogate is no id
+    b"[" + b"[]," * PREAUTH_MAX_ARRAYS + b'{"message":{"assistant":{"id":"a"}}}]',
+])
+def test_credential_ids_of_unusable_bodies_are_none(raw: bytes) -> None:
+    assert credential_ids(raw) == (None, None)
+
+
+def test_credential_ids_give_up_on_bodies_of_many_arrays() -> None:
+    def body(arrays: int) -> bytes:
+        return b'{"message":{"assistant":{"id":"a"},"x":[' + b"[]," * (arrays - 2) + b"[]]}}"
+
+    assert body(PREAUTH_MAX_ARRAYS).count(b"[") == PREAUTH_MAX_ARRAYS
+    assert credential_ids(body(PREAUTH_MAX_ARRAYS)) == ("a", None)
+    assert credential_ids(body(PREAUTH_MAX_ARRAYS + 1)) == (None, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["message", "assistant", "call", "phoneNumber", "id", "assistantId", "phoneNumberId",
+                         "type", "other"]), inner, max_size=4),
+    max_leaves=25))
+def test_credential_ids_always_agree_with_the_full_parse(body: Any) -> None:
+    raw = json.dumps(body).encode()
+    try:
+        context = parse_request(decode_body(raw)).context
+    except EnvelopeError:
+        return
+    assert credential_ids(raw) == (context.assistant_id, context.phone_number_id)
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b"[" * 100_000, "too_deep"),
+    (b'{"a":"\\ud800"}', "invalid_encoding"),
+    (b"\xc3\x28", "invalid_encoding"),
+    (b"{", "invalid_json"),
+])
+def test_decode_body_errors(raw: bytes, reason: str) -> None:
+    with pytest.raises(EnvelopeError) as error:
+        decode_body(raw)
+    assert error.value.reason == reason
+
+
+def test_decode_body_accepts_a_bom_and_escaped_pairs() -> None:
+    assert decode_body(b'\xef\xbb\xbf{"a":"\\ud83d\\ude00"}') == {"a": "\U0001F600"}

@@ -309,8 +309,87 @@ def test_hmac_signature_is_accepted_and_a_stale_one_refused(client, sql):
     stale_ts = now - 6 * 60
     stale = client.post(V2_URL, data=raw, content_type="application/json",
                         headers={"x-timestamp": str(stale_ts), "x-signature": sign(SECRET, raw, stale_ts)})
-    assert stale.status_code == 401 and stale.get_json()["error"] == "unauthorized"
+    assert stale.status_code == 401 and stale.get_json() == {"error": "unauthorized", "reason": "stale_timestamp"}
     assert count(sql, "appointments") == 1
+
+
+def _signed(raw: bytes, secret: str = SECRET, at: int | None = None) -> dict:
+    at = int(time.time()) if at is None else at
+    return {"x-timestamp": str(at), "x-signature": sign(secret, raw, at)}
+
+
+def test_a_replayed_hmac_signature_is_refused_by_every_instance(client, sql, database_url):
+    raw = _raw(v2_body(next_open_day(), call_id="replay-1"))
+    headers = _signed(raw)
+    first = client.post(V2_URL, data=raw, content_type="application/json", headers=headers)
+    assert first.status_code == 200 and first.get_json()["result"]["success"] is True
+    again = client.post(V2_URL, data=raw, content_type="application/json", headers=headers)
+    assert again.status_code == 401 and again.get_json() == {"error": "unauthorized", "reason": "replayed_signature"}
+
+    # Another gunicorn worker or instance is another process with its own memory: the claim is in
+    # the database, so it refuses the replay too.
+    from api import create_app
+
+    other = create_app({"TESTING": True, "APP_ENV": "test", "VAPI_SECRET": SECRET, "DATABASE_URL": database_url})
+    try:
+        replay = other.test_client().post(V2_URL, data=raw, content_type="application/json", headers=headers)
+        assert replay.status_code == 401 and replay.get_json()["reason"] == "replayed_signature"
+    finally:
+        other.extensions["booking"].gateway.close()
+    assert count(sql, "appointments") == 1
+
+    # Signing the same body again is a new request (the v2 contract: the same slot is now taken).
+    fresh = client.post(V2_URL, data=raw, content_type="application/json", headers=_signed(raw, at=int(time.time()) + 1))
+    assert fresh.status_code == 200 and fresh.get_json()["result"]["error"] == "slot_unavailable"
+    # An event can be replayed no more than a tool call.
+    event = b'{"message":{"type":"status-update"}}'
+    headers = _signed(event)
+    assert client.post(WEBHOOK, data=event, content_type="application/json", headers=headers).status_code == 200
+    assert client.post(WEBHOOK, data=event, content_type="application/json", headers=headers).status_code == 401
+    assert count(sql, "appointments") == 1
+
+
+def test_when_the_replay_check_cannot_run_a_signed_request_acts_on_nothing(unreachable_app):
+    client = unreachable_app.test_client()
+    raw = _raw(vapi_body(("u1", "bookClinicAppointment", _book_args())))
+    response = client.post(WEBHOOK, data=raw, content_type="application/json", headers=_signed(raw))
+    (result,) = results(response)
+    assert result["success"] is False and result["error"] == "unavailable" and "trouble" in result["message"]
+    event = b'{"message":{"type":"status-update"}}'
+    assert client.post(WEBHOOK, data=event, content_type="application/json", headers=_signed(event)).get_json() == {}
+
+
+class ClinicSecrets:
+    """Stands in for app.extensions["org_webhook_secrets"]: Sunrise's own secret for its assistant."""
+
+    def __init__(self, secret="clinic-own-secret", mapped=("asst_sunrise_sarah",)):
+        self.secret, self.mapped, self.asked = secret, mapped, []
+
+    def get(self, assistant_id, phone_number_id):
+        from api.credentials import OrgWebhookSecret
+
+        self.asked.append((assistant_id, phone_number_id))
+        return OrgWebhookSecret(SUNRISE, self.secret) if assistant_id in self.mapped else None
+
+
+def test_clinic_secret_hmac_reasons_stale_replayed_and_bad(app, client, sql):
+    secrets = app.extensions["org_webhook_secrets"] = ClinicSecrets()
+    raw = _raw(vapi_body(("cs-1", "bookClinicAppointment", _book_args()), org=None, assistant_id="asst_sunrise_sarah"))
+    post = lambda headers: client.post(WEBHOOK, data=raw, content_type="application/json", headers=headers)  # noqa: E731
+
+    stale = post(_signed(raw, "clinic-own-secret", at=int(time.time()) - 6 * 60))
+    assert stale.status_code == 401 and stale.get_json()["reason"] == "stale_timestamp"
+    wrong = post(_signed(raw, "not-the-clinic-secret"))
+    assert wrong.status_code == 401 and wrong.get_json()["reason"] == "bad_signature"
+    assert count(sql, "appointments") == 0
+
+    headers = _signed(raw, "clinic-own-secret")
+    (booked,) = results(post(headers))
+    assert booked["success"] is True
+    replay = post(headers)
+    assert replay.status_code == 401 and replay.get_json()["reason"] == "replayed_signature"
+    assert count(sql, "appointments") == 1
+    assert set(secrets.asked) == {("asst_sunrise_sarah", None)}
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Vapi-Secret": "wrong"}, {"Authorization": "Bearer wrong"},
@@ -321,6 +400,80 @@ def test_bad_or_missing_credentials_are_401_and_write_nothing(client, sql, heade
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
     assert sql("select count(*) from public.appointments")[0][0] == 0
     assert any(getattr(r, "event_fields", {}).get("event") == "auth.failed" for r in caplog.records)
+
+
+# --- which clinic, in production ---------------------------------------------------------------
+
+@pytest.fixture
+def production_client(database_url):
+    from api import create_app
+
+    app = create_app({"APP_ENV": "production", "VAPI_SECRET": SECRET, "DATABASE_URL": database_url, "DB_POOL_MAX": 4})
+    yield app.test_client()
+    app.extensions["booking"].gateway.close()
+
+
+def test_in_production_metadata_alone_does_not_pick_the_clinic(production_client, sql, caplog):
+    caplog.set_level(logging.INFO)
+    body = vapi_body(("p1", "bookClinicAppointment", _book_args("9:00")), org=SUNRISE)  # metadata, no mapping
+    (refused,) = results(production_client.post(WEBHOOK, json=body, headers=AUTH))
+    assert refused["success"] is False and refused["error"] == "unknown_org" and "take a message" in refused["message"]
+    assert count(sql, "appointments") == 0 and count(sql, "leads") == 0
+    event = next(r.event_fields for r in caplog.records if getattr(r, "event_fields", {}).get("event") == "org.refused")
+    assert event["reason"] == "no_org" and event["claimedOrgId"] == SUNRISE and event["claimsAllowed"] is False
+
+    # A mapping decides; metadata that agrees with it is fine.
+    mapped = vapi_body(("p2", "bookClinicAppointment", _book_args("9:00")), org=SUNRISE, assistant_id="asst_sunrise_sarah")
+    assert results(production_client.post(WEBHOOK, json=mapped, headers=AUTH))[0]["success"] is True
+    # The v2 route (the platform's own secret) keeps metadata as the org source, in both body shapes:
+    v2 = production_client.post(V2_URL, json=v2_body(next_open_day(), "10:00"), headers=AUTH).get_json()["result"]
+    assert v2["success"] is True
+    envelope = vapi_body(("p3", "bookClinicAppointment", _book_args("11:00")), org=SUNRISE)  # what --org operator commands send
+    assert results(production_client.post(V2_URL, json=envelope, headers=AUTH))[0]["success"] is True
+    assert count(sql, "appointments") == 3
+
+
+def test_allow_metadata_org_defaults_on_only_in_development_and_test(database_url, sql):
+    from api import create_app
+    from api.config import from_environment
+
+    assert from_environment({})["ALLOW_METADATA_ORG"] is None
+    assert from_environment({"ALLOW_METADATA_ORG": "1"})["ALLOW_METADATA_ORG"] is True
+    assert from_environment({"ALLOW_METADATA_ORG": "off"})["ALLOW_METADATA_ORG"] is False
+    with pytest.raises(ValueError):
+        from_environment({"ALLOW_METADATA_ORG": "maybe"})
+    base = {"VAPI_SECRET": SECRET, "DATABASE_URL": database_url, "DB_POOL_MAX": 2}
+    for config, allowed in (({"APP_ENV": "production"}, False), ({"APP_ENV": "staging"}, False),
+                            ({"APP_ENV": "test"}, True), ({"APP_ENV": "development"}, True),
+                            ({"APP_ENV": "production", "ALLOW_METADATA_ORG": True}, True),
+                            ({"APP_ENV": "test", "ALLOW_METADATA_ORG": False}, False)):
+        app = create_app({**base, **config})
+        try:
+            assert app.config["ALLOW_METADATA_ORG"] is allowed, config
+            if config == {"APP_ENV": "production", "ALLOW_METADATA_ORG": True}:
+                body = vapi_body(("a1", "bookClinicAppointment", _book_args("15:00")), org=SUNRISE)
+                assert results(app.test_client().post(WEBHOOK, json=body, headers=AUTH))[0]["success"] is True
+        finally:
+            app.extensions["booking"].gateway.close()
+    assert count(sql, "appointments") == 1
+
+
+def test_a_clinic_secret_request_never_picks_its_clinic_by_metadata(database_url, sql):
+    from api import create_app
+
+    app = create_app({"APP_ENV": "production", "VAPI_SECRET": SECRET, "DATABASE_URL": database_url, "DB_POOL_MAX": 2})
+    app.extensions["org_webhook_secrets"] = ClinicSecrets(mapped=("asst_not_in_vapi_assistants",))
+    try:
+        raw = _raw(vapi_body(("cm-1", "bookClinicAppointment", _book_args()), org=SUNRISE,
+                             assistant_id="asst_not_in_vapi_assistants"))
+        for url in (WEBHOOK, V2_URL):
+            response = app.test_client().post(url, data=raw, content_type="application/json",
+                                              headers=_signed(raw, "clinic-own-secret", at=int(time.time()) + len(url)))
+            (result,) = results(response)
+            assert result["error"] == "unknown_org", url
+    finally:
+        app.extensions["booking"].gateway.close()
+    assert count(sql, "appointments") == 0
 
 
 def test_app_refuses_to_start_without_a_secret_outside_development(database_url):

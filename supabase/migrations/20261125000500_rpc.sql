@@ -350,19 +350,27 @@ revoke execute on function public.get_org_profile(uuid) from public, anon;
 grant execute on function public.get_org_profile(uuid) to authenticated, service_role;
 
 -- resolve_vapi_org ------------------------------------------------------------------------------------
--- Which org is a Vapi call for? A stored mapping (assistant id first, then phone-number id) wins
--- over whatever org id the call metadata claims; a claim that contradicts a mapping is refused.
--- Without a mapping, a claim is accepted only if the org exists (and the caller may act for it).
+-- Which org is a Vapi call for? A stored mapping (assistant id first, then phone-number id) decides;
+-- an org id claimed in the call metadata only confirms it (a claim that contradicts it is refused).
+-- Assistant and phone-number ids are global and the metadata is written by whoever configures the
+-- assistant, so a claim alone is trusted only when the caller says so (p_allow_claim): the v2 route
+-- and the operator commands, which hold the platform's own secret, and development/test setups
+-- (ALLOW_METADATA_ORG). Then the claimed org must exist and the caller must be able to act for it.
+-- A mapping to an org the caller cannot act for (a signed-in member of another clinic) is treated
+-- exactly like no mapping, and a refused claim is checked for nothing else, so a signed-in user learns
+-- neither which ids other clinics use nor which org ids exist. lock_timeout: docs/faults.md.
 create or replace function public.resolve_vapi_org(
   p_assistant_id text default null,
   p_phone_number_id text default null,
-  p_claimed_org_id uuid default null
+  p_claimed_org_id uuid default null,
+  p_allow_claim boolean default false
 )
 returns json
 language plpgsql
 stable
 security definer
 set search_path = ''
+set lock_timeout = '3s'
 as $$
 declare
   v_assistant text := nullif(btrim(p_assistant_id), '');
@@ -372,34 +380,37 @@ declare
 begin
   if v_assistant is not null then
     select va.org_id into v_org_id from public.vapi_assistants va where va.assistant_id = v_assistant;
-    if found then
+    if v_org_id is not null and private.can_act_for_org(v_org_id) then
       v_source := 'assistant';
+    else
+      v_org_id := null;
     end if;
   end if;
   if v_org_id is null and v_phone_number is not null then
     select va.org_id into v_org_id from public.vapi_assistants va where va.phone_number_id = v_phone_number;
-    if found then
+    if v_org_id is not null and private.can_act_for_org(v_org_id) then
       v_source := 'phone_number';
+    else
+      v_org_id := null;
     end if;
   end if;
 
   if v_org_id is not null then
-    if not private.can_act_for_org(v_org_id) then
-      return private.error_reply('unknown_org');
-    end if;
     if p_claimed_org_id is not null and p_claimed_org_id <> v_org_id then
       return private.error_reply('org_mismatch',
         'The org id in the call metadata does not match the org this assistant is mapped to');
     end if;
-  elsif p_claimed_org_id is not null then
-    if not exists (select 1 from public.orgs o where o.id = p_claimed_org_id)
-       or not private.can_act_for_org(p_claimed_org_id) then
-      return private.error_reply('unknown_org');
-    end if;
+  elsif p_claimed_org_id is null then
+    return private.error_reply('no_org', 'No assistant or phone-number mapping and no org id in the call metadata');
+  elsif not coalesce(p_allow_claim, false) then
+    return private.error_reply('no_org',
+      'No assistant or phone-number mapping for this call; an org id in the call metadata only confirms a mapping');
+  elsif not exists (select 1 from public.orgs o where o.id = p_claimed_org_id)
+        or not private.can_act_for_org(p_claimed_org_id) then
+    return private.error_reply('unknown_org');
+  else
     v_org_id := p_claimed_org_id;
     v_source := 'claim';
-  else
-    return private.error_reply('no_org', 'No assistant mapping and no org id in the call metadata');
   end if;
 
   return json_build_object(
@@ -409,7 +420,9 @@ begin
     'timezone', (select o.timezone from public.orgs o where o.id = v_org_id));
 end;
 $$;
+comment on function public.resolve_vapi_org(text, text, uuid, boolean) is
+  'The org a Vapi call is for: mapping (assistant, then phone number) decides, a metadata org id only confirms it unless p_allow_claim. Refusals: org_mismatch, no_org, unknown_org.';
 -- The webhook's (service_role's) alone: to a signed-in user, unknown_org vs no_org would say which
 -- Vapi ids and org ids exist elsewhere, and members read their own mappings from vapi_assistants.
-revoke execute on function public.resolve_vapi_org(text, text, uuid) from public, anon, authenticated;
-grant execute on function public.resolve_vapi_org(text, text, uuid) to service_role;
+revoke execute on function public.resolve_vapi_org(text, text, uuid, boolean) from public, anon, authenticated;
+grant execute on function public.resolve_vapi_org(text, text, uuid, boolean) to service_role;

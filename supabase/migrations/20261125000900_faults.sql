@@ -25,5 +25,5 @@ alter function public.check_availability(uuid, text, timestamptz, timestamptz, i
   set lock_timeout = '3s';
 alter function public.get_org_profile(uuid)
   set lock_timeout = '3s';
-alter function public.resolve_vapi_org(text, text, uuid)
-  set lock_timeout = '3s';
+-- resolve_vapi_org (20261125000500_rpc.sql) and claim_webhook_signature
+-- (20261125000650_webhook_replay.sql) carry the same setting in their own definitions.

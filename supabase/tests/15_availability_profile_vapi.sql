@@ -1,6 +1,6 @@
 -- check_availability (window, limit, first_day_only), get_org_profile, resolve_vapi_org.
 begin;
-select plan(20);
+select plan(24);
 
 insert into public.orgs (id, name, timezone, phone_region, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
 values ('c1500000-0000-4000-8000-000000000001', 'Test Clinic Fifteen', 'America/Los_Angeles', 'US', 30, 60, 365),
@@ -74,11 +74,21 @@ select is(public.resolve_vapi_org(p_assistant_id => 'asst_t15', p_claimed_org_id
           'assistant', 'matching claim accepted; mapping wins');
 select is(public.resolve_vapi_org(p_assistant_id => 'asst_t15', p_claimed_org_id => 'c1500000-0000-4000-8000-000000000002')->>'error',
           'org_mismatch', 'claim contradicting the mapping refused');
-select is(public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-000000000002')->>'orgId' || '|' ||
-          (public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-000000000002')->>'source'),
-          'c1500000-0000-4000-8000-000000000002|claim', 'claim only: accepted when the org exists');
-select is(public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-0000000000ff')->>'error' || '|' ||
+select is(public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-000000000002', p_allow_claim => true)->>'orgId' || '|' ||
+          (public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-000000000002', p_allow_claim => true)->>'source'),
+          'c1500000-0000-4000-8000-000000000002|claim', 'claim only, claims allowed: accepted when the org exists');
+select is(public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-0000000000ff', p_allow_claim => true)->>'error' || '|' ||
           (public.resolve_vapi_org()->>'error'), 'unknown_org|no_org', 'unknown claimed org; nothing to go on');
+-- By default a claim only confirms a mapping: alone it is not enough (production webhook).
+select is(public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-000000000002')->>'error', 'no_org',
+          'claim only, claims not allowed: refused although the org exists');
+select is(public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-000000000002', p_allow_claim => false)::jsonb,
+          public.resolve_vapi_org(p_claimed_org_id => 'c1500000-0000-4000-8000-0000000000ff', p_allow_claim => false)::jsonb,
+          'claims not allowed: the claimed org is not even looked at (same reply for a missing org)');
+select is(public.resolve_vapi_org(p_assistant_id => 'asst_t15', p_claimed_org_id => 'c1500000-0000-4000-8000-000000000001', p_allow_claim => false)->>'source',
+          'assistant', 'claims not allowed: a claim that confirms the mapping is fine');
+select is(public.resolve_vapi_org(p_phone_number_id => 'pn_t15', p_allow_claim => null)->>'orgId',
+          'c1500000-0000-4000-8000-000000000001', 'a null p_allow_claim is false, mappings unaffected');
 
 select * from finish();
 rollback;

@@ -2,7 +2,7 @@
 -- so a held lock ends in SQLSTATE 55P03 and a spoken "busy" instead of a silent caller; the
 -- setting applies only inside the call and does not leak into the caller's session.
 begin;
-select plan(13);
+select plan(14);
 
 create temp table _webhook_rpc (fn regprocedure) on commit drop;
 insert into _webhook_rpc values
@@ -15,7 +15,8 @@ insert into _webhook_rpc values
   ('public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean)'),
   ('public.find_upcoming_appointments(uuid, jsonb)'),
   ('public.get_org_profile(uuid)'),
-  ('public.resolve_vapi_org(text, text, uuid)');
+  ('public.resolve_vapi_org(text, text, uuid, boolean)'),
+  ('public.claim_webhook_signature(text, timestamptz)');
 
 select ok((select proconfig @> array['lock_timeout=3s', 'search_path=""'] from pg_proc where oid = fn),
           format('%s waits at most 3 s for a lock', fn))
