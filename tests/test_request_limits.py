@@ -184,7 +184,7 @@ def test_ten_thousand_tool_calls_answer_ten_and_refuse_the_rest_calmly(client, s
     assert refused[0]["success"] is False and refused[0]["error"] == "too_many_tool_calls"
     assert "one at a time" in refused[0]["message"]
     rpcs = [r.event_fields["rpc"] for r in caplog.records if getattr(r, "event_fields", {}).get("event") == "rpc.call"]
-    assert rpcs.count("book_appointment_atomic_v2") == MAX_TOOL_CALLS_PER_REQUEST and len(rpcs) <= 12
+    assert rpcs.count("book_appointment") == MAX_TOOL_CALLS_PER_REQUEST and len(rpcs) <= 12
     assert written(sql)["appointments"] == 1
     assert elapsed < 10, f"{elapsed:.1f} s"
 
