@@ -31,12 +31,6 @@ create function pg_temp.book(p_name text, p_phone text, p_at timestamptz, p_dob 
     p_org_id => 'c2000000-0000-4000-8000-000000000001', p_name => p_name, p_email => null,
     p_phone => p_phone, p_service => null, p_scheduled_at => p_at, p_date_of_birth => p_dob,
     p_caller => jsonb_build_object('callId', 'booking-call', 'callerNumber', p_phone)) $$;
--- functions start closed (default privileges, 20261125000100_orgs.sql): open the test's own helpers
-do $g$ declare f regprocedure; begin
-  for f in select p.oid::regprocedure from pg_proc p where p.pronamespace = pg_my_temp_schema() loop
-    execute format('grant execute on function %s to public', f);
-  end loop;
-end $g$;
 -- a caller context with only the keys given
 create function pg_temp.ctx(p_call text, p_number text, p_phone text default null, p_name text default null,
                             p_dob text default null) returns jsonb language sql as $$
@@ -65,12 +59,6 @@ insert into r values
   ('kid', pg_temp.book('Kid Nodob', '+13055550100', pg_temp.at(pg_temp.day(7, 4), '09:00'), null)),
   ('quinn', pg_temp.book('Quinn Other', '+13055550200', pg_temp.at(pg_temp.day(7, 5), '09:00'), '1970-01-01'));
 create function pg_temp.id(p_k text) returns text language sql as $$ select j ->> 'appointmentId' from r where k = p_k $$;
--- functions start closed (default privileges, 20261125000100_orgs.sql): open the test's own helpers
-do $g$ declare f regprocedure; begin
-  for f in select p.oid::regprocedure from pg_proc p where p.pronamespace = pg_my_temp_schema() loop
-    execute format('grant execute on function %s to public', f);
-  end loop;
-end $g$;
 grant select on r to authenticated, service_role;
 create function pg_temp.sorted(variadic p_ids text[]) returns text[] language sql as $$
   select array_agg(x order by x) from unnest(p_ids) x $$;

@@ -24,12 +24,6 @@ select o, d, '08:00', '18:00'
 
 create function pg_temp.at(p_days int, p_time time) returns timestamptz language sql as $$
   select ((now() at time zone 'Europe/Berlin')::date + p_days + p_time) at time zone 'Europe/Berlin' $$;
--- functions start closed (default privileges, 20261125000100_orgs.sql): open the test's own helpers
-do $g$ declare f regprocedure; begin
-  for f in select p.oid::regprocedure from pg_proc p where p.pronamespace = pg_my_temp_schema() loop
-    execute format('grant execute on function %s to public', f);
-  end loop;
-end $g$;
 create temp table r (k text primary key, j json);
 grant select on r to authenticated, service_role;
 create function pg_temp.id(p_k text) returns uuid language sql as $$ select (j ->> 'appointmentId')::uuid from r where k = p_k $$;
@@ -37,12 +31,6 @@ create function pg_temp.log_count() returns int language sql as $$
   select count(*)::int from public.caller_access_log where org_id = 'c2100000-0000-4000-8000-00000000000a' $$;
 create function pg_temp.last_log() returns public.caller_access_log language sql as $$
   select * from public.caller_access_log where org_id = 'c2100000-0000-4000-8000-00000000000a' order by id desc limit 1 $$;
--- functions start closed (default privileges, 20261125000100_orgs.sql): open the test's own helpers
-do $g$ declare f regprocedure; begin
-  for f in select p.oid::regprocedure from pg_proc p where p.pronamespace = pg_my_temp_schema() loop
-    execute format('grant execute on function %s to public', f);
-  end loop;
-end $g$;
 -- runs one statement; its SQLSTATE, or 'ok'
 create function pg_temp.try(p_sql text) returns text language plpgsql as $$
 begin

@@ -28,12 +28,6 @@ create function pg_temp.ctx(p_call text, p_number text, p_phone text default nul
                                               'name', p_name, 'dateOfBirth', p_dob)) $$;
 create function pg_temp.find(p_ctx jsonb) returns json language sql as $$
   select public.find_upcoming_appointments('c2200000-0000-4000-8000-000000000001', p_ctx) $$;
--- functions start closed (default privileges, 20261125000100_orgs.sql): open the test's own helpers
-do $g$ declare f regprocedure; begin
-  for f in select p.oid::regprocedure from pg_proc p where p.pronamespace = pg_my_temp_schema() loop
-    execute format('grant execute on function %s to public', f);
-  end loop;
-end $g$;
 -- the structure erasure must keep: ids, lead, times, statuses of every appointment of the clinic
 create function pg_temp.structure() returns text language sql as $$
   select string_agg(row(a.id, a.lead_id, a.starts_at, a.ends_at, a.status)::text, ',' order by a.id)
