@@ -82,7 +82,7 @@ comment on column public.caller_access_log.verified_by is 'How the caller was ve
 comment on column public.caller_access_log.caller_number is 'E.164 from the phone network (call.customer.number), if any; ''[erased]'' after erasure.';
 comment on column public.caller_access_log.claimed_phone is 'E.164 the caller said the booking is under, if any; ''[erased]'' after erasure.';
 comment on column public.caller_access_log.claimed is 'Which of phone / name / dateOfBirth the caller gave (never their values).';
-comment on column public.caller_access_log.actor_user_id is 'The signed-in member when a staff user acted (verified_by = staff).';
+comment on column public.caller_access_log.actor_user_id is 'The signed-in member who made the call: staff (verified_by = staff), or a member who passed a caller context of their own.';
 
 -- Constraints / indexes ----------------------------------------------------------------------------
 
@@ -575,7 +575,7 @@ begin
   values (
     p_org_id, p_action, v_outcome, p_verified_by, v_ids, p_ctx.call_id, p_ctx.caller_number,
     p_ctx.phone, coalesce(p_ctx.claimed, '{}'), p_ctx.source,
-    case when p_ctx.staff then (select auth.uid()) end);
+    (select auth.uid()));  -- a member passing a caller context is still that member
   return p_reply;
 end;
 $$;
