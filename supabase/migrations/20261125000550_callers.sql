@@ -311,18 +311,11 @@ begin
     refusal := private.caller_refusal(p_org, 'verification_failed',
       'The details given do not match a booking that can be changed on this call');
     outcome := 'verification_failed';
-    -- phone and name match a booking that has no date of birth on file: not the caller's fault,
-    -- not counted (same reply: whether such a booking exists is not disclosed by it)
-    if not exists (
-         select 1
-           from public.leads l
-           join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
-          where l.org_id = p_org.id and l.phone = p_ctx.phone
-            and a.patient_date_of_birth is null
-            and private.lenient_name(a.patient_name) = v_name) then
-      if private.note_caller_failure(p_org.id, v_key) >= 3 then
-        refusal := private.caller_refusal(p_org, 'verification_locked', 'Too many failed verifications in this call');
-      end if;
+    -- Counted even when phone and name match a booking that has no date of birth on file (the
+    -- caller hears the same offer of a transfer): if that case were not counted, the lock would
+    -- arrive one attempt later exactly when such a booking exists, and that would disclose it.
+    if private.note_caller_failure(p_org.id, v_key) >= 3 then
+      refusal := private.caller_refusal(p_org, 'verification_locked', 'Too many failed verifications in this call');
     end if;
     return;
   end if;

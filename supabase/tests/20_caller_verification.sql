@@ -1,6 +1,6 @@
 -- 20_caller_verification: who may hear and change a booking (20261125000550_callers.sql).
 -- Caller ID; phone + name + date of birth (lenient name: case, accents, spacing, punctuation; exact
--- DOB); no DOB on file → failed but not counted; partial claims → verification_required; 3 counted
+-- DOB); no DOB on file → the same counted failure; partial claims → verification_required; 3 counted
 -- failures lock the call (and only that call; fallback key = caller number); the finder's hints
 -- (weekday weeks away, ambiguous, not_found); staff vs service_role; input checks; booking with a
 -- date of birth and the v2 wrapper's unchanged reply.
@@ -185,7 +185,7 @@ select is(pg_temp.failures('call:call-f2'), 2, 'each counted');
 insert into r values ('nodob', pg_temp.find(pg_temp.ctx('call-f3', '+12125550000', '+13055550100', 'kid nodob', '2016-01-01')));
 select is((select j::jsonb from r where k = 'nodob'), (select j::jsonb from r where k = 'wrong_dob'),
           'phone + name of a booking without a DOB on file: the very same verification_failed reply');
-select is(pg_temp.failures('call:call-f3'), 0, '... and not counted (the caller is offered a transfer, not blamed)');
+select is(pg_temp.failures('call:call-f3'), 1, '... and counted like any failure (else the later lock would disclose that booking)');
 
 -- Lock: 3 counted failures in one call ------------------------------------------------------------------
 select is(pg_temp.find(pg_temp.ctx('call-lock', '+12125550000', '+13055550100', 'José Núñez', '1981-01-01')) ->> 'error',
