@@ -490,13 +490,14 @@ def normalize_email(text: str | None) -> str | None:
 
 
 def mask_email(email: str) -> str:
-    """Keep the first character and the domain: ``j***@example.com``."""
+    """Keep the first character and the domain: ``j***@example.com``. A domain is cut after 40
+    characters, so a made-up address cannot make a log line of any size."""
     if not isinstance(email, str) or not email:
         return "***"
     local, at, domain = email.rpartition("@")
     if not at:
         return email[0] + "***"
-    return f"{local[:1]}***@{domain}"
+    return f"{local[:1]}***@{domain[:40]}{'…' if len(domain) > 40 else ''}"
 
 
 # --------------------------------------------------------------------------

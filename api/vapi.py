@@ -48,6 +48,8 @@ MAX_TYPE_LENGTH = 64  # message types, as logged
 # than this (each costs ~64 bytes however small: `[[],[],...]`) is not searched at all.
 PREAUTH_MAX_ARRAYS = 10_000
 _ID_PATH_KEYS = frozenset({"message", "assistant", "call", "phoneNumber", "id", "assistantId", "phoneNumberId"})
+# Vapi call types whose `customer.number` comes from the phone network (not webCall, vapi.websocketCall).
+PHONE_CALL_TYPES = frozenset({"inboundPhoneCall", "outboundPhoneCall"})
 # A \uD800-\uDFFF escape: only then can decoded text hold a lone surrogate.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -336,9 +338,11 @@ def _context(body: dict[str, Any], message: dict[str, Any]) -> CallContext:
             if claimed_org_id is not None:
                 break
 
+    # A caller ID only where the phone network gave it: a web chat (`message.chat`, started with the
+    # clinic's public key) or a web / websocket call carries a `customer.number` its client chose.
     caller_number = _first_nonblank(
         _dig(message, "call", "customer", "number"), _dig(message, "customer", "number")
-    )
+    ) if _phone_call(message) else None
     return CallContext(
         claimed_org_id=claimed_org_id,
         assistant_id=_assistant_id(message),
@@ -346,6 +350,16 @@ def _context(body: dict[str, Any], message: dict[str, Any]) -> CallContext:
         caller_number=caller_number if caller_number and len(caller_number) <= MAX_PHONE_LENGTH else None,
         call_id=clamp_id(_first_nonblank(_dig(message, "call", "id"))),
     )
+
+
+def _phone_call(message: dict[str, Any]) -> bool:
+    """Is this message from a phone call (so `customer.number` is the network's caller ID)? Vapi
+    always sends `call.type`; a message without one (tests, the operator commands) counts as a
+    phone call, one with a chat or any other type does not."""
+    if message.get("chat") is not None:
+        return False
+    call_type = _dig(message, "call", "type")
+    return call_type is None or (isinstance(call_type, str) and call_type in PHONE_CALL_TYPES)
 
 
 # The clinic's ids, read the same way from a parsed and from a pruned (pre-auth) message.

@@ -438,7 +438,7 @@ def test_a_booking_without_a_birth_date_is_changed_only_from_its_own_number(clie
     day = next_open_day()
     book(client, day, details={"patientName": "No Birthday"})
     claim = {"patientPhone": PATIENT_PHONE, "patientName": "No Birthday", "patientDateOfBirth": "1970-01-01"}
-    for attempt in range(4):  # never counted: a fourth attempt is still not locked
+    for attempt in range(2):  # counted like any failure: the 3rd locks (tests/test_attack_callers.py)
         refused = call(client, "cancelAppointment", claim, call_id="call-no-dob", tool_call_id=f"nd-{attempt}")
         assert refused["error"] == "verification_failed"
         assert refused["message"] == speech.verification_failed()

@@ -93,7 +93,7 @@ create table public.appointment_events (
 );
 comment on table public.appointment_events is 'Outbox and audit trail of appointment changes (booked / cancelled / rescheduled / updated / deleted), written by trigger; survives the appointment.';
 comment on column public.appointment_events.appointment_id is 'The appointment the event is about; deliberately no foreign key, so the history survives a deletion.';
-comment on column public.appointment_events.payload is 'appointmentId, leadId, serviceId, startsAt, endsAt, status, source; previousStatus/previousStartsAt/previousEndsAt/previousServiceId and changed[] on updates; actor, callId, reason. No names, phones or e-mails.';
+comment on column public.appointment_events.payload is 'appointmentId, leadId, serviceId, startsAt, endsAt, status, source; previousStatus/previousStartsAt/previousEndsAt/previousServiceId/previousLeadId and changed[] on updates; actor, callId, reason. No names, phones or e-mails.';
 
 -- Constraints / indexes ----------------------------------------------------------------------------
 
@@ -176,7 +176,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_tracked constant text[] := array['status', 'starts_at', 'ends_at', 'service_id'];
+  v_tracked constant text[] := array['status', 'starts_at', 'ends_at', 'service_id', 'lead_id'];
   v_row public.appointments;
   v_kind text;
   v_changed text[];
@@ -220,6 +220,10 @@ begin
     end if;
     if 'service_id' = any (v_changed) then
       v_previous := v_previous || jsonb_build_object('previousServiceId', old.service_id);
+    end if;
+    -- another lead is another phone: the one that now hears this appointment by caller ID
+    if 'lead_id' = any (v_changed) then
+      v_previous := v_previous || jsonb_build_object('previousLeadId', old.lead_id);
     end if;
   end if;
 
@@ -347,6 +351,10 @@ comment on view public.opening_hours is 'Business hours per clinic with weekday 
 -- without delete; the outbox and the views read-only. No sequence privilege for anyone but the
 -- owner and service_role (the identity column needs none). anon: nothing.
 grant select, insert, update, delete on public.leads to authenticated;
-grant select, insert, update on public.appointments to authenticated;
+-- appointments: no update of what identifies a row or its history (id, org_id, created_at,
+-- idempotency_key; updated_at is the trigger's): a re-keyed row would leave its events behind.
+grant select, insert on public.appointments to authenticated;
+grant update (lead_id, service_id, patient_name, patient_date_of_birth, starts_at, ends_at, blocked, status, source)
+  on public.appointments to authenticated;
 grant select on public.appointment_events to authenticated;
 grant select on public.upcoming_appointments, public.appointment_activity, public.opening_hours to authenticated;

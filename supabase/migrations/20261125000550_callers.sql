@@ -36,7 +36,10 @@ create type private.caller_context as (
 -- Tables -------------------------------------------------------------------------------------------
 
 -- Failed name + DOB verifications per call. Keyed on `call:<call id>`, or `number:<caller number>`
--- when the request carries no call id; private (never exposed), written only by the RPCs below.
+-- when the request carries no call id; and, across calls, per booking phone and patient name claimed
+-- (`claim:<phone>:<md5 of the lenient name>`: a new call is a new call id, so the per-call lock alone
+-- would let a caller who knows phone and name guess the birth date three times per call, forever).
+-- Private (never exposed), written only by the RPCs below.
 create table private.caller_verification_failures (
   org_id uuid not null references public.orgs (id) on delete cascade,
   call_key text not null,
@@ -45,9 +48,9 @@ create table private.caller_verification_failures (
   last_failed_at timestamptz not null default now(),
   primary key (org_id, call_key),
   constraint caller_verification_failures_positive check (failures > 0),
-  constraint caller_verification_failures_key check (call_key ~ '^(call|number):' and length(call_key) <= 210)
+  constraint caller_verification_failures_key check (call_key ~ '^(call|number|claim):' and length(call_key) <= 210)
 );
-comment on table private.caller_verification_failures is 'Failed caller verifications (name + DOB) per call; 3 lock lookup/cancel/reschedule for that call.';
+comment on table private.caller_verification_failures is 'Failed caller verifications (name + DOB) per call (3 lock lookup/cancel/reschedule for that call) and per claimed booking phone + name (10 in 24 hours lock name + DOB verification for them).';
 revoke all on table private.caller_verification_failures from public, anon, authenticated, service_role;
 
 -- The access log: who asked what about which appointments, and what they were told or changed.
@@ -82,7 +85,7 @@ comment on column public.caller_access_log.verified_by is 'How the caller was ve
 comment on column public.caller_access_log.caller_number is 'E.164 from the phone network (call.customer.number), if any; ''[erased]'' after erasure.';
 comment on column public.caller_access_log.claimed_phone is 'E.164 the caller said the booking is under, if any; ''[erased]'' after erasure.';
 comment on column public.caller_access_log.claimed is 'Which of phone / name / dateOfBirth the caller gave (never their values).';
-comment on column public.caller_access_log.actor_user_id is 'The signed-in member when a staff user acted (verified_by = staff).';
+comment on column public.caller_access_log.actor_user_id is 'The signed-in member who made the call: staff (verified_by = staff), or a member who passed a caller context of their own.';
 
 -- Constraints / indexes ----------------------------------------------------------------------------
 
@@ -214,8 +217,24 @@ end;
 $$;
 revoke all on function private.caller_call_key(private.caller_context) from public, anon, authenticated;
 
--- Failed verifications counted for this call so far. A call id is one call; a caller number stands
--- for "a call" only for an hour after its last failure.
+-- How long a counter counts: a call id is one call (for ever); a caller number stands for "a call"
+-- only for an hour after its last failure; a claimed booking phone + name for a day.
+create or replace function private.caller_failure_window(p_key text)
+returns interval
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return case
+    when p_key like 'number:%' then interval '1 hour'
+    when p_key like 'claim:%' then interval '24 hours'
+  end;
+end;
+$$;
+revoke all on function private.caller_failure_window(text) from public, anon, authenticated;
+
+-- Failed verifications counted on this key so far (within its window).
 create or replace function private.caller_failures(p_org_id uuid, p_key text)
 returns integer
 language plpgsql
@@ -227,7 +246,8 @@ begin
     select f.failures
       from private.caller_verification_failures f
      where f.org_id = p_org_id and f.call_key = p_key
-       and (f.call_key like 'call:%' or f.last_failed_at > now() - interval '1 hour')), 0);
+       and (private.caller_failure_window(f.call_key) is null
+            or f.last_failed_at > now() - private.caller_failure_window(f.call_key))), 0);
 end;
 $$;
 revoke all on function private.caller_failures(uuid, text) from public, anon, authenticated;
@@ -249,9 +269,9 @@ begin
   insert into private.caller_verification_failures as f (org_id, call_key)
   values (p_org_id, p_key)
   on conflict (org_id, call_key) do update
-    set failures = case when f.call_key like 'number:%' and f.last_failed_at <= now() - interval '1 hour'
+    set failures = case when f.last_failed_at <= now() - private.caller_failure_window(f.call_key)
                         then 1 else f.failures + 1 end,
-        first_failed_at = case when f.call_key like 'number:%' and f.last_failed_at <= now() - interval '1 hour'
+        first_failed_at = case when f.last_failed_at <= now() - private.caller_failure_window(f.call_key)
                                then now() else f.first_failed_at end,
         last_failed_at = now()
   returning f.failures into v_failures;
@@ -279,6 +299,7 @@ as $$
 declare
   v_key text := private.caller_call_key(p_ctx);
   v_name text;
+  v_claim_key text;
 begin
   if p_ctx.staff then
     verified_by := 'staff';
@@ -296,6 +317,13 @@ begin
       return;
     end if;
     v_name := private.lenient_name(p_ctx.name);
+    -- 10 failed attempts on this booking phone + name in a day, from any calls: no more guessing
+    -- (the patient's own line and staff still work; checked before the details are)
+    v_claim_key := 'claim:' || p_ctx.phone || ':' || pg_catalog.md5(v_name);
+    if private.caller_failures(p_org.id, v_claim_key) >= 10 then
+      refusal := private.caller_refusal(p_org, 'verification_locked', 'Too many failed verifications for this booking');
+      return;
+    end if;
     -- any appointment (any status, any time) under that phone for that patient proves who they are
     if exists (
          select 1
@@ -311,18 +339,12 @@ begin
     refusal := private.caller_refusal(p_org, 'verification_failed',
       'The details given do not match a booking that can be changed on this call');
     outcome := 'verification_failed';
-    -- phone and name match a booking that has no date of birth on file: not the caller's fault,
-    -- not counted (same reply: whether such a booking exists is not disclosed by it)
-    if not exists (
-         select 1
-           from public.leads l
-           join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
-          where l.org_id = p_org.id and l.phone = p_ctx.phone
-            and a.patient_date_of_birth is null
-            and private.lenient_name(a.patient_name) = v_name) then
-      if private.note_caller_failure(p_org.id, v_key) >= 3 then
-        refusal := private.caller_refusal(p_org, 'verification_locked', 'Too many failed verifications in this call');
-      end if;
+    -- Counted even when phone and name match a booking that has no date of birth on file (the
+    -- caller hears the same offer of a transfer): if that case were not counted, the lock would
+    -- arrive one attempt later exactly when such a booking exists, and that would disclose it.
+    perform private.note_caller_failure(p_org.id, v_claim_key);
+    if private.note_caller_failure(p_org.id, v_key) >= 3 then
+      refusal := private.caller_refusal(p_org, 'verification_locked', 'Too many failed verifications in this call');
     end if;
     return;
   end if;
@@ -575,7 +597,7 @@ begin
   values (
     p_org_id, p_action, v_outcome, p_verified_by, v_ids, p_ctx.call_id, p_ctx.caller_number,
     p_ctx.phone, coalesce(p_ctx.claimed, '{}'), p_ctx.source,
-    case when p_ctx.staff then (select auth.uid()) end);
+    (select auth.uid()));  -- a member passing a caller context is still that member
   return p_reply;
 end;
 $$;
@@ -996,7 +1018,7 @@ grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, time
 --     its phone → `erased:<lead id>` once none of its appointments still names a patient;
 --   * the access log: caller_number / claimed_phone → '[erased]' on rows naming an erased
 --     appointment, and on every row for the phone once the phone is erased;
---   * the failure counters of that caller number.
+--   * the failure counters of that caller number and of that phone claimed as a booking phone.
 -- service_role only.
 create or replace function public.erase_patient_data(
   p_org_id uuid,
@@ -1085,7 +1107,8 @@ begin
 
   if v_phone_erased then
     delete from private.caller_verification_failures f
-     where f.org_id = p_org_id and f.call_key = 'number:' || v_phone;
+     where f.org_id = p_org_id
+       and (f.call_key = 'number:' || v_phone or f.call_key like 'claim:' || v_phone || ':%');
     get diagnostics v_counters = row_count;
   end if;
 

@@ -140,7 +140,14 @@ insert into _authenticated values
   ('table public.vapi_assistants SELECT'),
   -- patients and their appointments; appointments are cancelled, never deleted
   ('table public.leads SELECT'), ('table public.leads INSERT'), ('table public.leads UPDATE'), ('table public.leads DELETE'),
-  ('table public.appointments SELECT'), ('table public.appointments INSERT'), ('table public.appointments UPDATE'),
+  ('table public.appointments SELECT'), ('table public.appointments INSERT'),
+  -- ... and updated in everything but what identifies the row and its history (id, org_id, created_at,
+  -- idempotency_key, updated_at)
+  ('column public.appointments.lead_id UPDATE'), ('column public.appointments.service_id UPDATE'),
+  ('column public.appointments.patient_name UPDATE'), ('column public.appointments.patient_date_of_birth UPDATE'),
+  ('column public.appointments.starts_at UPDATE'), ('column public.appointments.ends_at UPDATE'),
+  ('column public.appointments.blocked UPDATE'), ('column public.appointments.status UPDATE'),
+  ('column public.appointments.source UPDATE'),
   -- the audit trail: read only (ids, times, who acted; written by the appointments trigger)
   ('table public.appointment_events SELECT'),
   -- who was told or changed what (caller verification): read only, append-only by trigger
