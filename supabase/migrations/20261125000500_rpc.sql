@@ -9,9 +9,9 @@
 -- webhook calls carries `set lock_timeout = '3s'` in its own definition (here and in the callers,
 -- credentials and webhook-replay migrations; readers too: they take share locks, which wait only
 -- behind DDL, and the same bound keeps a migration running in production from silencing calls):
--- after 3 s the call fails with SQLSTATE 55P03, the whole
--- transaction is rolled back (nothing is half-written), and the service answers with a spoken "one
--- moment, let me try again" (`busy`). In the definition, not in a later `alter function`: any
+-- after 3 s the call fails with SQLSTATE 55P03, the whole transaction is rolled back (nothing is
+-- half-written), and the service answers with a spoken "one moment, let me try again" (`busy`).
+-- In the definition, not in a later `alter function`: any
 -- `create or replace` would silently drop a setting added from outside (supabase/tests/19_faults.sql
 -- checks every webhook RPC). On the function rather than by the caller, so both data paths get it:
 -- PostgreSQL applies a function's SET clause for the duration of the call, whoever calls it (our
