@@ -298,7 +298,9 @@ def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | 
     within them (a clinic open 7 AM to 8 PM hearing "8", a closed day, no
     hours given), the caller is asked which one is meant
     (``appointment_time_meridiem``, with both readings as ``choices``).
-    A machine timestamp (``2026-01-20T08:00:00Z``, ``14:00-05:00``,
+    An hour written with a leading zero (``08:00``) is on a 24-hour clock:
+    the morning, unless only the afternoon is within the hours (a model's
+    ``02:00`` for two o'clock at a clinic open 9 to 5). A machine timestamp (``2026-01-20T08:00:00Z``, ``14:00-05:00``,
     ``08:00:00``) is a 24-hour clock time; its date part and zone are dropped
     and the wall-clock time is used as written: models put a ``Z`` on times
     they mean as local.
@@ -325,7 +327,8 @@ def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | 
     if meridiem is None:
         if 1 <= hour <= 11 and not timestamp and match["second"] is None:
             return _reading_in_opening_hours(
-                time(hour, minute), time(hour + 12, minute), hours, weekday
+                time(hour, minute), time(hour + 12, minute), hours, weekday,
+                written_24h=match["hour"].startswith("0"),
             )
     elif meridiem == "a":
         if not 1 <= hour <= 12:
@@ -339,9 +342,16 @@ def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | 
 
 
 def _reading_in_opening_hours(
-    morning: time, afternoon: time, hours: OpeningHours | None, weekday: int | None
+    morning: time,
+    afternoon: time,
+    hours: OpeningHours | None,
+    weekday: int | None,
+    *,
+    written_24h: bool,
 ) -> time:
     inside = [t for t in (morning, afternoon) if hours is not None and hours.covers(weekday, t)]
+    if written_24h:  # "08:00" is the morning, unless only the afternoon is within the hours
+        return afternoon if inside == [afternoon] else morning
     if len(inside) == 1:
         return inside[0]
     raise NormalizationError(

@@ -229,6 +229,11 @@ MONDAY, SATURDAY = 1, 6
         ("ten o'clock", OPEN_8_TO_17, MONDAY, time(10, 0)),
         ("4:30", OPEN_8_TO_17, MONDAY, time(16, 30)),
         ("02:00", OPEN_8_TO_17, MONDAY, time(14, 0)),  # a model's 2 o'clock
+        # A leading zero is a 24-hour clock: the morning, unless only the afternoon is in the hours.
+        ("08:00", OPEN_7_TO_20, MONDAY, time(8, 0)),
+        ("07:30", OPEN_7_TO_20, MONDAY, time(7, 30)),
+        ("02:00", OPEN_8_TO_17, SATURDAY, time(2, 0)),  # closed: as written (the database refuses)
+        ("02:00", opening_hours("00:00", "24:00"), MONDAY, time(2, 0)),
         ("5", OPEN_8_TO_17, MONDAY, time(17, 0)),  # the closing hour names the clinic's day
         ("1", SPLIT_DAY, MONDAY, time(13, 0)),
         ("11", SPLIT_DAY, MONDAY, time(11, 0)),
