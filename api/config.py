@@ -46,7 +46,6 @@ def from_environment(env=os.environ) -> dict:
         # network and for the caller to hear the spoken failure. docs/faults.md
         "WEBHOOK_BUDGET_MS": int(env.get("WEBHOOK_BUDGET_MS", "15000")),
         "PROFILE_CACHE_SECONDS": float(env.get("PROFILE_CACHE_SECONDS", "60")),
-        "HMAC_TOLERANCE_SECONDS": 300,
         # Flask/werkzeug's own setting: the body limit, enforced before the body is read.
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH),
         # Whether a metadata org id alone (no assistant/phone-number mapping) may decide the clinic on

@@ -5,8 +5,11 @@ region are passed in, so the same input always gives the same output and the
 tests never depend on the real clock.
 
 When a value cannot be used, a :class:`NormalizationError` is raised. It names
-the Vapi argument (``field``) and carries one spoken sentence (``reask``) the
-assistant can say to the caller to get the value again.
+the Vapi argument (``field``) and carries a re-ask code (``reask``, e.g.
+``appointment_time_missing``); api/speech.py owns the sentence the caller hears
+for each code. Nothing here decides what the database decides: whether an
+e-mail address is plausible, whether a phone number is E.164 enough to store,
+or when the clinic is open (the opening hours come from SQL's clinic profile).
 """
 
 from __future__ import annotations
@@ -27,38 +30,23 @@ logger = logging.getLogger(__name__)
 MAX_NAME_LENGTH = 120
 MAX_DATE_TEXT_LENGTH = 120
 
-REASK_NAME_MISSING = "I didn't catch your name — could you tell me your full name?"
-REASK_NAME_TOO_LONG = (
-    "That name is a bit long for me to take down — could you give me just "
-    "your first and last name?"
-)
-REASK_PHONE_MISSING = "I didn't catch the phone number — could you say it again?"
-REASK_PHONE_INVALID = (
-    "That phone number doesn't sound quite right — could you say it again, "
-    "digit by digit?"
-)
-REASK_DATE_MISSING = "I didn't catch the date — which day would you like to come in?"
-REASK_DATE_INVALID = (
-    "I didn't quite get the date — which day would you like to come in?"
-)
-REASK_TIME_MISSING = "I didn't catch the time — what time would work for you?"
-REASK_TIME_INVALID = (
-    "I didn't quite get the time — what time would you like, for example "
-    "10 AM or 2:30 PM?"
-)
 
 
 class NormalizationError(ValueError):
     """A caller-supplied value could not be used.
 
-    ``field`` is the Vapi argument name (e.g. ``"patientPhone"``) and
-    ``reask`` is one natural sentence asking the caller for it again.
+    ``field`` is the Vapi argument name (e.g. ``"patientPhone"``); ``reask`` is
+    the re-ask code (e.g. ``"patient_phone_invalid"``) that api.speech.reask
+    turns into the question the caller hears. ``choices`` are the readings to
+    choose from when the code asks which one is meant (the two clock times of
+    ``appointment_time_meridiem``).
     """
 
-    def __init__(self, field: str, reask: str):
+    def __init__(self, field: str, reask: str, choices: tuple = ()):
         super().__init__(f"{field}: {reask}")
         self.field = field
         self.reask = reask
+        self.choices = tuple(choices)
 
 
 # --------------------------------------------------------------------------
@@ -109,11 +97,11 @@ def _parse_date_and_time(
     zone first; without it, the date is taken as written.
     """
     if not isinstance(text, str) or not text.strip():
-        raise NormalizationError("appointmentDate", REASK_DATE_MISSING)
+        raise NormalizationError("appointmentDate", "appointment_date_missing")
     cleaned = " ".join(text.strip().split())
     if len(cleaned) > MAX_DATE_TEXT_LENGTH:
         # dateutil's tokenizer needs seconds for a 100 kB string; no spoken date is that long.
-        raise NormalizationError("appointmentDate", REASK_DATE_INVALID)
+        raise NormalizationError("appointmentDate", "appointment_date_invalid")
 
     iso = _parse_iso(cleaned)
     if isinstance(iso, datetime):
@@ -182,10 +170,10 @@ def _parse_free_text_date(text: str, today: date) -> date:
             for d in defaults
         )
     except (ValueError, OverflowError):
-        raise NormalizationError("appointmentDate", REASK_DATE_INVALID) from None
+        raise NormalizationError("appointmentDate", "appointment_date_invalid") from None
 
     if first.month != second.month or first.day != second.day:
-        raise NormalizationError("appointmentDate", REASK_DATE_INVALID)
+        raise NormalizationError("appointmentDate", "appointment_date_invalid")
     if first.year != second.year:
         return _next_occurrence(first.month, first.day, today)
     return _not_in_past(first.date(), today)
@@ -216,12 +204,64 @@ def _next_occurrence(month: int, day: int, today: date) -> date:
             continue
         if candidate >= today:
             return candidate
-    raise NormalizationError("appointmentDate", REASK_DATE_INVALID)
+    raise NormalizationError("appointmentDate", "appointment_date_invalid")
 
 
 # --------------------------------------------------------------------------
 # Times
 # --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """A clinic's weekly opening intervals, as SQL reports them (get_org_profile's ``hours``).
+
+    Each interval is ``(weekday, opens, closes)``: weekday 0 = Sunday … 6 = Saturday (as
+    PostgreSQL's ``extract(dow)``), opening and closing as minutes after local midnight (closing
+    may be 24:00). A weekday without intervals is closed. Used only to read an hour said without
+    AM/PM; whether a time can be booked is decided by the database.
+    """
+
+    intervals: tuple[tuple[int, int, int], ...] = ()
+
+    @classmethod
+    def from_profile(cls, rows: Any) -> OpeningHours:
+        """From ``[{"weekday": 1, "opensAt": "09:00", "closesAt": "17:00"}, ...]``; a row that
+        cannot be read is left out (that day then asks rather than guesses)."""
+        intervals = []
+        for row in rows if isinstance(rows, list) else ():
+            try:
+                weekday = row["weekday"]
+                opens, closes = _clock_minutes(row["opensAt"]), _clock_minutes(row["closesAt"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if isinstance(weekday, int) and not isinstance(weekday, bool) and 0 <= weekday <= 6:
+                intervals.append((weekday, opens, closes))
+        return cls(tuple(intervals))
+
+    def covers(self, weekday: int | None, at: time) -> bool:
+        """Whether ``at`` is within the hours on ``weekday`` (None: on any weekday), opening and
+        closing time included: a caller naming the clinic's closing hour names its day, not the
+        night (whether that time can be booked is still the database's call)."""
+        minute = at.hour * 60 + at.minute
+        return any(
+            opens <= minute <= closes
+            for day, opens, closes in self.intervals
+            if weekday is None or day == weekday
+        )
+
+
+def _clock_minutes(text: str) -> int:
+    """``"09:30"`` -> 570; ``"24:00"`` -> 1440. ValueError for anything else."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"not a clock time: {text!r}")
+    return int(match[1]) * 60 + int(match[2])
+
+
+def weekday_of(day: date) -> int:
+    """PostgreSQL's ``extract(dow)`` of a date: 0 = Sunday … 6 = Saturday."""
+    return day.isoweekday() % 7
+
 
 _HOUR_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -243,7 +283,7 @@ _TIME_PATTERN = re.compile(
 )
 
 
-def normalize_time(text: str) -> time:
+def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | None = None) -> time:
     """Parse a spoken or machine-written clock time.
 
     Accepts ``14:00``, ``14:00:00``, ``2pm``, ``2:30 PM``, ``2.30pm``,
@@ -251,52 +291,82 @@ def normalize_time(text: str) -> time:
     will refuse it as outside business hours), ``half past two``,
     ``quarter to three``, ``two thirty``, ``3 in the afternoon``.
 
-    Without AM/PM an hour of 1 to 6 means the afternoon (13:00-18:00), 7 to 11
-    the morning and 12 noon; 0 and 13-23 are read as a 24-hour clock. The
-    rule is applied to ``02:00`` as well: a clinic is never open at 2 AM.
-    A date part or zone suffix (``2026-01-20T14:00:00Z``, ``14:00-05:00``) is
-    dropped and the wall-clock time is used as written: models put a ``Z`` on
-    times they mean as local.
+    Without AM/PM, 0 and 12-23 are read as a 24-hour clock (``12`` is noon).
+    An hour of 1 to 11 could be the morning or the afternoon: the reading
+    within the clinic's opening hours (``hours``, SQL's) on ``weekday``
+    (0 = Sunday; None: any day) wins. When both readings or neither are
+    within them (a clinic open 7 AM to 8 PM hearing "8", a closed day, no
+    hours given), the caller is asked which one is meant
+    (``appointment_time_meridiem``, with both readings as ``choices``).
+    An hour written with a leading zero (``08:00``) is on a 24-hour clock:
+    the morning, unless only the afternoon is within the hours (a model's
+    ``02:00`` for two o'clock at a clinic open 9 to 5). A machine timestamp (``2026-01-20T08:00:00Z``, ``14:00-05:00``,
+    ``08:00:00``) is a 24-hour clock time; its date part and zone are dropped
+    and the wall-clock time is used as written: models put a ``Z`` on times
+    they mean as local.
     """
     if not isinstance(text, str) or not text.strip():
-        raise NormalizationError("appointmentTime", REASK_TIME_MISSING)
-    spoken = _rewrite_spoken_time(text)
+        raise NormalizationError("appointmentTime", "appointment_time_missing")
+    spoken, timestamp = _rewrite_spoken_time(text)
 
     if spoken in _NAMED_TIMES:
         return _NAMED_TIMES[spoken]
 
     # A regular expression rather than dateutil: dateutil can't tell us
-    # whether AM/PM was said, and the afternoon rule depends on it.
+    # whether AM/PM was said, and the reading depends on it.
     match = _TIME_PATTERN.match(spoken)
     if match is None:
-        raise NormalizationError("appointmentTime", REASK_TIME_INVALID)
+        raise NormalizationError("appointmentTime", "appointment_time_invalid")
     hour = int(match["hour"])
     minute = int(match["minute"] or 0)
     second = int(match["second"] or 0)
     meridiem = match["meridiem"]
+    if hour > 23 or minute > 59 or second > 59:
+        raise NormalizationError("appointmentTime", "appointment_time_invalid")
 
     if meridiem is None:
-        if 1 <= hour <= 6:
-            hour += 12
+        if 1 <= hour <= 11 and not timestamp and match["second"] is None:
+            return _reading_in_opening_hours(
+                time(hour, minute), time(hour + 12, minute), hours, weekday,
+                written_24h=match["hour"].startswith("0"),
+            )
     elif meridiem == "a":
         if not 1 <= hour <= 12:
-            raise NormalizationError("appointmentTime", REASK_TIME_INVALID)
+            raise NormalizationError("appointmentTime", "appointment_time_invalid")
         hour = 0 if hour == 12 else hour
     elif hour < 12:  # "pm"; a 24-hour "14:00 pm" is tolerated as is
         if hour == 0:
-            raise NormalizationError("appointmentTime", REASK_TIME_INVALID)
+            raise NormalizationError("appointmentTime", "appointment_time_invalid")
         hour += 12
-
-    if hour > 23 or minute > 59 or second > 59:
-        raise NormalizationError("appointmentTime", REASK_TIME_INVALID)
     return time(hour, minute, second)
 
 
-def _rewrite_spoken_time(text: str) -> str:
-    """Lower-case and turn word forms into digits: "half past two" -> "2:30"."""
+def _reading_in_opening_hours(
+    morning: time,
+    afternoon: time,
+    hours: OpeningHours | None,
+    weekday: int | None,
+    *,
+    written_24h: bool,
+) -> time:
+    inside = [t for t in (morning, afternoon) if hours is not None and hours.covers(weekday, t)]
+    if written_24h:  # "08:00" is the morning, unless only the afternoon is within the hours
+        return afternoon if inside == [afternoon] else morning
+    if len(inside) == 1:
+        return inside[0]
+    raise NormalizationError(
+        "appointmentTime", "appointment_time_meridiem", choices=(morning, afternoon)
+    )
+
+
+def _rewrite_spoken_time(text: str) -> tuple[str, bool]:
+    """Lower-case and turn word forms into digits: "half past two" -> "2:30".
+
+    Also says whether the text was a machine timestamp (a date part or a zone
+    was dropped)."""
     spoken = " ".join(text.strip().lower().split())
-    spoken = re.sub(r"^\d{4}-\d{2}-\d{2}[t ]", "", spoken)
-    spoken = re.sub(
+    spoken, with_date = re.subn(r"^\d{4}-\d{2}-\d{2}[t ]", "", spoken)
+    spoken, with_zone = re.subn(
         r"^(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:z|[+-]\d{2}(?::?\d{2})?)$", r"\1", spoken
     )
     spoken = re.sub(r"^(?:at|around|about)\s+", "", spoken)
@@ -322,7 +392,7 @@ def _rewrite_spoken_time(text: str) -> str:
     )
     for word, minutes in _MINUTE_WORDS.items():
         spoken = re.sub(rf"^(\d{{1,2}}) {word}\b", rf"\1:{minutes:02d}", spoken)
-    return spoken + meridiem
+    return spoken + meridiem, bool(with_date or with_zone)
 
 
 # --------------------------------------------------------------------------
@@ -331,7 +401,7 @@ def _rewrite_spoken_time(text: str) -> str:
 
 
 def normalize_datetime(
-    date_text: str, time_text: str | None, today: date, tz: tzinfo
+    date_text: str, time_text: str | None, today: date, tz: tzinfo, *, hours: OpeningHours
 ) -> datetime:
     """Combine a date and a time into an aware datetime in the clinic zone.
 
@@ -340,7 +410,9 @@ def normalize_datetime(
     first, then the stale-year rule is applied to the local date; without an
     offset it is taken as clinic-local. An ISO datetime at exactly midnight
     counts as a date only. A non-blank ``time_text`` overrides any time in
-    ``date_text``; with no time anywhere the caller is asked for one.
+    ``date_text``; with no time anywhere the caller is asked for one. An hour
+    said without AM/PM is read against ``hours`` on that date's weekday (see
+    :func:`normalize_time`).
 
     Daylight saving: a wall-clock time that doesn't exist (the spring-forward
     gap, e.g. 02:30 on the March change in New York) moves forward by the
@@ -350,11 +422,11 @@ def normalize_datetime(
     """
     local_date, embedded_time = _parse_date_and_time(date_text, today, tz)
     if isinstance(time_text, str) and time_text.strip():
-        wall_time = normalize_time(time_text)
+        wall_time = normalize_time(time_text, hours, weekday_of(local_date))
     elif embedded_time is not None:
         wall_time = embedded_time
     else:
-        raise NormalizationError("appointmentTime", REASK_TIME_MISSING)
+        raise NormalizationError("appointmentTime", "appointment_time_missing")
 
     naive = datetime.combine(local_date, wall_time)
     # Round-tripping through UTC resolves a time in the spring-forward gap to
@@ -366,7 +438,7 @@ def _convert(value: datetime, tz: tzinfo) -> datetime:
     try:
         return value.astimezone(tz)
     except OverflowError:  # only at the very ends of the calendar (year 1 or 9999)
-        raise NormalizationError("appointmentDate", REASK_DATE_INVALID) from None
+        raise NormalizationError("appointmentDate", "appointment_date_invalid") from None
 
 
 # --------------------------------------------------------------------------
@@ -388,7 +460,7 @@ def normalize_phone(text: str, region: str = "US") -> str:
     the clinic couldn't call them back.
     """
     if not isinstance(text, str) or not text.strip():
-        raise NormalizationError("patientPhone", REASK_PHONE_MISSING)
+        raise NormalizationError("patientPhone", "patient_phone_missing")
     region = (region or "US").upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         logger.warning("Unknown phone region %r, reading numbers as US", region)
@@ -397,10 +469,10 @@ def normalize_phone(text: str, region: str = "US") -> str:
     try:
         number = phonenumbers.parse(text.strip(), region)
     except phonenumbers.NumberParseException:
-        raise NormalizationError("patientPhone", REASK_PHONE_INVALID) from None
+        raise NormalizationError("patientPhone", "patient_phone_invalid") from None
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
-        raise NormalizationError("patientPhone", REASK_PHONE_INVALID)
+        raise NormalizationError("patientPhone", "patient_phone_invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -440,16 +512,16 @@ def normalize_name(text: str) -> str:
     refused.
     """
     if not isinstance(text, str):
-        raise NormalizationError("patientName", REASK_NAME_MISSING)
+        raise NormalizationError("patientName", "patient_name_missing")
     name = " ".join(text.split())
     if (
         not name
         or not any(ch.isalpha() for ch in name)
         or name.lower() in _PLACEHOLDER_NAMES
     ):
-        raise NormalizationError("patientName", REASK_NAME_MISSING)
+        raise NormalizationError("patientName", "patient_name_missing")
     if len(name) > MAX_NAME_LENGTH:
-        raise NormalizationError("patientName", REASK_NAME_TOO_LONG)
+        raise NormalizationError("patientName", "patient_name_too_long")
     if name.islower() or name.isupper():
         # str.title() starts a new word after any non-letter, which is what
         # names need: O'Brien, Jean-Luc.
@@ -457,36 +529,58 @@ def normalize_name(text: str) -> str:
     return name
 
 
-_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+# Words for the characters of an e-mail address, as a caller says them.
+_EMAIL_WORDS = {
+    "at": "@", "dot": ".", "period": ".", "point": ".", "dash": "-", "hyphen": "-",
+    "minus": "-", "underscore": "_", "plus": "+",
+}
+_EMAIL_PHRASES = re.compile(r"\b(?:at sign|at symbol|under score|full stop)\b")
+_EMAIL_PHRASE_WORDS = {"at sign": "at", "at symbol": "at", "under score": "underscore", "full stop": "dot"}
+_EMAIL_SYMBOLS = "@.-_+"
+_SPELLED_OUT = re.compile(r"[a-z0-9](?:-[a-z0-9]){2,}")  # "j-o-h-n", as spelling is transcribed
 
 
 def normalize_email(text: str | None) -> str | None:
-    """Return a trimmed, lower-cased e-mail address, or None.
+    """Write an e-mail address the way it is typed: trimmed, lower-cased, spoken forms rewritten.
 
-    E-mail is optional, so an implausible address is dropped (with a warning
-    that shows only a masked form) rather than blocking the booking. Spoken
-    forms such as ``john at example dot com`` are converted.
+    ``john underscore smith at example dot com`` -> ``john_smith@example.com``; ``at``, ``dot``,
+    ``dash`` / ``hyphen``, ``underscore``, ``plus`` become their characters, spelled letters
+    (``j o h n``, ``j-o-h-n``) and digits are joined. Two plain words in a row keep their space
+    (``john smith at example dot com`` could be several addresses): never an invented address.
+    None only for blanks and non-text. Whether the result is a plausible address is decided by
+    the database alone (``private.is_plausible_email``): an implausible one is stored as NULL and
+    the booking goes through, its reply saying ``emailDropped``.
     """
     if not isinstance(text, str) or not text.strip():
         return None
-    email = " ".join(text.strip().lower().split())
-    if "@" not in email:
-        email = re.sub(r"\s+at\s+", "@", email)
-        email = re.sub(r"\s+dot\s+", ".", email)
-
-    # Deliberately loose (one @, no spaces, a dotted domain): the exact RFC
-    # grammar doesn't matter for a voice channel, and the database runs its
-    # own plausibility check.
-    local, _, domain = email.partition("@")
-    if (
-        not _EMAIL_PATTERN.match(email)
-        or local.startswith(".")
-        or local.endswith(".")
-        or any(not label for label in domain.split("."))
-    ):
-        logger.warning("Dropping implausible patient email %s", mask_email(email))
-        return None
+    spoken = " ".join(text.strip().lower().split())
+    spoken = _EMAIL_PHRASES.sub(lambda m: _EMAIL_PHRASE_WORDS[m[0]], spoken)
+    written_at = "@" in spoken
+    tokens = []
+    for token in spoken.split(" "):
+        if token in _EMAIL_WORDS and not (token == "at" and written_at):
+            token = _EMAIL_WORDS[token]
+        elif _SPELLED_OUT.fullmatch(token):
+            token = token.replace("-", "")
+        tokens.append(token)
+    email = tokens[0]
+    for previous, token in zip(tokens, tokens[1:]):
+        email += "" if _joins(previous, token) else " "
+        email += token
     return email
+
+
+def _joins(previous: str, token: str) -> bool:
+    """Whether two spoken pieces of an address are written together: around a symbol, or when
+    either is a single spelled character or a run of digits."""
+    return (
+        previous[-1] in _EMAIL_SYMBOLS
+        or token[0] in _EMAIL_SYMBOLS
+        or len(previous) == 1
+        or len(token) == 1
+        or previous.isdigit()
+        or token.isdigit()
+    )
 
 
 def mask_email(email: str) -> str:
@@ -504,14 +598,6 @@ def mask_email(email: str) -> str:
 # Dates of birth
 # --------------------------------------------------------------------------
 
-REASK_DOB_INVALID = (
-    "I didn't quite get the date of birth — could you say it again, with the "
-    "year, for example March 5th, 1980?"
-)
-REASK_DOB_OUT_OF_RANGE = (
-    "That date of birth doesn't sound right — could you say the date of birth "
-    "again, with the year?"
-)
 MAX_AGE_YEARS = 120
 # Regions whose numeric dates are written month first (03/05/1980 = March 5th): the US and the
 # territories that use its conventions. Everywhere else a numeric date is read day first.
@@ -575,10 +661,10 @@ def normalize_birth_date(text: str, today: date, region: str = "US") -> date:
     local date) or more than 120 years before it.
     """
     if not isinstance(text, str) or not text.strip():
-        raise NormalizationError("patientDateOfBirth", REASK_DOB_INVALID)
+        raise NormalizationError("patientDateOfBirth", "date_of_birth_invalid")
     cleaned = " ".join(text.strip().lower().split())
     if len(cleaned) > MAX_DATE_TEXT_LENGTH:
-        raise NormalizationError("patientDateOfBirth", REASK_DOB_INVALID)
+        raise NormalizationError("patientDateOfBirth", "date_of_birth_invalid")
     iso_datetime = _ISO_DATETIME.match(cleaned)
     if iso_datetime:
         cleaned = iso_datetime.group(1)
@@ -589,10 +675,10 @@ def normalize_birth_date(text: str, today: date, region: str = "US") -> date:
     else:
         year, month, day = _spoken_birth_date_parts(cleaned)
     if year is None or month is None or day is None:
-        raise NormalizationError("patientDateOfBirth", REASK_DOB_INVALID)
+        raise NormalizationError("patientDateOfBirth", "date_of_birth_invalid")
     born = _birth_date(year, month, day, today)
     if born > today or born < today - relativedelta(years=MAX_AGE_YEARS):
-        raise NormalizationError("patientDateOfBirth", REASK_DOB_OUT_OF_RANGE)
+        raise NormalizationError("patientDateOfBirth", "date_of_birth_out_of_range")
     return born
 
 
@@ -715,19 +801,13 @@ def _birth_date(year: _Year, month: int, day: int, today: date) -> date:
                 return candidate
         return date(candidate_year - 100, month, day)
     except ValueError:
-        raise NormalizationError("patientDateOfBirth", REASK_DOB_INVALID) from None
+        raise NormalizationError("patientDateOfBirth", "date_of_birth_invalid") from None
 
 
 # --------------------------------------------------------------------------
 # Which existing appointment the caller means
 # --------------------------------------------------------------------------
 
-REASK_HINT_DAY = (
-    "I didn't quite get the day of that appointment — which day is it booked for?"
-)
-REASK_HINT_TIME = (
-    "I didn't quite get the time of that appointment — what time is it booked for?"
-)
 _WEEKDAY_WORDS = {  # PostgreSQL's extract(dow): 0 = Sunday
     "sunday": 0, "sun": 0, "monday": 1, "mon": 1, "tuesday": 2, "tue": 2, "tues": 2,
     "wednesday": 3, "wed": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4,
@@ -754,7 +834,7 @@ def normalize_day_hint(text: str, today: date, field: str = "appointmentDate") -
     appointment is). A re-ask names ``field``.
     """
     if not isinstance(text, str) or not text.strip():
-        raise NormalizationError(field, REASK_HINT_DAY)
+        raise NormalizationError(field, "booked_day_invalid")
     words = [w for w in re.split(r"[\s,.'’]+", text.strip().lower()) if w]
     words = [w for w in words if w not in _HINT_FILLER_WORDS]
     if len(words) == 1:
@@ -765,15 +845,25 @@ def normalize_day_hint(text: str, today: date, field: str = "appointmentDate") -
     try:
         return DayHint(date=normalize_date(text, today))
     except NormalizationError:
-        raise NormalizationError(field, REASK_HINT_DAY) from None
+        raise NormalizationError(field, "booked_day_invalid") from None
 
 
-def normalize_time_hint(text: str, field: str = "appointmentTime") -> time:
-    """The time of an appointment the caller already has (see :func:`normalize_time`)."""
+def normalize_time_hint(
+    text: str,
+    field: str = "appointmentTime",
+    *,
+    hours: OpeningHours,
+    weekday: int | None = None,
+) -> time:
+    """The time of an appointment the caller already has (see :func:`normalize_time`): an hour
+    without AM/PM is read against ``hours`` on ``weekday`` (None: any day), as a new booking is.
+    A re-ask names ``field``."""
     try:
-        return normalize_time(text)
-    except NormalizationError:
-        raise NormalizationError(field, REASK_HINT_TIME) from None
+        return normalize_time(text, hours, weekday)
+    except NormalizationError as error:
+        if error.reask == "appointment_time_meridiem":
+            raise NormalizationError(field, error.reask, error.choices) from None
+        raise NormalizationError(field, "booked_time_invalid") from None
 
 
 # --------------------------------------------------------------------------
@@ -818,6 +908,7 @@ def normalize_booking(
     today: date,
     tz: tzinfo,
     region: str,
+    hours: OpeningHours,
     caller_phone: str | None = None,
 ) -> BookingRequest:
     """Validate a bookAppointment tool call's arguments.
@@ -827,9 +918,11 @@ def normalize_booking(
     ``patientPhone`` falls back to ``caller_phone`` (the number the call came
     from) when it is missing, blank or words for that number ("the number I'm
     calling from"). ``patientDateOfBirth`` is optional and read as a birth
-    date (:func:`normalize_birth_date`). Any argument of an unexpected type
-    (a list, a dict, a boolean) counts as missing; numbers are read as their
-    digits.
+    date (:func:`normalize_birth_date`). ``patientEmail`` is only written out
+    (:func:`normalize_email`): whether it is kept is the database's call, and
+    it never stops a booking. An hour without AM/PM is read against ``hours``
+    (the clinic's opening hours). Any argument of an unexpected type (a list,
+    a dict, a boolean) counts as missing; numbers are read as their digits.
     """
     if not isinstance(arguments, dict):
         arguments = {}
@@ -846,6 +939,7 @@ def normalize_booking(
         as_text(arguments.get("appointmentTime")),
         today,
         tz,
+        hours=hours,
     )
 
     birth_text = as_text(arguments.get("patientDateOfBirth"))

@@ -34,8 +34,9 @@ from .gateway import RpcError, RpcGateway
 from .speech import parse_instant, spoken_date, spoken_time
 
 DEFAULT_URL = "http://127.0.0.1:3001"
-# Bookings whose Vapi call id starts with this are the only ones the SQL cleanup may delete
-# (private.is_health_check_booking); keep the two in step.
+# Bookings whose Vapi call id (the `booked` event's callId, from the caller context) starts with
+# this are the only ones the SQL cleanup may delete (private.is_health_check_booking(uuid, uuid));
+# keep the two in step.
 CALL_ID_PREFIX = "health-check-"
 CHECK_PHONE = "+1 415 555 0100"  # 555-01xx: reserved for fiction in the NANP
 SCENARIO_4_PHONE = "(415) 555-0123"

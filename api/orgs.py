@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from cachetools import TTLCache
 
 from .gateway import RpcGateway
+from .normalize import OpeningHours
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class OrgProfile:
     name: str
     timezone: ZoneInfo
     phone_region: str
-    services: tuple[dict, ...]
+    # The weekly opening hours (SQL's), only to read an hour said without AM/PM (api.normalize).
+    hours: OpeningHours
 
     @classmethod
     def from_rpc(cls, reply: dict) -> "OrgProfile":
@@ -32,7 +34,7 @@ class OrgProfile:
             name=org["name"],
             timezone=ZoneInfo(org["timezone"]),
             phone_region=org.get("phoneRegion") or "US",
-            services=tuple(reply.get("services") or ()),
+            hours=OpeningHours.from_profile(reply.get("hours")),
         )
 
 

@@ -44,8 +44,9 @@ TOOL_GUIDE = {
         "patientEmail, serviceType and patientDateOfBirth are optional (without a phone number the "
         "caller's own number is used; a service the clinic does not know books its default "
         "service). Ask for the patient's date of birth and pass it as said: it lets the booking be "
-        "changed later from another phone. Call it once the caller has chosen a time, and never "
-        "say a visit is booked before its result says success."),
+        "changed later from another phone. Pass times as the caller said them, never adding an "
+        "AM or PM they did not say. Call it once the caller has chosen a time, and never say a "
+        "visit is booked before its result says success."),
     "checkAvailability": (
         "date, optional time and serviceType: up to three free times on that day (from that time "
         "on) or on the next open day. Use it whenever the caller asks what is free; never guess "
@@ -77,8 +78,9 @@ ERROR_GUIDE = (
     (("invalid_input",),
      "one detail could not be used, and field names it (patientName: the name, patientPhone: the "
      "phone number, patientDateOfBirth: the date of birth, appointmentDate or currentDate: the day, "
-     "appointmentTime or currentTime: the time). Ask again for that detail only, keep everything "
-     "else the caller already said, then call the tool again."),
+     "appointmentTime or currentTime: the time). Say the message: it asks for that detail only "
+     "(for a time said without AM or PM, whether the morning or the afternoon is meant). Keep "
+     "everything else the caller already said, then call the tool again with the answer."),
     (("ambiguous",),
      "several of the caller's appointments fit. The message reads them out; ask which one and call "
      "again with its day and time."),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, time as dt_time, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 MAX_LINE_LENGTH = 300
@@ -163,12 +163,23 @@ def _times_by_day(
 
 
 def booking_confirmed(
-    scheduled_at: datetime | str, tz: tzinfo | str, service_name: str | None
+    scheduled_at: datetime | str,
+    tz: tzinfo | str,
+    service_name: str | None,
+    *,
+    email_dropped: bool = False,
 ) -> str:
-    """``You're all set: a consultation on Tuesday, January 20th at 2:00 PM.``"""
+    """``You're all set: a consultation on Tuesday, January 20th at 2:00 PM.``
+
+    With ``email_dropped`` (the database could not use the e-mail address given and booked
+    without it) the caller is told the address was not kept.
+    """
     when = _when(_local(scheduled_at, tz))
     service = _with_article(_service_words(service_name))
-    return one_line(f"You're all set: {service} on {when}.")
+    line = f"You're all set: {service} on {when}."
+    if email_dropped:
+        line += " I couldn't use that e-mail address, so I've left it off the booking."
+    return one_line(line)
 
 
 def alternatives_offer(
@@ -367,9 +378,73 @@ def rescheduled(
     return one_line(f"All set — I've moved your {_service_words(service_name)} to {when}.")
 
 
-def reask(text: str) -> str:
-    """Pass a re-ask (e.g. ``NormalizationError.reask``) through the line guard."""
-    return one_line(text) or "Sorry, could you say that again?"
+# What the caller is asked when a value could not be used, by the re-ask code a
+# NormalizationError carries (api/normalize.py raises them; the codes are listed in
+# docs/vapi-tools.md).
+REASKS = {
+    "patient_name_missing": "I didn't catch your name — could you tell me your full name?",
+    "patient_name_too_long": (
+        "That name is a bit long for me to take down — could you give me just your first and "
+        "last name?"
+    ),
+    "patient_phone_missing": "I didn't catch the phone number — could you say it again?",
+    "patient_phone_invalid": (
+        "That phone number doesn't sound quite right — could you say it again, digit by digit?"
+    ),
+    "appointment_date_missing": "I didn't catch the date — which day would you like to come in?",
+    "appointment_date_invalid": "I didn't quite get the date — which day would you like to come in?",
+    "appointment_time_missing": "I didn't catch the time — what time would work for you?",
+    "appointment_time_invalid": (
+        "I didn't quite get the time — what time would you like, for example 10 AM or 2:30 PM?"
+    ),
+    "date_of_birth_invalid": (
+        "I didn't quite get the date of birth — could you say it again, with the year, for "
+        "example March 5th, 1980?"
+    ),
+    "date_of_birth_out_of_range": (
+        "That date of birth doesn't sound right — could you say the date of birth again, with "
+        "the year?"
+    ),
+    "booked_day_invalid": (
+        "I didn't quite get the day of that appointment — which day is it booked for?"
+    ),
+    "booked_time_invalid": (
+        "I didn't quite get the time of that appointment — what time is it booked for?"
+    ),
+}
+_REASK_FALLBACK = "Sorry, could you say that again?"
+
+
+def reask(code: str, choices: Iterable = ()) -> str:
+    """The question for a re-ask code (``NormalizationError.reask``).
+
+    ``appointment_time_meridiem`` (an hour said without AM/PM that the clinic's hours do not
+    settle) asks which of ``choices``, its two readings, is meant: ``Is that 2 in the afternoon
+    or in the morning?``. An unknown code gets a plain "say that again".
+    """
+    if code == "appointment_time_meridiem":
+        return _which_half_of_the_day(choices)
+    return one_line(REASKS.get(code, "")) or _REASK_FALLBACK
+
+
+def _which_half_of_the_day(choices: Iterable) -> str:
+    readings = sorted(value for value in choices if isinstance(value, dt_time))
+    if len(readings) != 2:
+        return one_line(REASKS["appointment_time_invalid"])
+    morning, later = readings
+    said = f"{later:%I}".lstrip("0") + (f":{later:%M}" if later.minute else "")
+    part = "evening" if later.hour >= 18 else "afternoon"
+    return one_line(f"Is that {said} in the {part} or in the morning?")
+
+
+def details_again() -> str:
+    """The database refused the request's values (invalid_input) and named none we can ask for."""
+    return one_line("I'm sorry, I didn't get all of that — could you give me the details again?")
+
+
+def unknown_tool() -> str:
+    """The assistant called a tool this service does not serve."""
+    return one_line("I'm sorry, I can't help with that here. Is there something else I can do for you?")
 
 
 def infrastructure_failure() -> str:

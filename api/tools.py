@@ -21,6 +21,7 @@ from .logs import log_event
 from .normalize import (
     NormalizationError,
     as_text,
+    mask_email,
     mask_phone,
     names_own_number,
     normalize_birth_date,
@@ -31,6 +32,7 @@ from .normalize import (
     normalize_name,
     normalize_phone,
     normalize_time_hint,
+    weekday_of,
 )
 from .orgs import OrgProfile
 from .vapi import first_uuid
@@ -59,9 +61,11 @@ def _text(arguments: dict, *names: str) -> str | None:
     return next((text for text in map(as_text, map(arguments.get, names)) if text), None)
 
 
-def _reask(ctx: ToolContext, error: NormalizationError) -> dict:
-    log_event("booking.rejected", reason="invalid_input", field=error.field)
-    return {"success": False, "error": "invalid_input", "field": error.field, "message": speech.reask(error.reask)}
+def _reask(error: NormalizationError) -> dict:
+    """A value the caller gave could not be used: name it (``field``, the re-ask code) and ask again."""
+    log_event("booking.rejected", reason="invalid_input", field=error.field, reask=error.reask)
+    return {"success": False, "error": "invalid_input", "field": error.field, "reask": error.reask,
+            "message": speech.reask(error.reask, error.choices)}
 
 
 def _service_name(reply: dict) -> str | None:
@@ -101,8 +105,7 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None) -> di
             "verification_required": speech.verification_required,
             "verification_failed": speech.verification_failed,
             "verification_locked": speech.verification_locked,
-            "invalid_input": lambda: speech.reask(
-                "I'm sorry, I didn't get all of that — could you give me the details again?"),
+            "invalid_input": speech.details_again,
         }
         # unknown_org and anything unexpected: nothing the caller can fix
         message = spoken.get(code, speech.generic_failure)()
@@ -170,14 +173,17 @@ def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, 
     one; its clinic-local date, or only a weekday ("the Tuesday one"); its local time."""
     hints: dict[str, Any] = {"p_appointment_id": first_uuid(arguments.get("appointmentId")),
                              "p_local_date": None, "p_weekday": None, "p_local_time": None}
+    weekday = None  # of the described day, to read an hour said without AM/PM in its opening hours
     day_text = _text(arguments, *date_keys)
     if day_text:
         day = normalize_day_hint(day_text, ctx.today, field=date_keys[0])
         hints["p_local_date"] = day.date.isoformat() if day.date else None
         hints["p_weekday"] = day.weekday
+        weekday = day.weekday if day.date is None else weekday_of(day.date)
     time_text = _text(arguments, *time_keys)
     if time_text:
-        hints["p_local_time"] = normalize_time_hint(time_text, field=time_keys[0]).isoformat()
+        hints["p_local_time"] = normalize_time_hint(time_text, field=time_keys[0], hours=ctx.profile.hours,
+                                                    weekday=weekday).isoformat()
     return hints
 
 
@@ -192,9 +198,10 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
         arguments = {key: value for key, value in arguments.items() if key != "patientDateOfBirth"}
     try:
         request = normalize_booking(arguments, today=ctx.today, tz=ctx.profile.timezone,
-                                    region=ctx.profile.phone_region, caller_phone=ctx.caller_number)
+                                    region=ctx.profile.phone_region, hours=ctx.profile.hours,
+                                    caller_phone=ctx.caller_number)
     except NormalizationError as error:
-        return _reask(ctx, error)
+        return _reask(error)
     log_event("booking.normalized", phone=mask_phone(request.phone), scheduledAt=request.scheduled_at.isoformat(),
               service=request.service, hasEmail=request.email is not None,
               hasDateOfBirth=request.date_of_birth is not None)
@@ -214,6 +221,9 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
         reply = ctx.rpc("book_appointment_atomic_v2", **params)
     if not reply.get("success"):
         return _refusal(ctx, reply, request.scheduled_at)
+    email_dropped = reply.get("emailDropped") is True  # SQL found the e-mail implausible and booked without it
+    if email_dropped:
+        log_event("booking.email_dropped", email=mask_email(request.email))
     log_event("booking.confirmed", appointmentId=reply.get("appointmentId"), replayed=bool(reply.get("replayed")))
     return {
         "success": True,
@@ -221,7 +231,9 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
         "contactId": reply.get("contactId"),
         "scheduledAt": reply.get("scheduledAt"),
         "service": (reply.get("service") or {}).get("code"),
-        "message": speech.booking_confirmed(reply["scheduledAt"], ctx.profile.timezone, _service_name(reply)),
+        "emailDropped": email_dropped,
+        "message": speech.booking_confirmed(reply["scheduledAt"], ctx.profile.timezone, _service_name(reply),
+                                            email_dropped=email_dropped),
     }
 
 
@@ -230,13 +242,14 @@ def check_availability(ctx: ToolContext, arguments: dict) -> dict:
     time_text = _text(arguments, "time", "appointmentTime")
     try:
         if time_text:
-            start = normalize_datetime(date_text or "", time_text, ctx.today, ctx.profile.timezone)
+            start = normalize_datetime(date_text or "", time_text, ctx.today, ctx.profile.timezone,
+                                       hours=ctx.profile.hours)
             day = start.date()
         else:
             day = normalize_date(date_text or "", ctx.today) if date_text else ctx.today
             start = datetime.combine(day, time(0), ctx.profile.timezone)
     except NormalizationError as error:
-        return _reask(ctx, error)
+        return _reask(error)
     reply = ctx.rpc("check_availability", p_service=_text(arguments, "serviceType", "service"),
                     p_from=start.isoformat(), p_to=None, p_limit=3, p_first_day_only=True)
     if not reply.get("success"):
@@ -250,7 +263,7 @@ def lookup_appointments(ctx: ToolContext, arguments: dict) -> dict:
     try:
         caller = caller_context(ctx, arguments)
     except NormalizationError as error:
-        return _reask(ctx, error)
+        return _reask(error)
     reply = ctx.rpc("find_upcoming_appointments", p_caller=caller)
     if not reply.get("success"):
         return _refusal(ctx, reply, None)
@@ -266,7 +279,7 @@ def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
         caller = caller_context(ctx, arguments)
         hints = _appointment_hints(ctx, arguments, ("appointmentDate", "date"), ("appointmentTime", "time"))
     except NormalizationError as error:
-        return _reask(ctx, error)
+        return _reask(error)
     result = ctx.rpc("cancel_appointment", p_caller=caller, **hints, p_reason=_text(arguments, "reason"))
     if not result.get("success"):
         return _refusal(ctx, result, None)
@@ -281,10 +294,11 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
         caller = caller_context(ctx, arguments)
         new_date = _text(arguments, "newDate", "newAppointmentDate", "appointmentDate", "date")
         new_time = _text(arguments, "newTime", "newAppointmentTime", "appointmentTime", "time")
-        new_start = normalize_datetime(new_date or "", new_time, ctx.today, ctx.profile.timezone)
+        new_start = normalize_datetime(new_date or "", new_time, ctx.today, ctx.profile.timezone,
+                                       hours=ctx.profile.hours)
         hints = _appointment_hints(ctx, arguments, ("currentDate", "originalDate"), ("currentTime", "originalTime"))
     except NormalizationError as error:
-        return _reask(ctx, error)
+        return _reask(error)
     result = ctx.rpc("reschedule_appointment_atomic", p_caller=caller, p_new_scheduled_at=new_start.isoformat(),
                      **hints)
     if not result.get("success"):
@@ -308,6 +322,5 @@ def dispatch(name: str, ctx: ToolContext, arguments: dict) -> dict:
     handler = HANDLERS.get(name)
     if handler is None:
         log_event("tool.unknown", tool=name[:80])
-        return {"success": False, "error": "unknown_tool",
-                "message": speech.reask("I'm sorry, I can't help with that here. Is there something else I can do for you?")}
+        return {"success": False, "error": "unknown_tool", "message": speech.unknown_tool()}
     return handler(ctx, arguments)

@@ -67,9 +67,8 @@ class ToolCall:
     # As sent: echoed in the reply (Vapi matches results by it), never used in keys or logs.
     id: str
     name: str
+    # {} when arguments were absent, or arrived as something other than a JSON object.
     arguments: dict[str, Any]
-    # False when arguments arrived as a string that was not JSON, or not a JSON object.
-    arguments_valid: bool
 
     @property
     def ref(self) -> str:
@@ -179,6 +178,25 @@ def clamp_id(value: Any) -> str | None:
     return value
 
 
+def idempotency_key(call_id: str | None, tool_call_id: str | None) -> str | None:
+    """The idempotency key of one Vapi tool call: ``vapi:<call id>:<tool call id>``, both clamped
+    (:func:`clamp_id`); None without a tool-call id. The only place the format is written: the
+    webhook keys bookings with it, tests compare against it, SQL treats the key as opaque text.
+
+    Vapi generates a fresh id per tool call, so a repeated one is a retry of the same booking.
+    """
+    tool_call_ref = clamp_id(tool_call_id)
+    if not tool_call_ref:
+        return None
+    return f"vapi:{clamp_id(call_id) or ''}:{tool_call_ref}"
+
+
+def v2_idempotency_key(header_value: str | None) -> str | None:
+    """The v2 route's key, from the client's ``Idempotency-Key`` header (clamped); None without one."""
+    header_key = clamp_id(header_value)
+    return f"v2:{header_key}" if header_key else None
+
+
 def parse_request(body: object) -> VapiRequest:
     """Classify and normalise a decoded webhook body. Raises only :class:`EnvelopeError`."""
     if not isinstance(body, dict):
@@ -257,10 +275,8 @@ def _tool_call_from_item(item: Any, decode: bool = True) -> ToolCall:
         name = _first_str(item.get("name"))
         raw_arguments = item.get("arguments")
 
-    arguments, valid = _decode_arguments(raw_arguments) if decode else ({}, True)
-    return ToolCall(
-        id=_coerce_id(item.get("id")), name=name, arguments=arguments, arguments_valid=valid
-    )
+    arguments = _decode_arguments(raw_arguments) if decode else {}
+    return ToolCall(id=_coerce_id(item.get("id")), name=name, arguments=arguments)
 
 
 def _legacy_function_call(message: dict[str, Any], context: CallContext) -> ToolCall:
@@ -271,13 +287,8 @@ def _legacy_function_call(message: dict[str, Any], context: CallContext) -> Tool
     # The legacy shape has no tool-call id; the call id is the best stable stand-in, "" if none.
     call_id = _coerce_id(function_call.get("id")) or (context.call_id or "")
     raw_arguments = function_call.get("parameters", function_call.get("arguments"))
-    arguments, valid = _decode_arguments(raw_arguments)
-    return ToolCall(
-        id=call_id,
-        name=_first_str(function_call.get("name")),
-        arguments=arguments,
-        arguments_valid=valid,
-    )
+    return ToolCall(id=call_id, name=_first_str(function_call.get("name")),
+                    arguments=_decode_arguments(raw_arguments))
 
 
 def _parse_v2(body: dict[str, Any]) -> VapiRequest:
@@ -289,11 +300,8 @@ def _parse_v2(body: dict[str, Any]) -> VapiRequest:
     function = function if isinstance(function, dict) else {}
     name = _first_str(tool.get("name"), function.get("name")) or V2_TOOL_NAME
     raw_arguments = tool["arguments"] if "arguments" in tool else function.get("arguments")
-    arguments, valid = _decode_arguments(raw_arguments)
-
-    call = ToolCall(
-        id=_coerce_id(body.get("toolCallId")), name=name, arguments=arguments, arguments_valid=valid
-    )
+    call = ToolCall(id=_coerce_id(body.get("toolCallId")), name=name,
+                    arguments=_decode_arguments(raw_arguments))
     return VapiRequest(
         kind="tool-calls",
         message_type=TOOL_CALLS_TYPE,
@@ -303,25 +311,21 @@ def _parse_v2(body: dict[str, Any]) -> VapiRequest:
     )
 
 
-def _decode_arguments(raw: Any) -> tuple[dict[str, Any], bool]:
-    """Arguments as an object, a JSON string, "" or absent. Anything else is ``({}, False)``."""
-    if raw is None:
-        return {}, True
+def _decode_arguments(raw: Any) -> dict[str, Any]:
+    """Arguments as an object or a JSON string of one; anything else (absent, "", not JSON, not an
+    object) is ``{}``, so every required argument is re-asked."""
     if isinstance(raw, dict):
-        return dict(raw), True
-    if isinstance(raw, str):
-        if not raw.strip():
-            return {}, True
+        return dict(raw)
+    if isinstance(raw, str) and raw.strip():
         try:
             decoded = json.loads(raw)
         # RecursionError: deeply nested "[[[[..." strings; ValueError covers JSONDecodeError
         # and the int-digit limit.
         except (ValueError, RecursionError):
-            return {}, False
+            return {}
         if isinstance(decoded, dict):
-            return decoded, True
-        return {}, False
-    return {}, False
+            return decoded
+    return {}
 
 
 def _context(body: dict[str, Any], message: dict[str, Any]) -> CallContext:

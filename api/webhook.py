@@ -31,11 +31,12 @@ from .vapi import (
     EnvelopeError,
     ToolResult,
     VapiRequest,
-    clamp_id,
     credential_ids,
     decode_body,
     event_reply,
+    idempotency_key,
     parse_request,
+    v2_idempotency_key,
     v2_reply,
     vapi_reply,
 )
@@ -177,17 +178,18 @@ def _resolve_org(booking, vapi_request: VapiRequest, allow_claim: bool) -> str |
     return None
 
 
-def answer_tool_calls(vapi_request: VapiRequest, idempotency_key=None, *, allow_claim: bool = False) -> list[ToolResult]:
+def answer_tool_calls(vapi_request: VapiRequest, key_for=None, *, allow_claim: bool = False) -> list[ToolResult]:
+    """Answer the request's tool calls; ``key_for(call)`` gives each one's idempotency key (or None)."""
     budget_s = current_app.config["WEBHOOK_BUDGET_MS"] / 1000
     deadline = request_deadline.set(time.monotonic() + budget_s)
     try:
         with bound(callId=vapi_request.context.call_id):
-            return _answer_tool_calls(vapi_request, idempotency_key, allow_claim)
+            return _answer_tool_calls(vapi_request, key_for, allow_claim)
     finally:
         request_deadline.reset(deadline)
 
 
-def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key, allow_claim: bool) -> list[ToolResult]:
+def _answer_tool_calls(vapi_request: VapiRequest, key_for, allow_claim: bool) -> list[ToolResult]:
     calls = vapi_request.tool_calls[:MAX_TOOL_CALLS_PER_REQUEST]
     refused = []
     surplus = vapi_request.tool_calls[MAX_TOOL_CALLS_PER_REQUEST:]
@@ -196,10 +198,10 @@ def _answer_tool_calls(vapi_request: VapiRequest, idempotency_key, allow_claim: 
                   answered=MAX_TOOL_CALLS_PER_REQUEST)
         refusal = _failure(speech.too_many_tool_calls(), "too_many_tool_calls")
         refused = [ToolResult(c.id, c.name, refusal) for c in surplus]
-    return _answer_first_calls(vapi_request, calls, idempotency_key, allow_claim) + refused
+    return _answer_first_calls(vapi_request, calls, key_for, allow_claim) + refused
 
 
-def _answer_first_calls(vapi_request: VapiRequest, calls, idempotency_key, allow_claim: bool) -> list[ToolResult]:
+def _answer_first_calls(vapi_request: VapiRequest, calls, key_for, allow_claim: bool) -> list[ToolResult]:
     if g.get("replay_unchecked"):
         unavailable = _no_answer(RpcError("claim_webhook_signature"))
         return [ToolResult(c.id, c.name, unavailable) for c in calls]
@@ -215,7 +217,7 @@ def _answer_first_calls(vapi_request: VapiRequest, calls, idempotency_key, allow
     today = booking.clock().astimezone(profile.timezone).date()
     results = []
     for call in calls:
-        key = idempotency_key(call) if idempotency_key else None
+        key = key_for(call) if key_for else None
         ctx = ToolContext(gateway=booking.gateway, profile=profile, today=today, tool_call_id=call.ref,
                           caller_number=vapi_request.context.caller_number,
                           call_id=vapi_request.context.call_id, idempotency_key=key,
@@ -235,10 +237,8 @@ def _answer_first_calls(vapi_request: VapiRequest, calls, idempotency_key, allow
 
 
 def _vapi_idempotency_key(vapi_request: VapiRequest):
-    # Vapi generates a fresh id per tool call, so a repeated id is a retry of the same booking.
-    # Both ids are clamped (api.vapi.clamp_id): the key stays far below the btree limit.
-    call_id = vapi_request.context.call_id or ""
-    return lambda call: f"vapi:{call_id}:{call.ref}" if call.ref else None
+    # A repeated tool-call id is a retry of the same booking (api.vapi.idempotency_key).
+    return lambda call: idempotency_key(vapi_request.context.call_id, call.ref)
 
 
 def _answer_vapi(vapi_request: VapiRequest, *, v2_route: bool = False):
@@ -262,7 +262,7 @@ def book_clinic_appointment():
     # The v2 contract's toolCallId is chosen by the client and reused by its scripts ("make the
     # same request again" must meet the taken slot), so it is not an idempotency key here;
     # a client that wants replay safety sends an Idempotency-Key header.
-    header_key = clamp_id(request.headers.get("Idempotency-Key"))
-    key = (lambda call: f"v2:{header_key}") if header_key else None
+    header_key = v2_idempotency_key(request.headers.get("Idempotency-Key"))
+    key = (lambda call: header_key) if header_key else None
     (result,) = answer_tool_calls(vapi_request, key, allow_claim=_claims_allowed(v2_route=True))
     return jsonify(v2_reply(result))

@@ -184,8 +184,10 @@ def wrk(port: int, path: str, connections: int, base: date, first_day: int, tag:
 
 
 def booked_by(tag: str) -> int:
-    return int(psql(f"select count(*) from public.appointments where source = 'vapi' "
-                    f"and idempotency_key like 'vapi:call-{tag}-%'"))
+    # By the Vapi call id each booking's `booked` event records (the idempotency key's format is the
+    # webhook's own business: api/, never parsed elsewhere).
+    return int(psql(f"select count(*) from public.appointment_events where kind = 'booked' "
+                    f"and payload ->> 'callId' like 'call-{tag}-%'"))
 
 
 def envelope(i: int, org: int, day: date, at: str, tag: str) -> bytes:

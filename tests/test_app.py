@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import time
 
 from api.auth import verify_request
 from api.gateway import PostgresGateway
@@ -29,7 +30,9 @@ def test_profiles_are_cached_briefly(database_url):
     try:
         first = cache.get(SUNRISE)
         assert first.name == "Sunrise Family Clinic" and first.timezone == NEW_YORK and first.phone_region == "US"
-        assert any(s["code"] == "consultation" and s["isDefault"] for s in first.services)
+        # Seed: Mon–Fri 09:00–12:00 and 13:00–17:00, Sat 09:00–13:00, closed on Sunday.
+        assert first.hours.covers(1, time(9)) and first.hours.covers(6, time(12, 59))
+        assert not first.hours.covers(1, time(12, 30)) and not first.hours.covers(0, time(10))
         clock[0] = 59
         assert cache.get(SUNRISE) is first
         assert gateway.calls == ["get_org_profile"]

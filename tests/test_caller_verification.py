@@ -18,6 +18,7 @@ import pytest
 
 from api import speech
 from api.gateway import RpcError
+from api.normalize import OpeningHours
 from api.orgs import OrgProfile
 from api.tools import HANDLERS, ToolContext, caller_context, dispatch
 from conftest import AUTH, NEW_YORK, SUNRISE, local_instant, next_open_day
@@ -28,8 +29,13 @@ from test_webhook import WEBHOOK, results
 # --------------------------------------------------------------------------------------------------
 
 TODAY = date(2026, 11, 25)  # a Wednesday
+# The seed's Sunrise hours: Mon–Fri 09:00–12:00 and 13:00–17:00, Sat 09:00–13:00, closed on Sunday.
+SUNRISE_HOURS = OpeningHours.from_profile(
+    [{"weekday": day, "opensAt": "09:00", "closesAt": "12:00"} for day in range(1, 6)]
+    + [{"weekday": day, "opensAt": "13:00", "closesAt": "17:00"} for day in range(1, 6)]
+    + [{"weekday": 6, "opensAt": "09:00", "closesAt": "13:00"}])
 PROFILE = OrgProfile(org_id=SUNRISE, name="Sunrise Family Clinic", timezone=ZoneInfo("America/New_York"),
-                     phone_region="US", services=())
+                     phone_region="US", hours=SUNRISE_HOURS)
 VICTIM = "+14155559876"
 ATTACKER = "+12125550000"
 
@@ -119,8 +125,9 @@ def test_an_unreadable_claim_is_re_asked_and_nothing_is_called(tool, argument, v
     ({"appointmentDate": "the Tuesday one"}, dict(p_appointment_id=None, p_local_date=None, p_weekday=2, p_local_time=None)),
     ({"appointmentDate": "December 8th"}, dict(p_appointment_id=None, p_local_date="2026-12-08", p_weekday=None, p_local_time=None)),
     ({"appointmentTime": "2pm"}, dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time="14:00:00")),
-    ({"appointmentDate": "Sunday", "appointmentTime": "half past nine"},
-     dict(p_appointment_id=None, p_local_date=None, p_weekday=0, p_local_time="09:30:00")),
+    ({"appointmentDate": "Saturday", "appointmentTime": "half past nine"},
+     dict(p_appointment_id=None, p_local_date=None, p_weekday=6, p_local_time="09:30:00")),
+    ({"appointmentTime": "two"}, dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time="14:00:00")),
     ({"appointmentId": " 0D7A3F9C-1B2E-4C5D-8E9F-0A1B2C3D4E5F "},
      dict(p_appointment_id="0d7a3f9c-1b2e-4c5d-8e9f-0a1b2c3d4e5f", p_local_date=None, p_weekday=None, p_local_time=None)),
     ({"appointmentId": "the second one"}, dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None)),
@@ -132,6 +139,32 @@ def test_cancel_is_one_rpc_with_the_callers_description_as_hints(arguments, hint
     assert name == "cancel_appointment"
     assert params == {"p_org_id": SUNRISE, "p_caller": {"source": "vapi", "callId": "call-unit", "callerNumber": ATTACKER},
                       **hints, "p_reason": "feeling better"}
+
+
+@pytest.mark.parametrize("tool, arguments, field, question", [
+    # Sunrise is closed on Sundays: neither 9:30 nor 21:30 is inside its hours.
+    ("cancelAppointment", {"appointmentDate": "Sunday", "appointmentTime": "half past nine"}, "appointmentTime",
+     "Is that 9:30 in the evening or in the morning?"),
+    ("rescheduleAppointment", {"newDate": "December 13th", "newTime": "9:30"}, "appointmentTime",
+     "Is that 9:30 in the evening or in the morning?"),
+    ("rescheduleAppointment", {"newDate": "December 9th", "newTime": "10am", "currentDate": "Sunday",
+                               "currentTime": "2"}, "currentTime", "Is that 2 in the afternoon or in the morning?"),
+])
+def test_an_hour_the_opening_hours_do_not_settle_is_asked_about_and_nothing_is_called(tool, arguments, field,
+                                                                                        question):
+    gateway = RecordingGateway()
+    reply = dispatch(tool, context(gateway), arguments)
+    assert reply == {"success": False, "error": "invalid_input", "field": field,
+                     "reask": "appointment_time_meridiem", "message": question}
+    assert gateway.calls == []
+
+
+def test_a_new_time_without_am_pm_is_read_in_that_days_opening_hours():
+    gateway = RecordingGateway({"success": False, "error": "verification_required"})
+    dispatch("rescheduleAppointment", context(gateway), {"newDate": "December 12th", "newTime": "9:30"})  # Saturday
+    assert only_call(gateway)[1]["p_new_scheduled_at"] == datetime(2026, 12, 12, 9, 30, tzinfo=NEW_YORK).isoformat()
+    dispatch("rescheduleAppointment", context(gateway), {"newDate": "December 9th", "newTime": "4:30"})  # Wednesday
+    assert gateway.calls[-1][1]["p_new_scheduled_at"] == datetime(2026, 12, 9, 16, 30, tzinfo=NEW_YORK).isoformat()
 
 
 def test_reschedule_is_one_rpc_with_the_new_time_and_the_hints():

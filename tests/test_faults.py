@@ -24,6 +24,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from api import create_app, speech
+from api.vapi import idempotency_key
 from conftest import AUTH, NEW_YORK, ROOT, SECRET, SUNRISE, local_instant, next_open_day
 
 WEBHOOK = "/api/vapi/webhook"
@@ -230,7 +231,7 @@ def test_same_tool_call_twenty_times_at_once_books_once(database_url, sql):
     assert len(set(raw)) == 1, set(raw)  # byte-identical result strings
     assert len({response.content for response in responses}) == 1
     assert sql("select id::text from public.appointments where org_id = %s", [SUNRISE]) == [(payload["appointmentId"],)]
-    assert sql("select idempotency_key from public.appointments") == [("vapi:call-storm:retry-storm",)]
+    assert sql("select idempotency_key from public.appointments") == [(idempotency_key("call-storm", "retry-storm"),)]
     assert sql("select count(*) from public.leads where org_id = %s", [SUNRISE]) == [(1,)]
     assert sql("select count(*) from public.appointment_events where org_id = %s", [SUNRISE]) == [(1,)]
 
@@ -315,3 +316,34 @@ def test_locked_slot_is_busy_on_the_supabase_path_too(database_url):
                     "p_service": "consultation", "p_scheduled_at": local_instant(day, 9).isoformat()})
         finally:
             gateway.close()
+
+
+def _rpcs_a_webhook_request_calls() -> set[str]:
+    """The RPC names (string literals passed to `.rpc(...)`) in the request path: the tools, the
+    webhook, the org cache and the runtime webhook-secret cache (not the credentials CLI)."""
+    import ast
+
+    def called(tree) -> set[str]:
+        return {node.args[0].value for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "rpc"
+                and node.args and isinstance(node.args[0], ast.Constant)}
+
+    names: set[str] = set()
+    for module in ("tools.py", "webhook.py", "orgs.py"):
+        names |= called(ast.parse((ROOT / "api" / module).read_text()))
+    credentials = ast.parse((ROOT / "api" / "credentials.py").read_text())
+    (cache,) = [node for node in credentials.body if isinstance(node, ast.ClassDef) and node.name == "WebhookSecretCache"]
+    return names | called(cache)
+
+
+def test_every_rpc_a_webhook_request_calls_bounds_its_lock_waits_in_its_own_definition(sql):
+    names = _rpcs_a_webhook_request_calls()
+    assert {"book_appointment", "book_appointment_atomic_v2", "get_org_profile", "claim_webhook_signature",
+            "vapi_webhook_secret_index"} <= names  # the scan sees the calls
+    rows = sql("select p.proname, coalesce(p.proconfig, '{}') from pg_proc p"
+               " join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' and p.proname = any(%s)",
+               [sorted(names)])
+    assert {name for name, _ in rows} == names
+    unbounded = sorted(name for name, config in rows
+                       if not {"lock_timeout=3s", 'search_path=""'} <= set(config))
+    assert unbounded == [], "add set lock_timeout = '3s' and set search_path = '' to these functions"

@@ -1,14 +1,16 @@
-import logging
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 import pytest
 from hypothesis import assume, given, strategies as st
 
+from api import speech
 from api.normalize import (
     BookingRequest,
     NormalizationError,
+    OpeningHours,
     mask_email,
     mask_phone,
     normalize_booking,
@@ -24,6 +26,14 @@ TODAY = date(2026, 11, 25)  # a Wednesday
 OTHER_TODAY = date(2031, 3, 3)  # a Monday, to prove no year is baked in
 NEW_YORK = ZoneInfo("America/New_York")
 UTC = timezone.utc
+
+
+def opening_hours(opens: str, closes: str, weekdays=range(7)) -> OpeningHours:
+    """Hours as get_org_profile reports them: the same interval on each of `weekdays` (0 = Sunday)."""
+    return OpeningHours.from_profile([{"weekday": day, "opensAt": opens, "closesAt": closes} for day in weekdays])
+
+
+DAYTIME = opening_hours("08:00", "17:00")  # every day: an hour without AM/PM is read in it
 
 
 # --------------------------------------------------------------------------
@@ -124,7 +134,7 @@ def test_normalize_date_refuses_garbage(text):
     with pytest.raises(NormalizationError) as caught:
         normalize_date(text, TODAY)
     assert caught.value.field == "appointmentDate"
-    assert "date" in caught.value.reask
+    assert caught.value.reask in ("appointment_date_missing", "appointment_date_invalid")
 
 
 @given(st.dates(), st.dates())
@@ -146,7 +156,7 @@ def test_normalized_date_is_never_in_the_past(value, today):
     [
         ("14:00", time(14, 0)),
         ("14:00:00", time(14, 0)),
-        ("09:30", time(9, 30)),
+        ("09:30 am", time(9, 30)),
         ("2pm", time(14, 0)),
         ("2 pm", time(14, 0)),
         ("2PM", time(14, 0)),
@@ -160,43 +170,125 @@ def test_normalized_date_is_never_in_the_past(value, today):
         ("Noon", time(12, 0)),
         ("midday", time(12, 0)),
         ("midnight", time(0, 0)),
-        ("9", time(9, 0)),
         ("9am", time(9, 0)),
-        ("11", time(11, 0)),
-        ("12", time(12, 0)),
-        ("2", time(14, 0)),
-        ("6", time(18, 0)),
-        ("7", time(7, 0)),
-        ("4:30", time(16, 30)),
+        ("12", time(12, 0)),  # without AM/PM, 12 is noon as on a 24-hour clock
+        ("12:30", time(12, 30)),
+        ("0:30", time(0, 30)),
+        ("7pm", time(19, 0)),
+        ("7 in the morning", time(7, 0)),
         ("8am", time(8, 0)),
-        ("half past two", time(14, 30)),
-        ("quarter past nine", time(9, 15)),
-        ("quarter to three", time(14, 45)),
-        ("two thirty", time(14, 30)),
-        ("ten o'clock", time(10, 0)),
+        ("half past two pm", time(14, 30)),
+        ("quarter to three in the afternoon", time(14, 45)),
         ("3 in the afternoon", time(15, 0)),
         ("at 10am", time(10, 0)),
         ("2026-01-20T14:00:00Z", time(14, 0)),  # wall clock as written
+        ("2026-01-20T08:00:00Z", time(8, 0)),  # a machine timestamp is a 24-hour clock time
+        ("08:00:00", time(8, 0)),
         ("14:00Z", time(14, 0)),
     ],
 )
 def test_normalize_time(text, expected):
+    # None of these needs the opening hours: not even a closed day changes them.
     assert normalize_time(text) == expected
+    assert normalize_time(text, DAYTIME, 1) == expected
 
 
 @pytest.mark.parametrize(
-    "text", ["", "  ", "soon", "25:00", "14:75", "13am", "123", "two-ish", None, 14]
+    "text", ["", "  ", "soon", "25:00", "14:75", "13am", "123", "two-ish", "9:75", None, 14]
 )
 def test_normalize_time_refuses_garbage(text):
     with pytest.raises(NormalizationError) as caught:
-        normalize_time(text)
+        normalize_time(text, DAYTIME, 1)
     assert caught.value.field == "appointmentTime"
-    assert "time" in caught.value.reask
+    assert caught.value.reask in ("appointment_time_missing", "appointment_time_invalid")
 
 
 @given(st.integers(13, 23), st.integers(0, 59))
 def test_24_hour_times_are_taken_literally(hour, minute):
     assert normalize_time(f"{hour}:{minute:02d}") == time(hour, minute)
+
+
+# An hour said without AM/PM is read in that day's opening hours (SQL's, from the clinic profile).
+OPEN_8_TO_17 = opening_hours("08:00", "17:00", weekdays=range(1, 6))  # Mon–Fri, closed at weekends
+OPEN_7_TO_20 = opening_hours("07:00", "20:00", weekdays=range(1, 6))
+SPLIT_DAY = OpeningHours.from_profile([  # Monday 09:00–12:00 and 13:00–17:00, like the seed's Sunrise
+    {"weekday": 1, "opensAt": "09:00", "closesAt": "12:00"},
+    {"weekday": 1, "opensAt": "13:00", "closesAt": "17:00"}])
+MONDAY, SATURDAY = 1, 6
+
+
+@pytest.mark.parametrize(
+    "text, hours, weekday, expected",
+    [
+        ("2", OPEN_8_TO_17, MONDAY, time(14, 0)),
+        ("9", OPEN_8_TO_17, MONDAY, time(9, 0)),
+        ("two o'clock", OPEN_8_TO_17, MONDAY, time(14, 0)),
+        ("half past two", OPEN_8_TO_17, MONDAY, time(14, 30)),
+        ("quarter to three", OPEN_8_TO_17, MONDAY, time(14, 45)),
+        ("quarter past nine", OPEN_8_TO_17, MONDAY, time(9, 15)),
+        ("ten o'clock", OPEN_8_TO_17, MONDAY, time(10, 0)),
+        ("4:30", OPEN_8_TO_17, MONDAY, time(16, 30)),
+        ("02:00", OPEN_8_TO_17, MONDAY, time(14, 0)),  # a model's 2 o'clock
+        # A leading zero is a 24-hour clock: the morning, unless only the afternoon is in the hours.
+        ("08:00", OPEN_7_TO_20, MONDAY, time(8, 0)),
+        ("07:30", OPEN_7_TO_20, MONDAY, time(7, 30)),
+        ("02:00", OPEN_8_TO_17, SATURDAY, time(2, 0)),  # closed: as written (the database refuses)
+        ("02:00", opening_hours("00:00", "24:00"), MONDAY, time(2, 0)),
+        ("5", OPEN_8_TO_17, MONDAY, time(17, 0)),  # the closing hour names the clinic's day
+        ("1", SPLIT_DAY, MONDAY, time(13, 0)),
+        ("11", SPLIT_DAY, MONDAY, time(11, 0)),
+        ("12:30", SPLIT_DAY, MONDAY, time(12, 30)),  # noon, even in the lunch break: not ambiguous
+        ("9", SPLIT_DAY, None, time(9, 0)),  # no day (an existing appointment's time): any open day
+    ],
+)
+def test_an_hour_without_am_pm_is_the_reading_inside_that_days_hours(text, hours, weekday, expected):
+    assert normalize_time(text, hours, weekday) == expected
+
+
+@pytest.mark.parametrize(
+    "text, hours, weekday, choices",
+    [
+        ("8", OPEN_7_TO_20, MONDAY, (time(8, 0), time(20, 0))),  # both inside
+        ("7:30", OPEN_7_TO_20, MONDAY, (time(7, 30), time(19, 30))),
+        ("2", OPEN_8_TO_17, SATURDAY, (time(2, 0), time(14, 0))),  # closed that day: neither
+        ("6", OPEN_8_TO_17, MONDAY, (time(6, 0), time(18, 0))),  # neither
+        ("2", OpeningHours(), None, (time(2, 0), time(14, 0))),  # no hours known
+        ("2", None, MONDAY, (time(2, 0), time(14, 0))),
+    ],
+)
+def test_an_hour_the_hours_do_not_settle_is_asked_about(text, hours, weekday, choices):
+    with pytest.raises(NormalizationError) as caught:
+        normalize_time(text, hours, weekday)
+    assert (caught.value.field, caught.value.reask) == ("appointmentTime", "appointment_time_meridiem")
+    assert caught.value.choices == choices
+
+
+def test_the_day_of_the_appointment_decides_not_today():
+    # TODAY is a Wednesday (open 08:00-17:00); the booking is for Saturday, when the clinic is shut.
+    weekdays_only = opening_hours("08:00", "17:00", weekdays=range(1, 6))
+    assert normalize_datetime("2026-11-27", "2", TODAY, NEW_YORK, hours=weekdays_only) == datetime(
+        2026, 11, 27, 14, 0, tzinfo=NEW_YORK)
+    with pytest.raises(NormalizationError) as caught:
+        normalize_datetime("2026-11-28", "2", TODAY, NEW_YORK, hours=weekdays_only)
+    assert caught.value.reask == "appointment_time_meridiem"
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [None, [], "09:00-17:00", [{"weekday": 1}], [{"weekday": "1", "opensAt": "08:00", "closesAt": "17:00"}],
+     [{"weekday": 9, "opensAt": "08:00", "closesAt": "17:00"}], [{"weekday": 1, "opensAt": 8, "closesAt": 17}],
+     [{"weekday": 1, "opensAt": "8am", "closesAt": "5pm"}]],
+)
+def test_opening_hours_that_cannot_be_read_are_no_hours(rows):
+    assert OpeningHours.from_profile(rows) == OpeningHours()
+
+
+def test_opening_hours_read_as_the_profile_reports_them():
+    hours = OpeningHours.from_profile([{"weekday": 0, "opensAt": "00:00", "closesAt": "24:00"},
+                                       {"weekday": 1, "opensAt": "09:00", "closesAt": "12:30"}])
+    assert hours.intervals == ((0, 0, 1440), (1, 540, 750))
+    assert hours.covers(0, time(23, 59)) and hours.covers(1, time(12, 30)) and not hours.covers(1, time(12, 31))
+    assert hours.covers(None, time(10)) and not hours.covers(2, time(10))
 
 
 # --------------------------------------------------------------------------
@@ -205,84 +297,83 @@ def test_24_hour_times_are_taken_literally(hour, minute):
 
 
 def test_datetime_combines_date_and_time_in_the_clinic_zone():
-    result = normalize_datetime("2027-01-20", "2pm", TODAY, NEW_YORK)
+    result = normalize_datetime("2027-01-20", "2pm", TODAY, NEW_YORK, hours=DAYTIME)
     assert result == datetime(2027, 1, 20, 14, 0, tzinfo=NEW_YORK)
     assert result.utcoffset() == timedelta(hours=-5)
     assert result.astimezone(UTC) == datetime(2027, 1, 20, 19, 0, tzinfo=UTC)
 
 
 def test_iso_with_z_is_converted_to_the_clinic_zone():
-    result = normalize_datetime("2027-01-20T19:00:00Z", None, TODAY, NEW_YORK)
+    result = normalize_datetime("2027-01-20T19:00:00Z", None, TODAY, NEW_YORK, hours=DAYTIME)
     assert (result.date(), result.time()) == (date(2027, 1, 20), time(14, 0))
     assert result.tzinfo == NEW_YORK
 
 
 def test_iso_conversion_can_change_the_local_date():
-    result = normalize_datetime("2026-12-01T03:00:00Z", None, TODAY, NEW_YORK)
+    result = normalize_datetime("2026-12-01T03:00:00Z", None, TODAY, NEW_YORK, hours=DAYTIME)
     assert (result.date(), result.time()) == (date(2026, 11, 30), time(22, 0))
 
 
 def test_iso_with_offset_is_converted():
-    result = normalize_datetime("2027-01-20T14:00:00-08:00", None, TODAY, NEW_YORK)
+    result = normalize_datetime("2027-01-20T14:00:00-08:00", None, TODAY, NEW_YORK, hours=DAYTIME)
     assert (result.date(), result.time()) == (date(2027, 1, 20), time(17, 0))
 
 
 def test_iso_without_offset_is_clinic_local():
     for text in ("2027-01-20T14:00:00", "2027-01-20 14:00"):
-        result = normalize_datetime(text, None, TODAY, NEW_YORK)
+        result = normalize_datetime(text, None, TODAY, NEW_YORK, hours=DAYTIME)
         assert result == datetime(2027, 1, 20, 14, 0, tzinfo=NEW_YORK)
 
 
 def test_stale_iso_datetime_keeps_its_time_and_moves_year():
-    result = normalize_datetime("2024-12-25T15:30:00Z", None, TODAY, NEW_YORK)
+    result = normalize_datetime("2024-12-25T15:30:00Z", None, TODAY, NEW_YORK, hours=DAYTIME)
     assert (result.date(), result.time()) == (date(2026, 12, 25), time(10, 30))
 
 
 def test_time_text_overrides_the_embedded_time():
-    result = normalize_datetime("2027-01-20T09:00:00", "3pm", TODAY, NEW_YORK)
+    result = normalize_datetime("2027-01-20T09:00:00", "3pm", TODAY, NEW_YORK, hours=DAYTIME)
     assert result == datetime(2027, 1, 20, 15, 0, tzinfo=NEW_YORK)
 
 
 def test_iso_midnight_counts_as_a_date_only():
-    result = normalize_datetime("2027-01-20T00:00:00Z", "2pm", TODAY, NEW_YORK)
+    result = normalize_datetime("2027-01-20T00:00:00Z", "2pm", TODAY, NEW_YORK, hours=DAYTIME)
     assert result == datetime(2027, 1, 20, 14, 0, tzinfo=NEW_YORK)
     with pytest.raises(NormalizationError) as caught:
-        normalize_datetime("2027-01-20T00:00:00Z", None, TODAY, NEW_YORK)
+        normalize_datetime("2027-01-20T00:00:00Z", None, TODAY, NEW_YORK, hours=DAYTIME)
     assert caught.value.field == "appointmentTime"
 
 
 def test_weekday_and_time():
-    result = normalize_datetime("next Tuesday", "10:30", TODAY, NEW_YORK)
+    result = normalize_datetime("next Tuesday", "10:30", TODAY, NEW_YORK, hours=DAYTIME)
     assert result == datetime(2026, 12, 1, 10, 30, tzinfo=NEW_YORK)
 
 
 @pytest.mark.parametrize("time_text", [None, "", "   "])
 def test_no_time_anywhere_asks_for_the_time(time_text):
     with pytest.raises(NormalizationError) as caught:
-        normalize_datetime("2027-01-20", time_text, TODAY, NEW_YORK)
-    assert caught.value.field == "appointmentTime"
-    assert "time" in caught.value.reask
+        normalize_datetime("2027-01-20", time_text, TODAY, NEW_YORK, hours=DAYTIME)
+    assert (caught.value.field, caught.value.reask) == ("appointmentTime", "appointment_time_missing")
 
 
 def test_dst_start_day_uses_daylight_offset():
-    result = normalize_datetime("2027-03-14", "10:00", TODAY, NEW_YORK)
+    result = normalize_datetime("2027-03-14", "10:00", TODAY, NEW_YORK, hours=DAYTIME)
     assert result.astimezone(UTC) == datetime(2027, 3, 14, 14, 0, tzinfo=UTC)
 
 
 def test_day_before_dst_uses_standard_offset():
-    result = normalize_datetime("2027-03-13", "10:00", TODAY, NEW_YORK)
+    result = normalize_datetime("2027-03-13", "10:00", TODAY, NEW_YORK, hours=DAYTIME)
     assert result.astimezone(UTC) == datetime(2027, 3, 13, 15, 0, tzinfo=UTC)
 
 
 def test_time_in_the_spring_forward_gap_moves_forward():
-    result = normalize_datetime("2027-03-14", "2:30 am", TODAY, NEW_YORK)
+    result = normalize_datetime("2027-03-14", "2:30 am", TODAY, NEW_YORK, hours=DAYTIME)
     assert (result.date(), result.time()) == (date(2027, 3, 14), time(3, 30))
     assert result.utcoffset() == timedelta(hours=-4)
     assert result.astimezone(UTC) == datetime(2027, 3, 14, 7, 30, tzinfo=UTC)
 
 
 def test_ambiguous_fall_back_time_is_the_first_occurrence():
-    result = normalize_datetime("2027-11-07", "1:30 am", TODAY, NEW_YORK)
+    result = normalize_datetime("2027-11-07", "1:30 am", TODAY, NEW_YORK, hours=DAYTIME)
     assert result.utcoffset() == timedelta(hours=-4)
     assert result.astimezone(UTC) == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
 
@@ -296,7 +387,7 @@ def test_normalized_datetime_is_aware_and_not_before_today(day, wall, zone_name)
     tz = ZoneInfo(zone_name)
     wall = wall.replace(microsecond=0)
     assume(wall != time(0, 0))  # midnight counts as "no time given"
-    result = normalize_datetime(f"{day.isoformat()}T{wall.isoformat()}", None, TODAY, tz)
+    result = normalize_datetime(f"{day.isoformat()}T{wall.isoformat()}", None, TODAY, tz, hours=DAYTIME)
     assert result.tzinfo is tz
     assert result.date() >= TODAY
     if result.time() != wall:  # only a spring-forward gap moves the wall clock
@@ -332,12 +423,17 @@ def test_normalize_phone_defaults_to_us():
     assert normalize_phone("(415) 555-0123") == "+14155550123"
 
 
+def is_canonical_e164(number: str) -> bool:
+    """phonenumbers writes the number back unchanged in E.164 (whether SQL stores it is
+    private.is_e164's call: test_formats_agree.py)."""
+    return phonenumbers.format_number(phonenumbers.parse(number, None), phonenumbers.PhoneNumberFormat.E164) == number
+
+
 @pytest.mark.parametrize("text", ["12", "555", "555-0123", "hello", "+1 415 555 01234567", "+999 1234567"])
 def test_normalize_phone_refuses_impossible_numbers(text):
     with pytest.raises(NormalizationError) as caught:
         normalize_phone(text, "US")
-    assert caught.value.field == "patientPhone"
-    assert "phone number" in caught.value.reask
+    assert (caught.value.field, caught.value.reask) == ("patientPhone", "patient_phone_invalid")
 
 
 @pytest.mark.parametrize("text", ["", "   ", None])
@@ -345,7 +441,7 @@ def test_missing_phone_asks_again(text):
     with pytest.raises(NormalizationError) as caught:
         normalize_phone(text, "US")
     assert caught.value.field == "patientPhone"
-    assert caught.value.reask == "I didn't catch the phone number — could you say it again?"
+    assert caught.value.reask == "patient_phone_missing"
 
 
 @given(st.text(max_size=30))
@@ -355,7 +451,7 @@ def test_normalize_phone_returns_e164_or_reasks(text):
     except NormalizationError as error:
         assert error.field == "patientPhone"
     else:
-        assert re.fullmatch(r"\+[1-9][0-9]{6,14}", result)
+        assert is_canonical_e164(result)
 
 
 @pytest.mark.parametrize(
@@ -403,15 +499,13 @@ def test_normalize_name(text, expected):
 def test_missing_name_asks_again(text):
     with pytest.raises(NormalizationError) as caught:
         normalize_name(text)
-    assert caught.value.field == "patientName"
-    assert "name" in caught.value.reask
+    assert (caught.value.field, caught.value.reask) == ("patientName", "patient_name_missing")
 
 
 def test_absurdly_long_name_asks_again():
     with pytest.raises(NormalizationError) as caught:
         normalize_name("Bob " * 40)
-    assert caught.value.field == "patientName"
-    assert "name" in caught.value.reask
+    assert (caught.value.field, caught.value.reask) == ("patientName", "patient_name_too_long")
 
 
 # --------------------------------------------------------------------------
@@ -427,44 +521,39 @@ def test_absurdly_long_name_asks_again():
         ("jane+clinic@mail.example.co.uk", "jane+clinic@mail.example.co.uk"),
         ("john at example dot com", "john@example.com"),
         ("john dot doe at example dot com", "john.doe@example.com"),
+        ("john underscore smith at example dot com", "john_smith@example.com"),
+        ("John Underscore Smith At Example Dot Com", "john_smith@example.com"),
+        ("mary dash jane at example dot co dot uk", "mary-jane@example.co.uk"),
+        ("mary hyphen jane at example dot org", "mary-jane@example.org"),
+        ("jane plus clinic at example dot com", "jane+clinic@example.com"),
+        ("j o h n at example dot com", "john@example.com"),  # spelled out
+        ("J-O-H-N at gmail dot com", "john@gmail.com"),  # spelling as transcribed
+        ("john 42 at example dot com", "john42@example.com"),
+        ("pat at sign example period com", "pat@example.com"),
+        ("john @ example.com", "john@example.com"),
+        ("john@example dot com", "john@example.com"),
+        ("matt@example.com", "matt@example.com"),  # a written "at" inside a word stays
+        # Two plain words in a row could be johnsmith, john.smith, ...: the space stays and the
+        # database drops the address rather than store an invented one.
+        ("john smith at example dot com", "john smith@example.com"),
+        # Written addresses are never judged here: the database decides what is stored.
+        ("john_doe@my_clinic.com", "john_doe@my_clinic.com"),
+        ("josé@example.com", "josé@example.com"),
+        ("a@-example.com", "a@-example.com"),
+        ("not an email", "not an email"),
         (None, None),
         ("", None),
         ("   ", None),
         (42, None),
     ],
 )
-def test_normalize_email(text, expected):
+def test_normalize_email_only_writes_out_what_was_said(text, expected):
     assert normalize_email(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "johnexample.com",
-        "john@example",
-        "john@@example.com",
-        "jo hn@example.com",
-        "john@exa mple.com",
-        "john@.com",
-        "john@example..com",
-        ".john@example.com",
-        "john@",
-    ],
-)
-def test_invalid_email_is_dropped_with_a_masked_warning(text, caplog):
-    with caplog.at_level(logging.WARNING, logger="api.normalize"):
-        assert normalize_email(text) is None
-    assert len(caplog.records) == 1
-    assert caplog.records[0].levelno == logging.WARNING
-    assert text.lower() not in caplog.text
-    assert "***" in caplog.text
-
-
-def test_email_warning_keeps_the_domain_only(caplog):
-    with caplog.at_level(logging.WARNING, logger="api.normalize"):
-        normalize_email("johnsmith@example")
-    assert "j***@example" in caplog.text
-    assert "johnsmith" not in caplog.text
+@given(st.text(min_size=1, max_size=40).filter(str.strip))
+def test_normalize_email_never_drops_an_address(text):
+    assert normalize_email(text)  # only blanks are None: plausibility is SQL's call
 
 
 @pytest.mark.parametrize(
@@ -495,7 +584,7 @@ GOOD_ARGUMENTS = {
 
 
 def booking(arguments, **overrides):
-    options = {"today": TODAY, "tz": NEW_YORK, "region": "US"} | overrides
+    options = {"today": TODAY, "tz": NEW_YORK, "region": "US", "hours": DAYTIME} | overrides
     return normalize_booking(arguments, **options)
 
 
@@ -550,8 +639,9 @@ def test_booking_accepts_numbers_for_text_fields():
     assert result.scheduled_at == datetime(2026, 12, 25, 9, 0, tzinfo=NEW_YORK)
 
 
-def test_invalid_email_does_not_block_a_booking():
-    assert booking(GOOD_ARGUMENTS | {"patientEmail": "not an email"}).email is None
+def test_an_email_is_passed_on_for_the_database_to_judge_and_never_blocks_a_booking():
+    for email in ("not an email", "john_doe@my_clinic.com", "josé@example.com"):
+        assert booking(GOOD_ARGUMENTS | {"patientEmail": email}).email == email
 
 
 @pytest.mark.parametrize(
@@ -585,22 +675,18 @@ def test_empty_arguments_ask_for_the_name_first(arguments):
 
 
 @pytest.mark.parametrize(
-    "field, words",
+    "field, code",
     [
-        ("patientName", "name"),
-        ("patientPhone", "phone number"),
-        ("appointmentDate", "date"),
-        ("appointmentTime", "time"),
+        ("patientName", "patient_name_missing"),
+        ("patientPhone", "patient_phone_missing"),
+        ("appointmentDate", "appointment_date_missing"),
+        ("appointmentTime", "appointment_time_missing"),
     ],
 )
-def test_reask_names_the_missing_thing(field, words):
+def test_reask_names_the_missing_thing(field, code):
     with pytest.raises(NormalizationError) as caught:
         booking(GOOD_ARGUMENTS | {field: None})
-    error = caught.value
-    assert error.field == field
-    assert words in error.reask
-    assert "\n" not in error.reask
-    assert all(ch.isascii() or ch == "—" for ch in error.reask)
+    assert (caught.value.field, caught.value.reask) == (field, code)
 
 
 json_values = st.recursive(
@@ -626,7 +712,7 @@ def test_booking_only_ever_raises_normalization_error(arguments, caller_phone):
     else:
         assert result.scheduled_at.tzinfo is NEW_YORK
         assert result.scheduled_at.date() >= TODAY
-        assert re.fullmatch(r"\+[1-9][0-9]{6,14}", result.phone)
+        assert is_canonical_e164(result.phone)
 
 
 # --------------------------------------------------------------------------
@@ -635,8 +721,6 @@ def test_booking_only_ever_raises_normalization_error(arguments, caller_phone):
 
 from api.normalize import (  # noqa: E402
     MAX_AGE_YEARS,
-    REASK_DOB_INVALID,
-    REASK_DOB_OUT_OF_RANGE,
     DayHint,
     names_own_number,
     normalize_birth_date,
@@ -728,23 +812,23 @@ def test_a_birth_date_is_never_rolled_forward():
 @pytest.mark.parametrize(
     "text, reask",
     [
-        ("November 26th, 2026", REASK_DOB_OUT_OF_RANGE),  # tomorrow
-        ("2030-01-01", REASK_DOB_OUT_OF_RANGE),
-        ("November 24th, 1906", REASK_DOB_OUT_OF_RANGE),  # 120 years and a day
-        ("0980-03-05", REASK_DOB_OUT_OF_RANGE),
-        ("March 5th", REASK_DOB_INVALID),  # no year: never guessed
-        ("March 1980", REASK_DOB_INVALID),  # no day
-        ("1980", REASK_DOB_INVALID),
-        ("February 30, 1980", REASK_DOB_INVALID),
-        ("February 29, 1981", REASK_DOB_INVALID),
-        ("13/13/1980", REASK_DOB_INVALID),
-        ("March 5th 1980 or maybe 1981", REASK_DOB_INVALID),
-        ("March April 5 1980", REASK_DOB_INVALID),
-        ("last Tuesday", REASK_DOB_INVALID),
-        ("", REASK_DOB_INVALID),
-        ("   ", REASK_DOB_INVALID),
-        (None, REASK_DOB_INVALID),
-        ("5" * 500, REASK_DOB_INVALID),
+        ("November 26th, 2026", "date_of_birth_out_of_range"),  # tomorrow
+        ("2030-01-01", "date_of_birth_out_of_range"),
+        ("November 24th, 1906", "date_of_birth_out_of_range"),  # 120 years and a day
+        ("0980-03-05", "date_of_birth_out_of_range"),
+        ("March 5th", "date_of_birth_invalid"),  # no year: never guessed
+        ("March 1980", "date_of_birth_invalid"),  # no day
+        ("1980", "date_of_birth_invalid"),
+        ("February 30, 1980", "date_of_birth_invalid"),
+        ("February 29, 1981", "date_of_birth_invalid"),
+        ("13/13/1980", "date_of_birth_invalid"),
+        ("March 5th 1980 or maybe 1981", "date_of_birth_invalid"),
+        ("March April 5 1980", "date_of_birth_invalid"),
+        ("last Tuesday", "date_of_birth_invalid"),
+        ("", "date_of_birth_invalid"),
+        ("   ", "date_of_birth_invalid"),
+        (None, "date_of_birth_invalid"),
+        ("5" * 500, "date_of_birth_invalid"),
     ],
 )
 def test_unusable_birth_dates_are_re_asked_by_name_without_repeating_them(text, reask):
@@ -752,7 +836,8 @@ def test_unusable_birth_dates_are_re_asked_by_name_without_repeating_them(text, 
         normalize_birth_date(text, TODAY)
     assert caught.value.field == "patientDateOfBirth"
     assert caught.value.reask == reask
-    assert "date of birth" in reask and not re.search(r"19[0-9]{2}|20[0-9]{2}|0980", reask.replace("1980", ""))
+    spoken = speech.reask(reask)  # the example in the question is the only year it says
+    assert "date of birth" in spoken and not re.search(r"19[0-9]{2}|20[0-9]{2}|0980", spoken.replace("1980", ""))
 
 
 def test_the_oldest_birth_date_accepted_is_120_years_ago_today():
@@ -810,11 +895,22 @@ def test_day_hints_keep_a_bare_weekday_as_a_weekday(text, expected):
 def test_hints_that_cannot_be_read_are_re_asked_under_their_own_argument():
     with pytest.raises(NormalizationError) as caught:
         normalize_day_hint("someday", TODAY, field="currentDate")
-    assert caught.value.field == "currentDate" and "booked for" in caught.value.reask
+    assert (caught.value.field, caught.value.reask) == ("currentDate", "booked_day_invalid")
     with pytest.raises(NormalizationError) as caught:
-        normalize_time_hint("whenever", field="currentTime")
-    assert caught.value.field == "currentTime" and "booked for" in caught.value.reask
-    assert normalize_time_hint("2pm") == time(14, 0)
+        normalize_time_hint("whenever", field="currentTime", hours=DAYTIME)
+    assert (caught.value.field, caught.value.reask) == ("currentTime", "booked_time_invalid")
+    assert normalize_time_hint("2pm", hours=DAYTIME) == time(14, 0)
+
+
+def test_a_booked_time_without_am_pm_is_read_in_the_hours_too():
+    weekdays_only = opening_hours("08:00", "17:00", weekdays=range(1, 6))
+    assert normalize_time_hint("2", field="currentTime", hours=weekdays_only) == time(14, 0)  # any day
+    assert normalize_time_hint("2", field="currentTime", hours=weekdays_only, weekday=2) == time(14, 0)
+    with pytest.raises(NormalizationError) as caught:  # Sunday: closed, so the caller is asked
+        normalize_time_hint("2", field="currentTime", hours=weekdays_only, weekday=0)
+    error = caught.value
+    assert (error.field, error.reask, error.choices) == ("currentTime", "appointment_time_meridiem",
+                                                         (time(2, 0), time(14, 0)))
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -450,11 +450,65 @@ def test_generic_failure():
     )
 
 
-def test_reask_passes_text_through():
-    text = "I didn't catch the phone number — could you say it again?"
-    assert reask(text) == text
-    assert reask("Sure! 😊\nWhat's your **name**?") == "Sure! What's your name?"
-    assert reask("") == "Sorry, could you say that again?"
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        ("patient_name_missing", "your name"),
+        ("patient_name_too_long", "first and last name"),
+        ("patient_phone_missing", "phone number"),
+        ("patient_phone_invalid", "digit by digit"),
+        ("appointment_date_missing", "which day"),
+        ("appointment_date_invalid", "the date"),
+        ("appointment_time_missing", "what time"),
+        ("appointment_time_invalid", "10 AM or 2:30 PM"),
+        ("date_of_birth_invalid", "date of birth"),
+        ("date_of_birth_out_of_range", "date of birth"),
+        ("booked_day_invalid", "which day is it booked for"),
+        ("booked_time_invalid", "what time is it booked for"),
+    ],
+)
+def test_each_reask_code_is_one_question_about_its_value(code, words):
+    line = reask(code)
+    assert words in line and line.endswith("?") and line == one_line(line)
+    assert all(ch.isascii() or ch == "—" for ch in line)
+
+
+def test_every_reask_code_has_its_question_and_an_unknown_one_a_plain_one():
+    assert set(speech.REASKS) >= {"patient_name_missing", "appointment_time_invalid", "booked_time_invalid"}
+    assert len(set(speech.REASKS.values())) == len(speech.REASKS)  # no two codes ask the same
+    assert reask("no_such_code") == "Sorry, could you say that again?"
+
+
+@pytest.mark.parametrize(
+    "choices, question",
+    [
+        ((time(2, 0), time(14, 0)), "Is that 2 in the afternoon or in the morning?"),
+        ((time(14, 30), time(2, 30)), "Is that 2:30 in the afternoon or in the morning?"),
+        ((time(8, 0), time(20, 0)), "Is that 8 in the evening or in the morning?"),
+        ((time(11, 45), time(23, 45)), "Is that 11:45 in the evening or in the morning?"),
+        ((time(5, 0), time(17, 0)), "Is that 5 in the afternoon or in the morning?"),
+    ],
+)
+def test_an_hour_without_am_pm_is_asked_about_in_words(choices, question):
+    assert reask("appointment_time_meridiem", choices) == question
+
+
+def test_a_meridiem_question_without_its_two_readings_asks_for_the_time():
+    assert reask("appointment_time_meridiem") == reask("appointment_time_invalid")
+
+
+def test_booking_confirmed_says_when_the_email_was_not_kept():
+    line = booking_confirmed(TUESDAY_2PM, NEW_YORK, "Consultation", email_dropped=True)
+    assert line == ("You're all set: a consultation on Tuesday, January 20th at 2:00 PM. "
+                    "I couldn't use that e-mail address, so I've left it off the booking.")
+    assert booking_confirmed(TUESDAY_2PM, NEW_YORK, "Consultation", email_dropped=False) == (
+        booking_confirmed(TUESDAY_2PM, NEW_YORK, "Consultation"))
+
+
+def test_the_lines_for_what_the_service_cannot_do():
+    assert speech.unknown_tool() == "I'm sorry, I can't help with that here. Is there something else I can do for you?"
+    assert speech.details_again() == (
+        "I'm sorry, I didn't get all of that — could you give me the details again?")
 
 
 # --------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_full_tool_calls_body() -> None:
         kind="tool-calls",
         message_type="tool-calls",
         shape="vapi",
-        tool_calls=(ToolCall("call_abc", "bookClinicAppointment", BOOKING_ARGS, True),),
+        tool_calls=(ToolCall("call_abc", "bookClinicAppointment", BOOKING_ARGS),),
         context=CallContext(
             claimed_org_id=ORG_A,
             assistant_id="asst-1",
@@ -115,35 +115,34 @@ def test_tool_calls_keep_call_order() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw_arguments", "expected_arguments", "expected_valid"),
+    ("raw_arguments", "expected_arguments"),
     [
-        (BOOKING_ARGS, BOOKING_ARGS, True),
-        (json.dumps(BOOKING_ARGS), BOOKING_ARGS, True),
-        ('{"a": 1}', {"a": 1}, True),
-        ("", {}, True),
-        ("   ", {}, True),
-        (None, {}, True),
-        ({}, {}, True),
-        ("{not json", {}, False),
-        ("[1, 2]", {}, False),
-        ('"just a string"', {}, False),
-        ("42", {}, False),
-        ("null", {}, False),
-        ("[" * 100_000, {}, False),  # deep nesting: RecursionError inside json
-        (["a"], {}, False),
-        (7, {}, False),
-        (True, {}, False),
+        (BOOKING_ARGS, BOOKING_ARGS),
+        (json.dumps(BOOKING_ARGS), BOOKING_ARGS),
+        ('{"a": 1}', {"a": 1}),
+        ("", {}),
+        ("   ", {}),
+        (None, {}),
+        ({}, {}),
+        ("{not json", {}),
+        ("[1, 2]", {}),
+        ('"just a string"', {}),
+        ("42", {}),
+        ("null", {}),
+        ("[" * 100_000, {}),  # deep nesting: RecursionError inside json
+        (["a"], {}),
+        (7, {}),
+        (True, {}),
     ],
 )
-def test_arguments_decoding(raw_arguments: Any, expected_arguments: dict, expected_valid: bool) -> None:
+def test_arguments_decoding(raw_arguments: Any, expected_arguments: dict) -> None:
     (call,) = parse_request(tool_calls_body(function_item("c1", "f", raw_arguments))).tool_calls
     assert call.arguments == expected_arguments
-    assert call.arguments_valid is expected_valid
 
 
-def test_missing_arguments_key_is_empty_and_valid() -> None:
+def test_missing_arguments_key_is_empty() -> None:
     body = tool_calls_body({"id": "c1", "type": "function", "function": {"name": "f"}})
-    assert parse_request(body).tool_calls == (ToolCall("c1", "f", {}, True),)
+    assert parse_request(body).tool_calls == (ToolCall("c1", "f", {}),)
 
 
 def test_arguments_dict_is_copied() -> None:
@@ -170,12 +169,12 @@ def test_tool_name_coercion(raw_name: Any, expected_name: str) -> None:
 
 def test_missing_id_and_name() -> None:
     body = tool_calls_body({"function": {"arguments": {"x": 1}}})
-    assert parse_request(body).tool_calls == (ToolCall("", "", {"x": 1}, True),)
+    assert parse_request(body).tool_calls == (ToolCall("", "", {"x": 1}),)
 
 
 def test_tool_calls_key_variant() -> None:
     body = {"message": {"type": "tool-calls", "toolCalls": [function_item("c1", "f", '{"a":1}')]}}
-    assert parse_request(body).tool_calls == (ToolCall("c1", "f", {"a": 1}, True),)
+    assert parse_request(body).tool_calls == (ToolCall("c1", "f", {"a": 1}),)
 
 
 def test_tool_call_list_wins_over_tool_calls() -> None:
@@ -192,7 +191,7 @@ def test_tool_with_tool_call_list_fallback() -> None:
             ],
         }
     }
-    assert parse_request(body).tool_calls == (ToolCall("c9", "f", {"b": 2}, True),)
+    assert parse_request(body).tool_calls == (ToolCall("c9", "f", {"b": 2}),)
 
 
 @pytest.mark.parametrize(
@@ -206,7 +205,7 @@ def test_tool_with_tool_call_list_fallback() -> None:
     ],
 )
 def test_flattened_items(item: dict[str, Any]) -> None:
-    assert parse_request(tool_calls_body(item)).tool_calls == (ToolCall("c1", "f", {"a": 1}, True),)
+    assert parse_request(tool_calls_body(item)).tool_calls == (ToolCall("c1", "f", {"a": 1}),)
 
 
 def test_empty_tool_call_list_is_answerable() -> None:
@@ -227,22 +226,22 @@ def test_empty_tool_call_list_is_answerable() -> None:
         (
             {"name": "bookClinicAppointment", "parameters": BOOKING_ARGS},
             {"id": "vapi-call-7"},
-            ToolCall("vapi-call-7", "bookClinicAppointment", BOOKING_ARGS, True),
+            ToolCall("vapi-call-7", "bookClinicAppointment", BOOKING_ARGS),
         ),
         (
             {"name": "f", "parameters": '{"a": 1}'},
             None,
-            ToolCall("", "f", {"a": 1}, True),
+            ToolCall("", "f", {"a": 1}),
         ),
         (
             {"name": "f", "parameters": "oops"},
             {"id": "vapi-call-7"},
-            ToolCall("vapi-call-7", "f", {}, False),
+            ToolCall("vapi-call-7", "f", {}),
         ),
         (
             {"id": "fc-1", "name": "f", "arguments": {"a": 1}},
             {"id": "vapi-call-7"},
-            ToolCall("fc-1", "f", {"a": 1}, True),
+            ToolCall("fc-1", "f", {"a": 1}),
         ),
     ],
 )
@@ -304,7 +303,7 @@ def test_v2_body() -> None:
         kind="tool-calls",
         message_type="tool-calls",
         shape="v2",
-        tool_calls=(ToolCall("call-123", "bookClinicAppointment", BOOKING_ARGS, True),),
+        tool_calls=(ToolCall("call-123", "bookClinicAppointment", BOOKING_ARGS),),
         context=CallContext(claimed_org_id=ORG_A),
     )
 
@@ -312,11 +311,11 @@ def test_v2_body() -> None:
 @pytest.mark.parametrize(
     ("tool", "expected"),
     [
-        ({"arguments": json.dumps(BOOKING_ARGS)}, ToolCall("call-123", BOOK, BOOKING_ARGS, True)),
-        ({"arguments": "nope"}, ToolCall("call-123", BOOK, {}, False)),
-        ({"name": BOOK, "arguments": {}}, ToolCall("call-123", BOOK, {}, True)),
-        ({"function": {"name": "other", "arguments": {"a": 1}}}, ToolCall("call-123", "other", {"a": 1}, True)),
-        ({}, ToolCall("call-123", BOOK, {}, True)),
+        ({"arguments": json.dumps(BOOKING_ARGS)}, ToolCall("call-123", BOOK, BOOKING_ARGS)),
+        ({"arguments": "nope"}, ToolCall("call-123", BOOK, {})),
+        ({"name": BOOK, "arguments": {}}, ToolCall("call-123", BOOK, {})),
+        ({"function": {"name": "other", "arguments": {"a": 1}}}, ToolCall("call-123", "other", {"a": 1})),
+        ({}, ToolCall("call-123", BOOK, {})),
     ],
 )
 def test_v2_tool_variants(tool: dict, expected: ToolCall) -> None:
@@ -603,9 +602,6 @@ def _assert_well_formed(request: VapiRequest) -> None:
         assert isinstance(call.id, str)
         assert isinstance(call.name, str)
         assert isinstance(call.arguments, dict)
-        assert isinstance(call.arguments_valid, bool)
-        if not call.arguments_valid:
-            assert call.arguments == {}
     context = request.context
     for value in (
         context.claimed_org_id,
@@ -696,22 +692,16 @@ def test_arguments_as_dict_or_json_string_are_equivalent(arguments: dict, call_i
     as_string = parse_request(tool_calls_body(function_item(call_id, "f", json.dumps(arguments))))
     assert as_dict == as_string
     assert as_dict.tool_calls[0].arguments == arguments
-    assert as_dict.tool_calls[0].arguments_valid is True
 
 
 @given(st.text())
-def test_arguments_string_validity_matches_json_object(text: str) -> None:
+def test_an_arguments_string_is_used_only_when_it_is_a_json_object(text: str) -> None:
     (call,) = parse_request(tool_calls_body(function_item("c1", "f", text))).tool_calls
     try:
         decoded = json.loads(text)
     except ValueError:
         decoded = None
-    if isinstance(decoded, dict):
-        assert (call.arguments, call.arguments_valid) == (decoded, True)
-    elif not text.strip():
-        assert (call.arguments, call.arguments_valid) == ({}, True)
-    else:
-        assert (call.arguments, call.arguments_valid) == ({}, False)
+    assert call.arguments == (decoded if isinstance(decoded, dict) else {})
 
 
 json_payloads = st.dictionaries(st.text(), json_values, max_size=6)

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from api import speech
-from api.normalize import REASK_DATE_MISSING, REASK_NAME_MISSING, REASK_TIME_MISSING
 from api.tools import HANDLERS
 from conftest import AUTH, SUNRISE, next_open_day
 from test_webhook import results, vapi_body
@@ -24,13 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = json.loads((ROOT / "docs" / "vapi-tools.json").read_text())
 BY_NAME = {tool["function"]["name"]: tool for tool in TOOLS}
 
-# What the caller hears when a required argument is missing, by argument.
+# The re-ask code (what the caller is asked) when a required argument is missing, by argument.
 REASK_WHEN_MISSING = {
-    "patientName": REASK_NAME_MISSING,
-    "appointmentDate": REASK_DATE_MISSING,
-    "appointmentTime": REASK_TIME_MISSING,
-    "newDate": REASK_DATE_MISSING,
-    "newTime": REASK_TIME_MISSING,
+    "patientName": "patient_name_missing",
+    "appointmentDate": "appointment_date_missing",
+    "appointmentTime": "appointment_time_missing",
+    "newDate": "appointment_date_missing",
+    "newTime": "appointment_time_missing",
 }
 DAY = next_open_day(min_days=3).isoformat()
 SAMPLE = {"patientName": "Tool Definition", "appointmentDate": DAY, "appointmentTime": "10:00 AM",
@@ -74,6 +73,7 @@ def test_leaving_out_a_required_argument_re_asks_for_it(client, sql, name, missi
     arguments = {field: SAMPLE[field] for field in required(name) if field != missing}
     result = call(client, name, arguments)
     assert result["success"] is False and result["error"] == "invalid_input"
+    assert result["reask"] == REASK_WHEN_MISSING[missing]
     assert result["message"] == speech.reask(REASK_WHEN_MISSING[missing])
     assert sql("select count(*) from public.appointments")[0][0] == 0
 

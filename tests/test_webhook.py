@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from api.auth import sign
+from api.vapi import idempotency_key
 from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE, local_instant, next_open_day
 
 V2_URL = "/api/vapi/tools/bookClinicAppointment"
@@ -536,4 +537,5 @@ def test_nul_characters_are_dropped_not_turned_into_a_database_failure(client, s
     assert reply["success"] is True, reply
     assert sql("select l.name, a.idempotency_key from public.appointments a"
                " join public.leads l on l.org_id = a.org_id and l.id = a.lead_id where a.id = %s",
-               [reply["appointmentId"]]) == [("Ann Lee", "vapi:call-nul:tc-nul")]
+               [reply["appointmentId"]]) == [("Ann Lee", idempotency_key("call\u0000-nul", "tc\u0000-nul"))]
+    assert idempotency_key("call\u0000-nul", "tc\u0000-nul") == idempotency_key("call-nul", "tc-nul")

@@ -363,8 +363,7 @@ begin
   if p_org_id is null then
     return json_build_object('success', false, 'error', 'invalid_input', 'message', 'Organization id is required');
   end if;
-  if v_email is null or length(v_email) > 254
-     or v_email !~* '^[a-z0-9.!#$%&''*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$' then
+  if not private.is_plausible_email(v_email) then  -- the one rule: 20261125000120_formats.sql
     return json_build_object('success', false, 'error', 'invalid_input', 'message', 'Email address is not plausible');
   end if;
   if v_role not in ('owner', 'staff') then

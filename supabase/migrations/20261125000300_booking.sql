@@ -17,18 +17,16 @@ create table public.leads (
   primary key (org_id, id),
   constraint leads_org_phone_key unique (org_id, phone),
   constraint leads_name_not_blank check (btrim(name) <> ''),
-  -- An erased lead (public.erase_patient_data) keeps its row, but its phone no longer identifies
-  -- anyone: `erased:<its own id>`, unique per org like any phone, never E.164.
+  -- The formats are defined once (20261125000120_formats.sql). An erased lead
+  -- (public.erase_patient_data) keeps its row, but its phone no longer identifies anyone:
+  -- `erased:<its own id>`, unique per org like any phone, never E.164.
   constraint leads_phone_e164 check (
-    phone ~ '^\+[1-9][0-9]{6,14}$'
+    private.is_e164(phone)
     or (erased_at is not null and phone = 'erased:' || id::text)
   ),
-  -- A plausible address or nothing: no placeholder addresses are ever generated.
-  constraint leads_email_plausible check (
-    email is null
-    or (email ~* '^[a-z0-9.!#$%&''*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$'
-        and length(email) <= 254)
-  )
+  -- A plausible address or nothing: no placeholder addresses are ever generated, and the booking
+  -- stores an implausible one as NULL rather than refusing.
+  constraint leads_email_plausible check (email is null or private.is_plausible_email(email))
 );
 comment on table public.leads is 'Callers/patients per org, unique by E.164 phone.';
 comment on column public.leads.phone is 'E.164, e.g. +14155550123 (normalised by the service).';

@@ -6,52 +6,8 @@
 -- function is never inlined, and a non-inlined SQL function called from plpgsql is parsed and
 -- planned again on every call, while plpgsql keeps its plans for the session. That was most of a
 -- booking's cost (bench/README.md, "What the profiles found").
-
--- ISO-8601 UTC with Z, the only timestamp format in RPC replies.
-create or replace function private.iso(p_ts timestamptz)
-returns text
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  return to_char(p_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
-end;
-$$;
-revoke all on function private.iso(timestamptz) from public, anon;
-
--- Array of instants → JSON array of ISO strings, chronological.
-create or replace function private.iso_array(p_ts timestamptz[])
-returns json
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  return (select coalesce(json_agg(private.iso(t) order by t), '[]'::json)
-            from unnest(p_ts) as t);
-end;
-$$;
-revoke all on function private.iso_array(timestamptz[]) from public, anon;
-
--- The reply's `service` object.
-create or replace function private.service_json(p_org_id uuid, p_service_id uuid)
-returns json
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  return (select json_build_object(
-                   'code', s.code,
-                   'name', s.name,
-                   'durationMinutes', s.duration_minutes,
-                   'bufferMinutes', s.buffer_minutes)
-            from public.services s
-           where s.org_id = p_org_id and s.id = p_service_id);
-end;
-$$;
-revoke all on function private.service_json(uuid, uuid) from public, anon;
+-- The reply builders it uses (private.iso_array, service_json, refusal_message) live in
+-- 20261125000150_replies.sql; the one reply built here is the refusal with alternatives.
 
 -- Latest bookable start: clinic-local now + horizon days (a "day" is a clinic day, DST-correct).
 create or replace function private.horizon_end(p_timezone text, p_days integer)
@@ -396,33 +352,8 @@ end;
 $$;
 revoke all on function private.slot_refusal(uuid, uuid, timestamptz, uuid) from public, anon;
 
--- Operator-readable message per refusal code.
-create or replace function private.refusal_message(p_code text, p_has_alternatives boolean)
-returns text
-language plpgsql
-immutable
-set search_path = ''
-as $$
-begin
-  return case p_code
-    when 'slot_unavailable' then
-      case when p_has_alternatives then 'Slot taken, alternatives available'
-           else 'Slot taken, no alternatives available within the booking horizon' end
-    when 'outside_business_hours' then 'Requested time is outside business hours'
-    when 'closed' then 'The clinic is closed at the requested time'
-    when 'in_past' then 'Requested time is in the past'
-    when 'too_soon' then 'Requested time is sooner than the minimum booking notice'
-    when 'too_far_ahead' then 'Requested time is beyond the booking horizon'
-    when 'unknown_org' then 'Unknown organization'
-    when 'not_found' then 'Appointment not found'
-    when 'already_cancelled' then 'Appointment is already cancelled'
-    else 'Invalid input'
-  end;
-end;
-$$;
-revoke all on function private.refusal_message(text, boolean) from public, anon;
-
--- A refusal reply with alternatives (nearest free slots to the requested start).
+-- A refusal reply with alternatives (nearest free slots to the requested start): the shape of every
+-- time refusal (booking, rescheduling), with the service and the clinic's zone.
 create or replace function private.slot_refusal_reply(
   p_code text,
   p_org_id uuid,
@@ -449,19 +380,3 @@ begin
 end;
 $$;
 revoke all on function private.slot_refusal_reply(text, uuid, uuid, timestamptz, uuid) from public, anon;
-
--- A plain error reply (no alternatives).
-create or replace function private.error_reply(p_code text, p_message text default null)
-returns json
-language plpgsql
-immutable
-set search_path = ''
-as $$
-begin
-  return json_build_object(
-    'success', false,
-    'error', p_code,
-    'message', coalesce(p_message, private.refusal_message(p_code, false)));
-end;
-$$;
-revoke all on function private.error_reply(text, text) from public, anon;

@@ -1,11 +1,33 @@
 -- Public RPCs (docs/rpc-contract.md). Each is security definer with an empty search_path and
 -- fully qualified names, authorises the caller with private.can_act_for_org(), and answers JSON:
 -- business refusals are replies, never exceptions.
+--
+-- Failure behaviour (docs/faults.md). Vapi gives a tool call 20 s. A booking that meets a
+-- conflicting transaction which is still open (an uncommitted insert into the same slot, a
+-- long-running edit of the same appointment, a migration holding a table lock) would otherwise wait
+-- for it without limit, and the caller would hear silence until Vapi gave up. So every function the
+-- webhook calls carries `set lock_timeout = '3s'` in its own definition (here and in the callers,
+-- credentials and webhook-replay migrations; readers too: they take share locks, which wait only
+-- behind DDL, and the same bound keeps a migration running in production from silencing calls):
+-- after 3 s the call fails with SQLSTATE 55P03, the whole transaction is rolled back (nothing is
+-- half-written), and the service answers with a spoken "one moment, let me try again" (`busy`).
+-- In the definition, not in a later `alter function`: any
+-- `create or replace` would silently drop a setting added from outside (supabase/tests/19_faults.sql
+-- checks every webhook RPC). On the function rather than by the caller, so both data paths get it:
+-- PostgreSQL applies a function's SET clause for the duration of the call, whoever calls it (our
+-- psycopg gateway or PostgREST). statement_timeout is deliberately not set here: a SET clause cannot
+-- change the timer of the statement already running; the callers set it (RPC_TIMEOUT_MS on the
+-- psycopg path, the role's statement_timeout on Supabase).
 
 -- Helpers (private) --------------------------------------------------------------------------------
 
--- The booking success reply (also what a replay returns, with replayed = true).
-create or replace function private.booking_reply(p_appt public.appointments, p_replayed boolean)
+-- The booking success reply (also what a replay returns, with replayed = true). emailDropped: this
+-- call's e-mail was given but not plausible, so the booking went ahead without it.
+create or replace function private.booking_reply(
+  p_appt public.appointments,
+  p_replayed boolean,
+  p_email_dropped boolean default false
+)
 returns json
 language plpgsql
 stable
@@ -21,26 +43,29 @@ begin
     'endsAt', private.iso(p_appt.ends_at),
     'service', private.service_json(p_appt.org_id, p_appt.service_id),
     'timezone', o.timezone,
-    'replayed', p_replayed)
+    'replayed', p_replayed,
+    'emailDropped', coalesce(p_email_dropped, false))
     from public.orgs o
     where o.id = p_appt.org_id);
 end;
 $$;
-revoke all on function private.booking_reply(public.appointments, boolean) from public, anon;
+revoke all on function private.booking_reply(public.appointments, boolean, boolean) from public, anon;
 
 -- The original success for an idempotency key the org has already booked (replayed = true), or
--- null. Asked again wherever a concurrent attempt of the same call may just have committed.
-create or replace function private.replayed_booking(p_org_id uuid, p_key text)
+-- null. Asked again wherever a concurrent attempt of the same call may just have committed. The key
+-- is opaque here: its format belongs to whoever sends it (the service). emailDropped is this call's
+-- (a retry sends the same e-mail, so it says what the original said).
+create or replace function private.replayed_booking(p_org_id uuid, p_key text, p_email_dropped boolean default false)
 returns json
 language sql
 stable
 set search_path = ''
 as $$
-  select private.booking_reply(a, true)
+  select private.booking_reply(a, true, p_email_dropped)
   from public.appointments a
   where a.org_id = p_org_id and a.idempotency_key = p_key;
 $$;
-revoke all on function private.replayed_booking(uuid, text) from public, anon;
+revoke all on function private.replayed_booking(uuid, text, boolean) from public, anon;
 
 -- Public RPCs --------------------------------------------------------------------------------------
 
@@ -50,6 +75,8 @@ revoke all on function private.replayed_booking(uuid, text) from public, anon;
 -- slips in between surfaces as 23P01 and is answered as slot_unavailable. Lead upsert, appointment
 -- insert and outbox event run in ONE block, so a refused booking writes nothing (not even the lead).
 -- Lock order is always lead → appointment → event.
+-- The e-mail is optional: an implausible one (private.is_plausible_email) is stored as NULL and the
+-- booking goes ahead, reporting emailDropped = true; it is never a reason to refuse.
 -- This is the body of public.book_appointment (20261125000550_callers.sql), which adds the caller
 -- context and the access-log row around it; private so nothing can book without leaving that row.
 create or replace function private.book_appointment_core(
@@ -71,7 +98,9 @@ as $$
 declare
   v_name text := nullif(btrim(p_name), '');
   v_phone text := btrim(p_phone);
-  v_email text := nullif(lower(btrim(p_email)), '');
+  v_email_given text := nullif(lower(btrim(p_email)), '');
+  v_email text;
+  v_email_dropped boolean;
   v_key text := nullif(btrim(p_idempotency_key), '');
   v_source text := coalesce(nullif(btrim(p_source), ''), 'api');
   v_org public.orgs;
@@ -87,14 +116,11 @@ begin
   if v_name is null or length(v_name) > 200 then
     return private.error_reply('invalid_input', 'Patient name is required');
   end if;
-  if v_phone is null or v_phone !~ '^\+[1-9][0-9]{6,14}$' then
+  if not private.is_e164(v_phone) then
     return private.error_reply('invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
   end if;
-  if v_email is not null and (
-       length(v_email) > 254
-       or v_email !~* '^[a-z0-9.!#$%&''*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$') then
-    return private.error_reply('invalid_input', 'Email address is not plausible');
-  end if;
+  v_email := case when private.is_plausible_email(v_email_given) then v_email_given end;
+  v_email_dropped := v_email_given is not null and v_email is null;
   if p_scheduled_at is null then
     return private.error_reply('invalid_input', 'Appointment time is required');
   end if;
@@ -115,7 +141,7 @@ begin
   end if;
 
   -- 3. idempotent replay: the original success, whatever time it is now
-  v_replay := private.replayed_booking(p_org_id, v_key);
+  v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
   if v_replay is not null then
     return v_replay;
   end if;
@@ -132,7 +158,7 @@ begin
   v_code := private.slot_refusal(p_org_id, v_service.id, p_scheduled_at);
   if v_code is not null then
     -- the slot may be taken by this very call's first attempt, committed since step 3
-    return coalesce(private.replayed_booking(p_org_id, v_key),
+    return coalesce(private.replayed_booking(p_org_id, v_key, v_email_dropped),
                     private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at));
   end if;
 
@@ -161,16 +187,16 @@ begin
         'pending', v_source, v_key)
       returning * into v_appt;
 
-      return private.booking_reply(v_appt, false);
+      return private.booking_reply(v_appt, false, v_email_dropped);
     exception
       when exclusion_violation then
         -- a concurrent booking won the slot (an identical replay racing us counts as a replay)
-        return coalesce(private.replayed_booking(p_org_id, v_key),
+        return coalesce(private.replayed_booking(p_org_id, v_key, v_email_dropped),
                         private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at));
       when unique_violation then
         get stacked diagnostics v_constraint = constraint_name;
         if v_constraint = 'appointments_org_idempotency_key' then
-          v_replay := private.replayed_booking(p_org_id, v_key);
+          v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
           if v_replay is not null then
             return v_replay;
           end if;
@@ -237,6 +263,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set lock_timeout = '3s'
 as $$
 declare
   v_org public.orgs;
@@ -303,6 +330,7 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+set lock_timeout = '3s'
 as $$
 declare
   v_org public.orgs;
@@ -358,7 +386,7 @@ grant execute on function public.get_org_profile(uuid) to authenticated, service
 -- (ALLOW_METADATA_ORG). Then the claimed org must exist and the caller must be able to act for it.
 -- A mapping to an org the caller cannot act for (a signed-in member of another clinic) is treated
 -- exactly like no mapping, and a refused claim is checked for nothing else, so a signed-in user learns
--- neither which ids other clinics use nor which org ids exist. lock_timeout: docs/faults.md.
+-- neither which ids other clinics use nor which org ids exist.
 create or replace function public.resolve_vapi_org(
   p_assistant_id text default null,
   p_phone_number_id text default null,

@@ -111,18 +111,7 @@ end;
 $$;
 revoke all on function private.lenient_name(text) from public, anon, authenticated;
 
--- A refusal that concerns a known clinic (with its time zone, like every other reply).
-create or replace function private.caller_refusal(p_org public.orgs, p_code text, p_message text)
-returns json
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  return json_build_object('success', false, 'error', p_code, 'message', p_message, 'timezone', p_org.timezone);
-end;
-$$;
-revoke all on function private.caller_refusal(public.orgs, text, text) from public, anon, authenticated;
+-- Refusals about a known clinic (with its zone) are private.caller_refusal (20261125000150_replies.sql).
 
 -- p_caller → private.caller_context, or the invalid_input reply. Without a caller context a signed-in
 -- member is staff; anyone else (service_role, a trusted connection) must say who is calling, except
@@ -160,7 +149,7 @@ begin
 
   ctx.call_id := left(nullif(btrim(p_caller ->> 'callId'), ''), 200);
   ctx.caller_number := nullif(btrim(p_caller ->> 'callerNumber'), '');
-  if ctx.caller_number !~ '^\+[1-9][0-9]{6,14}$' then
+  if not private.is_e164(ctx.caller_number) then
     ctx.caller_number := null;
   end if;
   ctx.source := left(nullif(btrim(p_caller ->> 'source'), ''), 40);
@@ -170,7 +159,7 @@ begin
   end if;
 
   ctx.phone := nullif(btrim(p_caller ->> 'phone'), '');
-  if ctx.phone is not null and ctx.phone !~ '^\+[1-9][0-9]{6,14}$' then
+  if ctx.phone is not null and not private.is_e164(ctx.phone) then
     refusal := private.caller_refusal(p_org, 'invalid_input', 'Phone must be in E.164 format, e.g. +14155550123');
     return;
   end if;
@@ -1044,7 +1033,7 @@ declare
   v_log integer := 0;
   v_counters integer := 0;
 begin
-  if p_org_id is null or v_phone is null or v_phone !~ '^\+[1-9][0-9]{6,14}$' then
+  if p_org_id is null or not private.is_e164(v_phone) then
     return private.error_reply('invalid_input', 'Organization id and an E.164 phone are required');
   end if;
   if v_name = '' then

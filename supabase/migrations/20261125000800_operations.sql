@@ -19,18 +19,26 @@ as $$
 $$;
 revoke all on function private.health_check_org_id() from public, anon, authenticated;
 
--- Bookings made by the health checks carry an idempotency key of this shape: the webhook keys a
--- Vapi tool call as `vapi:<call id>:<tool call id>` and the checks use call ids starting with
--- `health-check-`. Cleanup in a real clinic deletes nothing without it.
-create or replace function private.is_health_check_booking(p_idempotency_key text)
+-- Was this appointment booked by a health check? The checks call the webhook as Vapi does, with
+-- call ids starting with `health-check-` (api/operations.py, CALL_ID_PREFIX), and the booking records
+-- the call id in the appointment's `booked` event (payload callId, from the caller context). Cleanup
+-- in a real clinic deletes nothing without it. The idempotency key is not read: its format is the
+-- service's, opaque here.
+create or replace function private.is_health_check_booking(p_org_id uuid, p_appointment_id uuid)
 returns boolean
-language sql
-immutable
+language plpgsql
+stable
 set search_path = ''
 as $$
-  select coalesce(p_idempotency_key like 'vapi:health-check-%', false);
+begin
+  return exists (
+    select 1 from public.appointment_events e
+     where e.org_id = p_org_id and e.appointment_id = p_appointment_id
+       and e.kind = 'booked'
+       and starts_with(e.payload ->> 'callId', 'health-check-'));
+end;
 $$;
-revoke all on function private.is_health_check_booking(text) from public, anon, authenticated;
+revoke all on function private.is_health_check_booking(uuid, uuid) from public, anon, authenticated;
 
 -- RPCs (service_role only) -------------------------------------------------------------------------
 
@@ -164,7 +172,7 @@ revoke all on function public.clear_health_check_org() from public, anon, authen
 grant execute on function public.clear_health_check_org() to service_role;
 
 -- Removes exactly what a health check created in a given (possibly real) clinic: the listed
--- appointments, and only if they were booked by a health check (idempotency key); then the leads
+-- appointments, and only if they were booked by a health check (the call id); then the leads
 -- those bookings created (created in the same transaction as one of them, i.e. same created_at) and
 -- that no other appointment uses. A patient who already existed keeps their lead. A real clinic's
 -- outbox keeps the checks' `booked` events and gains a `deleted` event per removed booking (actor
@@ -195,7 +203,7 @@ begin
     delete from public.appointments a
      where a.org_id = p_org_id
        and a.id = any (coalesce(p_appointment_ids, '{}'))
-       and private.is_health_check_booking(a.idempotency_key)
+       and private.is_health_check_booking(a.org_id, a.id)
     returning a.id, a.lead_id, a.created_at
   )
   select count(*), coalesce(array_agg(r.id), '{}'), coalesce(array_agg(r.lead_id), '{}'),

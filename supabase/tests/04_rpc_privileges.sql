@@ -156,9 +156,10 @@ select is(
      from pg_proc p
     where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('authenticated', p.oid, 'EXECUTE')
-      and p.oid::regprocedure::text not in ('private.member_org_ids()', 'private.owner_org_ids()')),
+      and p.oid::regprocedure::text not in ('private.member_org_ids()', 'private.owner_org_ids()',
+                                            'private.is_e164(text)', 'private.is_plausible_email(text)')),
   '{}'::text[],
-  'authenticated can execute no private function except the two membership helpers RLS policies use');
+  'authenticated can execute no private function except the two membership helpers RLS policies use and the two format predicates table constraints use');
 select ok(not has_function_privilege('authenticated', 'private.is_org_member(uuid)', 'EXECUTE')
           and not has_function_privilege('authenticated', 'private.can_act_for_org(uuid)', 'EXECUTE'),
           'authenticated cannot execute private.is_org_member / can_act_for_org (only definer code calls them)');

@@ -108,6 +108,9 @@ insert into _authenticated values
   ('schema private USAGE'),
   ('function private.member_org_ids() EXECUTE'),
   ('function private.owner_org_ids() EXECUTE'),
+  -- CHECK constraints on leads run the format predicates as the member who writes the row
+  ('function private.is_e164(text) EXECUTE'),
+  ('function private.is_plausible_email(text) EXECUTE'),
   -- orgs: members read and edit their clinic's settings; id and created_at never change
   ('table public.orgs SELECT'),
   ('column public.orgs.name UPDATE'),

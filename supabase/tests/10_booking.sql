@@ -1,7 +1,8 @@
--- Booking happy path, JSON shape, rows written, idempotency, lead upsert, input validation,
--- service resolution. Uses its own org (not the seed); dates are relative to now().
+-- Booking happy path, JSON shape, rows written, idempotency, lead upsert, input validation (an
+-- implausible optional e-mail is dropped, never refused), service resolution. Uses its own org (not
+-- the seed); dates are relative to now().
 begin;
-select plan(44);
+select plan(52);
 
 -- Fixture ------------------------------------------------------------------------------------------
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
@@ -46,6 +47,7 @@ select is((select (j->'service')::jsonb from r where k = 'ok'),
           'service object');
 select is((select j->>'timezone' from r where k = 'ok'), 'America/New_York', 'timezone in reply');
 select is((select (j->>'replayed')::boolean from r where k = 'ok'), false, 'not a replay');
+select is((select (j->>'emailDropped')::boolean from r where k = 'ok'), false, 'a plausible e-mail is kept: emailDropped false');
 select ok((select (j->>'appointmentId')::uuid is not null and (j->>'contactId')::uuid is not null from r where k = 'ok'),
           'appointmentId and contactId are uuids');
 
@@ -98,13 +100,45 @@ select is(pg_temp.book('  ', '+14155550123', 'consult', pg_temp.at(pg_temp.day(1
 select is(pg_temp.book(null, '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'))->>'error', 'invalid_input', 'null name');
 select is(pg_temp.book('A', '(415) 555-0123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'))->>'error', 'invalid_input', 'non-E.164 phone');
 select is(pg_temp.book('A', '+0415550123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'))->>'error', 'invalid_input', 'E.164 must not start with 0');
-select is(pg_temp.book('A', '+14155550123', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'), null, 'not-an-email')->>'error', 'invalid_input', 'implausible email');
 select is(pg_temp.book('A', '+14155550123', 'consult', null)->>'error', 'invalid_input', 'null time');
 select is(pg_temp.book('A', '(415) 555-0123', 'consult', now() - interval '1 day')->>'error', 'invalid_input', 'invalid_input checked before in_past');
 select is(public.book_appointment_atomic_v2(p_org_id => 'c1000000-0000-4000-8000-0000000000ff', p_name => 'A', p_email => null,
             p_phone => '+14155550123', p_service => 'consult', p_scheduled_at => now() - interval '1 day')->>'error',
           'unknown_org', 'unknown org (checked before time validation)');
-select is(pg_temp.book('A', '+14155550124', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'), null, '')->>'success', 'true', 'blank email is treated as none');
+insert into r values ('blank_email', pg_temp.book('A', '+14155550124', 'consult', pg_temp.at(pg_temp.day(14, 3), '10:00'), null, '  '));
+select is((select (j->>'success')::boolean || '|' || (j->>'emailDropped') from r where k = 'blank_email'), 'true|false',
+          'a blank e-mail is none: booked, nothing dropped');
+
+-- An implausible optional e-mail never blocks the booking: stored as NULL, reported as emailDropped --
+insert into r values ('dropped', pg_temp.book('Dee Dropped', '+14155550125', 'consult',
+                                              pg_temp.at(pg_temp.day(14, 3), '11:00'), 'key-drop', 'John_Doe@My_Clinic.com'));
+select is((select (j->>'success')::boolean from r where k = 'dropped'), true,
+          'an implausible e-mail (underscore in the domain) does not refuse the booking');
+select is((select (j->>'emailDropped')::boolean from r where k = 'dropped'), true, 'the reply says the e-mail was dropped');
+select is((select count(*)::int from public.leads
+            where id = (select (j->>'contactId')::uuid from r where k = 'dropped') and email is null), 1,
+          'the lead is stored without it');
+insert into r values ('dropped_replay', pg_temp.book('Dee Dropped', '+14155550125', 'consult',
+                                                     pg_temp.at(pg_temp.day(14, 3), '11:00'), 'key-drop', 'John_Doe@My_Clinic.com'));
+select is((select (j->>'replayed')::boolean || '|' || (j->>'emailDropped') || '|' || (j->>'appointmentId') from r where k = 'dropped_replay'),
+          (select 'true|true|' || (j->>'appointmentId') from r where k = 'dropped'),
+          'a retry of that call replays the original, again saying emailDropped');
+select is(
+  (select array_agg(coalesce(j->>'error', j->>'emailDropped') order by k) from (
+     select k, pg_temp.book('Ee ' || k, '+1415555' || (2000 + n)::text, 'consult',
+                            pg_temp.at(pg_temp.day(14, 3), '13:00') + make_interval(mins => 30 * n), null, e) as j
+       from (values ('a', 1, 'josé@example.com'), ('b', 2, 'a@-example.com'), ('c', 3, 'a..b@example.com'),
+                    ('d', 4, 'not-an-email'), ('e', 5, 'ok.person+tag@example.co.uk')) v(k, n, e)) x),
+  array['true', 'true', 'true', 'true', 'false'],
+  'non-ASCII, a leading hyphen in the domain, a double dot, no @: each dropped and booked; a plausible one kept');
+select is((select email from public.leads where phone = '+14155552005'), 'ok.person+tag@example.co.uk',
+          'the plausible one is stored');
+insert into r values ('fill_later', pg_temp.book('Dee Dropped', '+14155550125', 'consult',
+                                                 pg_temp.at(pg_temp.day(14, 3), '16:00'), null, 'dee@example.com'));
+select is((select email from public.leads where id = (select (j->>'contactId')::uuid from r where k = 'dropped')),
+          'dee@example.com', 'a later booking with a plausible e-mail fills in the empty one');
+select is(pg_temp.book('Ff', '+14155552010', 'consult', pg_temp.at(pg_temp.day(14, 3), '11:00'), null, 'x@@example')->>'error',
+          'slot_unavailable', 'a dropped e-mail does not change the slot rules (taken slot still refused)');
 
 -- Service resolution ---------------------------------------------------------------------------------
 select is(pg_temp.book('S1', '+14155551001', '  CHECKUP ', pg_temp.at(pg_temp.day(14, 4), '09:00'))->'service'->>'code', 'checkup', 'service by code, trimmed, case-insensitive');

@@ -1,12 +1,14 @@
 -- 18_operations: the service_role-only functions behind `flask health-check` / `stress-test`.
 -- The health-check clinic is set up idempotently and books at any hour; inspect reads back what was
 -- stored; clear_health_check_org() empties only that clinic (its outbox too); clear_health_check_bookings()
--- removes only health-check bookings (by id, in the given org) and only the leads they created, so a
+-- removes only health-check bookings (by id, in the given org; a health-check booking is one whose
+-- call id, recorded in its `booked` event, starts with `health-check-` — the idempotency key is opaque
+-- to SQL) and only the leads they created, so a
 -- real clinic's patients and appointments survive, and its outbox keeps every row and records each
 -- removal as a `deleted` event (events are purged in the health-check clinic only). Nobody but
 -- service_role may call them.
 begin;
-select plan(50);
+select plan(51);
 
 create temp table _fn (fn name, args name[]) on commit drop;
 insert into _fn values
@@ -39,14 +41,16 @@ select is((select count(*)::int from public.orgs where name like 'Health check%'
 -- Any hour is bookable -----------------------------------------------------------------------------
 create function pg_temp.hc_at(p_days int, p_time time) returns timestamptz language sql stable as $$
   select ((now() at time zone 'America/New_York')::date + p_days + p_time) at time zone 'America/New_York' $$;
-create function pg_temp.book(p_org uuid, p_phone text, p_at timestamptz, p_key text) returns json
+-- as the webhook books: the Vapi call id in the caller context (null: no caller context, as the v2 route)
+create function pg_temp.book(p_org uuid, p_phone text, p_at timestamptz, p_call text) returns json
 language sql as $$
-  select public.book_appointment_atomic_v2(p_org_id => p_org, p_name => 'Health Check', p_email => null,
-    p_phone => p_phone, p_service => null, p_scheduled_at => p_at, p_idempotency_key => p_key) $$;
+  select public.book_appointment(p_org_id => p_org, p_name => 'Health Check', p_email => null,
+    p_phone => p_phone, p_service => null, p_scheduled_at => p_at, p_idempotency_key => 'key:' || p_call,
+    p_source => 'vapi', p_caller => case when p_call is not null then jsonb_build_object('callId', p_call, 'source', 'vapi') end) $$;
 create temp table r (k text primary key, j json) on commit drop;
 insert into r values
-  ('hc_night', pg_temp.book(private.health_check_org_id(), '+14155550100', pg_temp.hc_at(3, '03:00'), 'vapi:health-check-a:1')),
-  ('hc_late', pg_temp.book(private.health_check_org_id(), '+14155550100', pg_temp.hc_at(3, '23:30'), 'vapi:health-check-a:2'));
+  ('hc_night', pg_temp.book(private.health_check_org_id(), '+14155550100', pg_temp.hc_at(3, '03:00'), 'health-check-a-1')),
+  ('hc_late', pg_temp.book(private.health_check_org_id(), '+14155550100', pg_temp.hc_at(3, '23:30'), 'health-check-a-2'));
 select ok((select (j->>'success')::boolean from r where k = 'hc_night'), 'the health-check clinic books at 03:00');
 select ok((select (j->>'success')::boolean from r where k = 'hc_late'), 'and at 23:30 (ending at midnight)');
 
@@ -68,14 +72,18 @@ create function pg_temp.weekday(p_days int) returns date language sql stable as 
 create function pg_temp.sunrise_at(p_time time) returns timestamptz language sql stable as $$
   select (pg_temp.weekday(3) + p_time) at time zone 'America/New_York' $$;
 insert into r values
-  ('real', pg_temp.book('11111111-1111-4111-8111-111111111111', '+14155550123', pg_temp.sunrise_at('09:00'), 'real-booking-1'));
+  ('real', pg_temp.book('11111111-1111-4111-8111-111111111111', '+14155550123', pg_temp.sunrise_at('09:00'), 'real-call-1')),
+  -- a key shaped like the webhook's for a health-check call, but no such call: the key is not read
+  ('real_lookalike', public.book_appointment_atomic_v2(p_org_id => '11111111-1111-4111-8111-111111111111',
+     p_name => 'Look Alike', p_email => null, p_phone => '+14155550124', p_service => null,
+     p_scheduled_at => pg_temp.sunrise_at('09:30'), p_idempotency_key => 'vapi:health-check-x:1'));
 -- the real patient existed before the checks ran (in this one test transaction everything shares now())
 update public.leads set created_at = now() - interval '1 day'
  where id = (select (j->>'contactId')::uuid from r where k = 'real');
 insert into r values
-  ('hc_new_lead', pg_temp.book('11111111-1111-4111-8111-111111111111', '+14155550100', pg_temp.sunrise_at('10:00'), 'vapi:health-check-b:1')),
-  ('hc_real_lead', pg_temp.book('11111111-1111-4111-8111-111111111111', '+14155550123', pg_temp.sunrise_at('11:00'), 'vapi:health-check-b:2'));
-select ok((select bool_and((j->>'success')::boolean) from r where k in ('real', 'hc_new_lead', 'hc_real_lead')),
+  ('hc_new_lead', pg_temp.book('11111111-1111-4111-8111-111111111111', '+14155550100', pg_temp.sunrise_at('10:00'), 'health-check-b-1')),
+  ('hc_real_lead', pg_temp.book('11111111-1111-4111-8111-111111111111', '+14155550123', pg_temp.sunrise_at('11:00'), 'health-check-b-2'));
+select ok((select bool_and((j->>'success')::boolean) from r where k in ('real', 'real_lookalike', 'hc_new_lead', 'hc_real_lead')),
           'fixture bookings in the real clinic succeed');
 
 create temp table _counts (phase text, org uuid, leads int, appointments int, events int) on commit drop;
@@ -106,11 +114,14 @@ select is((public.clear_health_check_bookings('22222222-2222-4222-8222-222222222
 select is((public.clear_health_check_bookings('11111111-1111-4111-8111-111111111111',
              array[(select (j->>'appointmentId')::uuid from r where k = 'real')])->>'appointments')::int, 0,
           'a real booking is never removed, even when its id is passed');
+select is((public.clear_health_check_bookings('11111111-1111-4111-8111-111111111111',
+             array[(select (j->>'appointmentId')::uuid from r where k = 'real_lookalike')])->>'appointments')::int, 0,
+          'nor one whose idempotency key looks like a health check''s (the key is opaque; the call id decides)');
 insert into r values ('clear_real', public.clear_health_check_bookings('11111111-1111-4111-8111-111111111111',
              array(select (j->>'appointmentId')::uuid from r where k in ('real', 'hc_new_lead', 'hc_real_lead'))));
 select is((select (j->>'leads')::int from r where k = 'clear_real'), 1, 'only the lead a health check created is removed');
-select is((select count(*)::int from public.appointments where org_id = '11111111-1111-4111-8111-111111111111'), 1,
-          'the real clinic is left with exactly its real appointment');
+select is((select count(*)::int from public.appointments where org_id = '11111111-1111-4111-8111-111111111111'), 2,
+          'the real clinic is left with exactly its real appointments (the real one, the look-alike)');
 select ok(exists (select 1 from public.appointments where id = (select (j->>'appointmentId')::uuid from r where k = 'real')),
           'the real appointment survives');
 select ok(exists (select 1 from public.leads where id = (select (j->>'contactId')::uuid from r where k = 'real')),
@@ -122,8 +133,8 @@ select is((select (j->>'appointments')::int || '|' || (j->>'events') from r wher
 select results_eq(
   $$select kind, count(*)::int from public.appointment_events
      where org_id = '11111111-1111-4111-8111-111111111111' group by kind order by kind$$,
-  $$values ('booked', 3), ('deleted', 2)$$,
-  'the real clinic''s outbox keeps all three booked events and records the two removals');
+  $$values ('booked', 4), ('deleted', 2)$$,
+  'the real clinic''s outbox keeps all four booked events and records the two removals');
 select set_eq(
   $$select appointment_id, payload->>'actor' as actor, payload->>'reason' as reason from public.appointment_events
      where org_id = '11111111-1111-4111-8111-111111111111' and kind = 'deleted'$$,
@@ -133,7 +144,7 @@ select set_eq(
 
 -- in the health-check clinic itself, removing bookings purges their events
 insert into r values
-  ('hc_again', pg_temp.book(private.health_check_org_id(), '+14155550100', pg_temp.hc_at(4, '03:00'), 'vapi:health-check-c:1'));
+  ('hc_again', pg_temp.book(private.health_check_org_id(), '+14155550100', pg_temp.hc_at(4, '03:00'), 'health-check-c-1'));
 insert into r values ('clear_hc', public.clear_health_check_bookings(private.health_check_org_id(),
                                     array[(select (j->>'appointmentId')::uuid from r where k = 'hc_again')]));
 select is((select (j->>'appointments')::int || '|' || (j->>'events') from r where k = 'clear_hc'), '1|2',

@@ -1,8 +1,12 @@
--- 19_faults: every RPC the webhook calls bounds its lock waits (lock_timeout = 3s, migration 0900),
--- so a held lock ends in SQLSTATE 55P03 and a spoken "busy" instead of a silent caller; the
--- setting applies only inside the call and does not leak into the caller's session.
+-- 19_faults: every RPC the webhook calls bounds its lock waits (lock_timeout = 3s) and runs with an
+-- empty search_path, both set in the function's own definition (docs/faults.md), so a held lock ends
+-- in SQLSTATE 55P03 and a spoken "busy" instead of a silent caller; the setting applies only inside
+-- the call and does not leak into the caller's session. The list is every RPC api/ calls while
+-- answering a webhook request: the tools, the clinic lookup, the replay claim and the clinic
+-- webhook-secret index and fetch (plus erase_patient_data, which changes the same rows). A function
+-- added to the webhook's path belongs in it.
 begin;
-select plan(14);
+select plan(16);
 
 create temp table _webhook_rpc (fn regprocedure) on commit drop;
 insert into _webhook_rpc values
@@ -16,10 +20,12 @@ insert into _webhook_rpc values
   ('public.find_upcoming_appointments(uuid, jsonb)'),
   ('public.get_org_profile(uuid)'),
   ('public.resolve_vapi_org(text, text, uuid, boolean)'),
-  ('public.claim_webhook_signature(text, timestamptz)');
+  ('public.claim_webhook_signature(text, timestamptz)'),
+  ('public.vapi_webhook_secret_index(text)'),
+  ('public.get_org_credential(uuid, text, text)');
 
 select ok((select proconfig @> array['lock_timeout=3s', 'search_path=""'] from pg_proc where oid = fn),
-          format('%s waits at most 3 s for a lock', fn))
+          format('%s waits at most 3 s for a lock, with an empty search_path', fn))
   from _webhook_rpc order by fn::text;
 
 -- Inside the call the bound is in force whatever the session says ...
