@@ -168,9 +168,13 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
     if "alternatives" in reply or code in _OFFER_CODES:  # SQL attaches alternatives to every refusal that has them
         alternatives = reply.get("alternatives") or []
         payload["alternatives"] = alternatives
-        slots = _provider_slots(reply, "alternativeSlots") if names else None
-        if slots is not None:
-            payload["alternativeSlots"] = slots
+        slots = None
+        if names:  # who each alternative is with; an older reply without alternativeSlots names nobody
+            slots = _provider_slots(reply, "alternativeSlots")
+            if slots is not None:
+                payload["alternativeSlots"] = slots
+            else:
+                slots = [{"scheduledAt": at} for at in alternatives if isinstance(at, str)]
         opening = None
         if code == "patient_busy":
             # `appointment` is there only for a caller verified for it (SQL decides).

@@ -92,7 +92,7 @@ def _codes_in_source() -> set[str]:
     codes = set()
     migrations = ROOT / "supabase" / "migrations"
     for path in [*migrations.glob("*_scheduling.sql"), *migrations.glob("*_rpc.sql"),
-                 *migrations.glob("*_callers.sql")]:
+                 *migrations.glob("*_callers.sql"), *migrations.glob("*_providers.sql")]:
         text = path.read_text()
         codes |= set(re.findall(r"error_reply\('([a-z_]+)'", text))
         codes |= set(re.findall(r"'error', '([a-z_]+)'", text))
