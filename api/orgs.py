@@ -47,6 +47,7 @@ class OrgProfile:
     phone_region: str
     services: tuple[dict, ...]
     providers: tuple[Provider, ...] = ()
+    hours: tuple[dict, ...] = ()  # the clinic's weekly hours ({weekday 0 = Sunday, opensAt, closesAt})
     # How many providers the clinic has (get_org_profile's providerCount). Only a clinic with more
     # than one hears provider names: a one-provider clinic sounds exactly as before providers existed.
     provider_count: int = 1
@@ -68,6 +69,7 @@ class OrgProfile:
             phone_region=org.get("phoneRegion") or "US",
             services=tuple(reply.get("services") or ()),
             providers=providers,
+            hours=tuple(h for h in reply.get("hours") or () if isinstance(h, dict)),
             provider_count=count if isinstance(count, int) and not isinstance(count, bool)
             else max(len(providers), 1),
         )

@@ -148,13 +148,14 @@ class Clinic:
     # services (code -> name for the provider lines). Listed only when there are several providers.
     providers: tuple[Any, ...] = ()
     services: tuple[dict, ...] = ()
+    hours: tuple[dict, ...] = ()  # the clinic's weekly hours: a provider working all of them "works whenever we are open"
 
     @classmethod
     def from_profile(cls, profile) -> "Clinic":
         """From an api.orgs.OrgProfile."""
         return cls(name=profile.name, timezone=profile.timezone,
                    providers=tuple(profile.providers) if profile.names_providers else (),
-                   services=tuple(profile.services))
+                   services=tuple(profile.services), hours=tuple(profile.hours))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,12 +214,13 @@ def unwrap(system_message: str | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def _weekdays(hours) -> set[int]:
+    return {h.get("weekday") for h in hours if isinstance(h.get("weekday"), int) and 0 <= h.get("weekday") <= 6}
+
+
 def _days(hours) -> str | None:
-    """"Monday, Wednesday and Friday" from weekly hours (0 = Sunday); None for no rows (all the
-    clinic's hours)."""
-    days = sorted({h.get("weekday") for h in hours if isinstance(h.get("weekday"), int)
-                   and 0 <= h.get("weekday") <= 6}, key=lambda d: (d + 6) % 7)  # Monday first
-    names = [WEEKDAYS[d] for d in days]
+    """"Monday, Wednesday and Friday" from weekly hours (0 = Sunday); None for no rows."""
+    names = [WEEKDAYS[d] for d in sorted(_weekdays(hours), key=lambda d: (d + 6) % 7)]  # Monday first
     if not names:
         return None
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -243,6 +245,8 @@ def _provider_lines(clinic: Clinic) -> list[str]:
         line = f"- {name}" + (f" (callers may say {also})" if also else "") + ": "
         line += ", ".join(services) if services else "no bookable services"
         days = _days(provider.hours)
+        if days and clinic.hours and _weekdays(provider.hours) == _weekdays(clinic.hours):
+            days = "whenever the clinic is open"
         line += f"; works {days}." if days else "."
         lines.append(line)
     lines += [

@@ -591,16 +591,49 @@ def _provider_times(provider_slots: list, tz: tzinfo | str,
     return one_line(line)
 
 
-def unknown_provider(names: list | None) -> str:
-    """The caller asked for someone the clinic does not have: say who does work here."""
-    offered = [name for name in map(provider_name, names or []) if name]
-    for shown in range(len(offered), 0, -1):
-        listed = _join(offered[:shown] + ([f"{len(offered) - shown} others"] if shown < len(offered) else []))
-        line = one_line(f"I don't have anyone by that name here. I can book you with {listed} — "
-                        "who would you like, or is anyone fine?", limit=10 * MAX_LINE_LENGTH)
+def _fitting(build, names: list[str]) -> str | None:
+    """The first line ``build(listed)`` that fits, listing as many of ``names`` as possible
+    ("A, B, or 3 others")."""
+    for shown in range(len(names), 0, -1):
+        extra = [f"{len(names) - shown} others"] if shown < len(names) else []
+        line = one_line(build(_join(names[:shown] + extra)), limit=10 * MAX_LINE_LENGTH)
         if len(line) <= MAX_LINE_LENGTH:
             return line
-    return one_line("I don't have anyone by that name here. Shall I book whoever is free?")
+    return None
+
+
+def unknown_provider(names: list | None, *, ambiguous: bool = False) -> str:
+    """The caller asked for someone the clinic does not have (say who does work here), or a name
+    that fits several providers (``ambiguous``: say which ones)."""
+    offered = [name for name in map(provider_name, names or []) if name]
+    if ambiguous:
+        line = _fitting(lambda listed: f"I have more than one provider by that name: {listed} — "
+                                       "which one would you like?", offered)
+        return line or one_line("I have more than one provider by that name — could you give me their full name?")
+    line = _fitting(lambda listed: f"I don't have anyone by that name here. I can book you with {listed} — "
+                                   "who would you like, or is anyone fine?", offered)
+    return line or one_line("I don't have anyone by that name here. Shall I book whoever is free?")
+
+
+def provider_not_qualified(requested: str | None, service_name: str | None, qualified: list | None) -> str:
+    """The named provider does not do the visit (or, with no name, nobody here does): say who does.
+
+    ``Nurse Joy Kim doesn't do consultation appointments, but Dr. Anika Patel or Dr. Marcus Lee
+    can — who would you like?``"""
+    visit = f"{_service_words(service_name)} appointments" if service_name else "that kind of visit"
+    offered = [name for name in map(provider_name, qualified or []) if name and name != requested]
+    who = provider_name(requested)
+    if who is None and not offered:
+        return one_line(f"I'm sorry, no one here does {visit} at the moment. Is there something else I can "
+                        "book for you?")
+    head = f"{who or 'That provider'} doesn't do {visit}"
+    if not offered:
+        return one_line(f"{head}. Is there something else I can book for you?")
+    if len(offered) == 1:
+        line = _fitting(lambda listed: f"{head}, but {listed} does — shall I book with {listed}?", offered)
+    else:
+        line = _fitting(lambda listed: f"{head}, but {listed} can — who would you like?", offered)
+    return line or one_line(f"{head}. Is there someone else you'd like to see?")
 
 
 def patient_busy_opening(appointment: dict | None, tz: tzinfo | str, *,

@@ -165,7 +165,14 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
     payload = {"success": False, "error": code}
     tz = ctx.profile.timezone
     names = ctx.profile.names_providers
-    if "alternatives" in reply or code in _OFFER_CODES:  # SQL attaches alternatives to every refusal that has them
+    if code == "provider_not_qualified" and not reply.get("alternatives"):
+        # No times to offer, only who does this visit (`providers`).
+        offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
+        payload["alternatives"], payload["providers"] = [], offered
+        message = speech.provider_not_qualified(_requested_provider(ctx, reply, asked_provider),
+                                                _service_name(reply), offered)
+        log_event("booking.rejected", reason=code, providers=len(offered))
+    elif "alternatives" in reply or code in _OFFER_CODES:  # SQL attaches alternatives to every refusal that has them
         alternatives = reply.get("alternatives") or []
         payload["alternatives"] = alternatives
         slots = None
@@ -191,7 +198,10 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
     elif code == "unknown_provider":
         offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
         payload["providers"] = offered
-        message = speech.unknown_provider(offered)
+        # Several providers fit the name ("Dr. Kim"): SQL says so with `ambiguous` (its message as a
+        # fallback for replies without the key).
+        ambiguous = reply.get("ambiguous") is True or str(reply.get("message") or "").startswith("Several")
+        message = speech.unknown_provider(offered, ambiguous=ambiguous)
         log_event("booking.rejected", reason=code, providers=len(offered))
     elif code in ("not_found", "ambiguous"):
         # Both come only to a verified caller; `appointments` are theirs (the candidates, or their

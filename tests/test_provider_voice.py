@@ -219,12 +219,37 @@ def test_provider_refusals(error, provider, slots, expected):
     assert result["error"] == error and result["message"] == expected
 
 
-def test_provider_refusals_without_alternatives_still_speak_of_the_provider():
-    reply = {"success": False, "error": "provider_not_qualified", "provider": KIM, "service": CONSULTATION}
+def test_not_qualified_without_times_says_who_does_that_visit():
+    reply = {"success": False, "error": "provider_not_qualified", "provider": KIM, "service": CONSULTATION,
+             "providers": [PATEL["name"], LEE["name"]]}
     result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Joy"})
-    assert result["message"] == ("Nurse Joy Kim doesn't do consultation appointments. Is there another day or "
-                                 "time that would suit you?")
-    assert result["alternatives"] == []
+    assert result["message"] == ("Nurse Joy Kim doesn't do consultation appointments, but Dr. Anika Patel or "
+                                 "Dr. Marcus Lee can — who would you like?")
+    assert result["alternatives"] == [] and result["providers"] == [PATEL["name"], LEE["name"]]
+    reply["providers"] = [LEE["name"]]
+    result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Joy"})
+    assert result["message"] == ("Nurse Joy Kim doesn't do consultation appointments, but Dr. Marcus Lee does — "
+                                 "shall I book with Dr. Marcus Lee?")
+    reply["providers"] = []
+    result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Joy"})
+    assert result["message"] == ("Nurse Joy Kim doesn't do consultation appointments. Is there something else I "
+                                 "can book for you?")
+    nobody = {"success": False, "error": "provider_not_qualified", "provider": None, "service": CONSULTATION,
+              "providers": []}
+    result = dispatch("bookClinicAppointment", ctx(RecordingGateway(nobody)), BOOK)
+    assert result["message"] == ("I'm sorry, no one here does consultation appointments at the moment. Is there "
+                                 "something else I can book for you?")
+
+
+def test_a_name_that_fits_several_providers_asks_which_one():
+    reply = {"success": False, "error": "unknown_provider", "ambiguous": True,
+             "providers": ["Dr. Amy Kim", "Nurse Joy Kim"], "message": "Several providers match that name"}
+    result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Kim"})
+    assert result["message"] == ("I have more than one provider by that name: Dr. Amy Kim or Nurse Joy Kim — "
+                                 "which one would you like?")
+    del reply["ambiguous"]  # the operator message alone says so too
+    result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Kim"})
+    assert result["message"].startswith("I have more than one provider by that name")
 
 
 def test_unknown_provider_offers_who_works_here():
@@ -341,7 +366,10 @@ def test_confirmations_with_any_provider_name_are_one_line(provider, service):
     for line in (speech.booking_confirmed(TWO_PM, NEW_YORK, service, provider),
                  speech.cancelled(TWO_PM, NEW_YORK, service, provider),
                  speech.rescheduled(TWO_PM, NEW_YORK, service, provider),
-                 speech.unknown_provider([provider] * 12)):
+                 speech.unknown_provider([provider] * 12),
+                 speech.unknown_provider([provider] * 12, ambiguous=True),
+                 speech.provider_not_qualified(provider, service, [provider + "x"] * 9),
+                 speech.provider_not_qualified(None, service, [provider])):
         spoken_ok(line)
 
 
@@ -370,7 +398,13 @@ def test_the_prompt_lists_who_works_here_and_when_to_ask_for_a_preference():
     assert ('- Dr. Anika Patel (callers may say "Dr. Patel", "Anika"): Consultation, Checkup; works Monday, '
             'Wednesday and Friday.') in section
     assert '- Dr. Marcus Lee (callers may say "Dr. Lee", "Marcus"): Consultation, Checkup; works Tuesday and Thursday.' in section
-    assert '- Nurse Joy Kim (callers may say "Nurse Kim", "Joy"): Vaccination.' in section
+    assert '- Nurse Joy Kim (callers may say "Nurse Kim", "Joy"): Vaccination.' in section  # no hours known
+    every_day = tuple({"weekday": d, "opensAt": "09:00", "closesAt": "17:00"} for d in range(1, 7))
+    profile = OrgProfile(org_id=SUNRISE, name="Sunrise", timezone=NEW_YORK, phone_region="US", services=SERVICES,
+                         providers=(*PROVIDERS[:2], Provider(KIM["id"], KIM["name"], (), ("vaccination",), every_day)),
+                         hours=every_day, provider_count=3)
+    assert "- Nurse Joy Kim: Vaccination; works whenever the clinic is open." in providers_section(
+        enforced_prompt(None, Clinic.from_profile(profile), "Sarah", now=CLOCK))
     assert 'ask "Do you have a preference for a provider?"' in section and "only one does, do not ask" in section
     assert "providerName" in section
     template = enforced_prompt_template("You are Sarah.", Clinic.from_profile(MULTI), "Sarah")
