@@ -14,16 +14,7 @@
 -- role's statement_timeout on Supabase).
 
 --
--- The caller-facing RPCs (book_appointment and its v2 wrapper, find_upcoming_appointments,
--- find_caller_appointment, cancel_appointment, reschedule_appointment_atomic, erase_patient_data)
--- carry `set lock_timeout = '3s'` in their own definitions (20261125000500_rpc.sql,
--- 20261125000550_callers.sql); the older readers below get it here.
-
--- Readers only take share locks, which wait only behind DDL; the same bound keeps a migration
--- running in production from silencing calls.
-alter function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean)
-  set lock_timeout = '3s';
-alter function public.get_org_profile(uuid)
-  set lock_timeout = '3s';
--- resolve_vapi_org (20261125000500_rpc.sql) and claim_webhook_signature
--- (20261125000650_webhook_replay.sql) carry the same setting in their own definitions.
+-- Every RPC the webhook calls carries `set lock_timeout = '3s'` in its own definition
+-- (20261125000500_rpc.sql, 20261125000550_callers.sql, 20261125000650_webhook_replay.sql), the
+-- readers (check_availability, get_org_profile) too: they take only share locks, which wait only
+-- behind DDL, and the same bound keeps a migration running in production from silencing calls.
