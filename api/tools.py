@@ -144,13 +144,14 @@ def _name_key(text: str) -> str:
 
 
 def _requested_provider(ctx: ToolContext, reply: dict, asked: str | None) -> str | None:
-    """The name of the provider the caller asked for, to say what is wrong with them ("Dr. Anika
-    Patel is booked then"): the reply's `provider`; failing that, the profile's provider whose id
-    or one of whose names is exactly what was said (punctuation and case aside). Never a guess."""
-    if asked is None or reply.get("error") not in _REQUESTED_PROVIDER_CODES:
+    """The name of the provider the caller asked for (or, on reschedule, the one the appointment
+    stays with), to say what is wrong with them ("Dr. Anika Patel is booked then"): the reply's
+    `provider`, which SQL sets only then; failing that, the profile's provider whose id or one of
+    whose names is exactly what was said (punctuation and case aside). Never a guess."""
+    if reply.get("error") not in _REQUESTED_PROVIDER_CODES:
         return None
     named = speech.provider_name(_provider(reply))
-    if named:
+    if named or asked is None:
         return named
     key = _name_key(asked)
     for provider in ctx.profile.providers:
