@@ -5,7 +5,7 @@
 -- some of its hours and takes time off; appointments belong to one provider, and the exclusion
 -- constraint on appointments (20261125000300_booking.sql) is per provider. This migration creates
 -- the provider tables, the lenient name matching callers use ("Dr. Patel", "Anika"), the triggers
--- that keep a one-provider clinic working exactly as before, and the clinic-day lock every booking
+-- that keep a one-provider clinic working exactly as before, and the clinic-day queue every booking
 -- writer takes before it chooses a provider (why: docs/rpc-contract.md, "Concurrency").
 --
 -- Effective working time of a provider = its provider_hours ∩ the clinic's business_hours (a
@@ -249,8 +249,8 @@ end;
 $$;
 revoke all on function private.resolve_provider(uuid, text) from public, anon, authenticated;
 
--- The key of a clinic's advisory locks (first argument of pg_advisory_xact_lock(int, int)): 32 bits
--- of md5(org id). Two clinics sharing a key only wait for each other, they never decide wrongly.
+-- The key of a clinic's advisory locks (first argument of pg_advisory_lock(int, int)): the uuid's
+-- built-in 32-bit hash. Two clinics sharing a key only wait for each other, they never decide wrongly.
 create or replace function private.clinic_lock_key(p_org_id uuid)
 returns integer
 language plpgsql
@@ -258,26 +258,69 @@ immutable
 set search_path = ''
 as $$
 begin
-  return ('x' || left(md5(p_org_id::text), 8))::bit(32)::integer;
+  return pg_catalog.uuid_hash(p_org_id);
 end;
 $$;
 revoke all on function private.clinic_lock_key(uuid) from public, anon, authenticated;
 
--- The herd lock (docs/rpc-contract.md, "Concurrency"): every writer that chooses a provider or a time
--- (book, reschedule) takes this transaction-scoped lock for the clinic and the clinic-local DAY of
--- each instant it writes, before it looks at who is free, and keeps it until commit. Every
--- appointment lies inside one clinic-local day (a slot fits one business-hours interval), so any two
--- bookings that could overlap — whatever their start times — wait for each other here instead of in
--- the exclusion constraint's index, where concurrent inserts deadlock. Days are locked in ascending
--- order (a reschedule may hold two). The day is the clinic-local date as a number (days since
--- 2000-01-01), never a timestamptz rendered in the session's time zone. The exclusion constraints
--- stay the judge; a second resource (a room) would take the same lock. lock_timeout bounds the wait.
-create or replace function private.lock_clinic_days(
+-- The herd queue (docs/rpc-contract.md, "Concurrency"). Every writer that chooses a provider or a
+-- time (book, reschedule) queues on an advisory lock per clinic and clinic-local DAY of each instant
+-- it writes, and decides who is free only once it holds it. Every appointment lies inside one
+-- clinic-local day (a slot fits one business-hours interval), so any two bookings that could overlap —
+-- whatever their start times — wait for each other here instead of inside the exclusion constraint's
+-- index, where concurrent conflicting inserts wait on each other and deadlock. The day is the
+-- clinic-local date as a number (days since 2000-01-01), never a timestamptz rendered in the
+-- session's time zone; two days (a reschedule) are taken in ascending order. The exclusion
+-- constraints stay the judge; a second resource (a room) would queue on the same lock.
+--   1. private.queue_clinic_days: wait for the day(s) (session-level lock; lock_timeout bounds it);
+--   2. decide on fresh data (each statement after the wait sees every earlier winner's commit);
+--   3. private.leave_clinic_days; a winner first takes the same lock at transaction level (p_hold),
+--      held until its row is committed, so the next one sees it.
+-- A loser thus leaves the queue as soon as it knows it lost and computes its alternatives outside it.
+-- Callers wrap steps 2–3 in an exception block that leaves the queue before re-raising (also on
+-- query_canceled), so a session lock never outlives the call.
+
+-- Waits for the clinic day(s) of p_first (and p_second) in ascending order; returns the day numbers.
+create or replace function private.queue_clinic_days(
   p_org_id uuid,
   p_timezone text,
   p_first timestamptz,
   p_second timestamptz default null
 )
+returns integer[]
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_key integer := private.clinic_lock_key(p_org_id);
+  v_a integer := (p_first at time zone p_timezone)::date - date '2000-01-01';
+  v_b integer := coalesce((p_second at time zone p_timezone)::date - date '2000-01-01', v_a);
+  v_days integer[];
+  v_held integer := 0;
+begin
+  v_days := case when v_a = v_b then array[v_a] else array[least(v_a, v_b), greatest(v_a, v_b)] end;
+  begin
+    perform pg_catalog.pg_advisory_lock(v_key, v_days[1]);
+    v_held := 1;
+    if cardinality(v_days) = 2 then
+      perform pg_catalog.pg_advisory_lock(v_key, v_days[2]);
+    end if;
+  exception when others or query_canceled then
+    if v_held = 1 then
+      perform pg_catalog.pg_advisory_unlock(v_key, v_days[1]);
+    end if;
+    raise;
+  end;
+  return v_days;
+end;
+$$;
+revoke all on function private.queue_clinic_days(uuid, text, timestamptz, timestamptz) from public, anon, authenticated;
+
+-- Leaves the queue (the session-level locks of queue_clinic_days). A winner passes p_hold: it first
+-- takes the same locks at transaction level (granted at once: this session holds them), which stay
+-- until its row is committed.
+create or replace function private.leave_clinic_days(p_org_id uuid, p_days integer[], p_hold boolean default false)
 returns void
 language plpgsql
 volatile
@@ -287,17 +330,17 @@ declare
   v_key integer := private.clinic_lock_key(p_org_id);
   v_day integer;
 begin
-  for v_day in
-    select distinct (t at time zone p_timezone)::date - date '2000-01-01'
-      from unnest(array[p_first, p_second]) as t
-     where t is not null
-     order by 1
-  loop
-    perform pg_catalog.pg_advisory_xact_lock(v_key, v_day);
+  if p_hold then
+    foreach v_day in array p_days loop
+      perform pg_catalog.pg_advisory_xact_lock(v_key, v_day);
+    end loop;
+  end if;
+  foreach v_day in array coalesce(p_days, '{}') loop
+    perform pg_catalog.pg_advisory_unlock(v_key, v_day);
   end loop;
 end;
 $$;
-revoke all on function private.lock_clinic_days(uuid, text, timestamptz, timestamptz) from public, anon, authenticated;
+revoke all on function private.leave_clinic_days(uuid, integer[], boolean) from public, anon, authenticated;
 
 -- Constraints / indexes ----------------------------------------------------------------------------
 

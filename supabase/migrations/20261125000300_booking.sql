@@ -109,7 +109,7 @@ comment on column public.appointment_events.payload is 'appointmentId, leadId, s
 
 -- THE double-booking guard: no two active appointments of one provider may overlap (buffer
 -- included). It stays the judge whatever writes (RPC, dashboard, Studio): a loser gets 23P01. The
--- RPCs additionally queue per clinic-local day before choosing a provider (private.lock_clinic_days),
+-- RPCs additionally queue per clinic-local day before choosing a provider (private.queue_clinic_days),
 -- because concurrent inserts that conflict in this index wait on each other and can deadlock.
 -- Its GiST index also serves every "is this provider free" lookup. A second resource (a room or a
 -- chair) would get its own constraint of this form on its own column, under the same lock.

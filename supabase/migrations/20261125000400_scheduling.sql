@@ -97,7 +97,7 @@ $$;
 revoke all on function private.resolve_service(uuid, text) from public, anon;
 
 -- Free, aligned (start, provider) pairs in [p_from, p_to), chronological; `pick` ranks the providers
--- free at one start by the fair rule (1 = the one "any provider" books; see private.available_providers).
+-- free at one start by the fair rule (1 = the one "any provider" books; see private.rank_providers).
 -- Per clinic-local date, per business-hours interval of its weekday:
 --   start = (local_date + opens_at) + k * slot_interval   (wall clock, the clinic's grid)
 --   kept while start + duration + buffer <= local_date + closes_at,
@@ -123,6 +123,7 @@ returns table (starts_at timestamptz, provider_id uuid, pick integer)
 language plpgsql
 stable
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -472,23 +473,18 @@ revoke all on function private.slot_refusal(uuid, uuid, timestamptz) from public
 -- see private.slot_refusal): `works` = inside one of its provider_hours intervals of that weekday
 -- (no rows = all clinic hours) and not on time off; `free` = works and holds no active appointment
 -- overlapping [p_start, p_start + duration + buffer) (p_exclude_appointment_id ignored: the one being
--- rescheduled). `pick` ranks the free ones by THE fair rule ("any provider" books pick 1):
---   1. p_prefer_provider_id (the patient's previous provider; on a reschedule, the current one),
---   2. fewest active appointments that clinic-local day,
---   3. least recently booked (oldest latest created_at; never booked first),
---   4. display name, then id.
--- One statement whatever the number of providers: each row is a few index probes.
+-- rescheduled). By display name. One statement whatever the number of providers.
 create or replace function private.available_providers(
   p_org_id uuid,
   p_service_id uuid,
   p_start timestamptz,
-  p_exclude_appointment_id uuid default null,
-  p_prefer_provider_id uuid default null
+  p_exclude_appointment_id uuid default null
 )
-returns table (provider_id uuid, works boolean, free boolean, pick integer)
+returns table (provider_id uuid, works boolean, free boolean)
 language plpgsql
 stable
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -498,7 +494,7 @@ declare
   v_local timestamp;
   v_local_end timestamp;
   v_date date;
-  v_day tstzrange;
+  v_dow smallint;
 begin
   select o.timezone, make_interval(mins => s.duration_minutes + s.buffer_minutes)
     into v_tz, v_total
@@ -512,51 +508,173 @@ begin
   v_local := p_start at time zone v_tz;
   v_local_end := (p_start + v_total) at time zone v_tz;
   v_date := v_local::date;
-  v_day := tstzrange(v_date::timestamp at time zone v_tz, (v_date + 1)::timestamp at time zone v_tz);
+  v_dow := extract(dow from v_date)::smallint;
 
+  -- busy and away providers in one range scan each for the whole clinic, not one probe per provider
   return query
-  with prov as (
-    select p.id,
-           p.display_name,
-           (not exists (select 1 from public.provider_hours h
-                         where h.org_id = p_org_id and h.provider_id = p.id)
-            or exists (select 1 from public.provider_hours h
-                        where h.org_id = p_org_id and h.provider_id = p.id
-                          and h.weekday = extract(dow from v_date)
-                          and v_local >= v_date + h.opens_at
-                          and v_local_end <= v_date + h.closes_at))
-           and not exists (select 1 from public.provider_time_off t
-                            where t.org_id = p_org_id and t.provider_id = p.id and t.during && v_range) as works,
-           not exists (select 1 from public.appointments a
-                        where a.org_id = p_org_id and a.provider_id = p.id and a.status <> 'cancelled'
-                          and a.blocked && v_range
-                          and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)) as idle
+  select x.id, x.works, x.works and x.idle
+    from (select p.id,
+                 p.display_name,
+                 -- no provider_hours rows: all clinic hours; else one interval of that weekday must hold it
+                 coalesce((select bool_or(h.weekday = v_dow
+                                          and v_local >= v_date + h.opens_at
+                                          and v_local_end <= v_date + h.closes_at)
+                             from public.provider_hours h
+                            where h.org_id = p_org_id and h.provider_id = p.id), true)
+                 and p.id not in (select t.provider_id from public.provider_time_off t
+                                   where t.org_id = p_org_id and t.during && v_range) as works,
+                 p.id not in (select a.provider_id from public.appointments a
+                               where a.org_id = p_org_id and a.status <> 'cancelled' and a.blocked && v_range
+                                 and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)) as idle
+            from public.providers p
+            join public.provider_services ps
+              on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
+           where p.org_id = p_org_id and p.active) as x
+   order by x.display_name, x.id;
+end;
+$$;
+revoke all on function private.available_providers(uuid, uuid, timestamptz, uuid) from public, anon, authenticated;
+
+-- The providers free at p_start, by display name: what "any provider" chooses among — exactly the
+-- `free` rows of private.available_providers (supabase/tests/31_provider_booking.sql compares them),
+-- as one statement of its own because it is the booking's hot path (half the cost of filtering that).
+create or replace function private.free_providers(
+  p_org_id uuid,
+  p_service_id uuid,
+  p_start timestamptz,
+  p_exclude_appointment_id uuid default null
+)
+returns uuid[]
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_tz text;
+  v_total interval;
+  v_range tstzrange;
+  v_local timestamp;
+  v_local_end timestamp;
+  v_date date;
+  v_dow smallint;
+begin
+  select o.timezone, make_interval(mins => s.duration_minutes + s.buffer_minutes)
+    into v_tz, v_total
+    from public.orgs o
+    join public.services s on s.org_id = o.id and s.id = p_service_id
+   where o.id = p_org_id;
+  if not found or p_start is null then
+    return '{}';
+  end if;
+  v_range := tstzrange(p_start, p_start + v_total);
+  v_local := p_start at time zone v_tz;
+  v_local_end := (p_start + v_total) at time zone v_tz;
+  v_date := v_local::date;
+  v_dow := extract(dow from v_date)::smallint;
+  return array(
+    select p.id
       from public.providers p
       join public.provider_services ps
         on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
      where p.org_id = p_org_id and p.active
-  ),
-  ranked as (
-    select pr.id, pr.works, pr.works and pr.idle as free,
-           row_number() over (
-             partition by pr.works and pr.idle
-             order by (pr.id = p_prefer_provider_id) is true desc,
-                      (select count(*) from public.appointments a
-                        where a.org_id = p_org_id and a.provider_id = pr.id and a.status <> 'cancelled'
-                          and a.blocked && v_day
-                          and a.starts_at >= lower(v_day) and a.starts_at < upper(v_day)
-                          and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)),
-                      (select max(a.created_at) from public.appointments a
-                        where a.org_id = p_org_id and a.provider_id = pr.id) nulls first,
-                      pr.display_name, pr.id) as rn
-      from prov pr
-  )
-  select r.id, r.works, r.free, case when r.free then r.rn::integer end
-    from ranked r
-   order by r.free desc, r.rn;
+       and coalesce((select bool_or(h.weekday = v_dow
+                                    and v_local >= v_date + h.opens_at
+                                    and v_local_end <= v_date + h.closes_at)
+                       from public.provider_hours h
+                      where h.org_id = p_org_id and h.provider_id = p.id), true)
+       -- busy / away: one range scan each for the whole clinic, not one probe per provider
+       and p.id not in (select t.provider_id from public.provider_time_off t
+                         where t.org_id = p_org_id and t.during && v_range)
+       and p.id not in (select a.provider_id from public.appointments a
+                         where a.org_id = p_org_id and a.status <> 'cancelled' and a.blocked && v_range
+                           and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id))
+     order by p.display_name, p.id);
 end;
 $$;
-revoke all on function private.available_providers(uuid, uuid, timestamptz, uuid, uuid) from public, anon, authenticated;
+revoke all on function private.free_providers(uuid, uuid, timestamptz, uuid) from public, anon, authenticated;
+
+-- THE fair rule, among providers free at p_start (p_candidates), best first (pick 1 = booked by
+-- "any provider"):
+--   1. p_prefer_provider_id (the patient's previous provider; on a reschedule, the current one),
+--   2. fewest active appointments that clinic-local day,
+--   3. least recently booked (oldest latest created_at; never booked first),
+--   4. display name, then id.
+-- private.candidate_slots applies the same order to every start it offers.
+create or replace function private.rank_providers(
+  p_org_id uuid,
+  p_start timestamptz,
+  p_candidates uuid[],
+  p_prefer_provider_id uuid default null,
+  p_exclude_appointment_id uuid default null
+)
+returns table (provider_id uuid, pick integer)
+language plpgsql
+stable
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+#variable_conflict use_column
+declare
+  v_tz text;
+  v_date date;
+  v_day tstzrange;
+begin
+  select o.timezone into v_tz from public.orgs o where o.id = p_org_id;
+  v_date := (p_start at time zone v_tz)::date;
+  v_day := tstzrange(v_date::timestamp at time zone v_tz, (v_date + 1)::timestamp at time zone v_tz);
+  return query
+  with day_load as materialized (
+    -- the day's active appointments of the candidates, counted in one range scan
+    select a.provider_id as pid, count(*) as n
+      from public.appointments a
+     where a.org_id = p_org_id and a.status <> 'cancelled'
+       and a.blocked && v_day
+       and a.starts_at >= lower(v_day) and a.starts_at < upper(v_day)
+       and a.provider_id = any (p_candidates)
+       and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
+     group by 1
+  )
+  select p.id,
+         (row_number() over (
+            order by (p.id = p_prefer_provider_id) is true desc,
+                     coalesce((select dl.n from day_load dl where dl.pid = p.id), 0),
+                     -- latest booking of each: one backward index probe per candidate
+                     (select max(a.created_at) from public.appointments a
+                       where a.org_id = p_org_id and a.provider_id = p.id) nulls first,
+                     p.display_name, p.id))::integer as pick
+    from public.providers p
+   where p.org_id = p_org_id and p.id = any (p_candidates)
+   order by 2;
+end;
+$$;
+revoke all on function private.rank_providers(uuid, timestamptz, uuid[], uuid, uuid) from public, anon, authenticated;
+
+-- The provider "any provider" books at p_start among p_candidates (free then): the only one, the
+-- preferred one when free, else the fair rule's first.
+create or replace function private.fairest_provider(
+  p_org_id uuid,
+  p_start timestamptz,
+  p_candidates uuid[],
+  p_prefer_provider_id uuid default null,
+  p_exclude_appointment_id uuid default null
+)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if p_prefer_provider_id = any (p_candidates) then
+    return p_prefer_provider_id;
+  elsif coalesce(cardinality(p_candidates), 0) <= 1 then
+    return p_candidates[1];
+  end if;
+  return (select r.provider_id
+            from private.rank_providers(p_org_id, p_start, p_candidates, p_prefer_provider_id, p_exclude_appointment_id) as r
+           where r.pick = 1);
+end;
+$$;
+revoke all on function private.fairest_provider(uuid, timestamptz, uuid[], uuid, uuid) from public, anon, authenticated;
 
 -- Operator-readable message per refusal code.
 create or replace function private.refusal_message(p_code text, p_has_alternatives boolean)
@@ -624,14 +742,16 @@ begin
 
   if p_provider_id is not null and not coalesce(p_insist, false) then
     if p_code in ('slot_unavailable', 'provider_unavailable') then
-      select coalesce(array_agg(p_requested order by f.pick), '{}'), coalesce(array_agg(f.provider_id order by f.pick), '{}')
+      select coalesce(array_agg(p_requested order by r.pick), '{}'), coalesce(array_agg(r.provider_id order by r.pick), '{}')
         into v_others_times, v_others
-        from (select f.provider_id, f.pick
-                from private.available_providers(p_org_id, p_service_id, p_requested, p_exclude_appointment_id,
-                                                 p_prefer_provider_id) as f
-               where f.free and f.provider_id <> p_provider_id
-               order by f.pick
-               limit 3) as f;
+        from (select r.provider_id, r.pick
+                from private.rank_providers(
+                       p_org_id, p_requested,
+                       array_remove(private.free_providers(p_org_id, p_service_id, p_requested, p_exclude_appointment_id),
+                                    p_provider_id),
+                       p_prefer_provider_id, p_exclude_appointment_id) as r
+               order by r.pick
+               limit 3) as r;
       v_times := v_times || v_others_times;
       v_providers := v_providers || v_others;
     end if;

@@ -22,8 +22,9 @@ begin
     'service', private.service_json(p_appt.org_id, p_appt.service_id),
     'timezone', o.timezone,
     'replayed', p_replayed,
-    'provider', private.provider_json(p_appt.org_id, p_appt.provider_id))
+    'provider', json_build_object('id', p.id, 'name', p.display_name))
     from public.orgs o
+    join public.providers p on p.org_id = o.id and p.id = p_appt.provider_id
     where o.id = p_appt.org_id);
 end;
 $$;
@@ -96,9 +97,10 @@ as $$
 declare
   v_qualified text[];
 begin
-  if p_provider_id is not null and exists (
-       select 1 from public.provider_services ps
-        where ps.org_id = p_org.id and ps.provider_id = p_provider_id and ps.service_id = p_service_id) then
+  if exists (select 1 from public.provider_services ps
+               join public.providers p on p.org_id = ps.org_id and p.id = ps.provider_id
+              where ps.org_id = p_org.id and ps.service_id = p_service_id
+                and (ps.provider_id = p_provider_id or (p_provider_id is null and p.active))) then
     return null;
   end if;
   v_qualified := array(
@@ -106,9 +108,6 @@ begin
       join public.provider_services ps on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
      where p.org_id = p_org.id and p.active
      order by p.display_name);
-  if p_provider_id is null and cardinality(v_qualified) > 0 then
-    return null;
-  end if;
   return json_build_object(
     'success', false,
     'error', 'provider_not_qualified',
@@ -217,12 +216,12 @@ revoke all on function private.patient_busy_reply(public.orgs, uuid, public.appo
 
 -- book_appointment -----------------------------------------------------------------------------------
 -- Books one appointment with one provider: a named one (p_provider: id or a name as said) or any who
--- performs the service and is free (the fair rule, private.available_providers). Double booking is
+-- performs the service and is free (the fair rule, private.rank_providers). Double booking is
 -- prevented by the exclusion constraints; before choosing, the call queues for the clinic-local day
--- (private.lock_clinic_days), so concurrent bookings that could overlap decide one after the other on
--- fresh data instead of deadlocking in the constraint's index — 100 simultaneous requests for one
+-- (private.queue_clinic_days), so concurrent bookings that could overlap decide one after the other
+-- on fresh data instead of deadlocking in the constraint's index — 100 simultaneous requests for one
 -- slot with 3 free providers give exactly 3 bookings and 97 slot_unavailable (docs/rpc-contract.md,
--- "Concurrency"). A writer that does not take the lock (Studio) still meets the constraint: 23P01 is
+-- "Concurrency"). A winner holds the day until commit; a loser leaves the queue first. A writer that does not take the lock (Studio) still meets the constraint: 23P01 is
 -- answered as slot_unavailable / patient_busy. Checks before the lock only need the clinic's rules.
 -- Lead upsert, appointment insert and outbox event run in ONE block, so a refused booking writes
 -- nothing (not even the lead). Lock order: clinic day → lead → appointment → event.
@@ -270,6 +269,8 @@ declare
   v_provider_id uuid;
   v_works boolean;
   v_free boolean;
+  v_free_ids uuid[];
+  v_days integer[];
   v_ends_at timestamptz;
 begin
   -- 1. input
@@ -318,65 +319,89 @@ begin
   end if;
 
   -- 5. provider: named (id or name as said), or any; then: does the named one / anyone do the service?
-  select * into v_choice from private.resolve_provider(p_org_id, p_provider);
-  if v_choice.kind in ('unknown', 'ambiguous') then
-    return private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names);
+  if nullif(btrim(p_provider), '') is not null then
+    select * into v_choice from private.resolve_provider(p_org_id, p_provider);
+    if v_choice.kind in ('unknown', 'ambiguous') then
+      return private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names);
+    end if;
+    v_named := v_choice.provider_id;
   end if;
-  v_named := v_choice.provider_id;
-  v_refusal := private.qualification_refusal(v_org, v_service.id, v_named);
-  if v_refusal is not null then
-    return v_refusal;
-  end if;
-  if v_named is null then
-    v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
-  end if;
+  -- provider_not_qualified outranks every later refusal, and a booking implies it is not the case
+  -- (only providers who perform the service are ever chosen), so it is asked only before refusing
 
   -- 6. time, by the clinic's rules (no lock needed: nothing here depends on other bookings)
   v_code := private.slot_refusal(p_org_id, v_service.id, p_scheduled_at);
   if v_code is not null then
     -- the slot may be taken by this very call's first attempt, committed since step 3
-    return coalesce(private.replayed_booking(p_org_id, v_key),
+    v_replay := private.replayed_booking(p_org_id, v_key);
+    if v_replay is not null then
+      return v_replay;
+    end if;
+    if v_named is null then
+      v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
+    end if;
+    return coalesce(private.qualification_refusal(v_org, v_service.id, v_named),
                     private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at, null,
                                                v_named, v_insist, v_prefer));
   end if;
 
-  -- 7. queue for the clinic-local day, then decide on what has committed meanwhile
-  perform private.lock_clinic_days(p_org_id, v_org.timezone, p_scheduled_at);
-  v_replay := private.replayed_booking(p_org_id, v_key);
+  -- 7. queue for the clinic-local day, then decide on what has committed meanwhile (a winner keeps
+  --    the day locked until commit; everyone else leaves the queue before building a reply)
+  v_ends_at := p_scheduled_at + make_interval(mins => v_service.duration_minutes);
+  v_days := private.queue_clinic_days(p_org_id, v_org.timezone, p_scheduled_at);
+  begin
+    if v_key is not null then
+      v_replay := private.replayed_booking(p_org_id, v_key);
+    end if;
+    if v_replay is null then
+      v_existing := private.patient_conflict(
+        p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
+        private.lenient_name(v_name), p_scheduled_at, v_ends_at);
+    end if;
+    if v_replay is null and v_existing.id is null then
+      if v_named is not null then
+        select f.works, f.free into v_works, v_free
+          from private.available_providers(p_org_id, v_service.id, p_scheduled_at) as f
+         where f.provider_id = v_named;
+        v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
+                       when not v_free then 'slot_unavailable' end;
+        if v_code is null then
+          v_provider_id := v_named;
+        end if;
+      else
+        v_free_ids := private.free_providers(p_org_id, v_service.id, p_scheduled_at);
+        if cardinality(v_free_ids) > 1 then
+          v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
+        end if;
+        v_provider_id := private.fairest_provider(p_org_id, p_scheduled_at, v_free_ids, v_prefer);
+        v_code := case when v_provider_id is null then 'slot_unavailable' end;
+      end if;
+    end if;
+  exception when others or query_canceled then
+    perform private.leave_clinic_days(p_org_id, v_days);
+    raise;
+  end;
+  perform private.leave_clinic_days(p_org_id, v_days, v_provider_id is not null);
+
   if v_replay is not null then
     return v_replay;
-  end if;
-
-  v_ends_at := p_scheduled_at + make_interval(mins => v_service.duration_minutes);
-  v_existing := private.patient_conflict(
-    p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
-    private.lenient_name(v_name), p_scheduled_at, v_ends_at);
-  if v_existing.id is not null then
-    return private.patient_busy_reply(v_org, v_service.id, v_existing, p_disclose_existing);
-  end if;
-
-  if v_named is not null then
-    select f.works, f.free into v_works, v_free
-      from private.available_providers(p_org_id, v_service.id, p_scheduled_at) as f
-     where f.provider_id = v_named;
-    if not coalesce(v_works, false) then
+  elsif v_existing.id is not null or v_code is not null then
+    v_refusal := private.qualification_refusal(v_org, v_service.id, v_named);
+    if v_refusal is not null then
+      return v_refusal;
+    elsif v_existing.id is not null then
+      return private.patient_busy_reply(v_org, v_service.id, v_existing, p_disclose_existing);
+    elsif v_code = 'provider_unavailable' then
       return private.slot_refusal_reply('provider_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
         v_named, v_insist, null,
         format('%s does not work at the requested time',
                (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)));
-    elsif not v_free then
-      return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
-                                        v_named, v_insist, null);
     end if;
-    v_provider_id := v_named;
-  else
-    select f.provider_id into v_provider_id
-      from private.available_providers(p_org_id, v_service.id, p_scheduled_at, null, v_prefer) as f
-     where f.pick = 1;
-    if v_provider_id is null then
-      return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
-                                        null, false, v_prefer);
+    if v_named is null then
+      v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
     end if;
+    return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
+                                      v_named, v_insist, v_prefer);
   end if;
 
   -- 8. write: lead → appointment → event, all or nothing

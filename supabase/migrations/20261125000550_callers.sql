@@ -873,7 +873,7 @@ grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, sma
 -- does not conflict with itself. The provider stays unless another is asked for (p_provider: an id
 -- or a name as said; "anyone" = any who performs the service, the current one first); moving to
 -- another provider is the same one-row update. Before choosing, the call queues for the clinic-local
--- days it touches (source and target, ascending: private.lock_clinic_days), after locking the row.
+-- days it touches (source and target, ascending: private.queue_clinic_days), after locking the row.
 -- With the provider kept and busy (or off) then, the refusal offers that provider's nearest times
 -- and, unless p_insist_provider, the same time with another provider. Refusals (incl. a concurrent
 -- writer's 23P01) leave the appointment untouched.
@@ -917,6 +917,7 @@ declare
   v_free boolean;
   v_existing public.appointments;
   v_constraint text;
+  v_days integer[];
 begin
   if p_org_id is null then
     return private.error_reply('invalid_input', 'Organization id is required');
@@ -981,32 +982,38 @@ begin
 
   v_code := private.slot_refusal(p_org_id, v_service.id, p_new_scheduled_at);
   if v_code is null then
-    -- queue for both clinic days (ascending), then decide on what has committed meanwhile
-    perform private.lock_clinic_days(p_org_id, v_org.timezone, v_prev_start, p_new_scheduled_at);
-    v_existing := private.patient_conflict(p_org_id, v_appt.lead_id, v_appt.patient_key, p_new_scheduled_at,
-                                           p_new_scheduled_at + make_interval(mins => v_service.duration_minutes), v_appt.id);
+    -- queue for both clinic days (ascending), then decide on what has committed meanwhile; the move
+    -- keeps them until commit, a refusal leaves the queue before building its reply
+    v_days := private.queue_clinic_days(p_org_id, v_org.timezone, v_prev_start, p_new_scheduled_at);
+    begin
+      v_existing := private.patient_conflict(p_org_id, v_appt.lead_id, v_appt.patient_key, p_new_scheduled_at,
+                                             p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
+                                             v_appt.id);
+      if v_existing.id is null then
+        if v_named is not null then
+          select f.works, f.free into v_works, v_free
+            from private.available_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id) as f
+           where f.provider_id = v_named;
+          v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
+                         when not v_free then 'slot_unavailable' end;
+          if v_code is null then
+            v_provider_id := v_named;
+          end if;
+        else
+          v_provider_id := private.fairest_provider(
+            p_org_id, p_new_scheduled_at,
+            private.free_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id), v_prefer, v_appt.id);
+          v_code := case when v_provider_id is null then 'slot_unavailable' end;
+        end if;
+      end if;
+    exception when others or query_canceled then
+      perform private.leave_clinic_days(p_org_id, v_days);
+      raise;
+    end;
+    perform private.leave_clinic_days(p_org_id, v_days, v_provider_id is not null);
     if v_existing.id is not null then
       return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
         private.patient_busy_reply(v_org, v_service.id, v_existing, true));
-    end if;
-    if v_named is not null then
-      select f.works, f.free into v_works, v_free
-        from private.available_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id) as f
-       where f.provider_id = v_named;
-      if not coalesce(v_works, false) then
-        v_code := 'provider_unavailable';
-      elsif not v_free then
-        v_code := 'slot_unavailable';
-      else
-        v_provider_id := v_named;
-      end if;
-    else
-      select f.provider_id into v_provider_id
-        from private.available_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id, v_prefer) as f
-       where f.pick = 1;
-      if v_provider_id is null then
-        v_code := 'slot_unavailable';
-      end if;
     end if;
   end if;
   if v_code is not null then
