@@ -95,6 +95,7 @@ def _codes_in_source() -> set[str]:
                  *migrations.glob("*_callers.sql"), *migrations.glob("*_providers.sql")]:
         text = path.read_text()
         codes |= set(re.findall(r"error_reply\('([a-z_]+)'", text))
+        codes |= set(re.findall(r"refusal_reply\('([a-z_]+)'", text))  # slot_refusal_reply (issue 10)
         codes |= set(re.findall(r"'error', '([a-z_]+)'", text))
         codes |= set(re.findall(r"^\s+return '([a-z_]+)';", text, re.MULTILINE))  # slot_refusal
     for path in (ROOT / "api" / "tools.py", ROOT / "api" / "webhook.py"):
