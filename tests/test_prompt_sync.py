@@ -12,7 +12,6 @@ import copy
 import json
 import threading
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.serving import make_server
