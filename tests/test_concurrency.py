@@ -105,3 +105,9 @@ def test_two_thousand_random_bookings_never_overlap(database_url, sql):
           on a.org_id = b.org_id and a.id < b.id and a.blocked && b.blocked
         where a.status <> 'cancelled' and b.status <> 'cancelled'""", [HARBOR])
     assert overlapping == [(0, 0)]
+    # ... and no patient in two places (the visit, not the provider's buffer)
+    assert sql("""
+        select count(*) from public.appointments a join public.appointments b
+          on a.org_id = b.org_id and a.lead_id = b.lead_id and a.patient_key = b.patient_key and a.id < b.id
+             and tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
+        where a.status <> 'cancelled' and b.status <> 'cancelled'""") == [(0,)]
