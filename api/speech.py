@@ -404,15 +404,18 @@ def cancelled(
 
 def rescheduled(
     new_at: datetime | str, tz: tzinfo | str, service_name: str | None,
-    provider: str | None = None,
+    provider: str | None = None, previous_provider: str | None = None,
 ) -> str:
     """``All set — I've moved your consultation to Wednesday, January 21st at 10:00 AM.``
 
     With ``provider`` (the one the appointment is with now, whether or not it changed):
-    ``… to Wednesday, January 21st at 10:00 AM with Dr. Marcus Lee.``"""
+    ``… to Wednesday, January 21st at 10:00 AM with Dr. Marcus Lee.``, and ``… instead of Dr.
+    Anika Patel.`` when ``previous_provider`` is someone else."""
     when = _when(_local(new_at, tz))
+    name, previous = provider_name(provider), provider_name(previous_provider)
+    instead = f" instead of {previous}" if name and previous and previous != name else ""
     return one_line(
-        f"All set — I've moved your {_service_words(service_name)} to {when}{_with_provider(provider)}."
+        f"All set — I've moved your {_service_words(service_name)} to {when}{_with_provider(name)}{instead}."
     )
 
 

@@ -441,9 +441,12 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
     payload = {"success": True, "appointmentId": result.get("appointmentId"), "scheduledAt": result.get("scheduledAt"),
                "previousScheduledAt": result.get("previousScheduledAt"), "verifiedBy": result.get("verifiedBy"),
                "message": speech.rescheduled(result["scheduledAt"], ctx.profile.timezone, _service_name(result),
-                                             _spoken_provider(ctx, result))}
+                                             _spoken_provider(ctx, result),
+                                             _spoken_provider(ctx, {"provider": result.get("previousProvider")}))}
     if ctx.profile.names_providers and _provider(result):
         payload["provider"] = _provider(result)
+        if isinstance(result.get("previousProvider"), dict):
+            payload["previousProvider"] = result["previousProvider"]
     return payload
 
 

@@ -327,6 +327,12 @@ def test_lookup_cancel_and_reschedule_name_the_provider():
     assert moved["message"] == ("All set — I've moved your consultation to Friday, December 4th at 9:00 AM "
                                 "with Dr. Anika Patel.")
     assert moved["provider"] == PATEL
+    switched = dispatch("rescheduleAppointment", ctx(RecordingGateway(
+        {"success": True, "appointmentId": "1", "scheduledAt": "2026-12-04T14:00:00Z", "previousScheduledAt": TWO_PM,
+         "service": CONSULTATION, "provider": PATEL, "previousProvider": LEE})), {"newDate": "2026-12-04", "newTime": "9am"})
+    assert switched["message"] == ("All set — I've moved your consultation to Friday, December 4th at 9:00 AM "
+                                   "with Dr. Anika Patel instead of Dr. Marcus Lee.")
+    assert switched["previousProvider"] == LEE
 
     ambiguous = dispatch("cancelAppointment", ctx(RecordingGateway(
         {"success": False, "error": "ambiguous", "appointments": appointments})), {"appointmentTime": "2pm"})

@@ -198,7 +198,7 @@ def test_reschedule_keeps_the_provider_unless_another_is_asked_for(client, sql):
     to_patel = call(client, "rescheduleAppointment", {"newDate": wednesday.isoformat(), "newTime": "9:00",
                                                       "providerName": "Dr. Patel"}, caller=phone, tool_id="r3")
     assert to_patel["success"] and to_patel["appointmentId"] == first["appointmentId"]
-    assert to_patel["message"].endswith(" at 9:00 AM with Dr. Anika Patel.")
+    assert to_patel["message"].endswith(" at 9:00 AM with Dr. Anika Patel instead of Dr. Marcus Lee.")
     assert provider_of(sql, first["appointmentId"]) == PATEL
 
 
