@@ -18,23 +18,66 @@ from .normalize import OpeningHours
 
 
 @dataclass(frozen=True)
+class Provider:
+    """One person who keeps a calendar at the clinic, as get_org_profile lists them: the name as
+    spoken ("Dr. Anika Patel"), the short names a caller may use, the service codes they perform and
+    their weekly hours (empty: all the clinic's hours)."""
+
+    id: str
+    name: str
+    short_names: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    hours: tuple[dict, ...] = ()
+
+    @classmethod
+    def from_rpc(cls, item: dict) -> "Provider":
+        return cls(
+            id=str(item.get("id") or ""),
+            name=str(item.get("name") or ""),
+            short_names=tuple(str(n) for n in item.get("shortNames") or () if n),
+            services=tuple(str(code) for code in item.get("services") or () if code),
+            hours=tuple(h for h in item.get("hours") or () if isinstance(h, dict)),
+        )
+
+
+@dataclass(frozen=True)
 class OrgProfile:
     org_id: str
     name: str
     timezone: ZoneInfo
     phone_region: str
     # The weekly opening hours (SQL's), only to read an hour said without AM/PM (api.normalize).
-    hours: OpeningHours
+    hours: OpeningHours = OpeningHours()
+    # The same hours as SQL lists them ({weekday 0 = Sunday, opensAt, closesAt}), for the prompt's
+    # provider lines ("works whenever we are open").
+    hour_rows: tuple[dict, ...] = ()
+    services: tuple[dict, ...] = ()
+    providers: tuple[Provider, ...] = ()
+    # How many providers the clinic has (get_org_profile's providerCount). Only a clinic with more
+    # than one hears provider names: a one-provider clinic sounds exactly as before providers existed.
+    provider_count: int = 1
+
+    @property
+    def names_providers(self) -> bool:
+        return self.provider_count > 1
 
     @classmethod
     def from_rpc(cls, reply: dict) -> "OrgProfile":
         org = reply["org"]
+        providers = tuple(Provider.from_rpc(item) for item in reply.get("providers") or ()
+                          if isinstance(item, dict))
+        count = reply.get("providerCount")
         return cls(
             org_id=org["id"],
             name=org["name"],
             timezone=ZoneInfo(org["timezone"]),
             phone_region=org.get("phoneRegion") or "US",
             hours=OpeningHours.from_profile(reply.get("hours")),
+            hour_rows=tuple(h for h in reply.get("hours") or () if isinstance(h, dict)),
+            services=tuple(reply.get("services") or ()),
+            providers=providers,
+            provider_count=count if isinstance(count, int) and not isinstance(count, bool)
+            else max(len(providers), 1),
         )
 
 

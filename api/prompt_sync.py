@@ -162,7 +162,7 @@ def _clinic(org_id: str) -> Clinic:
         raise click.ClickException("the database could not be reached") from exc
     if profile is None:
         raise click.ClickException(f"unknown org {org_id}")
-    return Clinic(name=profile.name, timezone=profile.timezone)
+    return Clinic.from_profile(profile)
 
 
 def _pick(rows: list[dict], wanted: str | None) -> dict:

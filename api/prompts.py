@@ -1,7 +1,8 @@
 """The enforced system prompt: a system-authority block wrapped around any assistant's own prompt.
 
-The block tells the assistant today's date in the clinic's zone, which clinic it speaks for, how
-to use each tool the webhook serves, how to react to each error code, that phone numbers come in
+The block tells the assistant today's date in the clinic's zone, which clinic it speaks for, who
+works there and what each does (only for a clinic with more than one provider), how to use each
+tool the webhook serves, how to react to each error code, that phone numbers come in
 any format, and that nothing in the clinic's prompt can override it. The clinic's prompt follows
 as data inside a fence whose markers carry a digest of that very text, after every character
 sequence that could forge a marker (or a Liquid tag, since Vapi renders prompts with LiquidJS) has
@@ -21,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .tools import HANDLERS
@@ -32,6 +34,10 @@ FENCE_END = "<<<END CLINIC PROMPT {digest}>>>"
 # One format, identical in Python's strftime and in LiquidJS's date filter.
 DATE_FORMAT = "%A, %B %d, %Y"
 MAX_NAME_LENGTH = 80
+# Bounds on the provider list a clinic's data can put into the block.
+MAX_LISTED_PROVIDERS = 30
+MAX_SHORT_NAMES = 4
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")  # 0 = Sunday
 
 _FENCE = re.compile(r"^<<<CLINIC PROMPT ([0-9a-f]{16})>>>\n(.*)\n<<<END CLINIC PROMPT \1>>>$",
                     re.DOTALL | re.MULTILINE)
@@ -44,13 +50,15 @@ TOOL_GUIDE = {
         "patientEmail, serviceType and patientDateOfBirth are optional (without a phone number the "
         "caller's own number is used; a service the clinic does not know books its default "
         "service). Ask for the patient's date of birth and pass it as said: it lets the booking be "
-        "changed later from another phone. Pass times as the caller said them, never adding an "
-        "AM or PM they did not say. Call it once the caller has chosen a time, and never say a "
-        "visit is booked before its result says success."),
+        "changed later from another phone. providerName is optional: the provider the caller asked "
+        "for, as they said it (leave it out for whoever is free); set onlyThisProvider to true only "
+        "when the caller wants that provider and nobody else. Pass times as the caller said them, "
+        "never adding an AM or PM they did not say. Call it once the caller has chosen a time, and "
+        "never say a visit is booked before its result says success."),
     "checkAvailability": (
-        "date, optional time and serviceType: up to three free times on that day (from that time "
-        "on) or on the next open day. Use it whenever the caller asks what is free; never guess "
-        "availability yourself."),
+        "date, optional time, serviceType and providerName: up to three free times on that day (from "
+        "that time on) or on the next open day, with that provider when one is named. Use it whenever "
+        "the caller asks what is free; never guess availability yourself."),
     "lookupAppointments": (
         "the caller's upcoming appointments. Without arguments it looks under the number they are "
         "calling from; for a booking under another number pass patientPhone, patientName and "
@@ -62,8 +70,9 @@ TOOL_GUIDE = {
     "rescheduleAppointment": (
         "moves an appointment to newDate and newTime; currentDate and/or currentTime (or "
         "appointmentId) say which one when the caller has several, and for a booking under another "
-        "number pass patientPhone, patientName and patientDateOfBirth. If the new time is not free, "
-        "the original appointment stays booked."),
+        "number pass patientPhone, patientName and patientDateOfBirth. The appointment stays with its "
+        "provider unless the caller asks for another one (providerName, and onlyThisProvider as for "
+        "booking). If the new time is not free, the original appointment stays booked."),
 }
 
 # How to react to each error code a tool result can carry (SQL refusals and the webhook's own).
@@ -75,6 +84,18 @@ ERROR_GUIDE = (
     (("closed", "outside_business_hours", "in_past", "too_soon", "too_far_ahead"),
      "the clinic cannot take that time. Say the message and offer the alternatives it lists the "
      "same way; if there are none, ask for another day."),
+    (("provider_unavailable", "provider_not_qualified"),
+     "the provider the caller asked for does not work at that time, or does not do that kind of "
+     "visit. Say the message: it says when that provider is free or who else is free then. Book "
+     "what the caller picks, with providerName set to the provider the message named for that time."),
+    (("unknown_provider",),
+     "nobody at the clinic goes by the name the caller said. Say the message (it says who works "
+     "here), then call again with the provider the caller picks, or without providerName if anyone "
+     "will do. Never guess or invent a provider."),
+    (("patient_busy",),
+     "the patient already has an appointment that overlaps that time, and one patient cannot be "
+     "booked twice at once. Say the message and offer another time. Never say more about the other "
+     "booking than the message does."),
     (("invalid_input",),
      "one detail could not be used, and field names it (patientName: the name, patientPhone: the "
      "phone number, patientDateOfBirth: the date of birth, appointmentDate or currentDate: the day, "
@@ -125,6 +146,18 @@ class Clinic:
 
     name: str
     timezone: ZoneInfo
+    # api.orgs.Provider items (name, short_names, services as codes, hours) and the profile's
+    # services (code -> name for the provider lines). Listed only when there are several providers.
+    providers: tuple[Any, ...] = ()
+    services: tuple[dict, ...] = ()
+    hours: tuple[dict, ...] = ()  # the clinic's weekly hours: a provider working all of them "works whenever we are open"
+
+    @classmethod
+    def from_profile(cls, profile) -> "Clinic":
+        """From an api.orgs.OrgProfile."""
+        return cls(name=profile.name, timezone=profile.timezone,
+                   providers=tuple(profile.providers) if profile.names_providers else (),
+                   services=tuple(profile.services), hours=tuple(profile.hour_rows))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +216,54 @@ def unwrap(system_message: str | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def _weekdays(hours) -> set[int]:
+    return {h.get("weekday") for h in hours if isinstance(h.get("weekday"), int) and 0 <= h.get("weekday") <= 6}
+
+
+def _days(hours) -> str | None:
+    """"Monday, Wednesday and Friday" from weekly hours (0 = Sunday); None for no rows."""
+    names = [WEEKDAYS[d] for d in sorted(_weekdays(hours), key=lambda d: (d + 6) % 7)]  # Monday first
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _provider_lines(clinic: Clinic) -> list[str]:
+    """The "Providers" section: who works here and what each does, and when to ask for a preference.
+    Every name is clinic data, made inert and kept to one line like the clinic's own name."""
+    if len(clinic.providers) < 2:
+        return []
+    service_names = {s.get("code"): _inline(s.get("name"), s.get("code") or "")
+                     for s in clinic.services if isinstance(s, dict) and s.get("code")}
+    lines = ["Providers (who works at the clinic and what each does; the booking system knows their hours "
+             "and time off)"]
+    for provider in clinic.providers[:MAX_LISTED_PROVIDERS]:
+        name = _inline(provider.name, "")
+        if not name:
+            continue
+        short = [_inline(n, "") for n in provider.short_names[:MAX_SHORT_NAMES]]
+        also = ", ".join(f'"{n}"' for n in short if n and n != name)
+        services = [service_names[code] for code in provider.services if code in service_names]
+        line = f"- {name}" + (f" (callers may say {also})" if also else "") + ": "
+        line += ", ".join(services) if services else "no bookable services"
+        days = _days(provider.hours)
+        if days and clinic.hours and _weekdays(provider.hours) == _weekdays(clinic.hours):
+            days = "whenever the clinic is open"
+        line += f"; works {days}." if days else "."
+        lines.append(line)
+    lines += [
+        "- When more than one of these providers does the visit the caller wants, ask \"Do you have a "
+        "preference for a provider?\" before booking; when only one does, do not ask. Pass the name "
+        "the caller chooses as providerName; if they have no preference (anyone, whoever is free), "
+        "leave providerName out and the booking system picks a free provider. When the caller picks a "
+        "time that a message offered with a provider, book it with providerName set to that provider.",
+        "- Never promise that a provider is free at a time and never book a provider for a visit they "
+        "do not do; the tools decide. Each result's message says which provider a time is with.",
+        "",
+    ]
+    return lines
+
+
 def _liquid_now(fmt: str, zone: str) -> str:
     return '{{"now" | date: "%s", "%s"}}' % (fmt, zone)
 
@@ -225,6 +306,7 @@ def _compose(custom_prompt: str | None, clinic: Clinic, assistant_name: str | No
         "invent or assume a year: pass dates as the caller said them (January 20th, next Tuesday) "
         "and let the booking system work out the year. All times are the clinic's local time.",
         "",
+        *_provider_lines(clinic),
         "Tools (the booking system decides what is free; you never decide it yourself)",
         tools,
         "",

@@ -5,6 +5,11 @@ no emoji and no machine timestamps: times are spoken in the clinic's zone
 ("Tuesday, January 20th at 2:00 PM"). Timestamps may be aware datetimes or
 the ISO strings the database returns (``2026-03-20T14:30:00Z``). ``tz`` may be
 a ``ZoneInfo`` or the IANA name the database replies carry.
+
+Providers (the people who keep calendars at a clinic) are named only when the tool handler passes
+their names, which it does only for a clinic with more than one provider: every line of a
+one-provider clinic is exactly what it was before providers existed. A provider is named again
+rather than referred to by a pronoun the service cannot know.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ _OPENINGS = {
     "in_past": "That time has already passed.",
     "too_soon": "That's a little too soon for us to book.",
     "too_far_ahead": "We can't book that far ahead yet.",
+    # A plain refusal: it must not tell a caller who is not verified for the patient's other booking
+    # that one exists (the verified caller hears it described, see patient_busy_opening).
+    "patient_busy": "I can't book that time for this patient.",
+    "provider_unavailable": "That provider isn't in at that time.",
+    "provider_not_qualified": "That provider doesn't do that kind of visit.",
 }
 _DEFAULT_OPENING = "That time isn't available."
 
@@ -166,17 +176,19 @@ def booking_confirmed(
     scheduled_at: datetime | str,
     tz: tzinfo | str,
     service_name: str | None,
+    provider: str | None = None,
     *,
     email_dropped: bool = False,
 ) -> str:
     """``You're all set: a consultation on Tuesday, January 20th at 2:00 PM.``
 
-    With ``email_dropped`` (the database could not use the e-mail address given and booked
-    without it) the caller is told the address was not kept.
+    With ``provider``: ``You're all set: a consultation with Dr. Anika Patel on Tuesday, …``. With
+    ``email_dropped`` (the database could not use the e-mail address given and booked without it)
+    the caller is told the address was not kept.
     """
     when = _when(_local(scheduled_at, tz))
     service = _with_article(_service_words(service_name))
-    line = f"You're all set: {service} on {when}."
+    line = f"You're all set: {service}{_with_provider(provider)} on {when}."
     if email_dropped:
         line += " I couldn't use that e-mail address, so I've left it off the booking."
     return one_line(line)
@@ -187,24 +199,34 @@ def alternatives_offer(
     alternatives: list,
     tz: tzinfo | str,
     requested_at: datetime | str | None = None,
+    *,
+    slots: list | None = None,
+    requested_provider: str | None = None,
+    service_name: str | None = None,
+    opening: str | None = None,
 ) -> str:
     """Explain a refusal (a database error code) and offer the alternatives.
 
     Alternatives on the requested clinic-local day are read as bare times;
     others name their day once. Without ``requested_at`` every day is named,
     since the caller can't know which day is meant otherwise.
+
+    ``slots`` (a clinic with several providers): the alternatives as
+    ``(timestamp, provider name)`` pairs in the database's order; each
+    provider's times are read together ("Dr. Anika Patel is booked then but
+    free at 2:30 PM or 3:00 PM, or Dr. Marcus Lee is free at 2:00 PM").
+    ``requested_provider`` is the one the caller asked for, if the reply
+    said who that is; ``service_name`` words a ``provider_not_qualified``.
+    ``opening`` replaces the code's usual first sentence (patient_busy_opening).
     """
-    opening = _OPENINGS.get(reason, _DEFAULT_OPENING)
+    if slots is not None:
+        return _provider_offer(reason, slots, tz, requested_at, requested_provider, service_name, opening)
+    opening = opening or _OPENINGS.get(reason, _DEFAULT_OPENING)
     instants = sorted(_local_instants(alternatives, tz))[:MAX_SPOKEN_ALTERNATIVES]
     if not instants:
         return one_line(f"{opening} Is there another day or time that would suit you?")
 
-    requested_day = None
-    if requested_at is not None:
-        try:
-            requested_day = _local(requested_at, tz).date()
-        except (ValueError, TypeError, OverflowError):
-            requested_day = None
+    requested_day = _clinic_day(requested_at, tz)
     offer = _join(_times_by_day(instants, requested_day), pair_comma=True)
     question = "would that work?" if len(instants) == 1 else "would any of those work?"
     return one_line(f"{opening} I do have {offer} — {question}")
@@ -214,6 +236,8 @@ def available_times(
     slots: list,
     tz: tzinfo | str,
     requested_day: date | datetime | str | None = None,
+    *,
+    provider_slots: list | None = None,
 ) -> str:
     """Read out free start times from check_availability.
 
@@ -221,7 +245,14 @@ def available_times(
     available.`` When the slots fall on another day than ``requested_day``
     (a date, or a timestamp whose clinic-local day is meant), that is said
     first.
+
+    ``provider_slots`` (a clinic with several providers): the slots as
+    ``(timestamp, provider name)`` pairs; each provider's times are read
+    together ("On Tuesday, January 20th, Dr. Marcus Lee is free at 9:00 AM or
+    10:00 AM, and Nurse Joy Kim is free at 9:30 AM.").
     """
+    if provider_slots is not None:
+        return _provider_times(provider_slots, tz, requested_day)
     instants = sorted(_local_instants(slots, tz))
     if not instants:
         return one_line(
@@ -257,7 +288,8 @@ def _clinic_day(value: date | datetime | str | None, tz: tzinfo | str) -> date |
         return None
 
 
-def appointments_list(appointments: list[dict], tz: tzinfo | str, *, asking: bool = False) -> str:
+def appointments_list(appointments: list[dict], tz: tzinfo | str, *, asking: bool = False,
+                      with_providers: bool = False) -> str:
     """Read back a caller's upcoming appointments, in the order given.
 
     The order is kept (not re-sorted) so "the second one" means the second
@@ -265,14 +297,16 @@ def appointments_list(appointments: list[dict], tz: tzinfo | str, *, asking: boo
     change one and has not said which) several appointments end with "Which
     one do you mean?"; a plain lookup only reads them. When the appointments
     are for different patients (one phone, several children), each names its
-    patient's first name.
+    patient's first name. With ``with_providers`` (a clinic with several
+    providers) each names its provider.
     """
     appointments = [item for item in appointments or [] if isinstance(item, dict)]
     if not appointments:
         return one_line("I couldn't find any upcoming appointments for that number.")
 
     with_names = len({_first_name(item) for item in appointments}) > 1
-    described = [_describe_appointment(item, tz, with_name=with_names) for item in appointments]
+    described = [_describe_appointment(item, tz, with_name=with_names, with_provider=with_providers)
+                 for item in appointments]
     if len(described) == 1:
         return one_line(f"I see {described[0]}.")
 
@@ -296,13 +330,16 @@ def _first_name(item: dict) -> str | None:
     return words[0] if words else None
 
 
-def _describe_appointment(item: dict, tz: tzinfo | str, *, with_name: bool = False) -> str:
+def _describe_appointment(item: dict, tz: tzinfo | str, *, with_name: bool = False,
+                          with_provider: bool = False) -> str:
     service = item.get("service")
     name = service.get("name") if isinstance(service, dict) else None
     phrase = _with_article(_service_words(name if isinstance(name, str) else None))
     first_name = _first_name(item) if with_name else None
     if first_name:
         phrase = f"{phrase} for {first_name}"
+    if with_provider:
+        phrase += _with_provider(provider_name(item.get("provider")))
     try:
         return f"{phrase} on {_when(_local(item.get('scheduledAt'), tz))}"
     except (ValueError, TypeError, OverflowError):
@@ -321,7 +358,8 @@ def no_upcoming(searched: str | None) -> str:
 
 
 def no_matching_appointment(
-    appointments: list[dict], tz: tzinfo | str, *, searched: str | None = None
+    appointments: list[dict], tz: tzinfo | str, *, searched: str | None = None,
+    with_providers: bool = False,
 ) -> str:
     """Nothing the verified caller has matches the day or time they described: read what they
     do have and ask which one, or say there is nothing."""
@@ -329,9 +367,9 @@ def no_matching_appointment(
     if not appointments:
         return no_upcoming(searched) if searched == "caller_id" else not_found()
     if len(appointments) == 1:
-        only = _describe_appointment(appointments[0], tz)
+        only = _describe_appointment(appointments[0], tz, with_provider=with_providers)
         return one_line(f"I don't see an appointment then, but I do see {only}. Is that the one?")
-    listed = appointments_list(appointments, tz, asking=True)
+    listed = appointments_list(appointments, tz, asking=True, with_providers=with_providers)
     return one_line(f"I don't see an appointment then. {listed}")
 
 
@@ -363,19 +401,32 @@ def verification_locked() -> str:
 
 
 def cancelled(
-    scheduled_at: datetime | str, tz: tzinfo | str, service_name: str | None
+    scheduled_at: datetime | str, tz: tzinfo | str, service_name: str | None,
+    provider: str | None = None,
 ) -> str:
-    """``Done — your consultation on Tuesday, January 20th at 2:00 PM is cancelled.``"""
+    """``Done — your consultation on Tuesday, January 20th at 2:00 PM is cancelled.``
+    (``your consultation with Dr. Anika Patel on …`` with ``provider``)."""
     when = _when(_local(scheduled_at, tz))
-    return one_line(f"Done — your {_service_words(service_name)} on {when} is cancelled.")
+    return one_line(
+        f"Done — your {_service_words(service_name)}{_with_provider(provider)} on {when} is cancelled."
+    )
 
 
 def rescheduled(
-    new_at: datetime | str, tz: tzinfo | str, service_name: str | None
+    new_at: datetime | str, tz: tzinfo | str, service_name: str | None,
+    provider: str | None = None, previous_provider: str | None = None,
 ) -> str:
-    """``All set — I've moved your consultation to Wednesday, January 21st at 10:00 AM.``"""
+    """``All set — I've moved your consultation to Wednesday, January 21st at 10:00 AM.``
+
+    With ``provider`` (the one the appointment is with now, whether or not it changed):
+    ``… to Wednesday, January 21st at 10:00 AM with Dr. Marcus Lee.``, and ``… instead of Dr.
+    Anika Patel.`` when ``previous_provider`` is someone else."""
     when = _when(_local(new_at, tz))
-    return one_line(f"All set — I've moved your {_service_words(service_name)} to {when}.")
+    name, previous = provider_name(provider), provider_name(previous_provider)
+    instead = f" instead of {previous}" if name and previous and previous != name else ""
+    return one_line(
+        f"All set — I've moved your {_service_words(service_name)} to {when}{_with_provider(name)}{instead}."
+    )
 
 
 # What the caller is asked when a value could not be used, by the re-ask code a
@@ -488,6 +539,199 @@ def already_cancelled() -> str:
     return one_line(
         "That appointment has already been cancelled. Would you like to book a new one?"
     )
+
+
+# --------------------------------------------------------------------------
+# Providers (clinics with more than one calendar)
+# --------------------------------------------------------------------------
+
+# A name longer than this is not a name a receptionist says; it is cut at a word.
+MAX_PROVIDER_NAME_LENGTH = 60
+
+
+def provider_name(value) -> str | None:
+    """The spoken name of a provider: a reply's ``{"id", "name"}`` object or the name itself,
+    made safe to speak (one_line) and cut at a word after MAX_PROVIDER_NAME_LENGTH characters."""
+    if isinstance(value, dict):
+        value = value.get("name")
+    if not isinstance(value, str):
+        return None
+    name = one_line(value, limit=10 * MAX_LINE_LENGTH)
+    if len(name) > MAX_PROVIDER_NAME_LENGTH:
+        name = name[:MAX_PROVIDER_NAME_LENGTH].rsplit(" ", 1)[0].rstrip(" ,;:—-")
+    return name or None
+
+
+def _with_provider(provider: str | None) -> str:
+    name = provider_name(provider)
+    return f" with {name}" if name else ""
+
+
+def _provider_pairs(slots: list, tz: tzinfo | str) -> list[tuple[datetime, str | None]]:
+    """``(timestamp, name)`` pairs read into clinic-local instants; unreadable ones are skipped."""
+    pairs = []
+    for item in slots or []:
+        try:
+            value, name = item
+            pairs.append((_local(value, tz), provider_name(name)))
+        except (ValueError, TypeError, OverflowError):
+            continue
+    return pairs
+
+
+def _by_provider(pairs: list[tuple[datetime, str | None]], first: str | None = None
+                 ) -> list[tuple[str | None, list[datetime]]]:
+    """Times grouped by provider, providers in order of first appearance (``first`` leading),
+    each provider's times in chronological order."""
+    groups: dict[str | None, list[datetime]] = {}
+    if first is not None and any(name == first for _, name in pairs):
+        groups[first] = []
+    for instant, name in pairs:
+        groups.setdefault(name, []).append(instant)
+    return [(name, sorted(instants)) for name, instants in groups.items()]
+
+
+def _free_at(name: str | None, instants: list[datetime], plain_day: date | None) -> str:
+    """``Dr. Marcus Lee is free at 2:00 PM or 2:30 PM`` (``on Wednesday, …`` for another day)."""
+    items = _join(_times_by_day(instants, plain_day), pair_comma=True)
+    preposition = "at" if instants[0].date() == plain_day else "on"
+    return f"{name} is free {preposition} {items}" if name else f"I have {items}"
+
+
+def _provider_state(reason: str, requested: str | None, service_name: str | None) -> str | None:
+    """What is wrong with the provider the caller asked for, or None when the refusal is about
+    the clinic (closed, too soon, ...) or no provider was asked for."""
+    if reason == "provider_not_qualified":
+        visit = f"{_service_words(service_name)} appointments" if service_name else "that kind of visit"
+        return f"{requested or 'That provider'} doesn't do {visit}"
+    if requested is None:
+        return None
+    return {"slot_unavailable": f"{requested} is booked then",
+            "provider_unavailable": f"{requested} isn't in at that time"}.get(reason)
+
+
+def _provider_offer_line(reason, pairs, requested, requested_day, service_name, opening) -> str:
+    state = _provider_state(reason, requested, service_name)
+    if state is None:
+        opening = opening or _OPENINGS.get(reason, _DEFAULT_OPENING)
+    if not pairs:
+        head = f"{state}." if state else opening
+        return f"{head} Is there another day or time that would suit you?"
+    groups = _by_provider(pairs, first=requested)
+    phrases = [_free_at(name, instants, requested_day) for name, instants in groups]
+    question = "would that work?" if len(pairs) == 1 else "would any of those work?"
+    if state and reason != "provider_not_qualified" and groups[0][0] == requested:
+        # "Dr. Anika Patel is booked then but free at 2:30 PM or 3:00 PM, or Dr. Marcus Lee is …"
+        own = phrases[0].split(" is free ", 1)[1]
+        offer = ", or ".join([f"{state} but free {own}", *phrases[1:]])
+    elif state:
+        offer = f"{state}; " + ", or ".join(phrases)
+    else:
+        offer = f"{opening} " + ", or ".join(phrases)
+    return f"{offer} — {question}"
+
+
+def _provider_offer(reason, slots, tz, requested_at, requested_provider, service_name, opening) -> str:
+    pairs = _provider_pairs(slots, tz)[:MAX_SPOKEN_ALTERNATIVES]
+    requested = provider_name(requested_provider)
+    requested_day = _clinic_day(requested_at, tz)
+    # Fewer alternatives rather than a line cut mid-sentence.
+    for count in range(len(pairs), -1, -1):
+        line = one_line(_provider_offer_line(reason, pairs[:count], requested, requested_day,
+                                             service_name, opening), limit=10 * MAX_LINE_LENGTH)
+        if len(line) <= MAX_LINE_LENGTH:
+            return line
+    return one_line(line)
+
+
+def _provider_times(provider_slots: list, tz: tzinfo | str,
+                    requested_day: date | datetime | str | None) -> str:
+    pairs = sorted(_provider_pairs(provider_slots, tz), key=lambda pair: pair[0])
+    if not pairs:
+        return available_times([], tz, requested_day)
+    wanted_day = _clinic_day(requested_day, tz)
+    for shown in range(min(len(pairs), MAX_SPOKEN_SLOTS), 0, -1):
+        spoken, rest = pairs[:shown], len(pairs) - shown
+        days = {instant.date() for instant, _ in spoken}
+        plain_day = next(iter(days)) if len(days) == 1 else None
+        phrases = [_free_at(name, instants, plain_day) for name, instants in _by_provider(spoken)]
+        listed = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + ", and " + phrases[-1]
+        sentence = f"On {spoken_date(plain_day)}, {listed}" if plain_day else listed
+        if rest > 0:
+            sentence += f", and {rest} more later"
+        sentence += "."
+        if wanted_day is not None and wanted_day not in days:
+            sentence = f"I don't have anything on {spoken_date(wanted_day)}. {sentence}"
+        line = one_line(sentence, limit=10 * MAX_LINE_LENGTH)
+        if len(line) <= MAX_LINE_LENGTH:
+            return line
+    return one_line(line)
+
+
+def _fitting(build, names: list[str]) -> str | None:
+    """The first line ``build(listed)`` that fits, listing as many of ``names`` as possible
+    ("A, B, or 3 others")."""
+    for shown in range(len(names), 0, -1):
+        extra = [f"{len(names) - shown} others"] if shown < len(names) else []
+        line = one_line(build(_join(names[:shown] + extra)), limit=10 * MAX_LINE_LENGTH)
+        if len(line) <= MAX_LINE_LENGTH:
+            return line
+    return None
+
+
+def unknown_provider(names: list | None, *, ambiguous: bool = False) -> str:
+    """The caller asked for someone the clinic does not have (say who does work here), or a name
+    that fits several providers (``ambiguous``: say which ones)."""
+    offered = [name for name in map(provider_name, names or []) if name]
+    if ambiguous:
+        line = _fitting(lambda listed: f"I have more than one provider by that name: {listed} — "
+                                       "which one would you like?", offered)
+        return line or one_line("I have more than one provider by that name — could you give me their full name?")
+    line = _fitting(lambda listed: f"I don't have anyone by that name here. I can book you with {listed} — "
+                                   "who would you like, or is anyone fine?", offered)
+    return line or one_line("I don't have anyone by that name here. Shall I book whoever is free?")
+
+
+def provider_not_qualified(requested: str | None, service_name: str | None, qualified: list | None) -> str:
+    """The named provider does not do the visit (or, with no name, nobody here does): say who does.
+
+    ``Nurse Joy Kim doesn't do consultation appointments, but Dr. Anika Patel or Dr. Marcus Lee
+    can — who would you like?``"""
+    visit = f"{_service_words(service_name)} appointments" if service_name else "that kind of visit"
+    offered = [name for name in map(provider_name, qualified or []) if name and name != requested]
+    who = provider_name(requested)
+    if who is None and not offered:
+        return one_line(f"I'm sorry, no one here does {visit} at the moment. Is there something else I can "
+                        "book for you?")
+    head = f"{who or 'That provider'} doesn't do {visit}"
+    if not offered:
+        return one_line(f"{head}. Is there something else I can book for you?")
+    if len(offered) == 1:
+        line = _fitting(lambda listed: f"{head}, but {listed} does — shall I book with {listed}?", offered)
+    else:
+        line = _fitting(lambda listed: f"{head}, but {listed} can — who would you like?", offered)
+    return line or one_line(f"{head}. Is there someone else you'd like to see?")
+
+
+def patient_busy_opening(appointment: dict | None, tz: tzinfo | str, *,
+                         with_provider: bool = False) -> str | None:
+    """The patient already has an appointment overlapping the requested time. Described only
+    when SQL gave it (the caller is verified for it by caller ID): "Ann already has a consultation
+    on Tuesday, January 20th at 2:00 PM, so I can't book that time too." Otherwise None: the plain
+    refusal of _OPENINGS, which does not say that a booking exists."""
+    if not isinstance(appointment, dict):
+        return None
+    try:
+        when = _when(_local(appointment.get("scheduledAt"), tz))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    service = appointment.get("service")
+    name = service.get("name") if isinstance(service, dict) else None
+    visit = _with_article(_service_words(name if isinstance(name, str) else None))
+    if with_provider:
+        visit += _with_provider(provider_name(appointment.get("provider")))
+    who = _first_name(appointment) or "This patient"
+    return one_line(f"{who} already has {visit} on {when}, so I can't book that time too.")
 
 
 # --------------------------------------------------------------------------

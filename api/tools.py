@@ -7,10 +7,18 @@ about it: lookup, cancel and reschedule pass the caller context (`p_caller`, see
 docs/rpc-contract.md) and the caller's description of the appointment (hints) to one RPC, and SQL
 finds the appointment and verifies the caller. Log events carry the toolCallId and orgId the
 webhook binds around each call (api.logs.bound).
+
+Providers: `providerName` (what the caller said: "Dr. Patel", "Anika", "anyone") goes to SQL as
+`p_provider` unchanged but for a leading "only"/"just", which, like `onlyThisProvider: true`, sets
+`p_insist_provider` (no other provider offered at the requested time). SQL matches the name and
+picks the provider; replies name providers only in a clinic with more than one (the profile's
+providerCount), so a one-provider clinic sounds exactly as before.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Callable
@@ -39,6 +47,15 @@ from .vapi import first_uuid
 
 # SQL clamps callId to this length too; cutting it here keeps an oversized id out of the RPC.
 MAX_CALL_ID_LENGTH = 200
+# A provider name as a caller says it is short; longer text is not a name (cut, SQL finds no match).
+MAX_PROVIDER_TEXT_LENGTH = 100
+# "only Dr. Patel", "just with Anika": the caller insists on that provider.
+_INSISTING = re.compile(r"^(?:only|just)\s+(?:with\s+)?(?=\S)", re.IGNORECASE)
+# Refusal codes that concern the requested time and are spoken with what is free instead, whether
+# or not SQL attached alternatives to them.
+_OFFER_CODES = frozenset({"provider_unavailable", "provider_not_qualified", "patient_busy"})
+# Refusals in which `provider` is the provider the caller asked for.
+_REQUESTED_PROVIDER_CODES = frozenset({"slot_unavailable", "provider_unavailable", "provider_not_qualified"})
 
 
 @dataclass(frozen=True)
@@ -77,17 +94,120 @@ def _appointments(reply: dict) -> list[dict]:
     return [item for item in reply.get("appointments") or [] if isinstance(item, dict)]
 
 
-def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None) -> dict:
+def _provider(reply: dict) -> dict | None:
+    """The `provider` object ({id, name}) of a reply or of its appointment, if any."""
+    provider = reply.get("provider")
+    if not isinstance(provider, dict):
+        appointment = reply.get("appointment")
+        provider = appointment.get("provider") if isinstance(appointment, dict) else None
+    return provider if isinstance(provider, dict) else None
+
+
+def _spoken_provider(ctx: ToolContext, reply: dict) -> str | None:
+    """The provider's name for a line: only in a clinic with more than one provider."""
+    return speech.provider_name(_provider(reply)) if ctx.profile.names_providers else None
+
+
+def _provider_slots(reply: dict, key: str) -> list[dict] | None:
+    """`alternativeSlots` / `slotProviders`: [{scheduledAt, providerId, providerName}], or None."""
+    items = reply.get(key)
+    if not isinstance(items, list):
+        return None
+    return [item for item in items if isinstance(item, dict) and isinstance(item.get("scheduledAt"), str)]
+
+
+def provider_request(arguments: dict) -> tuple[str | None, bool]:
+    """`providerName` as said (None: any provider, or on reschedule the appointment's own) and whether
+    the caller insists on that provider (`onlyThisProvider` true, or "only Dr. Patel"). Which
+    provider the text means, and whether it means anyone ("whoever is free"), is SQL's to decide."""
+    text = _text(arguments, "providerName")
+    insist = arguments.get("onlyThisProvider")
+    insist = insist is True or (isinstance(insist, str) and insist.strip().lower() in ("true", "yes"))
+    if text is not None:
+        text = " ".join(unicodedata.normalize("NFKC", text).split())
+        if _INSISTING.match(text):
+            text, insist = _INSISTING.sub("", text), True
+        text = text[:MAX_PROVIDER_TEXT_LENGTH].strip() or None
+    return text, insist
+
+
+def _provider_params(arguments: dict) -> dict:
+    """p_provider / p_insist_provider, only when the caller named a provider or insisted: a call
+    without either is the call a one-provider clinic has always made."""
+    provider, insist = provider_request(arguments)
+    params: dict[str, Any] = {}
+    if provider is not None:
+        params["p_provider"] = provider
+    if insist:
+        params["p_insist_provider"] = True
+    return params
+
+
+def _name_key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", unicodedata.normalize("NFKC", text).casefold()).split())
+
+
+def _requested_provider(ctx: ToolContext, reply: dict, asked: str | None) -> str | None:
+    """The name of the provider the caller asked for (or, on reschedule, the one the appointment
+    stays with), to say what is wrong with them ("Dr. Anika Patel is booked then"): the reply's
+    `provider`, which SQL sets only then; failing that, the profile's provider whose id or one of
+    whose names is exactly what was said (punctuation and case aside). Never a guess."""
+    if reply.get("error") not in _REQUESTED_PROVIDER_CODES:
+        return None
+    named = speech.provider_name(_provider(reply))
+    if named or asked is None:
+        return named
+    key = _name_key(asked)
+    for provider in ctx.profile.providers:
+        if asked == provider.id or key in {_name_key(n) for n in (provider.name, *provider.short_names)}:
+            return speech.provider_name(provider.name)
+    return None
+
+
+def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked_provider: str | None = None) -> dict:
     """A `success: false` reply from SQL, spoken. Only what SQL chose to disclose is passed on."""
     code = reply.get("error") or "unknown"
     payload = {"success": False, "error": code}
     tz = ctx.profile.timezone
-    if "alternatives" in reply:  # SQL attaches alternatives to every refusal that has them
-        alternatives = reply["alternatives"] or []
+    names = ctx.profile.names_providers
+    if code == "provider_not_qualified" and not reply.get("alternatives"):
+        # No times to offer, only who does this visit (`providers`).
+        offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
+        payload["alternatives"], payload["providers"] = [], offered
+        message = speech.provider_not_qualified(_requested_provider(ctx, reply, asked_provider),
+                                                _service_name(reply), offered)
+        log_event("booking.rejected", reason=code, providers=len(offered))
+    elif "alternatives" in reply or code in _OFFER_CODES:  # SQL attaches alternatives to every refusal that has them
+        alternatives = reply.get("alternatives") or []
         payload["alternatives"] = alternatives
-        message = speech.alternatives_offer(code, alternatives, tz, requested_at=requested_at)
+        slots = None
+        if names:  # who each alternative is with; an older reply without alternativeSlots names nobody
+            slots = _provider_slots(reply, "alternativeSlots")
+            if slots is not None:
+                payload["alternativeSlots"] = slots
+            else:
+                slots = [{"scheduledAt": at} for at in alternatives if isinstance(at, str)]
+        opening = None
+        if code == "patient_busy":
+            # `appointment` is there only for a caller verified for it (SQL decides).
+            opening = speech.patient_busy_opening(reply.get("appointment"), tz, with_provider=names)
+            if isinstance(reply.get("appointment"), dict):
+                payload["appointment"] = reply["appointment"]
+        message = speech.alternatives_offer(
+            code, alternatives, tz, requested_at=requested_at,
+            slots=None if slots is None else [(item["scheduledAt"], item.get("providerName")) for item in slots],
+            requested_provider=_requested_provider(ctx, reply, asked_provider) if names else None,
+            service_name=_service_name(reply), opening=opening)
         log_event("booking.slot_unavailable" if code == "slot_unavailable" else "booking.rejected",
                   reason=code, alternatives=len(alternatives))
+    elif code == "unknown_provider":
+        offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
+        payload["providers"] = offered
+        # Several providers fit the name ("Dr. Kim"): SQL says so with `ambiguous` (its message as a
+        # fallback for replies without the key).
+        ambiguous = reply.get("ambiguous") is True or str(reply.get("message") or "").startswith("Several")
+        message = speech.unknown_provider(offered, ambiguous=ambiguous)
+        log_event("booking.rejected", reason=code, providers=len(offered))
     elif code in ("not_found", "ambiguous"):
         # Both come only to a verified caller; `appointments` are theirs (the candidates, or their
         # upcoming list when nothing matched the description).
@@ -95,9 +215,10 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None) -> di
         if appointments:
             payload["appointments"] = appointments
         if code == "ambiguous":
-            message = speech.appointments_list(appointments, tz, asking=True)
+            message = speech.appointments_list(appointments, tz, asking=True, with_providers=names)
         else:
-            message = speech.no_matching_appointment(appointments, tz, searched=reply.get("searched"))
+            message = speech.no_matching_appointment(appointments, tz, searched=reply.get("searched"),
+                                                     with_providers=names)
         log_event("booking.rejected", reason=code, appointments=len(appointments))
     else:
         spoken = {
@@ -214,18 +335,23 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
         p_idempotency_key=ctx.idempotency_key,
         p_source=ctx.source,
     )
+    asked = None
     if ctx.source == "vapi":
+        provider_params = _provider_params(arguments)
+        asked = provider_params.get("p_provider")
         reply = ctx.rpc("book_appointment", **params, p_caller=caller_context(ctx),
-                        p_date_of_birth=request.date_of_birth.isoformat() if request.date_of_birth else None)
-    else:  # the v2 route's own contract: its function, no date of birth, no caller
+                        p_date_of_birth=request.date_of_birth.isoformat() if request.date_of_birth else None,
+                        **provider_params)
+    else:  # the v2 route's own contract: its function, no date of birth, no caller, no provider
         reply = ctx.rpc("book_appointment_atomic_v2", **params)
     if not reply.get("success"):
-        return _refusal(ctx, reply, request.scheduled_at)
+        return _refusal(ctx, reply, request.scheduled_at, asked)
     email_dropped = reply.get("emailDropped") is True  # SQL found the e-mail implausible and booked without it
     if email_dropped:
         log_event("booking.email_dropped", email=mask_email(request.email))
-    log_event("booking.confirmed", appointmentId=reply.get("appointmentId"), replayed=bool(reply.get("replayed")))
-    return {
+    log_event("booking.confirmed", appointmentId=reply.get("appointmentId"), replayed=bool(reply.get("replayed")),
+              providerId=(_provider(reply) or {}).get("id"))
+    payload = {
         "success": True,
         "appointmentId": reply.get("appointmentId"),
         "contactId": reply.get("contactId"),
@@ -233,8 +359,11 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
         "service": (reply.get("service") or {}).get("code"),
         "emailDropped": email_dropped,
         "message": speech.booking_confirmed(reply["scheduledAt"], ctx.profile.timezone, _service_name(reply),
-                                            email_dropped=email_dropped),
+                                            _spoken_provider(ctx, reply), email_dropped=email_dropped),
     }
+    if ctx.profile.names_providers and _provider(reply):
+        payload["provider"] = _provider(reply)
+    return payload
 
 
 def check_availability(ctx: ToolContext, arguments: dict) -> dict:
@@ -250,13 +379,24 @@ def check_availability(ctx: ToolContext, arguments: dict) -> dict:
             start = datetime.combine(day, time(0), ctx.profile.timezone)
     except NormalizationError as error:
         return _reask(error)
+    provider_params = _provider_params(arguments)
+    provider_params.pop("p_insist_provider", None)  # availability only ever lists the named provider
     reply = ctx.rpc("check_availability", p_service=_text(arguments, "serviceType", "service"),
-                    p_from=start.isoformat(), p_to=None, p_limit=3, p_first_day_only=True)
+                    p_from=start.isoformat(), p_to=None, p_limit=3, p_first_day_only=True, **provider_params)
     if not reply.get("success"):
-        return _refusal(ctx, reply, None)
+        return _refusal(ctx, reply, None, provider_params.get("p_provider"))
     slots = reply.get("slots") or []
-    return {"success": True, "slots": slots,
-            "message": speech.available_times(slots, ctx.profile.timezone, requested_day=day)}
+    payload = {"success": True, "slots": slots}
+    provider_slots = _provider_slots(reply, "slotProviders") if ctx.profile.names_providers else None
+    if provider_slots is not None:
+        payload["slotProviders"] = provider_slots
+        by_time = {item["scheduledAt"]: item.get("providerName") for item in provider_slots}
+        pairs = [(slot, by_time.get(slot)) for slot in slots]
+        payload["message"] = speech.available_times(slots, ctx.profile.timezone, requested_day=day,
+                                                    provider_slots=pairs)
+    else:
+        payload["message"] = speech.available_times(slots, ctx.profile.timezone, requested_day=day)
+    return payload
 
 
 def lookup_appointments(ctx: ToolContext, arguments: dict) -> dict:
@@ -270,7 +410,8 @@ def lookup_appointments(ctx: ToolContext, arguments: dict) -> dict:
     appointments = _appointments(reply)
     log_event("booking.looked_up", appointments=len(appointments), verifiedBy=reply.get("verifiedBy"))
     return {"success": True, "appointments": appointments, "verifiedBy": reply.get("verifiedBy"),
-            "message": speech.appointments_list(appointments, ctx.profile.timezone)
+            "message": speech.appointments_list(appointments, ctx.profile.timezone,
+                                                with_providers=ctx.profile.names_providers)
             if appointments else speech.no_upcoming(reply.get("searched"))}
 
 
@@ -284,9 +425,13 @@ def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
     if not result.get("success"):
         return _refusal(ctx, result, None)
     log_event("booking.cancelled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"))
-    return {"success": True, "appointmentId": result.get("appointmentId"), "status": "cancelled",
-            "verifiedBy": result.get("verifiedBy"),
-            "message": speech.cancelled(result["scheduledAt"], ctx.profile.timezone, _service_name(result))}
+    payload = {"success": True, "appointmentId": result.get("appointmentId"), "status": "cancelled",
+               "verifiedBy": result.get("verifiedBy"),
+               "message": speech.cancelled(result["scheduledAt"], ctx.profile.timezone, _service_name(result),
+                                           _spoken_provider(ctx, result))}
+    if ctx.profile.names_providers and _provider(result):
+        payload["provider"] = _provider(result)
+    return payload
 
 
 def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
@@ -299,14 +444,23 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
         hints = _appointment_hints(ctx, arguments, ("currentDate", "originalDate"), ("currentTime", "originalTime"))
     except NormalizationError as error:
         return _reask(error)
+    provider_params = _provider_params(arguments)
     result = ctx.rpc("reschedule_appointment_atomic", p_caller=caller, p_new_scheduled_at=new_start.isoformat(),
-                     **hints)
+                     **hints, **provider_params)
     if not result.get("success"):
-        return _refusal(ctx, result, new_start)
-    log_event("booking.rescheduled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"))
-    return {"success": True, "appointmentId": result.get("appointmentId"), "scheduledAt": result.get("scheduledAt"),
-            "previousScheduledAt": result.get("previousScheduledAt"), "verifiedBy": result.get("verifiedBy"),
-            "message": speech.rescheduled(result["scheduledAt"], ctx.profile.timezone, _service_name(result))}
+        return _refusal(ctx, result, new_start, provider_params.get("p_provider"))
+    log_event("booking.rescheduled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"),
+              providerId=(_provider(result) or {}).get("id"))
+    payload = {"success": True, "appointmentId": result.get("appointmentId"), "scheduledAt": result.get("scheduledAt"),
+               "previousScheduledAt": result.get("previousScheduledAt"), "verifiedBy": result.get("verifiedBy"),
+               "message": speech.rescheduled(result["scheduledAt"], ctx.profile.timezone, _service_name(result),
+                                             _spoken_provider(ctx, result),
+                                             _spoken_provider(ctx, {"provider": result.get("previousProvider")}))}
+    if ctx.profile.names_providers and _provider(result):
+        payload["provider"] = _provider(result)
+        if isinstance(result.get("previousProvider"), dict):
+            payload["previousProvider"] = result["previousProvider"]
+    return payload
 
 
 HANDLERS: dict[str, Callable[[ToolContext, dict], dict]] = {

@@ -7,6 +7,9 @@ Phases (each against the `bench` database, rebuilt from the migrations plus benc
   3. webhook  wrk posts real Vapi envelopes for distinct free slots to `gunicorn 'api:create_app()'`
   4. contention  100 concurrent requests for one slot
   5. scale    booking / alternatives / availability p50 in clinics with 1k vs 100k appointments
+  6. providers booking p50 with "any" among 10 providers vs 1 (any_of_10_vs_1); the 3-provider herd
+              (100 callers, one slot) 50 times through the webhook, counting exact runs; the seed's
+              5-caller stress test (`flask stress-test -n 5 --org <Sunrise>`) 10 times
 Prints a table and writes bench/results/latest.json. Absolute figures depend on the machine; the
 ratios (same run, same machine) are what to compare. Targets are printed beside the figures, never
 asserted.
@@ -52,6 +55,10 @@ TZ = ZoneInfo("America/New_York")
 CONTENTION_DAY, RPC_DAY, WEBHOOK_C1_DAY, WEBHOOK_C16_DAY, WARM_UP_DAY = 48, 50, 90, 130, 170
 LOAD_ORGS = 100  # bench.settings.load_orgs
 BIG_ORG, SMALL_ORGS = 0, range(1, 201)
+ANY10_ORGS, ANY1_ORGS, HERD_ORG = range(2001, 2021), range(2101, 2121), 3001  # bench.provider_orgs
+HERD_RUNS = int(os.environ.get("BENCH_HERD_RUNS", "50"))
+STRESS_RUNS = int(os.environ.get("BENCH_STRESS_RUNS", "10"))
+SUNRISE = "11111111-1111-4111-8111-111111111111"  # the seed's clinic: two physicians and a nurse
 
 TARGETS = {
     "webhook_vs_ceiling_c16": (">=", 0.7),
@@ -62,6 +69,10 @@ TARGETS = {
     "contention_p99_ms": ("<", 50.0),
     "contention_successes": ("==", 1),
     "contention_errors": ("==", 0),
+    "any_of_10_vs_1": ("<=", 1.5),
+    "herd_p99_ms_worst": ("<=", 500.0),
+    "herd_errors": ("==", 0),
+    "stress5_p99_ms": ("<", 50.0),
 }
 
 
@@ -104,7 +115,7 @@ def machine() -> str:
 
 def build_database() -> date:
     if os.environ.get("BENCH_REUSE_DB"):  # iterating on the bench itself: keep the loaded data,
-        psql("delete from public.appointments where patient_name <> 'Bench Patient';"  # what a run booked
+        psql("delete from public.appointments where patient_name not like 'Bench Patient%';"  # what a run booked
              " truncate bench.ceiling_bookings")
         return date.fromisoformat(psql("select base_date from bench.settings"))
     started = time.monotonic()
@@ -203,10 +214,11 @@ def envelope(i: int, org: int, day: date, at: str, tag: str) -> bytes:
         "assistant": {"id": f"asst_bench_{org}"}}}).encode()
 
 
-def contention(port: int, base: date, callers: int = 100) -> dict:
-    """`callers` keep-alive connections send the same slot at the same instant."""
-    day = base + timedelta(days=CONTENTION_DAY)
-    bodies = [envelope(i, 1, day, "12:00", "contention") for i in range(callers)]
+def contention(port: int, base: date, callers: int = 100, *, org: int = 1, day_offset: int = CONTENTION_DAY,
+               tag: str = "contention") -> dict:
+    """`callers` keep-alive connections send the same slot of clinic `org` at the same instant."""
+    day = base + timedelta(days=day_offset)
+    bodies = [envelope(i, org, day, "12:00", tag) for i in range(callers)]
     connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(callers)]
     for conn in connections:
         conn.connect()
@@ -238,7 +250,7 @@ def contention(port: int, base: date, callers: int = 100) -> dict:
     successes = sum(1 for _, status, r in results if status == 200 and r and r.get("success"))
     conflicts = sum(1 for _, status, r in results if status == 200 and r and not r.get("success")
                     and r.get("error") == "slot_unavailable" and r.get("alternatives"))
-    in_db = int(psql(f"select count(*) from public.appointments where org_id = '{org_id(1)}' "
+    in_db = int(psql(f"select count(*) from public.appointments where org_id = '{org_id(org)}' "
                      f"and starts_at = '{datetime.combine(day, datetime.min.time().replace(hour=12), TZ).isoformat()}'"
                      " and status <> 'cancelled'"))
     return {"successes": successes, "conflicts": conflicts, "errors": callers - successes - conflicts,
@@ -288,6 +300,75 @@ def scale(base: date) -> dict:
     return {key: statistics.median(values[10:]) for key, values in samples.items()}
 
 
+# -- providers ------------------------------------------------------------------------------------------
+
+def any_of_10_vs_1(base: date) -> dict:
+    """Booking p50 with "any" provider: clinics of 10 providers vs clinics of 1, same calendar per
+    provider (every full hour of days +2..+41 taken), interleaved, one connection. Each booking takes
+    a free half hour, so in a 10-provider clinic all ten are candidates and the fair rule must pick."""
+    gateway = PostgresGateway(URL, max_size=1)
+    samples: dict[str, list[float]] = {"any10": [], "any1": []}
+    for k in range(400):
+        clinic, m = k % 20, k // 20  # the m-th booking of each clinic: its own day and half hour
+        at = datetime.combine(base + timedelta(days=2 + m), datetime.min.time().replace(hour=8 + m % 12, minute=30),
+                              TZ).isoformat()
+        for kind, orgs in (("any10", ANY10_ORGS), ("any1", ANY1_ORGS)):
+            started = time.perf_counter()
+            reply = gateway.rpc("book_appointment_atomic_v2", {
+                "p_org_id": org_id(orgs[clinic]), "p_name": f"Any Caller {k}", "p_email": None,
+                "p_phone": f"+1418{k:07d}", "p_service": "consultation", "p_scheduled_at": at,
+                "p_idempotency_key": None, "p_source": "bench"})
+            samples[kind].append((time.perf_counter() - started) * 1000)
+            if not reply.get("success"):
+                raise SystemExit(f"any-provider probe answered unexpectedly: {reply}")
+    gateway.close()
+    p50 = {kind: statistics.median(values[20:]) for kind, values in samples.items()}  # first round warms plans
+    return {"any_p50_ms_1": p50["any1"], "any_p50_ms_10": p50["any10"], "any_of_10_vs_1": p50["any10"] / p50["any1"]}
+
+
+def herd_loop(port: int, base: date, runs: int = HERD_RUNS) -> dict:
+    """The 3-provider herd: 100 callers ask for one slot of the herd clinic at the same instant, `runs`
+    times (a new day each run). Exact run = 3 successes, 97 slot_unavailable with alternatives, 0
+    errors, 3 rows in the database."""
+    outcomes = []
+    for run in range(runs):
+        outcome = contention(port, base, org=HERD_ORG, day_offset=2 + run, tag=f"herd{run}")
+        outcomes.append(outcome)
+        if run % 10 == 9:
+            say(f"herd: {run + 1} runs, {sum(exact(o) for o in outcomes)} exact")
+    p99s = [o["p99_ms"] for o in outcomes]
+    return {"herd_runs": runs, "herd_exact_runs": sum(exact(o) for o in outcomes),
+            "herd_errors": sum(o["errors"] for o in outcomes),
+            "herd_successes_min": min(o["successes"] for o in outcomes),
+            "herd_successes_max": max(o["successes"] for o in outcomes),
+            "herd_p50_ms_median": statistics.median(o["p50_ms"] for o in outcomes),
+            "herd_p99_ms_median": statistics.median(p99s), "herd_p99_ms_worst": max(p99s)}
+
+
+def exact(outcome: dict) -> bool:
+    return (outcome["successes"], outcome["conflicts"], outcome["errors"], outcome["rows_in_db"]) == (3, 97, 0, 3)
+
+
+def stress5(port: int, runs: int = STRESS_RUNS) -> dict:
+    """The seed's 5-caller stress test as an operator runs it (`flask --app api stress-test -n 5
+    --org <Sunrise>`, over HTTP, then it removes its bookings), `runs` times: how many passed (1 success,
+    4 alternatives, 0 errors, one row) and the p99 each printed."""
+    env = {**os.environ, "DATABASE_URL": URL, "VAPI_SECRET": SECRET, "APP_ENV": "production", "LOG_LEVEL": "WARNING"}
+    p99s, passed = [], 0
+    for _ in range(runs):
+        out = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "api", "stress-test", "--url",
+                              f"http://127.0.0.1:{port}", "-n", "5", "--org", SUNRISE],
+                             cwd=ROOT, env=env, capture_output=True, text=True)
+        found = re.search(r"latency ms: .*?p99 ([\d.]+)", out.stdout)
+        if found:
+            p99s.append(float(found.group(1)))
+        passed += out.returncode == 0 and "PASS" in out.stdout
+    if not p99s:
+        raise SystemExit(f"stress-test printed no latency: {out.stdout[-500:]} {out.stderr[-500:]}")
+    return {"stress5_runs": runs, "stress5_passed": passed, "stress5_p99_ms": statistics.median(p99s),
+            "stress5_p99_ms_worst": max(p99s)}
+
+
 # -- report ---------------------------------------------------------------------------------------------
 
 def verdict(key: str, value: float) -> str:
@@ -327,6 +408,14 @@ def report(r: dict) -> None:
         ("booking 1k / 100k", ("book_p50_ms_1k", "book_p50_ms_100k"), ""),
         ("alternatives 1k / 100k", ("alternatives_p50_ms_1k", "alternatives_p50_ms_100k"), ""),
         ("checkAvailability 1k / 100k", ("availability_p50_ms_1k", "availability_p50_ms_100k"), ""),
+        ("6. providers", None, None),
+        ("booking p50 with any provider, 1 / 10 providers (ms)", ("any_p50_ms_1", "any_p50_ms_10"), ""),
+        ("  ratio any of 10 / any of 1", "any_of_10_vs_1", ""),
+        ("3-provider herd: exact runs / runs", ("herd_exact_runs", "herd_runs"), ""),
+        ("  successes min / max, errors (all runs)", ("herd_successes_min", "herd_successes_max", "herd_errors"), ""),
+        ("  p99 median / worst run (ms)", ("herd_p99_ms_median", "herd_p99_ms_worst"), ""),
+        ("seed 5-caller stress test: passed / runs", ("stress5_passed", "stress5_runs"), ""),
+        ("  p99 median / worst run (ms)", ("stress5_p99_ms", "stress5_p99_ms_worst"), ""),
     ]
     print(f"\nmachine: {r['machine']}\n")
     for label, keys, _ in rows:
@@ -374,6 +463,10 @@ def main() -> None:
         w1 = wrk(server.port, "/api/vapi/webhook", 1, base, WEBHOOK_C1_DAY, "c1")
         w16 = wrk(server.port, "/api/vapi/webhook", CLIENTS, base, WEBHOOK_C16_DAY, "c16")
         fight = contention(server.port, base)
+        say(f"providers: the 3-provider herd, {HERD_RUNS} runs")
+        herd = herd_loop(server.port, base)
+        say(f"providers: the seed's 5-caller stress test, {STRESS_RUNS} runs")
+        stress = stress5(server.port)
     finally:
         server.stop()
     r.update(webhook_rps_c1=w1["rps"], webhook_p50_ms_c1=w1["p50_ms"], webhook_p99_ms_c1=w1["p99_ms"],
@@ -384,10 +477,14 @@ def main() -> None:
     r["webhook_vs_ceiling_c16"] = r["webhook_rps_c16"] / r["ceiling_rps_c16"]
     r["webhook_vs_ceiling_p50_c1"] = r["webhook_p50_ms_c1"] / r["ceiling_p50_ms_c1"]
     r.update({f"contention_{k}": v for k, v in fight.items()})
+    r.update(herd)
+    r.update(stress)
 
     say("scale: 1k vs 100k appointments")
     for key, value in scale(base).items():
         r[f"{key.rsplit('_', 1)[0]}_p50_ms_{key.rsplit('_', 1)[1]}"] = value
+    say("providers: booking with any of 10 providers vs 1")
+    r.update(any_of_10_vs_1(base))
     r = {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
     (RESULTS / "latest.json").write_text(json.dumps(r, indent=2) + "\n")
     report(r)

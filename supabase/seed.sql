@@ -54,6 +54,79 @@ where not exists (
   where bh.org_id = v.org_id::uuid and bh.weekday = v.weekday and bh.opens_at = v.opens_at::time
 );
 
+-- Providers (migration 0250) -------------------------------------------------------------------------
+-- Sunrise: two physicians on different weekdays (any one consultation or checkup slot has exactly one
+-- physician: Dr. Patel Mon/Wed/Fri and Saturday mornings, Dr. Lee Tue/Thu) and a nurse who only
+-- vaccinates, whenever the clinic is open (no provider_hours rows). Bayview: a dentist for exams
+-- (consultation, whitening) all clinic hours, two hygienists for cleanings with a lunch rotation
+-- (Dana 12:00–13:00, Omar 13:00–14:00), so cleanings have capacity 2 except at lunch. The
+-- health-check clinic (migration 0800) keeps its one provider. The provider each clinic got from the
+-- orgs trigger (named after the clinic) is replaced while it has no appointments.
+insert into public.providers (org_id, id, display_name, short_names, color)
+values
+  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000d001', 'Dr. Anika Patel', '{"Dr. Patel", "Anika"}', '#2E7D32'),
+  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000d002', 'Dr. Marcus Lee', '{"Dr. Lee", "Marcus"}', '#1565C0'),
+  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000e001', 'Nurse Joy Kim', '{"Nurse Kim", "Joy"}', '#AD1457'),
+  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000d001', 'Dr. Sofia Reyes', '{"Dr. Reyes", "Sofia"}', '#6A1B9A'),
+  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000c001', 'Dana Whitfield', '{"Dana"}', '#00838F'),
+  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000c002', 'Omar Haddad', '{"Omar"}', '#EF6C00')
+on conflict (org_id, id) do update
+  set display_name = excluded.display_name, short_names = excluded.short_names, color = excluded.color, active = true;
+
+delete from public.providers p
+ using public.orgs o
+ where o.id = p.org_id
+   and p.org_id in ('11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222')
+   and p.display_name = o.name
+   and not exists (select 1 from public.appointments a where a.org_id = p.org_id and a.provider_id = p.id);
+
+insert into public.provider_services (org_id, provider_id, service_id)
+select p.org_id, p.id, s.id
+from (values
+  ('11111111-1111-4111-8111-00000000d001', 'consultation'),
+  ('11111111-1111-4111-8111-00000000d001', 'checkup'),
+  ('11111111-1111-4111-8111-00000000d002', 'consultation'),
+  ('11111111-1111-4111-8111-00000000d002', 'checkup'),
+  ('11111111-1111-4111-8111-00000000e001', 'vaccination'),
+  ('22222222-2222-4222-8222-00000000d001', 'consultation'),
+  ('22222222-2222-4222-8222-00000000d001', 'whitening'),
+  ('22222222-2222-4222-8222-00000000c001', 'cleaning'),
+  ('22222222-2222-4222-8222-00000000c002', 'cleaning')
+) as v(provider_id, code)
+join public.providers p on p.id = v.provider_id::uuid
+join public.services s on s.org_id = p.org_id and s.code = v.code
+on conflict do nothing;
+
+-- Working hours (clinic-local; intersected with the clinic's hours, so the clinic's lunch break holds)
+insert into public.provider_hours (org_id, provider_id, weekday, opens_at, closes_at)
+select p.org_id, p.id, v.weekday, v.opens_at::time, v.closes_at::time
+from (values
+  -- Dr. Patel: Mon, Wed, Fri all day, Saturday morning
+  ('11111111-1111-4111-8111-00000000d001', 1, '09:00', '17:00'),
+  ('11111111-1111-4111-8111-00000000d001', 3, '09:00', '17:00'),
+  ('11111111-1111-4111-8111-00000000d001', 5, '09:00', '17:00'),
+  ('11111111-1111-4111-8111-00000000d001', 6, '09:00', '13:00'),
+  -- Dr. Lee: Tue, Thu
+  ('11111111-1111-4111-8111-00000000d002', 2, '09:00', '17:00'),
+  ('11111111-1111-4111-8111-00000000d002', 4, '09:00', '17:00'),
+  -- Dana: lunch 12:00-13:00; Omar: lunch 13:00-14:00 (Mon-Fri; Friday the clinic closes at noon)
+  ('22222222-2222-4222-8222-00000000c001', 1, '08:00', '12:00'), ('22222222-2222-4222-8222-00000000c001', 1, '13:00', '16:00'),
+  ('22222222-2222-4222-8222-00000000c001', 2, '08:00', '12:00'), ('22222222-2222-4222-8222-00000000c001', 2, '13:00', '16:00'),
+  ('22222222-2222-4222-8222-00000000c001', 3, '08:00', '12:00'), ('22222222-2222-4222-8222-00000000c001', 3, '13:00', '16:00'),
+  ('22222222-2222-4222-8222-00000000c001', 4, '08:00', '12:00'), ('22222222-2222-4222-8222-00000000c001', 4, '13:00', '16:00'),
+  ('22222222-2222-4222-8222-00000000c001', 5, '08:00', '12:00'),
+  ('22222222-2222-4222-8222-00000000c002', 1, '08:00', '13:00'), ('22222222-2222-4222-8222-00000000c002', 1, '14:00', '16:00'),
+  ('22222222-2222-4222-8222-00000000c002', 2, '08:00', '13:00'), ('22222222-2222-4222-8222-00000000c002', 2, '14:00', '16:00'),
+  ('22222222-2222-4222-8222-00000000c002', 3, '08:00', '13:00'), ('22222222-2222-4222-8222-00000000c002', 3, '14:00', '16:00'),
+  ('22222222-2222-4222-8222-00000000c002', 4, '08:00', '13:00'), ('22222222-2222-4222-8222-00000000c002', 4, '14:00', '16:00'),
+  ('22222222-2222-4222-8222-00000000c002', 5, '08:00', '12:00')
+) as v(provider_id, weekday, opens_at, closes_at)
+join public.providers p on p.id = v.provider_id::uuid
+where not exists (
+  select 1 from public.provider_hours ph
+  where ph.org_id = p.org_id and ph.provider_id = p.id and ph.weekday = v.weekday and ph.opens_at = v.opens_at::time
+);
+
 -- Closures -----------------------------------------------------------------------------------------
 -- Sunrise: New Year's Day of next year (clinic-local whole day). Open on Dec 25.
 insert into public.closures (org_id, during, reason)

@@ -12,7 +12,6 @@ import copy
 import json
 import threading
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.serving import make_server
@@ -27,7 +26,15 @@ CLOCK = datetime(2026, 3, 10, 6, 0, tzinfo=timezone.utc)  # Tuesday in New York,
 CREDENTIALS_KEY = "test-credentials-passphrase-0123456789"
 SUNRISE_KEY = "vapi-key-sunrise-secret"
 BAYVIEW_KEY = "vapi-key-bayview-secret"
-SUNRISE_CLINIC = Clinic("Sunrise Family Clinic", ZoneInfo("America/New_York"))
+def sunrise_clinic(app) -> Clinic:
+    """Sunrise as get_org_profile describes it: since issue 10 the seed gives it three providers, and
+    the enforced prompt lists them (a one-provider clinic's prompt has no provider list)."""
+    from api.orgs import OrgProfile
+
+    reply = app.extensions["booking"].gateway.rpc("get_org_profile", {"p_org_id": SUNRISE})
+    clinic = Clinic.from_profile(OrgProfile.from_rpc(reply))
+    assert [p.name for p in clinic.providers] == ["Dr. Anika Patel", "Dr. Marcus Lee", "Nurse Joy Kim"]
+    return clinic
 OLD_PROMPT = "You are Sarah. Old prompt from the dashboard."
 
 
@@ -130,7 +137,8 @@ def seed_prompt(sql, assistant_id="asst_sunrise_sarah") -> str:
 def test_show_prints_the_enforced_prompt_with_the_clinic_local_date(prompts_app, sql):
     result = run(prompts_app, "show", "--org", SUNRISE)
     assert result.exit_code == 0, result.output + result.stderr
-    assert result.stdout == enforced_prompt(seed_prompt(sql), SUNRISE_CLINIC, "Sarah", now=CLOCK)
+    assert result.stdout == enforced_prompt(seed_prompt(sql), sunrise_clinic(prompts_app), "Sarah", now=CLOCK)
+    assert "\nProviders (who works at the clinic" in result.stdout
     assert "- Today is Tuesday, March 10, 2026 in the clinic's time zone (America/New_York)." in result.output
 
     marcy = run(prompts_app, "show", "--org", BAYVIEW, "--assistant", "marcy")
@@ -139,7 +147,7 @@ def test_show_prints_the_enforced_prompt_with_the_clinic_local_date(prompts_app,
     assert "You are Marcy, the voice receptionist of Bayview Dental." in marcy.output
 
     template = run(prompts_app, "show", "--org", SUNRISE, "--template")
-    assert template.stdout == enforced_prompt_template(seed_prompt(sql), SUNRISE_CLINIC, "Sarah")
+    assert template.stdout == enforced_prompt_template(seed_prompt(sql), sunrise_clinic(prompts_app), "Sarah")
 
 
 def test_show_refuses_unknown_orgs_and_assistants_clearly(prompts_app, sql):
@@ -174,7 +182,7 @@ def test_sync_replaces_the_system_message_and_keeps_the_whole_model(prompts_app,
     (patch,) = vapi.patches()
     assert list(patch["body"]) == ["model"]
     model = patch["body"]["model"]
-    expected = enforced_prompt_template(seed_prompt(sql), SUNRISE_CLINIC, "Sarah")
+    expected = enforced_prompt_template(seed_prompt(sql), sunrise_clinic(prompts_app), "Sarah")
     assert model["messages"][0] == {"role": "system", "content": expected}
     assert model["messages"][1:] == before["messages"][1:]
     assert {k: v for k, v in model.items() if k != "messages"} == {k: v for k, v in before.items() if k != "messages"}

@@ -92,9 +92,10 @@ def _codes_in_source() -> set[str]:
     codes = set()
     migrations = ROOT / "supabase" / "migrations"
     for path in [*migrations.glob("*_scheduling.sql"), *migrations.glob("*_rpc.sql"),
-                 *migrations.glob("*_callers.sql")]:
+                 *migrations.glob("*_callers.sql"), *migrations.glob("*_providers.sql")]:
         text = path.read_text()
         codes |= set(re.findall(r"error_reply\('([a-z_]+)'", text))
+        codes |= set(re.findall(r"refusal_reply\('([a-z_]+)'", text))  # slot_refusal_reply (issue 10)
         codes |= set(re.findall(r"'error', '([a-z_]+)'", text))
         codes |= set(re.findall(r"^\s+return '([a-z_]+)';", text, re.MULTILINE))  # slot_refusal
     for path in (ROOT / "api" / "tools.py", ROOT / "api" / "webhook.py"):

@@ -20,6 +20,7 @@ from conftest import AUTH, SUNRISE, next_open_day
 from test_webhook import results, vapi_body
 
 ROOT = Path(__file__).resolve().parents[1]
+FLAGS = {"onlyThisProvider"}
 TOOLS = json.loads((ROOT / "docs" / "vapi-tools.json").read_text())
 BY_NAME = {tool["function"]["name"]: tool for tool in TOOLS}
 
@@ -64,7 +65,9 @@ def test_definition_is_a_vapi_function_tool_for_the_webhook(name):
     assert set(parameters["required"]) <= set(parameters["properties"])
     handler_source = (ROOT / "api" / "tools.py").read_text() + (ROOT / "api" / "normalize.py").read_text()
     for argument, schema in parameters["properties"].items():
-        assert schema["type"] == "string" and schema["description"].strip()
+        # Everything the caller says is text; the one flag the assistant sets itself is a boolean.
+        assert schema["type"] == ("boolean" if argument in FLAGS else "string"), argument
+        assert schema["description"].strip()
         assert f'"{argument}"' in handler_source, f"{name}.{argument} is never read by the webhook"
 
 
@@ -92,6 +95,7 @@ ARGUMENT_SAMPLES = {
     "patientPhone": "(415) 555-0188", "patientEmail": "tool@example.com", "serviceType": "checkup",
     "patientDateOfBirth": "March 5th, 1980", "date": DAY, "time": "2pm", "reason": "feeling better",
     "appointmentId": "0d7a3f9c-1b2e-4c5d-8e9f-0a1b2c3d4e5f", "currentDate": "the Tuesday one", "currentTime": "3pm",
+    "providerName": "Dr. Patel", "onlyThisProvider": True,
 }
 VERIFICATION_ARGUMENTS = ("patientPhone", "patientName", "patientDateOfBirth")
 
@@ -138,3 +142,15 @@ def test_the_verification_arguments_are_offered_where_a_booking_is_read_or_chang
     book = BY_NAME["bookClinicAppointment"]["function"]["parameters"]
     assert "patientDateOfBirth" in book["properties"] and "patientDateOfBirth" not in book["required"]
     assert "Never read it back" in book["properties"]["patientDateOfBirth"]["description"]
+
+
+def test_provider_arguments_are_offered_where_a_time_is_chosen():
+    # providerName on book, checkAvailability and reschedule; the insist flag where a booking is made.
+    for name in ("bookClinicAppointment", "checkAvailability", "rescheduleAppointment"):
+        properties = BY_NAME[name]["function"]["parameters"]["properties"]
+        assert "providerName" in properties and "providerName" not in required(name), name
+    for name in ("bookClinicAppointment", "rescheduleAppointment"):
+        assert BY_NAME[name]["function"]["parameters"]["properties"]["onlyThisProvider"]["type"] == "boolean"
+    assert "onlyThisProvider" not in BY_NAME["checkAvailability"]["function"]["parameters"]["properties"]
+    for name in ("lookupAppointments", "cancelAppointment"):
+        assert "provider" in BY_NAME[name]["function"]["description"]  # their replies name the provider

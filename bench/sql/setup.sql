@@ -11,6 +11,15 @@
 --     thus has ~11 years of history);
 --   * from base+48 on: empty, the load phases book there (see bench.load_slot).
 -- Ids are deterministic so pgbench, wrk's Lua script and Python derive them without a lookup.
+--
+-- Providers (issue 10): every scale clinic has one provider (as every clinic set up the old way
+-- does); the bulk load skips triggers, so the org trigger that would create it is replaced by the
+-- INSERTs below. Two more sets of clinics for the provider figures:
+--   * any-of-10 (n = 2001..2020, ten providers each) and any-of-1 (n = 2101..2120, one provider),
+--     every provider with the same calendar: days base+2..base+41 every full hour 08:00-19:00 booked
+--     (480 appointments each), the half hours free. `any_of_10_vs_1` books free half hours with "any".
+--   * the herd clinic (n = 3001, three providers, assistant asst_bench_3001), empty: 100 callers ask
+--     for one slot, 50 times on 50 days.
 
 create schema bench;
 
@@ -37,6 +46,12 @@ $$;
 
 create function bench.service_id() returns uuid
 language sql immutable as $$ select '00000000-0000-4000-9000-000000000001'::uuid $$;
+
+-- Provider k (0-based) of clinic n.
+create function bench.provider_id(n integer, k integer default 0) returns uuid
+language sql immutable as $$
+  select ('00000000-0000-4000-b' || lpad(to_hex(k), 3, '0') || '-' || lpad(to_hex(n), 12, '0'))::uuid;
+$$;
 
 -- The n-th distinct free slot of a load phase: clinic 1 + n % 100, then slot, then day, starting
 -- at base + p_first_day (each phase gets its own 30 days, so phases never meet). 100 clinics, not
@@ -70,6 +85,50 @@ insert into public.business_hours (org_id, weekday, opens_at, closes_at)
 select o.id, d, '08:00', '20:00'
 from bench.scale_orgs o, generate_series(0, 6) as d;
 
+insert into public.providers (org_id, id, display_name)
+select o.id, bench.provider_id(o.n), 'Bench Clinic ' || o.n
+from bench.scale_orgs o;
+
+insert into public.provider_services (org_id, provider_id, service_id)
+select o.id, bench.provider_id(o.n), bench.service_id()
+from bench.scale_orgs o;
+
+-- The provider figures' clinics (see the header): any-of-10, any-of-1, the herd clinic.
+create table bench.provider_orgs as
+select n, bench.org_id(n) as id, providers, kind
+from (select n, 10 as providers, 'any10' as kind from generate_series(2001, 2020) as n
+      union all select n, 1, 'any1' from generate_series(2101, 2120) as n
+      union all select 3001, 3, 'herd') as o;
+
+insert into public.orgs (id, name, timezone, phone_region, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
+select o.id, 'Bench Clinic ' || o.n, 'America/New_York', 'US', 30, 60, 365
+from bench.provider_orgs o;
+
+insert into public.services (org_id, id, code, name, duration_minutes, buffer_minutes, is_default)
+select o.id, bench.service_id(), 'consultation', 'Consultation', 30, 0, true
+from bench.provider_orgs o;
+
+insert into public.business_hours (org_id, weekday, opens_at, closes_at)
+select o.id, d, '08:00', '20:00'
+from bench.provider_orgs o, generate_series(0, 6) as d;
+
+insert into public.providers (org_id, id, display_name)
+select o.id, bench.provider_id(o.n, k), 'Bench Provider ' || o.n || '-' || k
+from bench.provider_orgs o, generate_series(0, o.providers - 1) as k;
+
+insert into public.provider_services (org_id, provider_id, service_id)
+select o.id, bench.provider_id(o.n, k), bench.service_id()
+from bench.provider_orgs o, generate_series(0, o.providers - 1) as k;
+
+insert into public.vapi_assistants (org_id, assistant_id, label)
+select o.id, 'asst_bench_' || o.n, 'Bench Sarah ' || o.n
+from bench.provider_orgs o where o.kind = 'herd';
+
+insert into public.leads (org_id, id, name, phone)
+select o.id, bench.lead_id(k), 'Bench Patient ' || k, '+1' || (2000000000 + k)::text
+from bench.provider_orgs o, generate_series(0, 99) as k
+where o.kind <> 'herd';
+
 insert into public.vapi_assistants (org_id, assistant_id, label)
 select o.id, 'asst_bench_' || o.n, 'Bench Sarah ' || o.n
 from bench.scale_orgs o;
@@ -79,13 +138,14 @@ select o.id, bench.lead_id(k), 'Bench Patient ' || k, '+1' || (2000000000 + k)::
 from bench.scale_orgs o, generate_series(0, o.leads - 1) as k;
 
 -- The ceiling's table: the cheapest write a booking can be, one row into a GiST exclusion
--- constraint of the same shape as appointments_no_overlap.
+-- constraint of the same shape as appointments_no_overlap (per provider).
 create table bench.ceiling_bookings (
   org_id uuid not null,
   id bigint generated always as identity,
   blocked tstzrange not null,
   primary key (org_id, id),
-  constraint ceiling_bookings_no_overlap exclude using gist (org_id with =, blocked with &&)
+  provider_id uuid not null,
+  constraint ceiling_bookings_no_overlap exclude using gist (org_id with =, provider_id with =, blocked with &&)
 );
 
 grant usage on schema bench to service_role;

@@ -33,14 +33,20 @@ comment on column public.leads.phone is 'E.164, e.g. +14155550123 (normalised by
 comment on column public.leads.email is 'Plausible e-mail address or NULL (never a placeholder).';
 comment on column public.leads.erased_at is 'Set when the patient''s personal data was erased on request (public.erase_patient_data); name, email and phone are redacted.';
 
--- An appointment. `blocked` = [starts_at, ends_at + service buffer) is what the calendar reserves;
--- the exclusion constraint below makes overlapping active appointments impossible.
+-- An appointment with one provider. `blocked` = [starts_at, ends_at + service buffer) is what the
+-- provider's calendar reserves; the exclusion constraints below make overlapping active appointments
+-- of one provider, and of one patient, impossible. `patient_key` is the patient as the second
+-- constraint compares them: the lenient name (siblings booked on one parent's phone differ by name);
+-- NULL once erased ('[erased]' is nobody, and erasing must never collide).
 create table public.appointments (
   org_id uuid not null references public.orgs (id) on delete cascade,
   id uuid not null default gen_random_uuid(),
   lead_id uuid not null,
   service_id uuid not null,
+  provider_id uuid not null,
   patient_name text not null,
+  patient_key text generated always as (
+    case when patient_name = '[erased]' then null else private.lenient_name(patient_name) end) stored,
   patient_date_of_birth date,
   starts_at timestamptz not null,
   ends_at timestamptz not null,
@@ -53,6 +59,8 @@ create table public.appointments (
   primary key (org_id, id),
   foreign key (org_id, lead_id) references public.leads (org_id, id),
   foreign key (org_id, service_id) references public.services (org_id, id),
+  -- no cascade: a provider with appointments is deactivated, not deleted
+  foreign key (org_id, provider_id) references public.providers (org_id, id),
   constraint appointments_org_idempotency_key unique (org_id, idempotency_key),
   constraint appointments_ends_after_start check (ends_at > starts_at),
   constraint appointments_blocked_covers check (
@@ -66,10 +74,12 @@ create table public.appointments (
   constraint appointments_patient_date_of_birth_plausible check (patient_date_of_birth > date '1900-01-01'),
   constraint appointments_source_not_blank check (btrim(source) <> '')
 );
-comment on table public.appointments is 'Appointments. Active (non-cancelled) ones can never overlap within an org (appointments_no_overlap).';
+comment on table public.appointments is 'Appointments, each with one provider. Active (non-cancelled) ones never overlap for one provider (appointments_no_overlap) nor for one patient (appointments_patient_no_overlap).';
+comment on column public.appointments.provider_id is 'The provider whose calendar holds it. Filled with the clinic''s only active provider for the service when an INSERT names none (appointments_fill_provider).';
+comment on column public.appointments.patient_key is 'Generated: private.lenient_name(patient_name), NULL once erased. With lead_id it identifies the patient for appointments_patient_no_overlap.';
 comment on column public.appointments.patient_name is 'Name given for this booking (the lead keeps the first name it was created with).';
 comment on column public.appointments.patient_date_of_birth is 'Patient''s date of birth as given when booking (optional). Only ever compared for caller verification (name + DOB), never returned by an RPC or filled in later by a caller.';
-comment on column public.appointments.blocked is 'Calendar reservation [starts_at, ends_at + buffer); the exclusion constraint runs on it.';
+comment on column public.appointments.blocked is 'Calendar reservation [starts_at, ends_at + buffer) of the provider; appointments_no_overlap runs on it.';
 comment on column public.appointments.status is 'pending → confirmed → completed / no_show; cancelled frees the slot.';
 comment on column public.appointments.source is 'Channel that created the booking: api, vapi, dashboard, …';
 comment on column public.appointments.idempotency_key is 'Client retry key; a replay returns the original booking.';
@@ -91,27 +101,83 @@ create table public.appointment_events (
 );
 comment on table public.appointment_events is 'Outbox and audit trail of appointment changes (booked / cancelled / rescheduled / updated / deleted), written by trigger; survives the appointment.';
 comment on column public.appointment_events.appointment_id is 'The appointment the event is about; deliberately no foreign key, so the history survives a deletion.';
-comment on column public.appointment_events.payload is 'appointmentId, leadId, serviceId, startsAt, endsAt, status, source; previousStatus/previousStartsAt/previousEndsAt/previousServiceId/previousLeadId and changed[] on updates; actor, callId, reason. No names, phones or e-mails.';
+comment on column public.appointment_events.payload is 'appointmentId, leadId, serviceId, providerId, startsAt, endsAt, status, source; previousStatus/previousStartsAt/previousEndsAt/previousServiceId/previousProviderId/previousLeadId and changed[] on updates; actor, callId, reason. No names, phones or e-mails.';
 
 -- Constraints / indexes ----------------------------------------------------------------------------
 
--- THE double-booking guard: no two active appointments of one org may overlap (buffer included).
--- Concurrent inserts are decided by the constraint itself (23P01 for the loser), not by locks.
--- Its GiST index also serves every "is this range free" lookup.
+-- THE double-booking guard: no two active appointments of one provider may overlap (buffer
+-- included). It stays the judge whatever writes (RPC, dashboard, Studio): a loser gets 23P01. The
+-- RPCs additionally queue per clinic-local day before choosing a provider (private.queue_clinic_days),
+-- because concurrent inserts that conflict in this index wait on each other and can deadlock.
+-- Its GiST index also serves every "is this provider free" lookup. A second resource (a room or a
+-- chair) would get its own constraint of this form on its own column, under the same lock.
 alter table public.appointments
   add constraint appointments_no_overlap exclude using gist (
     org_id with =,
+    provider_id with =,
     blocked with &&
+  ) where (status <> 'cancelled');
+
+-- No patient in two places: one lead's patient (lenient name) cannot hold two overlapping active
+-- visits, with whichever providers (the buffer is the provider's clean-up, not the patient's time).
+-- Siblings booked on one parent's phone differ by name and may overlap. Refused as patient_busy.
+alter table public.appointments
+  add constraint appointments_patient_no_overlap exclude using gist (
+    org_id with =,
+    lead_id with =,
+    patient_key with =,
+    tstzrange(starts_at, ends_at, '[)') with &&
   ) where (status <> 'cancelled');
 
 create index appointments_org_lead_idx on public.appointments (org_id, lead_id, starts_at);
 create index appointments_org_service_idx on public.appointments (org_id, service_id);
+-- "least recently booked" (the fair rule) and a provider's history
+create index appointments_org_provider_created_idx on public.appointments (org_id, provider_id, created_at);
 create index appointment_events_org_appointment_idx on public.appointment_events (org_id, appointment_id);
 
 create trigger leads_set_updated_at before update on public.leads
   for each row execute function private.set_updated_at();
 create trigger appointments_set_updated_at before update on public.appointments
   for each row execute function private.set_updated_at();
+
+-- One-provider compatibility: an INSERT that names no provider (Studio, fixtures, a dashboard written
+-- before providers) gets the clinic's only active provider who performs the service — or, when none
+-- does, the clinic's only active provider at all (one calendar: everything is theirs; the stranded
+-- view shows it). Runs as the inserting role, so a member sees only their own clinic's providers:
+-- with none visible the row is left alone (RLS, or NOT NULL, refuses it); with several candidates,
+-- the error says to name one.
+create or replace function private.fill_appointment_provider()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  v_ids := array(
+    select p.id
+      from public.providers p
+      join public.provider_services ps
+        on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = new.service_id
+     where p.org_id = new.org_id and p.active
+     limit 2);
+  if cardinality(v_ids) = 0 then
+    v_ids := array(select p.id from public.providers p where p.org_id = new.org_id and p.active limit 2);
+  end if;
+  if cardinality(v_ids) = 1 then
+    new.provider_id := v_ids[1];
+  elsif cardinality(v_ids) > 1 then
+    raise exception 'appointments.provider_id is required: more than one provider of this clinic could hold this appointment'
+      using errcode = '23502', hint = 'Name the provider (provider_id); see public.providers and public.provider_services.';
+  end if;
+  return new;
+end;
+$$;
+revoke all on function private.fill_appointment_provider() from public, anon, authenticated;
+
+create trigger appointments_fill_provider
+  before insert on public.appointments
+  for each row when (new.provider_id is null) execute function private.fill_appointment_provider();
 
 -- Audit trail (private) ----------------------------------------------------------------------------
 
@@ -164,9 +230,9 @@ revoke all on function private.audit_actor() from public, anon, authenticated;
 
 -- The trigger behind the outbox. Security definer: an end user who may update an appointment may
 -- not write events, yet their change must be recorded. An update is an event only when one of the
--- tracked columns changes; the list is the one place to extend (e.g. provider_id). Kinds: a change
--- to cancelled is `cancelled`, a pure time change of an active appointment `rescheduled`, anything
--- else tracked `updated`; insert is `booked`, delete `deleted`.
+-- tracked columns changes; the list is the one place to extend. Kinds: a change to cancelled is
+-- `cancelled`, a change of time and/or provider of an active appointment `rescheduled`, anything else
+-- tracked `updated`; insert is `booked`, delete `deleted`.
 create or replace function private.record_appointment_event()
 returns trigger
 language plpgsql
@@ -174,7 +240,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_tracked constant text[] := array['status', 'starts_at', 'ends_at', 'service_id', 'lead_id'];
+  v_tracked constant text[] := array['status', 'starts_at', 'ends_at', 'service_id', 'provider_id', 'lead_id'];
   v_row public.appointments;
   v_kind text;
   v_changed text[];
@@ -205,7 +271,7 @@ begin
     v_kind := case
       when new.status = 'cancelled' and old.status <> 'cancelled' then 'cancelled'
       when new.status = old.status and new.status <> 'cancelled'
-           and v_changed <@ array['starts_at', 'ends_at'] then 'rescheduled'
+           and v_changed <@ array['starts_at', 'ends_at', 'provider_id'] then 'rescheduled'
       else 'updated'
     end;
     v_previous := jsonb_build_object('changed', to_jsonb(v_changed));
@@ -219,6 +285,9 @@ begin
     if 'service_id' = any (v_changed) then
       v_previous := v_previous || jsonb_build_object('previousServiceId', old.service_id);
     end if;
+    if 'provider_id' = any (v_changed) then
+      v_previous := v_previous || jsonb_build_object('previousProviderId', old.provider_id);
+    end if;
     -- another lead is another phone: the one that now hears this appointment by caller ID
     if 'lead_id' = any (v_changed) then
       v_previous := v_previous || jsonb_build_object('previousLeadId', old.lead_id);
@@ -231,6 +300,7 @@ begin
       'appointmentId', v_row.id,
       'leadId', v_row.lead_id,
       'serviceId', v_row.service_id,
+      'providerId', v_row.provider_id,
       'startsAt', private.iso(v_row.starts_at),
       'endsAt', private.iso(v_row.ends_at),
       'status', v_row.status,
@@ -297,14 +367,125 @@ select
   a.starts_at,
   a.ends_at,
   a.starts_at at time zone o.timezone as local_starts_at,
-  o.timezone
+  o.timezone,
+  a.provider_id,
+  p.display_name as provider_name
 from public.appointments a
 join public.orgs o on o.id = a.org_id
 join public.leads l on l.org_id = a.org_id and l.id = a.lead_id
 join public.services s on s.org_id = a.org_id and s.id = a.service_id
+join public.providers p on p.org_id = a.org_id and p.id = a.provider_id
 where a.status in ('pending', 'confirmed')
   and a.starts_at > now();
-comment on view public.upcoming_appointments is 'Active future appointments with clinic-local start time (RLS of the caller applies).';
+comment on view public.upcoming_appointments is 'Active future appointments with clinic-local start time and provider (RLS of the caller applies).';
+
+-- A provider's day sheet: one row per provider per booked (not cancelled) appointment, with the
+-- clinic-local date and times staff plan by.
+create view public.provider_day
+with (security_invoker = true)
+as
+select
+  a.org_id,
+  o.name as clinic_name,
+  a.provider_id,
+  p.display_name as provider_name,
+  (a.starts_at at time zone o.timezone)::date as local_date,
+  (a.starts_at at time zone o.timezone)::time as local_start_time,
+  (a.ends_at at time zone o.timezone)::time as local_end_time,
+  a.id as appointment_id,
+  a.patient_name,
+  s.code as service_code,
+  s.name as service_name,
+  a.status,
+  a.starts_at,
+  a.ends_at,
+  o.timezone
+from public.appointments a
+join public.orgs o on o.id = a.org_id
+join public.providers p on p.org_id = a.org_id and p.id = a.provider_id
+join public.services s on s.org_id = a.org_id and s.id = a.service_id
+where a.status <> 'cancelled';
+comment on view public.provider_day is 'One row per provider per booked (not cancelled) appointment with clinic-local date and times (RLS of the caller applies).';
+
+-- Booked appointments a schedule change has stranded: active, future, and no longer fitting because
+-- the provider was deactivated or no longer performs the service, the clinic's or the provider's
+-- hours changed, or a closure or time off was entered over it. Staff move them (reschedule); nothing
+-- is moved or cancelled automatically. `reasons` are codes, `reason` the same in words.
+create view public.stranded_appointments
+with (security_invoker = true)
+as
+select
+  x.org_id,
+  x.clinic_name,
+  x.appointment_id,
+  x.provider_id,
+  x.provider_name,
+  x.patient_name,
+  x.service_code,
+  x.status,
+  x.starts_at,
+  x.local_starts_at,
+  x.timezone,
+  x.reasons,
+  array_to_string(array(
+    select case r
+             when 'provider_inactive' then 'the provider is inactive'
+             when 'provider_not_qualified' then 'the provider no longer performs this service'
+             when 'outside_business_hours' then 'outside the clinic''s opening hours'
+             when 'outside_provider_hours' then 'outside the provider''s working hours'
+             when 'closure' then 'the clinic is closed then'
+             when 'provider_time_off' then 'the provider is off then'
+           end
+      from unnest(x.reasons) with ordinality as t(r, n) order by n), '; ') as reason
+from (
+  select
+    a.org_id,
+    o.name as clinic_name,
+    a.id as appointment_id,
+    a.provider_id,
+    p.display_name as provider_name,
+    a.patient_name,
+    s.code as service_code,
+    a.status,
+    a.starts_at,
+    a.starts_at at time zone o.timezone as local_starts_at,
+    o.timezone,
+    array_remove(array[
+      case when not p.active then 'provider_inactive' end,
+      case when not exists (select 1 from public.provider_services ps
+                             where ps.org_id = a.org_id and ps.provider_id = a.provider_id and ps.service_id = a.service_id)
+           then 'provider_not_qualified' end,
+      case when not exists (select 1 from public.business_hours bh
+                             where bh.org_id = a.org_id
+                               and bh.weekday = extract(dow from l.local_start)
+                               and l.local_start >= l.local_start::date + bh.opens_at
+                               and l.local_end <= l.local_start::date + bh.closes_at)
+           then 'outside_business_hours' end,
+      case when exists (select 1 from public.provider_hours ph
+                         where ph.org_id = a.org_id and ph.provider_id = a.provider_id)
+            and not exists (select 1 from public.provider_hours ph
+                             where ph.org_id = a.org_id and ph.provider_id = a.provider_id
+                               and ph.weekday = extract(dow from l.local_start)
+                               and l.local_start >= l.local_start::date + ph.opens_at
+                               and l.local_end <= l.local_start::date + ph.closes_at)
+           then 'outside_provider_hours' end,
+      case when exists (select 1 from public.closures c where c.org_id = a.org_id and c.during && a.blocked)
+           then 'closure' end,
+      case when exists (select 1 from public.provider_time_off t
+                         where t.org_id = a.org_id and t.provider_id = a.provider_id and t.during && a.blocked)
+           then 'provider_time_off' end
+    ], null) as reasons
+  from public.appointments a
+  join public.orgs o on o.id = a.org_id
+  join public.providers p on p.org_id = a.org_id and p.id = a.provider_id
+  join public.services s on s.org_id = a.org_id and s.id = a.service_id
+  cross join lateral (select a.starts_at at time zone o.timezone as local_start,
+                             upper(a.blocked) at time zone o.timezone as local_end) as l
+  where a.status in ('pending', 'confirmed')
+    and a.starts_at > now()
+) x
+where cardinality(x.reasons) > 0;
+comment on view public.stranded_appointments is 'Active future appointments that no longer fit (provider inactive or not qualified, outside clinic or provider hours, closure, time off), with reasons; nothing is moved automatically (RLS of the caller applies).';
 
 -- The outbox, readable: what happened to which appointment, in the clinic's own time (the start as
 -- of that event). A left join: the history of a deleted appointment stays readable.
@@ -355,4 +536,5 @@ grant select, insert on public.appointments to authenticated;
 grant update (lead_id, service_id, patient_name, patient_date_of_birth, starts_at, ends_at, blocked, status, source)
   on public.appointments to authenticated;
 grant select on public.appointment_events to authenticated;
-grant select on public.upcoming_appointments, public.appointment_activity, public.opening_hours to authenticated;
+grant select on public.upcoming_appointments, public.appointment_activity, public.opening_hours,
+                 public.provider_day, public.stranded_appointments to authenticated;

@@ -1,6 +1,8 @@
 -- Scheduling: the ONE slot generator and the ONE validator shared by booking, rescheduling,
--- alternatives and availability. All wall-clock reasoning happens in the clinic's zone with
--- `local timestamp AT TIME ZONE org.timezone`, so DST days come out right.
+-- alternatives and availability, provider-aware: the clinic's grid, hours, closures, notice and
+-- horizon first, then per provider who performs the service its own hours (∩ the clinic's), time off
+-- and appointments (20261125000250_providers.sql). All wall-clock reasoning happens in the clinic's
+-- zone with `local timestamp AT TIME ZONE org.timezone`, so DST days come out right.
 -- Everything here is private (not exposed); the public RPCs are security definer and call it.
 -- The small helpers are plpgsql even where one SELECT would do: with `set search_path = ''` a SQL
 -- function is never inlined, and a non-inlined SQL function called from plpgsql is parsed and
@@ -50,37 +52,45 @@ end;
 $$;
 revoke all on function private.resolve_service(uuid, text) from public, anon;
 
--- Free, aligned start times in [p_from, p_to), chronological.
+-- Free, aligned (start, provider) pairs in [p_from, p_to), chronological; `pick` ranks the providers
+-- free at one start by the fair rule (1 = the one "any provider" books; see private.rank_providers).
 -- Per clinic-local date, per business-hours interval of its weekday:
---   start = (local_date + opens_at) + k * slot_interval   (wall clock)
+--   start = (local_date + opens_at) + k * slot_interval   (wall clock, the clinic's grid)
 --   kept while start + duration + buffer <= local_date + closes_at,
 -- converted with `AT TIME ZONE org.timezone` (wall-clock times skipped by a spring-forward gap are
--- dropped); then minus closures, minus overlap with active appointments' `blocked` (optionally
--- ignoring one appointment: the one being rescheduled), not before now() + min notice, not after
--- the horizon. Callers keep windows small (see private.nearest_slots) so this stays cheap.
--- The window's closures and appointments are read once, as multiranges (one GiST range scan), and
--- each start is tested against them by binary search: probing the GiST index once per start was
+-- dropped); minus closures, not before now() + min notice, not after the horizon. Then per active
+-- provider who performs the service (or only p_provider_id): inside one of its provider_hours
+-- intervals of that weekday (no rows = all clinic hours), minus its time off, minus overlap with its
+-- active appointments' `blocked` (optionally ignoring one appointment: the one being rescheduled).
+-- Callers keep windows small (see private.nearest_slots) so this stays cheap. The window's closures,
+-- and per provider its appointments and time off, are read once as multiranges (one GiST range scan
+-- each) and every start is tested against them: probing the index once per start and provider was
 -- most of an alternatives request in a clinic with 100k appointments.
 create or replace function private.candidate_slots(
   p_org_id uuid,
   p_service_id uuid,
   p_from timestamptz,
   p_to timestamptz,
-  p_exclude_appointment_id uuid default null
+  p_exclude_appointment_id uuid default null,
+  p_provider_id uuid default null,
+  p_prefer_provider_id uuid default null
 )
-returns setof timestamptz
+returns table (starts_at timestamptz, provider_id uuid, pick integer)
 language plpgsql
 stable
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
+#variable_conflict use_column
 declare
   v_tz text;
   v_step_min integer;
   v_total interval;
   v_lo timestamptz;
   v_hi timestamptz;
+  v_window tstzrange;
+  v_days tstzrange;
   v_closed tstzmultirange;
-  v_busy tstzmultirange;
 begin
   -- scalars first, so the slot query below is a simple cached plan (plpgsql keeps plans)
   select o.timezone,
@@ -97,23 +107,53 @@ begin
     return;
   end if;
 
-  -- every [start, start + total) below lies inside [v_lo, v_hi + total)
+  -- every [start, start + total) below lies inside v_window; v_days: the whole clinic days around it
+  v_window := tstzrange(v_lo, v_hi + v_total);
+  v_days := tstzrange((v_lo at time zone v_tz)::date::timestamp at time zone v_tz,
+                      ((v_hi at time zone v_tz)::date + 1)::timestamp at time zone v_tz);
   select coalesce(range_agg(c.during), '{}')
     into v_closed
     from public.closures c
    where c.org_id = p_org_id
-     and c.during && tstzrange(v_lo, v_hi + v_total);
-  select coalesce(range_agg(a.blocked), '{}')
-    into v_busy
-    from public.appointments a
-   where a.org_id = p_org_id
-     and a.status <> 'cancelled'
-     and a.blocked && tstzrange(v_lo, v_hi + v_total)
-     and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id);
+     and c.during && v_window;
 
   return query
-  with starts as (
+  with prov as (
+    select p.id,
+           p.display_name,
+           exists (select 1 from public.provider_hours h
+                    where h.org_id = p_org_id and h.provider_id = p.id) as has_hours,
+           coalesce((select range_agg(a.blocked) from public.appointments a
+                      where a.org_id = p_org_id and a.provider_id = p.id and a.status <> 'cancelled'
+                        and a.blocked && v_window
+                        and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)),
+                    '{}'::tstzmultirange) as busy,
+           coalesce((select range_agg(t.during) from public.provider_time_off t
+                      where t.org_id = p_org_id and t.provider_id = p.id and t.during && v_window),
+                    '{}'::tstzmultirange) as away,
+           (select max(a.created_at) from public.appointments a
+             where a.org_id = p_org_id and a.provider_id = p.id) as last_booked
+      from public.providers p
+      join public.provider_services ps
+        on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
+     where p.org_id = p_org_id
+       and p.active
+       and (p_provider_id is null or p.id = p_provider_id)
+  ),
+  day_load as (
+    -- active appointments per provider and clinic-local day (the fair rule: fewest that day)
+    select a.provider_id as pid, (a.starts_at at time zone v_tz)::date as d, count(*) as n
+      from public.appointments a
+     where a.org_id = p_org_id and a.status <> 'cancelled'
+       and a.provider_id in (select pr.id from prov pr)
+       and a.blocked && v_days
+       and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
+     group by 1, 2
+  ),
+  grid as (
     select
+      d::date as d,
+      bh.weekday,
       (d::date + bh.closes_at) as local_close,
       (d::date + bh.opens_at) + make_interval(mins => k * v_step_min) as local_start
     from generate_series((v_lo at time zone v_tz)::date::timestamp,
@@ -125,27 +165,48 @@ begin
     cross join lateral generate_series(
       0, (extract(epoch from (bh.closes_at - bh.opens_at))::integer / 60) / v_step_min) as k
   ),
-  instants as (
-    select st.local_close, st.local_start, st.local_start at time zone v_tz as starts_at
-    from starts st
+  open_starts as (
+    select g.d, g.weekday, g.local_start, x.t as t,
+           tstzrange(x.t, x.t + v_total) as block,
+           (x.t + v_total) at time zone v_tz as local_end
+      from grid g
+      cross join lateral (select g.local_start at time zone v_tz as t) as x
+     where x.t >= v_lo
+       and x.t < v_hi
+       and x.t > now()
+       -- the wall-clock time exists that day (not inside a spring-forward gap)
+       and (x.t at time zone v_tz) = g.local_start
+       -- visit + buffer ends inside the same clinic interval
+       and ((x.t + v_total) at time zone v_tz) <= g.local_close
+       and not (v_closed && tstzrange(x.t, x.t + v_total))
+  ),
+  pairs as (
+    select o.t, pr.id as pid, pr.display_name, pr.last_booked, coalesce(dl.n, 0) as n
+      from open_starts o
+      cross join prov pr
+      left join day_load dl on dl.pid = pr.id and dl.d = o.d
+     where not (pr.busy && o.block)
+       and not (pr.away && o.block)
+       -- inside one of the provider's own intervals of that weekday (none = all clinic hours)
+       and (not pr.has_hours or exists (
+             select 1 from public.provider_hours h
+              where h.org_id = p_org_id and h.provider_id = pr.id and h.weekday = o.weekday
+                and o.local_start >= o.d + h.opens_at
+                and o.local_end <= o.d + h.closes_at))
   )
-  select i.starts_at
-  from instants i
-  where i.starts_at >= v_lo
-    and i.starts_at < v_hi
-    and i.starts_at > now()
-    -- the wall-clock time exists that day (not inside a spring-forward gap)
-    and (i.starts_at at time zone v_tz) = i.local_start
-    -- visit + buffer ends inside the same interval
-    and ((i.starts_at + v_total) at time zone v_tz) <= i.local_close
-    and not (v_closed && tstzrange(i.starts_at, i.starts_at + v_total))
-    and not (v_busy && tstzrange(i.starts_at, i.starts_at + v_total))
-  order by i.starts_at;
+  select pa.t,
+         pa.pid,
+         (row_number() over (partition by pa.t
+                             order by (pa.pid = p_prefer_provider_id) is true desc, pa.n,
+                                      pa.last_booked nulls first, pa.display_name, pa.pid))::integer
+    from pairs pa
+   order by 1, 3;
 end;
 $$;
-revoke all on function private.candidate_slots(uuid, uuid, timestamptz, timestamptz, uuid) from public, anon;
+revoke all on function private.candidate_slots(uuid, uuid, timestamptz, timestamptz, uuid, uuid, uuid) from public, anon, authenticated;
 
--- The earliest p_limit free slots from p_from (to p_to / the horizon), expanding the scanned window
+-- The earliest p_limit free start times from p_from (to p_to / the horizon), each with the provider
+-- the fair rule picks then (only p_provider_id's when given), expanding the scanned window
 -- progressively (2 → 8 → 32 → 128 → … clinic days) so the common case touches only a few days.
 create or replace function private.earliest_slots(
   p_org_id uuid,
@@ -153,70 +214,85 @@ create or replace function private.earliest_slots(
   p_from timestamptz,
   p_to timestamptz,
   p_limit integer,
-  p_exclude_appointment_id uuid default null
+  p_exclude_appointment_id uuid default null,
+  p_provider_id uuid default null,
+  p_prefer_provider_id uuid default null
 )
-returns timestamptz[]
+returns table (starts_at timestamptz, provider_id uuid)
 language plpgsql
 stable
 set search_path = ''
 as $$
+#variable_conflict use_column
 declare
   v_tz text;
   v_end timestamptz;
   v_from timestamptz;
   v_to timestamptz;
   v_days integer := 2;
-  v_result timestamptz[];
+  v_times timestamptz[];
+  v_providers uuid[];
 begin
   if p_limit is null or p_limit <= 0 or p_from is null then
-    return '{}';
+    return;
   end if;
   select o.timezone, private.horizon_end(o.timezone, o.booking_horizon_days) + interval '1 microsecond'
     into v_tz, v_end
     from public.orgs o where o.id = p_org_id;
   if not found then
-    return '{}';
+    return;
   end if;
   v_end := least(v_end, coalesce(p_to, 'infinity'::timestamptz));
   v_from := greatest(p_from, now());  -- windows before now hold nothing
   loop
     v_to := least(v_end, (((v_from at time zone v_tz)::date + v_days)::timestamp) at time zone v_tz);
-    v_result := array(
-      select t from private.candidate_slots(p_org_id, p_service_id, v_from, v_to, p_exclude_appointment_id) as t
-      order by t
-      limit p_limit);
-    exit when cardinality(v_result) >= p_limit or v_to >= v_end;
+    select coalesce(array_agg(c.starts_at order by c.starts_at), '{}'),
+           coalesce(array_agg(c.provider_id order by c.starts_at), '{}')
+      into v_times, v_providers
+      from (select c.starts_at, c.provider_id
+              from private.candidate_slots(p_org_id, p_service_id, v_from, v_to, p_exclude_appointment_id,
+                                           p_provider_id, p_prefer_provider_id) as c
+             where c.pick = 1
+             order by c.starts_at
+             limit p_limit) as c;
+    exit when cardinality(v_times) >= p_limit or v_to >= v_end;
     v_days := v_days * 4;
   end loop;
-  return v_result;
+  return query select t.s, t.p from unnest(v_times, v_providers) as t(s, p) order by t.s;
 end;
 $$;
-revoke all on function private.earliest_slots(uuid, uuid, timestamptz, timestamptz, integer, uuid) from public, anon;
+revoke all on function private.earliest_slots(uuid, uuid, timestamptz, timestamptz, integer, uuid, uuid, uuid) from public, anon, authenticated;
 
--- Alternatives for a refused start: the (up to) p_limit free slots nearest to it — the same
--- clinic-local day first (either side, nearest first), then the following days earliest first.
--- When the request lies beyond the horizon, the latest slots inside the horizon are offered.
+-- Alternatives for a refused start: the (up to) p_limit free start times nearest to it — the same
+-- clinic-local day first (either side, nearest first), then the following days earliest first —
+-- each with the provider the fair rule picks then (only p_provider_id's when given). When the
+-- request lies beyond the horizon, the latest start times inside the horizon are offered.
 -- Returned chronologically.
 create or replace function private.nearest_slots(
   p_org_id uuid,
   p_service_id uuid,
   p_requested timestamptz,
   p_limit integer default 3,
-  p_exclude_appointment_id uuid default null
+  p_exclude_appointment_id uuid default null,
+  p_provider_id uuid default null,
+  p_prefer_provider_id uuid default null
 )
-returns timestamptz[]
+returns table (starts_at timestamptz, provider_id uuid)
 language plpgsql
 stable
 set search_path = ''
 as $$
+#variable_conflict use_column
 declare
   v_tz text;
   v_horizon timestamptz;
   v_local_date date;
   v_day_start timestamptz;
   v_next_day timestamptz;
-  v_same timestamptz[];
-  v_more timestamptz[] := '{}';
+  v_times timestamptz[];
+  v_providers uuid[];
+  v_more_times timestamptz[] := '{}';
+  v_more_providers uuid[] := '{}';
   v_days integer := 2;
   v_from timestamptz;
 begin
@@ -224,7 +300,7 @@ begin
     into v_tz, v_horizon
     from public.orgs o where o.id = p_org_id;
   if not found or p_requested is null then
-    return '{}';
+    return;
   end if;
 
   v_local_date := (p_requested at time zone v_tz)::date;
@@ -232,48 +308,55 @@ begin
   v_next_day := (v_local_date + 1)::timestamp at time zone v_tz;
 
   -- 1. the requested clinic-local day, nearest either side
-  v_same := array(
-    select t
-    from private.candidate_slots(p_org_id, p_service_id, v_day_start, v_next_day, p_exclude_appointment_id) as t
-    order by abs(extract(epoch from (t - p_requested))), t
-    limit p_limit);
+  select coalesce(array_agg(c.starts_at), '{}'), coalesce(array_agg(c.provider_id), '{}')
+    into v_times, v_providers
+    from (select c.starts_at, c.provider_id
+            from private.candidate_slots(p_org_id, p_service_id, v_day_start, v_next_day, p_exclude_appointment_id,
+                                         p_provider_id, p_prefer_provider_id) as c
+           where c.pick = 1
+           order by abs(extract(epoch from (c.starts_at - p_requested))), c.starts_at
+           limit p_limit) as c;
 
   -- 2. following days, earliest first
-  if cardinality(v_same) < p_limit then
+  if cardinality(v_times) < p_limit then
     v_from := greatest(v_next_day, now());
-    v_more := private.earliest_slots(p_org_id, p_service_id, v_from, null,
-                                     p_limit - cardinality(v_same), p_exclude_appointment_id);
+    select coalesce(array_agg(e.starts_at), '{}'), coalesce(array_agg(e.provider_id), '{}')
+      into v_more_times, v_more_providers
+      from private.earliest_slots(p_org_id, p_service_id, v_from, null, p_limit - cardinality(v_times),
+                                  p_exclude_appointment_id, p_provider_id, p_prefer_provider_id) as e;
   end if;
 
-  -- 3. beyond the horizon: the latest slots still inside it
-  if cardinality(v_same) + cardinality(v_more) = 0 and p_requested > v_horizon then
+  -- 3. beyond the horizon: the latest start times still inside it
+  if cardinality(v_times) + cardinality(v_more_times) = 0 and p_requested > v_horizon then
     loop
       v_from := greatest(now(), (((v_horizon at time zone v_tz)::date - v_days)::timestamp) at time zone v_tz);
-      v_more := array(
-        select t
-        from private.candidate_slots(p_org_id, p_service_id, v_from, null, p_exclude_appointment_id) as t
-        order by t desc
-        limit p_limit);
-      exit when cardinality(v_more) >= p_limit or v_from <= now();
+      select coalesce(array_agg(c.starts_at), '{}'), coalesce(array_agg(c.provider_id), '{}')
+        into v_more_times, v_more_providers
+        from (select c.starts_at, c.provider_id
+                from private.candidate_slots(p_org_id, p_service_id, v_from, null, p_exclude_appointment_id,
+                                             p_provider_id, p_prefer_provider_id) as c
+               where c.pick = 1
+               order by c.starts_at desc
+               limit p_limit) as c;
+      exit when cardinality(v_more_times) >= p_limit or v_from <= now();
       v_days := v_days * 4;
     end loop;
   end if;
 
-  return array(select t from unnest(v_same || v_more) as t order by t);
+  return query
+    select t.s, t.p from unnest(v_times || v_more_times, v_providers || v_more_providers) as t(s, p) order by t.s;
 end;
 $$;
-revoke all on function private.nearest_slots(uuid, uuid, timestamptz, integer, uuid) from public, anon;
+revoke all on function private.nearest_slots(uuid, uuid, timestamptz, integer, uuid, uuid, uuid) from public, anon, authenticated;
 
--- The validator: why may p_start not be booked for this service? NULL = bookable.
--- Order: in_past, too_soon, too_far_ahead, closed, outside_business_hours, slot_unavailable.
--- p_exclude_appointment_id: the appointment being rescheduled does not conflict with itself.
--- Two statements, not one per check: every statement plpgsql runs costs an executor start, and the
--- successful booking needs all four lookups anyway.
+-- The clinic's validator: why may p_start not be booked for this service, whoever the provider?
+-- NULL = the clinic could take it. Order: in_past, too_soon, too_far_ahead, closed,
+-- outside_business_hours. Whether a provider is free then is private.available_providers' question.
+-- One statement for the lookups: every statement plpgsql runs costs an executor start.
 create or replace function private.slot_refusal(
   p_org_id uuid,
   p_service_id uuid,
-  p_start timestamptz,
-  p_exclude_appointment_id uuid default null
+  p_start timestamptz
 )
 returns text
 language plpgsql
@@ -292,7 +375,6 @@ declare
   v_open_that_day boolean;
   v_closure boolean;
   v_within_hours boolean;
-  v_taken boolean;
 begin
   select o.timezone, o.min_notice_minutes, o.booking_horizon_days,
          (select make_interval(mins => s.duration_minutes + s.buffer_minutes)
@@ -326,14 +408,8 @@ begin
            where bh.org_id = p_org_id
              and bh.weekday = extract(dow from v_date)
              and v_local >= v_date + bh.opens_at
-             and v_local_end <= v_date + bh.closes_at),
-         exists (
-           select 1 from public.appointments a
-           where a.org_id = p_org_id
-             and a.status <> 'cancelled'
-             and a.blocked && tstzrange(p_start, v_end)
-             and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id))
-    into v_open_that_day, v_closure, v_within_hours, v_taken;
+             and v_local_end <= v_date + bh.closes_at)
+    into v_open_that_day, v_closure, v_within_hours;
 
   if not v_open_that_day then
     return 'closed';
@@ -344,22 +420,238 @@ begin
   if not v_within_hours then
     return 'outside_business_hours';
   end if;
-  if v_taken then
-    return 'slot_unavailable';
-  end if;
   return null;
 end;
 $$;
-revoke all on function private.slot_refusal(uuid, uuid, timestamptz, uuid) from public, anon;
+revoke all on function private.slot_refusal(uuid, uuid, timestamptz) from public, anon, authenticated;
 
--- A refusal reply with alternatives (nearest free slots to the requested start): the shape of every
--- time refusal (booking, rescheduling), with the service and the clinic's zone.
+-- Every active provider who performs the service, as seen at p_start (a start the clinic can take,
+-- see private.slot_refusal): `works` = inside one of its provider_hours intervals of that weekday
+-- (no rows = all clinic hours) and not on time off; `free` = works and holds no active appointment
+-- overlapping [p_start, p_start + duration + buffer) (p_exclude_appointment_id ignored: the one being
+-- rescheduled). By display name. One statement whatever the number of providers.
+create or replace function private.available_providers(
+  p_org_id uuid,
+  p_service_id uuid,
+  p_start timestamptz,
+  p_exclude_appointment_id uuid default null
+)
+returns table (provider_id uuid, works boolean, free boolean)
+language plpgsql
+stable
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+#variable_conflict use_column
+declare
+  v_tz text;
+  v_total interval;
+  v_range tstzrange;
+  v_local timestamp;
+  v_local_end timestamp;
+  v_date date;
+  v_dow smallint;
+begin
+  select o.timezone, make_interval(mins => s.duration_minutes + s.buffer_minutes)
+    into v_tz, v_total
+    from public.orgs o
+    join public.services s on s.org_id = o.id and s.id = p_service_id
+   where o.id = p_org_id;
+  if not found or p_start is null then
+    return;
+  end if;
+  v_range := tstzrange(p_start, p_start + v_total);
+  v_local := p_start at time zone v_tz;
+  v_local_end := (p_start + v_total) at time zone v_tz;
+  v_date := v_local::date;
+  v_dow := extract(dow from v_date)::smallint;
+
+  -- busy and away providers in one range scan each for the whole clinic, not one probe per provider
+  return query
+  select x.id, x.works, x.works and x.idle
+    from (select p.id,
+                 p.display_name,
+                 -- no provider_hours rows: all clinic hours; else one interval of that weekday must hold it
+                 coalesce((select bool_or(h.weekday = v_dow
+                                          and v_local >= v_date + h.opens_at
+                                          and v_local_end <= v_date + h.closes_at)
+                             from public.provider_hours h
+                            where h.org_id = p_org_id and h.provider_id = p.id), true)
+                 and p.id not in (select t.provider_id from public.provider_time_off t
+                                   where t.org_id = p_org_id and t.during && v_range) as works,
+                 p.id not in (select a.provider_id from public.appointments a
+                               where a.org_id = p_org_id and a.status <> 'cancelled' and a.blocked && v_range
+                                 and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)) as idle
+            from public.providers p
+            join public.provider_services ps
+              on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
+           where p.org_id = p_org_id and p.active) as x
+   order by x.display_name, x.id;
+end;
+$$;
+revoke all on function private.available_providers(uuid, uuid, timestamptz, uuid) from public, anon, authenticated;
+
+-- The providers free at p_start, by display name: what "any provider" chooses among — exactly the
+-- `free` rows of private.available_providers (supabase/tests/31_provider_booking.sql compares them),
+-- as one statement of its own because it is the booking's hot path (half the cost of filtering that).
+create or replace function private.free_providers(
+  p_org_id uuid,
+  p_service_id uuid,
+  p_start timestamptz,
+  p_exclude_appointment_id uuid default null
+)
+returns uuid[]
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_tz text;
+  v_total interval;
+  v_range tstzrange;
+  v_local timestamp;
+  v_local_end timestamp;
+  v_date date;
+  v_dow smallint;
+begin
+  select o.timezone, make_interval(mins => s.duration_minutes + s.buffer_minutes)
+    into v_tz, v_total
+    from public.orgs o
+    join public.services s on s.org_id = o.id and s.id = p_service_id
+   where o.id = p_org_id;
+  if not found or p_start is null then
+    return '{}';
+  end if;
+  v_range := tstzrange(p_start, p_start + v_total);
+  v_local := p_start at time zone v_tz;
+  v_local_end := (p_start + v_total) at time zone v_tz;
+  v_date := v_local::date;
+  v_dow := extract(dow from v_date)::smallint;
+  return array(
+    select p.id
+      from public.providers p
+      join public.provider_services ps
+        on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
+     where p.org_id = p_org_id and p.active
+       and coalesce((select bool_or(h.weekday = v_dow
+                                    and v_local >= v_date + h.opens_at
+                                    and v_local_end <= v_date + h.closes_at)
+                       from public.provider_hours h
+                      where h.org_id = p_org_id and h.provider_id = p.id), true)
+       -- busy / away: one range scan each for the whole clinic, not one probe per provider
+       and p.id not in (select t.provider_id from public.provider_time_off t
+                         where t.org_id = p_org_id and t.during && v_range)
+       and p.id not in (select a.provider_id from public.appointments a
+                         where a.org_id = p_org_id and a.status <> 'cancelled' and a.blocked && v_range
+                           and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id))
+     order by p.display_name, p.id);
+end;
+$$;
+revoke all on function private.free_providers(uuid, uuid, timestamptz, uuid) from public, anon, authenticated;
+
+-- THE fair rule, among providers free at p_start (p_candidates), best first (pick 1 = booked by
+-- "any provider"):
+--   1. p_prefer_provider_id (the patient's previous provider; on a reschedule, the current one),
+--   2. fewest active appointments that clinic-local day,
+--   3. least recently booked (oldest latest created_at; never booked first),
+--   4. display name, then id.
+-- private.candidate_slots applies the same order to every start it offers.
+create or replace function private.rank_providers(
+  p_org_id uuid,
+  p_start timestamptz,
+  p_candidates uuid[],
+  p_prefer_provider_id uuid default null,
+  p_exclude_appointment_id uuid default null
+)
+returns table (provider_id uuid, pick integer)
+language plpgsql
+stable
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+as $$
+#variable_conflict use_column
+declare
+  v_tz text;
+  v_date date;
+  v_day tstzrange;
+begin
+  select o.timezone into v_tz from public.orgs o where o.id = p_org_id;
+  v_date := (p_start at time zone v_tz)::date;
+  v_day := tstzrange(v_date::timestamp at time zone v_tz, (v_date + 1)::timestamp at time zone v_tz);
+  return query
+  with day_load as materialized (
+    -- the day's active appointments of the candidates, counted in one range scan
+    select a.provider_id as pid, count(*) as n
+      from public.appointments a
+     where a.org_id = p_org_id and a.status <> 'cancelled'
+       and a.blocked && v_day
+       and a.starts_at >= lower(v_day) and a.starts_at < upper(v_day)
+       and a.provider_id = any (p_candidates)
+       and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
+     group by 1
+  )
+  select p.id,
+         (row_number() over (
+            order by (p.id = p_prefer_provider_id) is true desc,
+                     coalesce((select dl.n from day_load dl where dl.pid = p.id), 0),
+                     -- latest booking of each: one backward index probe per candidate
+                     (select max(a.created_at) from public.appointments a
+                       where a.org_id = p_org_id and a.provider_id = p.id) nulls first,
+                     p.display_name, p.id))::integer as pick
+    from public.providers p
+   where p.org_id = p_org_id and p.id = any (p_candidates)
+   order by 2;
+end;
+$$;
+revoke all on function private.rank_providers(uuid, timestamptz, uuid[], uuid, uuid) from public, anon, authenticated;
+
+-- The provider "any provider" books at p_start among p_candidates (free then): the only one, the
+-- preferred one when free, else the fair rule's first.
+create or replace function private.fairest_provider(
+  p_org_id uuid,
+  p_start timestamptz,
+  p_candidates uuid[],
+  p_prefer_provider_id uuid default null,
+  p_exclude_appointment_id uuid default null
+)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if p_prefer_provider_id = any (p_candidates) then
+    return p_prefer_provider_id;
+  elsif coalesce(cardinality(p_candidates), 0) <= 1 then
+    return p_candidates[1];
+  end if;
+  return (select r.provider_id
+            from private.rank_providers(p_org_id, p_start, p_candidates, p_prefer_provider_id, p_exclude_appointment_id) as r
+           where r.pick = 1);
+end;
+$$;
+revoke all on function private.fairest_provider(uuid, timestamptz, uuid[], uuid, uuid) from public, anon, authenticated;
+
+-- A refusal reply with alternatives. `alternatives` (ISO strings, the v2 contract) and
+-- `alternativeSlots` ({scheduledAt, providerId, providerName}) list the same offers in the same order:
+--   * any provider (p_provider_id NULL): the 3 start times nearest the requested one at which some
+--     qualified provider is free (private.nearest_slots), each with the provider the fair rule picks
+--     (p_prefer_provider_id first), chronological;
+--   * a named provider: that provider's 3 nearest start times first (chronological); then, unless the
+--     caller insisted (p_insist), the requested time itself with each other qualified provider free
+--     then (up to 3, fair order) when the refusal is about the provider (slot_unavailable,
+--     provider_unavailable); and when the named provider has no time at all, anyone's nearest.
+-- `provider` is the named provider ({id, name}) or NULL.
 create or replace function private.slot_refusal_reply(
   p_code text,
   p_org_id uuid,
   p_service_id uuid,
   p_requested timestamptz,
-  p_exclude_appointment_id uuid default null
+  p_exclude_appointment_id uuid default null,
+  p_provider_id uuid default null,
+  p_insist boolean default false,
+  p_prefer_provider_id uuid default null,
+  p_message text default null
 )
 returns json
 language plpgsql
@@ -367,16 +659,56 @@ stable
 set search_path = ''
 as $$
 declare
-  v_alts timestamptz[];
+  v_times timestamptz[];
+  v_providers uuid[];
+  v_others_times timestamptz[];
+  v_others uuid[];
 begin
-  v_alts := private.nearest_slots(p_org_id, p_service_id, p_requested, 3, p_exclude_appointment_id);
+  select coalesce(array_agg(n.starts_at order by n.starts_at), '{}'),
+         coalesce(array_agg(n.provider_id order by n.starts_at), '{}')
+    into v_times, v_providers
+    from private.nearest_slots(p_org_id, p_service_id, p_requested, 3, p_exclude_appointment_id,
+                               p_provider_id, p_prefer_provider_id) as n;
+
+  if p_provider_id is not null and not coalesce(p_insist, false) then
+    if p_code in ('slot_unavailable', 'provider_unavailable') then
+      select coalesce(array_agg(p_requested order by r.pick), '{}'), coalesce(array_agg(r.provider_id order by r.pick), '{}')
+        into v_others_times, v_others
+        from (select r.provider_id, r.pick
+                from private.rank_providers(
+                       p_org_id, p_requested,
+                       array_remove(private.free_providers(p_org_id, p_service_id, p_requested, p_exclude_appointment_id),
+                                    p_provider_id),
+                       p_prefer_provider_id, p_exclude_appointment_id) as r
+               order by r.pick
+               limit 3) as r;
+      v_times := v_times || v_others_times;
+      v_providers := v_providers || v_others;
+    end if;
+    if cardinality(v_times) = 0 then
+      select coalesce(array_agg(n.starts_at order by n.starts_at), '{}'),
+             coalesce(array_agg(n.provider_id order by n.starts_at), '{}')
+        into v_times, v_providers
+        from private.nearest_slots(p_org_id, p_service_id, p_requested, 3, p_exclude_appointment_id,
+                                   null, p_prefer_provider_id) as n;
+    end if;
+  end if;
+
   return json_build_object(
     'success', false,
     'error', p_code,
-    'message', private.refusal_message(p_code, cardinality(v_alts) > 0),
-    'alternatives', private.iso_array(v_alts),
+    'message', coalesce(p_message, private.refusal_message(p_code, cardinality(v_times) > 0)),
+    'alternatives', (select coalesce(json_agg(private.iso(t.s) order by t.n), '[]'::json)
+                       from unnest(v_times) with ordinality as t(s, n)),
+    'alternativeSlots', (select coalesce(json_agg(json_build_object(
+                                  'scheduledAt', private.iso(t.s),
+                                  'providerId', t.p,
+                                  'providerName', pr.display_name) order by t.n), '[]'::json)
+                           from unnest(v_times, v_providers) with ordinality as t(s, p, n)
+                           left join public.providers pr on pr.org_id = p_org_id and pr.id = t.p),
     'service', private.service_json(p_org_id, p_service_id),
+    'provider', private.provider_json(p_org_id, p_provider_id),
     'timezone', (select o.timezone from public.orgs o where o.id = p_org_id));
 end;
 $$;
-revoke all on function private.slot_refusal_reply(text, uuid, uuid, timestamptz, uuid) from public, anon;
+revoke all on function private.slot_refusal_reply(text, uuid, uuid, timestamptz, uuid, uuid, boolean, uuid, text) from public, anon, authenticated;

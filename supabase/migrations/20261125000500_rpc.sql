@@ -44,8 +44,10 @@ begin
     'service', private.service_json(p_appt.org_id, p_appt.service_id),
     'timezone', o.timezone,
     'replayed', p_replayed,
-    'emailDropped', coalesce(p_email_dropped, false))
+    'emailDropped', coalesce(p_email_dropped, false),
+    'provider', json_build_object('id', p.id, 'name', p.display_name))
     from public.orgs o
+    join public.providers p on p.org_id = o.id and p.id = p_appt.provider_id
     where o.id = p_appt.org_id);
 end;
 $$;
@@ -67,14 +69,187 @@ as $$
 $$;
 revoke all on function private.replayed_booking(uuid, text, boolean) from public, anon;
 
+-- unknown_provider: the name matched nobody (`providers` = the active providers who perform the
+-- service, else all active ones, to offer) or several (`providers` = those).
+create or replace function private.unknown_provider_reply(
+  p_org public.orgs,
+  p_service_id uuid,
+  p_kind text,
+  p_names text[]
+)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_names text[] := p_names;
+begin
+  if p_kind <> 'ambiguous' then
+    v_names := array(
+      select p.display_name from public.providers p
+        join public.provider_services ps on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
+       where p.org_id = p_org.id and p.active
+       order by p.display_name);
+    if cardinality(v_names) = 0 then
+      v_names := coalesce(p_names, '{}');
+    end if;
+  end if;
+  return json_build_object(
+    'success', false,
+    'error', 'unknown_provider',
+    'message', case when p_kind = 'ambiguous' then 'Several providers match that name'
+                    else 'No provider of this clinic matches that name' end,
+    'providers', to_json(coalesce(v_names, '{}')),
+    'service', private.service_json(p_org.id, p_service_id),
+    'timezone', p_org.timezone);
+end;
+$$;
+revoke all on function private.unknown_provider_reply(public.orgs, uuid, text, text[]) from public, anon, authenticated;
+
+-- provider_not_qualified, or NULL: the named provider does not perform the service, or (any provider)
+-- no active provider does. `providers` names those who do, to offer.
+create or replace function private.qualification_refusal(
+  p_org public.orgs,
+  p_service_id uuid,
+  p_provider_id uuid
+)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_qualified text[];
+begin
+  if exists (select 1 from public.provider_services ps
+               join public.providers p on p.org_id = ps.org_id and p.id = ps.provider_id
+              where ps.org_id = p_org.id and ps.service_id = p_service_id
+                and (ps.provider_id = p_provider_id or (p_provider_id is null and p.active))) then
+    return null;
+  end if;
+  v_qualified := array(
+    select p.display_name from public.providers p
+      join public.provider_services ps on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
+     where p.org_id = p_org.id and p.active
+     order by p.display_name);
+  return json_build_object(
+    'success', false,
+    'error', 'provider_not_qualified',
+    'message', case when p_provider_id is null then 'No provider of this clinic performs this service'
+                    else format('%s does not perform this service',
+                                (select p.display_name from public.providers p where p.org_id = p_org.id and p.id = p_provider_id)) end,
+    'provider', private.provider_json(p_org.id, p_provider_id),
+    'providers', to_json(v_qualified),
+    'service', private.service_json(p_org.id, p_service_id),
+    'timezone', p_org.timezone);
+end;
+$$;
+revoke all on function private.qualification_refusal(public.orgs, uuid, uuid) from public, anon, authenticated;
+
+-- The patient's previous provider (fair rule, step 1): the provider of the latest active appointment
+-- of this phone's patient with this name (lenient), or NULL for a new patient.
+create or replace function private.previous_provider(p_org_id uuid, p_phone text, p_name text)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return (select a.provider_id
+            from public.leads l
+            join public.appointments a on a.org_id = l.org_id and a.lead_id = l.id
+           where l.org_id = p_org_id and l.phone = p_phone
+             and a.patient_key = private.lenient_name(p_name)
+             and a.status <> 'cancelled'
+           order by a.starts_at desc
+           limit 1);
+end;
+$$;
+revoke all on function private.previous_provider(uuid, text, text) from public, anon, authenticated;
+
+-- No patient in two places: the active appointment of this lead's patient (patient_key) whose visit
+-- overlaps [p_start, p_end), or NULL (p_exclude_appointment_id: the one being rescheduled). The same
+-- question appointments_patient_no_overlap answers, asked first so the reply can say so.
+create or replace function private.patient_conflict(
+  p_org_id uuid,
+  p_lead_id uuid,
+  p_patient_key text,
+  p_start timestamptz,
+  p_end timestamptz,
+  p_exclude_appointment_id uuid default null
+)
+returns public.appointments
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_appt public.appointments;
+begin
+  if p_lead_id is null or p_patient_key is null then
+    return null;
+  end if;
+  select a.* into v_appt
+    from public.appointments a
+   where a.org_id = p_org_id and a.lead_id = p_lead_id and a.patient_key = p_patient_key
+     and a.status <> 'cancelled'
+     and tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(p_start, p_end, '[)')
+     and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
+   order by a.starts_at, a.id
+   limit 1;
+  return v_appt;
+end;
+$$;
+revoke all on function private.patient_conflict(uuid, uuid, text, timestamptz, timestamptz, uuid) from public, anon, authenticated;
+
+-- patient_busy: the patient already holds an overlapping appointment. The existing one is described
+-- (`appointment`, as lookups show it) only when p_disclose: a caller verified for it (caller ID =
+-- its phone) or staff; everyone else hears a plain refusal that names no time and no one.
+create or replace function private.patient_busy_reply(
+  p_org public.orgs,
+  p_service_id uuid,
+  p_existing public.appointments,
+  p_disclose boolean
+)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if coalesce(p_disclose, false) and p_existing.id is not null then
+    return json_build_object(
+      'success', false,
+      'error', 'patient_busy',
+      'message', 'The patient already has an appointment at an overlapping time',
+      'appointment', private.caller_appointment_json(p_existing),
+      'service', private.service_json(p_org.id, p_service_id),
+      'timezone', p_org.timezone);
+  end if;
+  return json_build_object(
+    'success', false,
+    'error', 'patient_busy',
+    'message', 'The patient already has an appointment at an overlapping time',
+    'service', private.service_json(p_org.id, p_service_id),
+    'timezone', p_org.timezone);
+end;
+$$;
+revoke all on function private.patient_busy_reply(public.orgs, uuid, public.appointments, boolean) from public, anon, authenticated;
+
 -- Public RPCs --------------------------------------------------------------------------------------
 
 -- book_appointment -----------------------------------------------------------------------------------
--- Books one appointment. Double booking is prevented by appointments_no_overlap, not by locks: the
--- pre-check (private.slot_refusal) only produces a friendly reply early; a concurrent winner that
--- slips in between surfaces as 23P01 and is answered as slot_unavailable. Lead upsert, appointment
--- insert and outbox event run in ONE block, so a refused booking writes nothing (not even the lead).
--- Lock order is always lead → appointment → event.
+-- Books one appointment with one provider: a named one (p_provider: id or a name as said) or any who
+-- performs the service and is free (the fair rule, private.rank_providers). Double booking is
+-- prevented by the exclusion constraints; before choosing, the call queues for the clinic-local day
+-- (private.queue_clinic_days), so concurrent bookings that could overlap decide one after the other
+-- on fresh data instead of deadlocking in the constraint's index — 100 simultaneous requests for one
+-- slot with 3 free providers give exactly 3 bookings and 97 slot_unavailable (docs/rpc-contract.md,
+-- "Concurrency"). A winner holds the day until commit; a loser leaves the queue first. A writer that does not take the lock (Studio) still meets the constraint: 23P01 is
+-- answered as slot_unavailable / patient_busy. Checks before the lock only need the clinic's rules.
+-- Lead upsert, appointment insert and outbox event run in ONE block, so a refused booking writes
+-- nothing (not even the lead). Lock order: clinic day → lead → appointment → event.
 -- The e-mail is optional: an implausible one (private.is_plausible_email) is stored as NULL and the
 -- booking goes ahead, reporting emailDropped = true; it is never a reason to refuse.
 -- This is the body of public.book_appointment (20261125000550_callers.sql), which adds the caller
@@ -88,7 +263,10 @@ create or replace function private.book_appointment_core(
   p_scheduled_at timestamptz,
   p_idempotency_key text,
   p_source text,
-  p_date_of_birth date
+  p_date_of_birth date,
+  p_provider text default null,
+  p_insist_provider boolean default false,
+  p_disclose_existing boolean default false
 )
 returns json
 language plpgsql
@@ -103,14 +281,26 @@ declare
   v_email_dropped boolean;
   v_key text := nullif(btrim(p_idempotency_key), '');
   v_source text := coalesce(nullif(btrim(p_source), ''), 'api');
+  v_insist boolean := coalesce(p_insist_provider, false);
   v_org public.orgs;
   v_service public.services;
   v_code text;
   v_lead_id uuid;
   v_appt public.appointments;
+  v_existing public.appointments;
   v_replay json;
+  v_refusal json;
   v_constraint text;
   v_attempt integer := 0;
+  v_choice record;
+  v_named uuid;
+  v_prefer uuid;
+  v_provider_id uuid;
+  v_works boolean;
+  v_free boolean;
+  v_free_ids uuid[];
+  v_days integer[];
+  v_ends_at timestamptz;
 begin
   -- 1. input
   if v_name is null or length(v_name) > 200 then
@@ -154,15 +344,93 @@ begin
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
   end if;
 
-  -- 5. time
+  -- 5. provider: named (id or name as said), or any; then: does the named one / anyone do the service?
+  if nullif(btrim(p_provider), '') is not null then
+    select * into v_choice from private.resolve_provider(p_org_id, p_provider);
+    if v_choice.kind in ('unknown', 'ambiguous') then
+      return private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names);
+    end if;
+    v_named := v_choice.provider_id;
+  end if;
+  -- provider_not_qualified outranks every later refusal, and a booking implies it is not the case
+  -- (only providers who perform the service are ever chosen), so it is asked only before refusing
+
+  -- 6. time, by the clinic's rules (no lock needed: nothing here depends on other bookings)
   v_code := private.slot_refusal(p_org_id, v_service.id, p_scheduled_at);
   if v_code is not null then
     -- the slot may be taken by this very call's first attempt, committed since step 3
-    return coalesce(private.replayed_booking(p_org_id, v_key, v_email_dropped),
-                    private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at));
+    v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
+    if v_replay is not null then
+      return v_replay;
+    end if;
+    if v_named is null then
+      v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
+    end if;
+    return coalesce(private.qualification_refusal(v_org, v_service.id, v_named),
+                    private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at, null,
+                                               v_named, v_insist, v_prefer));
   end if;
 
-  -- 6. write: lead → appointment → event, all or nothing
+  -- 7. queue for the clinic-local day, then decide on what has committed meanwhile (a winner keeps
+  --    the day locked until commit; everyone else leaves the queue before building a reply)
+  v_ends_at := p_scheduled_at + make_interval(mins => v_service.duration_minutes);
+  v_days := private.queue_clinic_days(p_org_id, v_org.timezone, p_scheduled_at);
+  begin
+    if v_key is not null then
+      v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
+    end if;
+    if v_replay is null then
+      v_existing := private.patient_conflict(
+        p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
+        private.lenient_name(v_name), p_scheduled_at, v_ends_at);
+    end if;
+    if v_replay is null and v_existing.id is null then
+      if v_named is not null then
+        select f.works, f.free into v_works, v_free
+          from private.available_providers(p_org_id, v_service.id, p_scheduled_at) as f
+         where f.provider_id = v_named;
+        v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
+                       when not v_free then 'slot_unavailable' end;
+        if v_code is null then
+          v_provider_id := v_named;
+        end if;
+      else
+        v_free_ids := private.free_providers(p_org_id, v_service.id, p_scheduled_at);
+        if cardinality(v_free_ids) > 1 then
+          v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
+        end if;
+        v_provider_id := private.fairest_provider(p_org_id, p_scheduled_at, v_free_ids, v_prefer);
+        v_code := case when v_provider_id is null then 'slot_unavailable' end;
+      end if;
+    end if;
+  exception when others or query_canceled then
+    perform private.leave_clinic_days(p_org_id, v_days);
+    raise;
+  end;
+  perform private.leave_clinic_days(p_org_id, v_days, v_provider_id is not null);
+
+  if v_replay is not null then
+    return v_replay;
+  elsif v_existing.id is not null or v_code is not null then
+    v_refusal := private.qualification_refusal(v_org, v_service.id, v_named);
+    if v_refusal is not null then
+      return v_refusal;
+    elsif v_existing.id is not null then
+      return private.patient_busy_reply(v_org, v_service.id, v_existing, p_disclose_existing);
+    elsif v_code = 'provider_unavailable' then
+      return private.slot_refusal_reply('provider_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
+        v_named, v_insist, null,
+        format('%s does not work at the requested time',
+               (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)));
+    end if;
+    if v_named is null then
+      v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
+    end if;
+    return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
+                                      v_named, v_insist, v_prefer);
+  end if;
+
+  -- 8. write: lead → appointment → event, all or nothing
   loop
     v_attempt := v_attempt + 1;
     begin
@@ -176,11 +444,10 @@ begin
       -- (who acted and the call id reach the outbox trigger from the caller's audit context,
       -- set by public.book_appointment; v2 and Studio fall back to the role)
       insert into public.appointments as a (
-        org_id, lead_id, service_id, patient_name, patient_date_of_birth, starts_at, ends_at, blocked,
-        status, source, idempotency_key)
+        org_id, lead_id, service_id, provider_id, patient_name, patient_date_of_birth, starts_at, ends_at,
+        blocked, status, source, idempotency_key)
       values (
-        p_org_id, v_lead_id, v_service.id, v_name, p_date_of_birth, p_scheduled_at,
-        p_scheduled_at + make_interval(mins => v_service.duration_minutes),
+        p_org_id, v_lead_id, v_service.id, v_provider_id, v_name, p_date_of_birth, p_scheduled_at, v_ends_at,
         tstzrange(p_scheduled_at,
                   p_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
                   '[)'),
@@ -190,9 +457,19 @@ begin
       return private.booking_reply(v_appt, false, v_email_dropped);
     exception
       when exclusion_violation then
-        -- a concurrent booking won the slot (an identical replay racing us counts as a replay)
-        return coalesce(private.replayed_booking(p_org_id, v_key, v_email_dropped),
-                        private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at));
+        -- a writer that does not queue (Studio, plain SQL) won; an identical replay counts as a replay
+        get stacked diagnostics v_constraint = constraint_name;
+        v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
+        if v_replay is not null then
+          return v_replay;
+        end if;
+        if v_constraint = 'appointments_patient_no_overlap' then
+          return private.patient_busy_reply(v_org, v_service.id,
+            private.patient_conflict(p_org_id, v_lead_id, private.lenient_name(v_name), p_scheduled_at, v_ends_at),
+            p_disclose_existing);
+        end if;
+        return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
+                                          v_named, v_insist, v_prefer);
       when unique_violation then
         get stacked diagnostics v_constraint = constraint_name;
         if v_constraint = 'appointments_org_idempotency_key' then
@@ -203,21 +480,24 @@ begin
         end if;
         raise;
       when deadlock_detected then
-        -- two conflicting inserts saw each other; retry once more so the loser gets a clean 23P01
+        -- only against writers that do not queue; retry so the loser gets a clean 23P01
         if v_attempt >= 3 then
-          return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at);
+          return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
+                                            v_named, v_insist, v_prefer);
         end if;
     end;
   end loop;
 end;
 $$;
-revoke all on function private.book_appointment_core(uuid, text, text, text, text, timestamptz, text, text, date)
+revoke all on function private.book_appointment_core(uuid, text, text, text, text, timestamptz, text, text, date, text, boolean, boolean)
   from public, anon, authenticated, service_role;
 
 -- book_appointment_atomic_v2 ------------------------------------------------------------------------
 -- The original booking contract, kept for the v2 route and the operator commands: the same booking
--- without a date of birth or caller context (public.book_appointment, 20261125000550_callers.sql;
--- plpgsql resolves that name at call time). Signature and reply keys unchanged.
+-- without a date of birth, caller context or provider (any provider who performs the service:
+-- public.book_appointment, 20261125000550_callers.sql; plpgsql resolves that name at call time).
+-- Signature and reply keys unchanged (keys are only added: provider, alternativeSlots). Never give it
+-- a parameter: that takes a DROP, and a re-created function starts with EXECUTE for PUBLIC.
 create or replace function public.book_appointment_atomic_v2(
   p_org_id uuid,
   p_name text,
@@ -239,24 +519,28 @@ begin
   return public.book_appointment(
     p_org_id => p_org_id, p_name => p_name, p_email => p_email, p_phone => p_phone,
     p_service => p_service, p_scheduled_at => p_scheduled_at, p_idempotency_key => p_idempotency_key,
-    p_source => p_source, p_date_of_birth => null, p_caller => null);
+    p_source => p_source, p_date_of_birth => null, p_caller => null, p_provider => null);
 end;
 $$;
 comment on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) is
-  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth or caller context.';
+  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth, caller context or provider (any qualified provider).';
 revoke execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) from public, anon;
 grant execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) to authenticated, service_role;
 
 -- check_availability --------------------------------------------------------------------------------
--- Free start times for a service in [p_from, p_to or horizon), same rules as alternatives. With
--- p_first_day_only: only the first clinic-local day in the window that has any free time.
+-- Free start times for a service in [p_from, p_to or horizon), same rules as alternatives: for any
+-- provider, the times at which some provider who performs the service is free; for a named one
+-- (p_provider), that provider's. With p_first_day_only: only the first clinic-local day in the window
+-- that has any free time. `slotProviders` says, per slot in the same order, who would be booked: the
+-- named provider, or the one the fair rule picks (without a caller, no previous provider counts).
 create or replace function public.check_availability(
   p_org_id uuid,
   p_service text,
   p_from timestamptz,
   p_to timestamptz default null,
   p_limit integer default 3,
-  p_first_day_only boolean default false
+  p_first_day_only boolean default false,
+  p_provider text default null
 )
 returns json
 language plpgsql
@@ -268,7 +552,11 @@ as $$
 declare
   v_org public.orgs;
   v_service_id uuid;
-  v_slots timestamptz[];
+  v_choice record;
+  v_named uuid;
+  v_refusal json;
+  v_times timestamptz[];
+  v_providers uuid[];
   v_first timestamptz;
   v_local_date date;
 begin
@@ -293,37 +581,65 @@ begin
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
   end if;
 
+  select * into v_choice from private.resolve_provider(p_org_id, p_provider);
+  if v_choice.kind in ('unknown', 'ambiguous') then
+    return private.unknown_provider_reply(v_org, v_service_id, v_choice.kind, v_choice.names);
+  end if;
+  v_named := v_choice.provider_id;
+  v_refusal := private.qualification_refusal(v_org, v_service_id, v_named);
+  if v_refusal is not null then
+    return v_refusal;
+  end if;
+
   if coalesce(p_first_day_only, false) then
-    v_first := (private.earliest_slots(p_org_id, v_service_id, p_from, p_to, 1))[1];
-    if v_first is null then
-      v_slots := '{}';
-    else
+    select e.starts_at into v_first
+      from private.earliest_slots(p_org_id, v_service_id, p_from, p_to, 1, null, v_named) as e;
+    if v_first is not null then
       v_local_date := (v_first at time zone v_org.timezone)::date;
-      v_slots := array(
-        select t from private.candidate_slots(
-          p_org_id, v_service_id,
-          v_first,
-          least(coalesce(p_to, 'infinity'::timestamptz),
-                (v_local_date + 1)::timestamp at time zone v_org.timezone)) as t
-        order by t
-        limit p_limit);
+      select coalesce(array_agg(c.starts_at order by c.starts_at), '{}'),
+             coalesce(array_agg(c.provider_id order by c.starts_at), '{}')
+        into v_times, v_providers
+        from (select c.starts_at, c.provider_id
+                from private.candidate_slots(
+                       p_org_id, v_service_id, v_first,
+                       least(coalesce(p_to, 'infinity'::timestamptz),
+                             (v_local_date + 1)::timestamp at time zone v_org.timezone),
+                       null, v_named) as c
+               where c.pick = 1
+               order by c.starts_at
+               limit p_limit) as c;
     end if;
   else
-    v_slots := private.earliest_slots(p_org_id, v_service_id, p_from, p_to, p_limit);
+    select coalesce(array_agg(e.starts_at order by e.starts_at), '{}'),
+           coalesce(array_agg(e.provider_id order by e.starts_at), '{}')
+      into v_times, v_providers
+      from private.earliest_slots(p_org_id, v_service_id, p_from, p_to, p_limit, null, v_named) as e;
   end if;
+  v_times := coalesce(v_times, '{}');
+  v_providers := coalesce(v_providers, '{}');
 
   return json_build_object(
     'success', true,
-    'slots', private.iso_array(v_slots),
+    'slots', private.iso_array(v_times),
+    'slotProviders', (select coalesce(json_agg(json_build_object(
+                               'scheduledAt', private.iso(t.s),
+                               'providerId', t.p,
+                               'providerName', pr.display_name) order by t.s), '[]'::json)
+                        from unnest(v_times, v_providers) as t(s, p)
+                        join public.providers pr on pr.org_id = p_org_id and pr.id = t.p),
     'service', private.service_json(p_org_id, v_service_id),
+    'provider', private.provider_json(p_org_id, v_named),
     'timezone', v_org.timezone);
 end;
 $$;
-revoke execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean) from public, anon;
-grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean) to authenticated, service_role;
+comment on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text) is
+  'Free start times for a service (any provider who performs it, or the named p_provider) with who would be booked per slot (slotProviders).';
+revoke execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text) from public, anon;
+grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text) to authenticated, service_role;
 
 -- get_org_profile -------------------------------------------------------------------------------------
--- What the assistant needs to talk about a clinic: settings, active services, weekly hours.
+-- What the assistant needs to talk about a clinic: settings, active services, weekly hours, and who
+-- works there (active providers, what each does and when: provider hours ∩ clinic hours).
 create or replace function public.get_org_profile(p_org_id uuid)
 returns json
 language plpgsql
@@ -371,9 +687,47 @@ begin
              order by bh.weekday, bh.opens_at)
       from public.business_hours bh
       where bh.org_id = p_org_id), '[]'::json),
+    'providers', coalesce((
+      select json_agg(json_build_object(
+               'id', p.id,
+               'name', p.display_name,
+               'shortNames', to_json(p.short_names),
+               'services', coalesce((
+                 select json_agg(s.code order by s.is_default desc, s.name)
+                   from public.provider_services ps
+                   join public.services s on s.org_id = ps.org_id and s.id = ps.service_id
+                  where ps.org_id = p.org_id and ps.provider_id = p.id and s.active), '[]'::json),
+               'hours', coalesce((
+                 select json_agg(json_build_object(
+                          'weekday', w.weekday,
+                          'opensAt', to_char(w.opens_at, 'HH24:MI'),
+                          'closesAt', to_char(w.closes_at, 'HH24:MI'))
+                        order by w.weekday, w.opens_at)
+                   from (
+                     -- effective hours: the clinic's, cut to the provider's own intervals if it has any
+                     select bh.weekday, greatest(bh.opens_at, ph.opens_at) as opens_at,
+                            least(bh.closes_at, ph.closes_at) as closes_at
+                       from public.business_hours bh
+                       join public.provider_hours ph
+                         on ph.org_id = bh.org_id and ph.provider_id = p.id and ph.weekday = bh.weekday
+                      where bh.org_id = p.org_id
+                        and greatest(bh.opens_at, ph.opens_at) < least(bh.closes_at, ph.closes_at)
+                     union all
+                     select bh.weekday, bh.opens_at, bh.closes_at
+                       from public.business_hours bh
+                      where bh.org_id = p.org_id
+                        and not exists (select 1 from public.provider_hours ph
+                                         where ph.org_id = p.org_id and ph.provider_id = p.id)
+                   ) as w), '[]'::json))
+             order by p.display_name, p.id)
+      from public.providers p
+      where p.org_id = p_org_id and p.active), '[]'::json),
+    'providerCount', (select count(*) from public.providers p where p.org_id = p_org_id and p.active),
     'timezone', v_org.timezone);
 end;
 $$;
+comment on function public.get_org_profile(uuid) is
+  'The clinic as the assistant describes it: settings, active services, weekly hours, active providers with their services and effective hours, providerCount.';
 revoke execute on function public.get_org_profile(uuid) from public, anon;
 grant execute on function public.get_org_profile(uuid) to authenticated, service_role;
 

@@ -93,23 +93,8 @@ create index caller_access_log_org_time_idx on public.caller_access_log (org_id,
 
 -- Helpers (private) --------------------------------------------------------------------------------
 
--- Names compared the way a receptionist would: case, accents (NFKD, combining marks dropped),
--- spacing and punctuation do not matter. "José  O'Neil-Smith" = "jose oneil smith".
-create or replace function private.lenient_name(p_name text)
-returns text
-language plpgsql
-immutable
-set search_path = ''
-as $$
-begin
-  return regexp_replace(
-           lower(regexp_replace(
-             normalize(p_name, NFKD),
-             '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g')),
-           '[[:space:][:punct:]\u00b4\u02bc\u2010-\u2015\u2018\u2019\u201c\u201d\u00b7]+', '', 'g');
-end;
-$$;
-revoke all on function private.lenient_name(text) from public, anon, authenticated;
+-- Names are compared with private.lenient_name (20261125000250_providers.sql: case, accents, spacing
+-- and punctuation ignored), the same function behind appointments.patient_key.
 
 -- Refusals about a known clinic (with its zone) are private.caller_refusal (20261125000150_replies.sql).
 
@@ -404,7 +389,8 @@ begin
     'endsAt', private.iso(p_appt.ends_at),
     'status', p_appt.status,
     'patientName', p_appt.patient_name,
-    'service', private.service_json(p_appt.org_id, p_appt.service_id));
+    'service', private.service_json(p_appt.org_id, p_appt.service_id),
+    'provider', private.provider_json(p_appt.org_id, p_appt.provider_id));
 end;
 $$;
 revoke all on function private.caller_appointment_json(public.appointments) from public, anon, authenticated;
@@ -644,9 +630,12 @@ revoke all on sequence public.caller_access_log_id_seq from public, anon, authen
 
 -- book_appointment -------------------------------------------------------------------------------
 -- The booking (private.book_appointment_core, 20261125000500_rpc.sql) with the patient's optional
--- date of birth and the caller context, plus its access-log row. Open to any caller: booking for a
--- relative is normal, so nothing is verified; verified_by is recorded when the caller books under
--- their own number (caller_id) or a member books from the dashboard (staff).
+-- date of birth, the provider asked for (p_provider: an id or a name as said; NULL/"anyone" = any
+-- who performs the service; p_insist_provider: offer no other provider) and the caller context,
+-- plus its access-log row. Open to any caller: booking for a relative is normal, so nothing is
+-- verified; verified_by is recorded when the caller books under their own number (caller_id) or a
+-- member books from the dashboard (staff) — and only then does a patient_busy refusal describe the
+-- patient's existing appointment.
 create or replace function public.book_appointment(
   p_org_id uuid,
   p_name text,
@@ -657,7 +646,9 @@ create or replace function public.book_appointment(
   p_idempotency_key text default null,
   p_source text default 'api',
   p_date_of_birth date default null,
-  p_caller jsonb default null
+  p_caller jsonb default null,
+  p_provider text default null,
+  p_insist_provider boolean default false
 )
 returns json
 language plpgsql
@@ -671,6 +662,7 @@ declare
   v_may_act boolean := false;
   v_parsed record;
   v_ctx private.caller_context;
+  v_verified_by text;
   v_reply json;
 begin
   select * into v_org from public.orgs o where o.id = p_org_id;
@@ -681,27 +673,27 @@ begin
     if v_parsed.refusal is not null then
       return private.log_caller_access(p_org_id, v_ctx, 'book', null, v_parsed.refusal);
     end if;
+    v_verified_by := case when v_ctx.staff then 'staff'
+                          when v_ctx.caller_number = btrim(p_phone) then 'caller_id' end;
   end if;
 
   -- who acted and the call id, for the outbox row the appointments trigger writes
   perform private.set_audit_context('caller:' || coalesce(v_ctx.source, 'api'), v_ctx.call_id, null);
   v_reply := private.book_appointment_core(p_org_id, p_name, p_email, p_phone, p_service, p_scheduled_at,
-                                           p_idempotency_key, p_source, p_date_of_birth);
+                                           p_idempotency_key, p_source, p_date_of_birth,
+                                           p_provider, p_insist_provider, v_verified_by is not null);
   perform private.set_audit_context(null);
   if not v_may_act or v_reply ->> 'error' = 'unknown_org' then
     return v_reply;  -- nothing to log for a clinic the caller may not act for
   end if;
   v_ctx.source := coalesce(v_ctx.source, left(coalesce(nullif(btrim(p_source), ''), 'api'), 40));
-  return private.log_caller_access(p_org_id, v_ctx, 'book',
-    case when v_ctx.staff then 'staff'
-         when v_ctx.caller_number = btrim(p_phone) then 'caller_id' end,
-    v_reply);
+  return private.log_caller_access(p_org_id, v_ctx, 'book', v_verified_by, v_reply);
 end;
 $$;
-comment on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb) is
-  'Books one appointment (optional patient date of birth, caller context) and logs the call in caller_access_log. Reply as book_appointment_atomic_v2; the date of birth is never echoed.';
-revoke all on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb) from public, anon;
-grant execute on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb) to authenticated, service_role;
+comment on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean) is
+  'Books one appointment with a named provider (p_provider: id or name as said) or any who performs the service (NULL/"anyone"), with optional patient date of birth and caller context; logs the call in caller_access_log. Reply as book_appointment_atomic_v2 plus provider; refusals add unknown_provider, provider_not_qualified, provider_unavailable, patient_busy.';
+revoke all on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean) from public, anon;
+grant execute on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean) to authenticated, service_role;
 
 -- find_upcoming_appointments ---------------------------------------------------------------------
 -- "When is my appointment?": the active future appointments the caller is verified for.
@@ -876,6 +868,7 @@ begin
       'scheduledAt', private.iso(v_appt.starts_at),
       'status', 'cancelled',
       'service', private.service_json(p_org_id, v_appt.service_id),
+      'provider', private.provider_json(p_org_id, v_appt.provider_id),
       'verifiedBy', v_verified.verified_by,
       'message', 'Appointment cancelled',
       'timezone', v_org.timezone));
@@ -888,7 +881,13 @@ grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, sma
 
 -- reschedule_appointment_atomic -----------------------------------------------------------------
 -- Find, verify, then move the same row (same id, lead, service) in one statement; its current slot
--- does not conflict with itself. Refusals (incl. a concurrent winner → 23P01) leave it untouched.
+-- does not conflict with itself. The provider stays unless another is asked for (p_provider: an id
+-- or a name as said; "anyone" = any who performs the service, the current one first); moving to
+-- another provider is the same one-row update. Before choosing, the call queues for the clinic-local
+-- days it touches (source and target, ascending: private.queue_clinic_days), after locking the row.
+-- With the provider kept and busy (or off) then, the refusal offers that provider's nearest times
+-- and, unless p_insist_provider, the same time with another provider. Refusals (incl. a concurrent
+-- writer's 23P01) leave the appointment untouched.
 create or replace function public.reschedule_appointment_atomic(
   p_org_id uuid,
   p_caller jsonb,
@@ -896,7 +895,9 @@ create or replace function public.reschedule_appointment_atomic(
   p_appointment_id uuid default null,
   p_local_date date default null,
   p_weekday smallint default null,
-  p_local_time time default null
+  p_local_time time default null,
+  p_provider text default null,
+  p_insist_provider boolean default false
 )
 returns json
 language plpgsql
@@ -915,9 +916,19 @@ declare
   v_appt public.appointments;
   v_service public.services;
   v_prev_start timestamptz;
-  v_prev_end timestamptz;
+  v_prev_provider uuid;
   v_code text;
   v_reply json;
+  v_choice record;
+  v_named uuid;
+  v_prefer uuid;
+  v_insist boolean := coalesce(p_insist_provider, false);
+  v_provider_id uuid;
+  v_works boolean;
+  v_free boolean;
+  v_existing public.appointments;
+  v_constraint text;
+  v_days integer[];
 begin
   if p_org_id is null then
     return private.error_reply('invalid_input', 'Organization id is required');
@@ -948,18 +959,83 @@ begin
     return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_locked.refusal);
   end if;
   v_appt := v_locked.appointment;
+  v_prev_start := v_appt.starts_at;
+  v_prev_provider := v_appt.provider_id;
 
   select * into v_service from public.services s
    where s.org_id = p_org_id and s.id = v_appt.service_id;
 
-  v_code := private.slot_refusal(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
-  if v_code is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
-      private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_new_scheduled_at, v_appt.id));
+  -- which provider: the current one (NULL), anyone (the current one first), or the one named
+  if nullif(btrim(p_provider), '') is null then
+    if exists (select 1 from public.providers p
+                 join public.provider_services ps on ps.org_id = p.org_id and ps.provider_id = p.id
+                                                 and ps.service_id = v_service.id
+                where p.org_id = p_org_id and p.id = v_appt.provider_id and p.active) then
+      v_named := v_appt.provider_id;
+    else
+      v_prefer := v_appt.provider_id;  -- the current provider left or stopped: anyone who does it
+    end if;
+  else
+    select * into v_choice from private.resolve_provider(p_org_id, p_provider);
+    if v_choice.kind in ('unknown', 'ambiguous') then
+      return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+        private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names));
+    end if;
+    v_named := v_choice.provider_id;
+    if v_named is null then
+      v_prefer := v_appt.provider_id;
+    end if;
+  end if;
+  v_refusal := private.qualification_refusal(v_org, v_service.id, v_named);
+  if v_refusal is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_refusal);
   end if;
 
-  v_prev_start := v_appt.starts_at;
-  v_prev_end := v_appt.ends_at;
+  v_code := private.slot_refusal(p_org_id, v_service.id, p_new_scheduled_at);
+  if v_code is null then
+    -- queue for both clinic days (ascending), then decide on what has committed meanwhile; the move
+    -- keeps them until commit, a refusal leaves the queue before building its reply
+    v_days := private.queue_clinic_days(p_org_id, v_org.timezone, v_prev_start, p_new_scheduled_at);
+    begin
+      v_existing := private.patient_conflict(p_org_id, v_appt.lead_id, v_appt.patient_key, p_new_scheduled_at,
+                                             p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
+                                             v_appt.id);
+      if v_existing.id is null then
+        if v_named is not null then
+          select f.works, f.free into v_works, v_free
+            from private.available_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id) as f
+           where f.provider_id = v_named;
+          v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
+                         when not v_free then 'slot_unavailable' end;
+          if v_code is null then
+            v_provider_id := v_named;
+          end if;
+        else
+          v_provider_id := private.fairest_provider(
+            p_org_id, p_new_scheduled_at,
+            private.free_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id), v_prefer, v_appt.id);
+          v_code := case when v_provider_id is null then 'slot_unavailable' end;
+        end if;
+      end if;
+    exception when others or query_canceled then
+      perform private.leave_clinic_days(p_org_id, v_days);
+      raise;
+    end;
+    perform private.leave_clinic_days(p_org_id, v_days, v_provider_id is not null);
+    if v_existing.id is not null then
+      return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+        private.patient_busy_reply(v_org, v_service.id, v_existing, true));
+    end if;
+  end if;
+  if v_code is not null then
+    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+      private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_new_scheduled_at, v_appt.id,
+        v_named, v_insist, v_prefer,
+        case when v_code = 'provider_unavailable' then
+          format('%s does not work at the requested time',
+                 (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)) end));
+  end if;
+
   begin
     perform private.set_audit_context('caller:' || v_verified.verified_by, (v_parsed.ctx).call_id, null);
     update public.appointments a
@@ -967,13 +1043,24 @@ begin
            ends_at = p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
            blocked = tstzrange(p_new_scheduled_at,
                                p_new_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
-                               '[)')
+                               '[)'),
+           provider_id = v_provider_id
      where a.org_id = p_org_id and a.id = v_appt.id
     returning a.* into v_appt;
     perform private.set_audit_context(null);
   exception
     when exclusion_violation or deadlock_detected then
-      v_reply := private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_new_scheduled_at, v_appt.id);
+      -- a writer that does not queue (Studio, plain SQL) got there first
+      get stacked diagnostics v_constraint = constraint_name;
+      if v_constraint = 'appointments_patient_no_overlap' then
+        v_reply := private.patient_busy_reply(v_org, v_service.id,
+          private.patient_conflict(p_org_id, v_appt.lead_id, v_appt.patient_key, p_new_scheduled_at,
+                                   p_new_scheduled_at + make_interval(mins => v_service.duration_minutes), v_appt.id),
+          true);
+      else
+        v_reply := private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_new_scheduled_at, v_appt.id,
+                                              v_named, v_insist, v_prefer);
+      end if;
   end;
   if v_reply is not null then
     return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_reply);
@@ -987,15 +1074,17 @@ begin
       'previousScheduledAt', private.iso(v_prev_start),
       'endsAt', private.iso(v_appt.ends_at),
       'service', private.service_json(p_org_id, v_service.id),
+      'provider', private.provider_json(p_org_id, v_appt.provider_id),
+      'previousProvider', private.provider_json(p_org_id, v_prev_provider),
       'verifiedBy', v_verified.verified_by,
       'message', 'Appointment rescheduled',
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time) is
-  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; refusals carry alternatives. Logged.';
-revoke all on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time) from public, anon;
-grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time) to authenticated, service_role;
+comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean) is
+  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; keeps the provider unless p_provider names another (or "anyone"). Refusals carry alternatives. Logged.';
+revoke all on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean) from public, anon;
+grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean) to authenticated, service_role;
 
 -- erase_patient_data ----------------------------------------------------------------------------
 -- Erasure on request: health data must be erasable even where the audit trail is immutable. Redacts

@@ -43,8 +43,9 @@ revoke all on function private.is_health_check_booking(uuid, uuid) from public, 
 -- RPCs (service_role only) -------------------------------------------------------------------------
 
 -- Creates (or repairs) the health-check clinic: open every day 00:00–24:00 with no closures and no
--- minimum notice, so any future date and time the checks pick is bookable; one default service; the
--- assistant mapping `asst_health_check`. Idempotent; never touches another org.
+-- minimum notice, so any future date and time the checks pick is bookable; one default service done
+-- by its active provider(s); the assistant mapping `asst_health_check`. Idempotent; never touches
+-- another org.
 create or replace function public.ensure_health_check_org()
 returns json
 language plpgsql
@@ -71,6 +72,17 @@ begin
   on conflict (org_id, code) do update
     set name = excluded.name, duration_minutes = excluded.duration_minutes,
         buffer_minutes = excluded.buffer_minutes, is_default = true, active = true;
+
+  -- one provider (the orgs trigger created it with the org; repaired if it went) doing the service
+  insert into public.providers (org_id, display_name)
+  select v_org_id, 'Health check'
+   where not exists (select 1 from public.providers p where p.org_id = v_org_id and p.active);
+  insert into public.provider_services (org_id, provider_id, service_id)
+  select v_org_id, p.id, s.id
+    from public.providers p
+    join public.services s on s.org_id = p.org_id and s.code = 'health-check'
+   where p.org_id = v_org_id and p.active
+  on conflict do nothing;
 
   delete from public.closures c where c.org_id = v_org_id;
   delete from public.business_hours bh

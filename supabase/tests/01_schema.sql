@@ -220,8 +220,8 @@ select is(
 select matches(
   (select pg_get_constraintdef(oid) from pg_constraint
     where conrelid = 'public.appointments'::regclass and conname = 'appointments_no_overlap'),
-  '^EXCLUDE USING gist \(org_id WITH =, blocked WITH &&\) WHERE \(\(?status <> ''cancelled''',
-  'appointments_no_overlap = exclude using gist (org_id with =, blocked with &&) where status <> cancelled');
+  '^EXCLUDE USING gist \(org_id WITH =, provider_id WITH =, blocked WITH &&\) WHERE \(\(?status <> ''cancelled''',
+  'appointments_no_overlap = exclude using gist (org_id with =, provider_id with =, blocked with &&) where status <> cancelled (per provider, issue 10)');
 select ok(exists (select 1 from pg_constraint
                    where conrelid = 'public.business_hours'::regclass and contype = 'x'),
           'business_hours has an exclusion constraint (no overlapping intervals per weekday)');

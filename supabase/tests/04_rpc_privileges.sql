@@ -19,20 +19,20 @@ insert into _rpc (ord, fn, args, ident) values
       array['uuid', 'text', 'text', 'text', 'text', 'timestamp with time zone', 'text', 'text'],
       'p_org_id uuid, p_name text, p_email text, p_phone text, p_service text, p_scheduled_at timestamp with time zone, p_idempotency_key text, p_source text'),
   (2, 'check_availability',
-      array['uuid', 'text', 'timestamp with time zone', 'timestamp with time zone', 'integer', 'boolean'],
-      'p_org_id uuid, p_service text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_first_day_only boolean'),
+      array['uuid', 'text', 'timestamp with time zone', 'timestamp with time zone', 'integer', 'boolean', 'text'],
+      'p_org_id uuid, p_service text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_first_day_only boolean, p_provider text'),
   (3, 'find_upcoming_appointments', array['uuid', 'jsonb'], 'p_org_id uuid, p_caller jsonb'),
   (4, 'cancel_appointment', array['uuid', 'jsonb', 'uuid', 'date', 'smallint', 'time without time zone', 'text'],
       'p_org_id uuid, p_caller jsonb, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone, p_reason text'),
   (5, 'reschedule_appointment_atomic',
-      array['uuid', 'jsonb', 'timestamp with time zone', 'uuid', 'date', 'smallint', 'time without time zone'],
-      'p_org_id uuid, p_caller jsonb, p_new_scheduled_at timestamp with time zone, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone'),
+      array['uuid', 'jsonb', 'timestamp with time zone', 'uuid', 'date', 'smallint', 'time without time zone', 'text', 'boolean'],
+      'p_org_id uuid, p_caller jsonb, p_new_scheduled_at timestamp with time zone, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone, p_provider text, p_insist_provider boolean'),
   (6, 'get_org_profile', array['uuid'], 'p_org_id uuid'),
   (7, 'resolve_vapi_org', array['text', 'text', 'uuid', 'boolean'],
       'p_assistant_id text, p_phone_number_id text, p_claimed_org_id uuid, p_allow_claim boolean'),
   (8, 'book_appointment',
-      array['uuid', 'text', 'text', 'text', 'text', 'timestamp with time zone', 'text', 'text', 'date', 'jsonb'],
-      'p_org_id uuid, p_name text, p_email text, p_phone text, p_service text, p_scheduled_at timestamp with time zone, p_idempotency_key text, p_source text, p_date_of_birth date, p_caller jsonb'),
+      array['uuid', 'text', 'text', 'text', 'text', 'timestamp with time zone', 'text', 'text', 'date', 'jsonb', 'text', 'boolean'],
+      'p_org_id uuid, p_name text, p_email text, p_phone text, p_service text, p_scheduled_at timestamp with time zone, p_idempotency_key text, p_source text, p_date_of_birth date, p_caller jsonb, p_provider text, p_insist_provider boolean'),
   (9, 'find_caller_appointment',
       array['uuid', 'jsonb', 'uuid', 'date', 'smallint', 'time without time zone'],
       'p_org_id uuid, p_caller jsonb, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone'),
@@ -157,9 +157,10 @@ select is(
     where p.pronamespace = 'private'::regnamespace
       and has_function_privilege('authenticated', p.oid, 'EXECUTE')
       and p.oid::regprocedure::text not in ('private.member_org_ids()', 'private.owner_org_ids()',
-                                            'private.is_e164(text)', 'private.is_plausible_email(text)')),
+                                            'private.is_e164(text)', 'private.is_plausible_email(text)',
+                                            'private.lenient_name(text)')),
   '{}'::text[],
-  'authenticated can execute no private function except the two membership helpers RLS policies use and the two format predicates table constraints use');
+  'authenticated can execute no private function except the two membership helpers RLS policies use, the two format predicates table constraints use and the pure name normaliser behind appointments.patient_key');
 select ok(not has_function_privilege('authenticated', 'private.is_org_member(uuid)', 'EXECUTE')
           and not has_function_privilege('authenticated', 'private.can_act_for_org(uuid)', 'EXECUTE'),
           'authenticated cannot execute private.is_org_member / can_act_for_org (only definer code calls them)');

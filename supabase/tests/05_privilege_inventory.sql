@@ -111,6 +111,8 @@ insert into _authenticated values
   -- CHECK constraints on leads run the format predicates as the member who writes the row
   ('function private.is_e164(text) EXECUTE'),
   ('function private.is_plausible_email(text) EXECUTE'),
+  -- appointments.patient_key is generated from it when a member writes an appointment (pure function)
+  ('function private.lenient_name(text) EXECUTE'),
   -- orgs: members read and edit their clinic's settings; id and created_at never change
   ('table public.orgs SELECT'),
   ('column public.orgs.name UPDATE'),
@@ -139,6 +141,14 @@ insert into _authenticated values
   ('table public.business_hours SELECT'), ('table public.business_hours INSERT'),
   ('table public.business_hours UPDATE'), ('table public.business_hours DELETE'),
   ('table public.closures SELECT'), ('table public.closures INSERT'), ('table public.closures UPDATE'), ('table public.closures DELETE'),
+  -- providers (issue 10): who works there, what each does, when, and their time off — the catalog
+  ('table public.providers SELECT'), ('table public.providers INSERT'), ('table public.providers UPDATE'), ('table public.providers DELETE'),
+  ('table public.provider_services SELECT'), ('table public.provider_services INSERT'),
+  ('table public.provider_services UPDATE'), ('table public.provider_services DELETE'),
+  ('table public.provider_hours SELECT'), ('table public.provider_hours INSERT'),
+  ('table public.provider_hours UPDATE'), ('table public.provider_hours DELETE'),
+  ('table public.provider_time_off SELECT'), ('table public.provider_time_off INSERT'),
+  ('table public.provider_time_off UPDATE'), ('table public.provider_time_off DELETE'),
   -- Vapi routing: read only (service_role maps, after confirming the id with Vapi)
   ('table public.vapi_assistants SELECT'),
   -- patients and their appointments; appointments are cancelled, never deleted
@@ -166,15 +176,17 @@ insert into _authenticated values
   ('view public.upcoming_appointments SELECT'),
   ('view public.appointment_activity SELECT'),
   ('view public.opening_hours SELECT'),
+  ('view public.provider_day SELECT'),
+  ('view public.stranded_appointments SELECT'),
   -- RPCs that act for the caller's own orgs only (private.can_act_for_org / can_manage_members)
   ('function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamp with time zone, text, text) EXECUTE'),
-  ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean) EXECUTE'),
-  ('function public.book_appointment(uuid, text, text, text, text, timestamp with time zone, text, text, date, jsonb) EXECUTE'),
+  ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text) EXECUTE'),
+  ('function public.book_appointment(uuid, text, text, text, text, timestamp with time zone, text, text, date, jsonb, text, boolean) EXECUTE'),
   -- the caller-facing finders and changes: staff act as `staff` (p_caller null, membership checked)
   ('function public.find_upcoming_appointments(uuid, jsonb) EXECUTE'),
   ('function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time without time zone) EXECUTE'),
   ('function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time without time zone, text) EXECUTE'),
-  ('function public.reschedule_appointment_atomic(uuid, jsonb, timestamp with time zone, uuid, date, smallint, time without time zone) EXECUTE'),
+  ('function public.reschedule_appointment_atomic(uuid, jsonb, timestamp with time zone, uuid, date, smallint, time without time zone, text, boolean) EXECUTE'),
   ('function public.get_org_profile(uuid) EXECUTE'),
   ('function public.invite_org_member(uuid, text, text) EXECUTE'),
   ('function public.accept_org_invitation(text) EXECUTE');
@@ -249,12 +261,12 @@ select set_has(
   $$select privilege from pg_temp.privileges('service_role')$$,
   $$values ('schema public USAGE'),
       ('function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamp with time zone, text, text) EXECUTE'),
-      ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean) EXECUTE'),
-      ('function public.book_appointment(uuid, text, text, text, text, timestamp with time zone, text, text, date, jsonb) EXECUTE'),
+      ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text) EXECUTE'),
+      ('function public.book_appointment(uuid, text, text, text, text, timestamp with time zone, text, text, date, jsonb, text, boolean) EXECUTE'),
       ('function public.find_upcoming_appointments(uuid, jsonb) EXECUTE'),
       ('function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time without time zone) EXECUTE'),
       ('function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time without time zone, text) EXECUTE'),
-      ('function public.reschedule_appointment_atomic(uuid, jsonb, timestamp with time zone, uuid, date, smallint, time without time zone) EXECUTE'),
+      ('function public.reschedule_appointment_atomic(uuid, jsonb, timestamp with time zone, uuid, date, smallint, time without time zone, text, boolean) EXECUTE'),
       ('function public.erase_patient_data(uuid, text, text) EXECUTE'),
       ('function public.get_org_profile(uuid) EXECUTE'),
       ('function public.resolve_vapi_org(text, text, uuid, boolean) EXECUTE'),

@@ -4,7 +4,7 @@
 -- from the transaction's audit context, carries ids and times but no personal data, and survives
 -- the appointment. Members cannot delete appointments nor write events.
 begin;
-select plan(37);
+select plan(38);
 
 insert into auth.users (id, email) values
   ('a0600000-0000-4000-8000-000000000001', 'member@t06.example'),
@@ -73,10 +73,11 @@ select is((select kind || '|' || (payload->>'actor') from pg_temp.last_event('00
 select is((select payload - 'actor' from pg_temp.last_event('00000601-0000-4000-8000-00000000000a')),
           jsonb_build_object('appointmentId', '00000601-0000-4000-8000-00000000000a', 'leadId', '00000501-0000-4000-8000-00000000000a',
                              'serviceId', '00000101-0000-4000-8000-000000000000',
+                             'providerId', (select p.id from public.providers p where p.org_id = 'c0600000-0000-4000-8000-00000000000a'),
                              'startsAt', to_char(pg_temp.at(5, 14) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                              'endsAt', to_char((pg_temp.at(5, 14) + interval '30 minutes') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                              'status', 'pending', 'source', 'api'),
-          'the payload: ids, times, status and source');
+          'the payload: ids (incl. the provider the one-provider clinic filled in), times, status and source');
 
 update public.appointments set patient_name = 'Ada King' where id = '00000601-0000-4000-8000-00000000000a';
 select is((select count(*)::int from pg_temp.events('00000601-0000-4000-8000-00000000000a')), 1,
@@ -102,6 +103,18 @@ select is((select kind || '|' || (payload->>'previousServiceId') || '|' || (payl
              from pg_temp.last_event('00000601-0000-4000-8000-00000000000a')),
           'updated|00000101-0000-4000-8000-000000000000|00000102-0000-4000-8000-000000000000',
           'a service change is an updated event with the previous service');
+
+-- moving it to another provider (issue 10): provider_id is tracked; a change of provider is a reschedule
+insert into public.providers (org_id, id, display_name)
+values ('c0600000-0000-4000-8000-00000000000a', '00000801-0000-4000-8000-00000000000a', 'T06 Second Provider');
+update public.appointments set provider_id = '00000801-0000-4000-8000-00000000000a'
+ where id = '00000601-0000-4000-8000-00000000000a';
+select is((select kind || '|' || (payload->>'previousProviderId') || '|' || (payload->>'providerId') || '|' || (payload->'changed')::text
+             from pg_temp.last_event('00000601-0000-4000-8000-00000000000a')),
+          'rescheduled|' || (select p.id::text from public.providers p
+                              where p.org_id = 'c0600000-0000-4000-8000-00000000000a' and p.display_name = 'T06 Clinic A')
+                         || '|00000801-0000-4000-8000-00000000000a|["provider_id"]',
+          'a provider change is a rescheduled event with the previous provider');
 
 -- an operator's hand-made change with an audit context
 select private.set_audit_context('operator:jane', 'call-4711', 'patient asked by e-mail');

@@ -76,14 +76,14 @@ select is((select patient_date_of_birth from public.appointments where id = pg_t
 select is((select patient_date_of_birth from public.appointments where id = pg_temp.id('kid')::uuid), null::date,
           'booked without a DOB: none on file');
 select is((select array_agg(k order by k) from json_object_keys((select j from r where k = 'jose')) k),
-          array['appointmentId', 'contactId', 'emailDropped', 'endsAt', 'message', 'replayed', 'scheduledAt', 'service', 'success', 'timezone'],
-          'book_appointment replies with exactly the v2 keys (+ emailDropped; no date of birth)');
+          array['appointmentId', 'contactId', 'emailDropped', 'endsAt', 'message', 'provider', 'replayed', 'scheduledAt', 'service', 'success', 'timezone'],
+          'book_appointment replies with exactly the v2 keys plus emailDropped and provider (no date of birth)');
 insert into r values ('v2', public.book_appointment_atomic_v2(p_org_id => 'c2000000-0000-4000-8000-000000000001',
   p_name => 'Vee Two', p_email => 'vee@example.com', p_phone => '+13055550300', p_service => null,
   p_scheduled_at => pg_temp.at(pg_temp.day(7, 6), '09:00'), p_idempotency_key => 't20-v2', p_source => 'vapi'));
 select is((select array_agg(k order by k) from json_object_keys((select j from r where k = 'v2')) k),
-          array['appointmentId', 'contactId', 'emailDropped', 'endsAt', 'message', 'replayed', 'scheduledAt', 'service', 'success', 'timezone'],
-          'book_appointment_atomic_v2 (the wrapper) replies with its original keys + emailDropped');
+          array['appointmentId', 'contactId', 'emailDropped', 'endsAt', 'message', 'provider', 'replayed', 'scheduledAt', 'service', 'success', 'timezone'],
+          'book_appointment_atomic_v2 (the wrapper) replies with its original keys plus emailDropped and provider (keys are only added)');
 select is((select (j ->> 'success') || '|' || (j ->> 'replayed') from r where k = 'v2'), 'true|false', 'v2 wrapper books');
 select is((select patient_date_of_birth from public.appointments where id = pg_temp.id('v2')::uuid),
           null::date, 'v2 wrapper stores no date of birth');
@@ -119,8 +119,8 @@ select is((select pg_temp.ids(j) from r where k = 'cid'),
 select is((select (j ->> 'verifiedBy') || '|' || (j ->> 'searched') from r where k = 'cid'), 'caller_id|caller_id',
           'verifiedBy caller_id, searched caller_id');
 select is((select array_agg(k order by k) from json_object_keys((select j -> 'appointments' -> 0 from r where k = 'cid')) k),
-          array['appointmentId', 'endsAt', 'patientName', 'scheduledAt', 'service', 'status'],
-          'appointment objects carry no date of birth and no phone');
+          array['appointmentId', 'endsAt', 'patientName', 'provider', 'scheduledAt', 'service', 'status'],
+          'appointment objects carry no date of birth and no phone (provider: who it is with)');
 select ok((select j::text not like '%1980-02-03%' and j::text not like '%2015-06-07%' from r where k = 'cid'),
           'no date of birth anywhere in the reply');
 select is(pg_temp.ids(pg_temp.find(pg_temp.ctx('call-q', '+13055550200'))), array[pg_temp.id('quinn')],

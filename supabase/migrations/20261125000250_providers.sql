@@ -1,0 +1,473 @@
+-- Providers: the people whose calendars a clinic books (issue 10).
+--
+-- A clinic is many calendars: a family practice with two physicians and a nurse, a dental office
+-- with a dentist and two hygienists. Each provider performs some of the clinic's services, works
+-- some of its hours and takes time off; appointments belong to one provider, and the exclusion
+-- constraint on appointments (20261125000300_booking.sql) is per provider. This migration creates
+-- the provider tables, the lenient name matching callers use ("Dr. Patel", "Anika"), the triggers
+-- that keep a one-provider clinic working exactly as before, and the clinic-day queue every booking
+-- writer takes before it chooses a provider (why: docs/rpc-contract.md, "Concurrency").
+--
+-- Effective working time of a provider = its provider_hours ∩ the clinic's business_hours (a
+-- provider with no provider_hours rows works all clinic hours), minus its provider_time_off and the
+-- clinic's closures. There is no per-provider service duration: a service's duration + buffer is the
+-- calendar block for everyone who performs it (add a provider_services column if a clinic needs it).
+
+-- Tables -------------------------------------------------------------------------------------------
+
+-- A person (or a chair/room later, see below) whose calendar is booked. `display_name` is spoken as
+-- is ("Dr. Anika Patel"); `short_names` are what a caller may say instead ("Dr. Patel", "Anika").
+-- A provider who leaves is deactivated, never deleted: appointments keep pointing at it.
+create table public.providers (
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  id uuid not null default gen_random_uuid(),
+  display_name text not null,
+  short_names text[] not null default '{}',
+  active boolean not null default true,
+  color text,
+  notes text,
+  created_at timestamptz not null default now(),
+  primary key (org_id, id),
+  constraint providers_display_name_valid check (btrim(display_name) <> '' and char_length(display_name) <= 120),
+  constraint providers_color_format check (color is null or color ~ '^#[0-9A-Fa-f]{6}$'),
+  constraint providers_notes_length check (notes is null or char_length(notes) <= 2000)
+);
+
+-- Who performs which service. The calendar block is the service's duration + buffer for everyone.
+create table public.provider_services (
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  provider_id uuid not null,
+  service_id uuid not null,
+  created_at timestamptz not null default now(),
+  primary key (org_id, provider_id, service_id),
+  foreign key (org_id, provider_id) references public.providers (org_id, id) on delete cascade,
+  foreign key (org_id, service_id) references public.services (org_id, id) on delete cascade
+);
+
+-- Weekly working intervals of a provider in clinic-local wall-clock time, like business_hours. They
+-- are intersected with the clinic's hours: a slot must fit one clinic interval AND one provider
+-- interval. No rows at all = the provider works whenever the clinic is open.
+create table public.provider_hours (
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  id uuid not null default gen_random_uuid(),
+  provider_id uuid not null,
+  weekday smallint not null,
+  opens_at time not null,
+  closes_at time not null,
+  primary key (org_id, id),
+  foreign key (org_id, provider_id) references public.providers (org_id, id) on delete cascade,
+  constraint provider_hours_weekday_range check (weekday between 0 and 6),
+  constraint provider_hours_open_before_close check (opens_at < closes_at)
+);
+
+-- A provider's absences (vacation, a half day) as absolute ranges, like closures: build them from the
+-- clinic's wall clock with AT TIME ZONE.
+create table public.provider_time_off (
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  id uuid not null default gen_random_uuid(),
+  provider_id uuid not null,
+  during tstzrange not null,
+  reason text,
+  created_at timestamptz not null default now(),
+  primary key (org_id, id),
+  foreign key (org_id, provider_id) references public.providers (org_id, id) on delete cascade,
+  constraint provider_time_off_during_not_empty check (not isempty(during) and not lower_inf(during) and not upper_inf(during))
+);
+
+comment on table public.providers is 'People whose calendars a clinic books. Appointments belong to one provider; no provider holds two overlapping active appointments (appointments_no_overlap). Deactivate, do not delete.';
+comment on column public.providers.display_name is 'Name as spoken, e.g. Dr. Anika Patel; unique per clinic (case, accents, spacing and punctuation ignored).';
+comment on column public.providers.short_names is 'Other names a caller may use, e.g. {Dr. Patel, Anika}; matched leniently (titles like Dr./Doctor/Nurse optional).';
+comment on column public.providers.active is 'Inactive providers are not booked, not offered and not matched by name; their booked appointments show up in stranded_appointments.';
+comment on column public.providers.color is 'Optional dashboard colour, #RRGGBB.';
+comment on table public.provider_services is 'Which provider performs which service. No per-provider duration: duration + buffer of the service is everyone''s calendar block.';
+comment on table public.provider_hours is 'Weekly working intervals per provider in clinic-local time, intersected with business_hours; a provider without rows works all clinic hours.';
+comment on column public.provider_hours.weekday is '0 = Sunday … 6 = Saturday (as extract(dow)).';
+comment on table public.provider_time_off is 'Absences of one provider as absolute instants [from, to), like closures.';
+
+-- Helpers (private) --------------------------------------------------------------------------------
+
+-- Names compared the way a receptionist would: case, accents (NFKD, combining marks dropped),
+-- spacing and punctuation do not matter. "José  O'Neil-Smith" = "jose oneil smith". Immutable: it is
+-- the generated appointments.patient_key ("no patient in two places") and caller verification uses
+-- it (20261125000550_callers.sql); provider names use it for uniqueness.
+create or replace function private.lenient_name(p_name text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return regexp_replace(
+           lower(regexp_replace(
+             normalize(p_name, NFKD),
+             '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g')),
+           '[[:space:][:punct:]\u00b4\u02bc\u2010-\u2015\u2018\u2019\u201c\u201d\u00b7]+', '', 'g');
+end;
+$$;
+revoke all on function private.lenient_name(text) from public, anon, authenticated;
+-- A generated column's expression runs as whoever writes the row: members (dashboard) and
+-- service_role insert and update appointments directly. A pure function of its argument.
+grant execute on function private.lenient_name(text) to authenticated, service_role;
+
+-- A spoken provider name as words: lower case, accents and punctuation dropped, "doctor"/"doc"
+-- spelled "dr". "Doctor Anika Patel" → {dr, anika, patel}; "Dr. Patel" → {dr, patel}.
+create or replace function private.provider_name_words(p_name text)
+returns text[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  v_plain text;
+begin
+  v_plain := btrim(regexp_replace(
+    lower(regexp_replace(normalize(coalesce(p_name, ''), NFKD),
+                         '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g')),
+    '[^[:alnum:]]+', ' ', 'g'));
+  if v_plain = '' then
+    return '{}';
+  end if;
+  return array(
+    select case when w in ('doctor', 'doc') then 'dr' else w end
+      from unnest(string_to_array(v_plain, ' ')) with ordinality as t(w, n)
+     order by n);
+end;
+$$;
+revoke all on function private.provider_name_words(text) from public, anon, authenticated;
+
+-- Titles a caller may add or leave out ("Dr. Patel" = "Patel"; "Nurse Kim" = "Kim").
+create or replace function private.provider_titles()
+returns text[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return array['dr', 'nurse', 'mr', 'mrs', 'ms', 'miss', 'mx', 'prof', 'professor', 'hygienist',
+               'dentist', 'dds', 'dmd', 'md', 'np', 'rn', 'pa'];
+end;
+$$;
+revoke all on function private.provider_titles() from public, anon, authenticated;
+
+-- The reply's `provider` object: {id, name}.
+create or replace function private.provider_json(p_org_id uuid, p_provider_id uuid)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return (select json_build_object('id', p.id, 'name', p.display_name)
+            from public.providers p
+           where p.org_id = p_org_id and p.id = p_provider_id);
+end;
+$$;
+revoke all on function private.provider_json(uuid, uuid) from public, anon, authenticated;
+
+-- Which provider did the caller mean? p_text is a provider id, a name as said ("Doctor Patel",
+-- "dr patel", "Anika", "Dr. Patel"), or a way of saying "anyone" (NULL and blank too). Only active
+-- providers are matched. Two passes: the words as said with titles (so "Nurse Kim" beats "Dr. Kim"),
+-- then without titles against display names, short names and each word of the display name.
+-- kind: any | named | unknown | ambiguous; names: for unknown, every active provider's display name
+-- (to offer); for ambiguous, the matching ones. In a clinic with one active provider a name that
+-- matches nothing is `any`: there is one calendar, nobody else can be meant (an unknown id is not).
+create or replace function private.resolve_provider(
+  p_org_id uuid,
+  p_text text,
+  out kind text,
+  out provider_id uuid,
+  out names text[]
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_text text := nullif(btrim(p_text), '');
+  v_words text[];
+  v_titled text;
+  v_plain text;
+  v_ids uuid[];
+begin
+  v_words := private.provider_name_words(v_text);
+  v_titled := array_to_string(v_words, '');
+  if v_text is null or v_titled = ''
+     or v_titled in ('any', 'anyone', 'anybody', 'whoever', 'whoeverisfree', 'whoeversfree', 'whoeverisavailable',
+                     'whoeversavailable', 'someone', 'somebody', 'either', 'eitherone', 'nopreference', 'nopref',
+                     'none', 'noone', 'nobodyinparticular', 'doesntmatter', 'itdoesntmatter', 'dontcare', 'idontcare',
+                     'firstavailable', 'anyprovider', 'anydr', 'anyavailable', 'whoeverisfirst') then
+    kind := 'any';
+    return;
+  end if;
+
+  if v_text ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    select p.id into provider_id from public.providers p
+     where p.org_id = p_org_id and p.id = v_text::uuid and p.active;
+  else
+    v_plain := array_to_string(array(select w from unnest(v_words) as w
+                                      where w <> all (private.provider_titles())), '');
+    -- 1. as said, titles included
+    v_ids := array(
+      select p.id from public.providers p
+       where p.org_id = p_org_id and p.active
+         and exists (select 1 from unnest(p.display_name || p.short_names) as n
+                      where array_to_string(private.provider_name_words(n), '') = v_titled)
+       order by p.display_name, p.id);
+    -- 2. without titles: a full name, a short name or one word of the display name
+    if cardinality(v_ids) = 0 and v_plain <> '' then
+      v_ids := array(
+        select p.id from public.providers p
+         where p.org_id = p_org_id and p.active
+           and (exists (select 1 from unnest(p.display_name || p.short_names) as n
+                         where array_to_string(array(select w from unnest(private.provider_name_words(n)) as w
+                                                      where w <> all (private.provider_titles())), '') = v_plain)
+                or v_plain = any (private.provider_name_words(p.display_name)))
+         order by p.display_name, p.id);
+    end if;
+    if cardinality(v_ids) = 1 then
+      provider_id := v_ids[1];
+    elsif cardinality(v_ids) > 1 then
+      kind := 'ambiguous';
+      names := array(select p.display_name from public.providers p
+                      where p.org_id = p_org_id and p.id = any (v_ids) order by p.display_name);
+      return;
+    end if;
+  end if;
+
+  if provider_id is null and v_text !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+     and (select count(*) from public.providers p where p.org_id = p_org_id and p.active) = 1 then
+    -- one calendar: nobody else can be meant, and the voice never names it (the clinic books as before)
+    kind := 'any';
+  elsif provider_id is null then
+    kind := 'unknown';
+    names := array(select p.display_name from public.providers p
+                    where p.org_id = p_org_id and p.active order by p.display_name);
+  else
+    kind := 'named';
+  end if;
+end;
+$$;
+revoke all on function private.resolve_provider(uuid, text) from public, anon, authenticated;
+
+-- The key of a clinic's advisory locks (first argument of pg_advisory_lock(int, int)): the uuid's
+-- built-in 32-bit hash. Two clinics sharing a key only wait for each other, they never decide wrongly.
+create or replace function private.clinic_lock_key(p_org_id uuid)
+returns integer
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return pg_catalog.uuid_hash(p_org_id);
+end;
+$$;
+revoke all on function private.clinic_lock_key(uuid) from public, anon, authenticated;
+
+-- The herd queue (docs/rpc-contract.md, "Concurrency"). Every writer that chooses a provider or a
+-- time (book, reschedule) queues on an advisory lock per clinic and clinic-local DAY of each instant
+-- it writes, and decides who is free only once it holds it. Every appointment lies inside one
+-- clinic-local day (a slot fits one business-hours interval), so any two bookings that could overlap —
+-- whatever their start times — wait for each other here instead of inside the exclusion constraint's
+-- index, where concurrent conflicting inserts wait on each other and deadlock. The day is the
+-- clinic-local date as a number (days since 2000-01-01), never a timestamptz rendered in the
+-- session's time zone; two days (a reschedule) are taken in ascending order. The exclusion
+-- constraints stay the judge; a second resource (a room) would queue on the same lock.
+--   1. private.queue_clinic_days: wait for the day(s) (session-level lock; lock_timeout bounds it);
+--   2. decide on fresh data (each statement after the wait sees every earlier winner's commit);
+--   3. private.leave_clinic_days; a winner first takes the same lock at transaction level (p_hold),
+--      held until its row is committed, so the next one sees it.
+-- A loser thus leaves the queue as soon as it knows it lost and computes its alternatives outside it.
+-- Callers wrap steps 2–3 in an exception block that leaves the queue before re-raising (also on
+-- query_canceled), so a session lock never outlives the call.
+
+-- Waits for the clinic day(s) of p_first (and p_second) in ascending order; returns the day numbers.
+create or replace function private.queue_clinic_days(
+  p_org_id uuid,
+  p_timezone text,
+  p_first timestamptz,
+  p_second timestamptz default null
+)
+returns integer[]
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_key integer := private.clinic_lock_key(p_org_id);
+  v_a integer := (p_first at time zone p_timezone)::date - date '2000-01-01';
+  v_b integer := coalesce((p_second at time zone p_timezone)::date - date '2000-01-01', v_a);
+  v_days integer[];
+  v_held integer := 0;
+begin
+  v_days := case when v_a = v_b then array[v_a] else array[least(v_a, v_b), greatest(v_a, v_b)] end;
+  begin
+    perform pg_catalog.pg_advisory_lock(v_key, v_days[1]);
+    v_held := 1;
+    if cardinality(v_days) = 2 then
+      perform pg_catalog.pg_advisory_lock(v_key, v_days[2]);
+    end if;
+  exception when others or query_canceled then
+    if v_held = 1 then
+      perform pg_catalog.pg_advisory_unlock(v_key, v_days[1]);
+    end if;
+    raise;
+  end;
+  return v_days;
+end;
+$$;
+revoke all on function private.queue_clinic_days(uuid, text, timestamptz, timestamptz) from public, anon, authenticated;
+
+-- Leaves the queue (the session-level locks of queue_clinic_days). A winner passes p_hold: it first
+-- takes the same locks at transaction level (granted at once: this session holds them), which stay
+-- until its row is committed.
+create or replace function private.leave_clinic_days(p_org_id uuid, p_days integer[], p_hold boolean default false)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_key integer := private.clinic_lock_key(p_org_id);
+  v_day integer;
+begin
+  if p_hold then
+    foreach v_day in array p_days loop
+      perform pg_catalog.pg_advisory_xact_lock(v_key, v_day);
+    end loop;
+  end if;
+  foreach v_day in array coalesce(p_days, '{}') loop
+    perform pg_catalog.pg_advisory_unlock(v_key, v_day);
+  end loop;
+end;
+$$;
+revoke all on function private.leave_clinic_days(uuid, integer[], boolean) from public, anon, authenticated;
+
+-- Constraints / indexes ----------------------------------------------------------------------------
+
+-- short_names: at most 10, no NULL, each at most 80 characters with a letter or digit. Built-in
+-- functions only (a CHECK runs as the writing member): the names are joined with U+0001 and no
+-- element may be empty of letters/digits or longer than 80.
+alter table public.providers
+  add constraint providers_short_names_valid check (
+    cardinality(short_names) <= 10
+    and array_position(short_names, null) is null
+    and (cardinality(short_names) = 0
+         or (array_to_string(short_names, chr(1))
+               !~ ('(^|' || chr(1) || ')[^[:alnum:]' || chr(1) || ']*(' || chr(1) || '|$)')
+             and array_to_string(short_names, chr(1)) !~ ('[^' || chr(1) || ']{81}'))));
+-- One spoken name per provider and clinic (lenient: "Dr. Patel" and "dr patel" are one name).
+create unique index providers_org_display_name_key on public.providers (org_id, private.lenient_name(display_name));
+-- "Who performs service S?" — the booking's first question.
+create index provider_services_org_service_idx on public.provider_services (org_id, service_id, provider_id);
+create index provider_hours_org_provider_idx on public.provider_hours (org_id, provider_id, weekday);
+-- Two intervals of one provider on one weekday must not overlap (a slot must fit inside ONE).
+alter table public.provider_hours
+  add constraint provider_hours_no_overlap exclude using gist (
+    org_id with =,
+    provider_id with =,
+    weekday with =,
+    tsrange(date '2000-01-02' + opens_at, date '2000-01-02' + closes_at) with &&
+  );
+create index provider_time_off_org_provider_during_idx on public.provider_time_off using gist (org_id, provider_id, during);
+
+-- One-provider compatibility (triggers) ----------------------------------------------------------
+-- Every clinic has at least one provider, so a clinic set up as before (orgs, services, hours) books
+-- exactly as before: a new org gets a provider named after the clinic; while a clinic has exactly one
+-- provider, each new service is linked to it; an appointment inserted without provider_id (Studio,
+-- fixtures) gets the org's only active provider for its service (20261125000300_booking.sql).
+
+-- A new clinic's first provider, named after the clinic. Security definer: whoever may create an org
+-- (service_role, an operator) gets its provider too, whatever RLS says about providers.
+create or replace function private.create_clinic_provider()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into public.providers (org_id, display_name)
+  values (new.id, left(new.name, 120));
+  return null;
+end;
+$$;
+revoke all on function private.create_clinic_provider() from public, anon, authenticated;
+
+create trigger orgs_create_provider
+  after insert on public.orgs
+  for each row execute function private.create_clinic_provider();
+
+-- A new service of a one-provider clinic is that provider's. Runs as the inserting role (a member
+-- inserts their own clinic's link under RLS); with several providers nothing is linked: staff decide.
+create or replace function private.link_service_to_sole_provider()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  v_ids := array(select p.id from public.providers p where p.org_id = new.org_id limit 2);
+  if cardinality(v_ids) = 1 then
+    insert into public.provider_services (org_id, provider_id, service_id)
+    values (new.org_id, v_ids[1], new.id)
+    on conflict do nothing;
+  end if;
+  return null;
+end;
+$$;
+revoke all on function private.link_service_to_sole_provider() from public, anon, authenticated;
+
+create trigger services_link_sole_provider
+  after insert on public.services
+  for each row execute function private.link_service_to_sole_provider();
+
+-- RLS ----------------------------------------------------------------------------------------------
+alter table public.providers enable row level security;
+alter table public.provider_services enable row level security;
+alter table public.provider_hours enable row level security;
+alter table public.provider_time_off enable row level security;
+
+-- Members manage their clinic's providers like the rest of its catalog; anon has no policy.
+create policy providers_member_select on public.providers for select to authenticated
+  using (org_id in (select private.member_org_ids()));
+create policy providers_member_insert on public.providers for insert to authenticated
+  with check (org_id in (select private.member_org_ids()));
+create policy providers_member_update on public.providers for update to authenticated
+  using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
+create policy providers_member_delete on public.providers for delete to authenticated
+  using (org_id in (select private.member_org_ids()));
+
+create policy provider_services_member_select on public.provider_services for select to authenticated
+  using (org_id in (select private.member_org_ids()));
+create policy provider_services_member_insert on public.provider_services for insert to authenticated
+  with check (org_id in (select private.member_org_ids()));
+create policy provider_services_member_update on public.provider_services for update to authenticated
+  using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
+create policy provider_services_member_delete on public.provider_services for delete to authenticated
+  using (org_id in (select private.member_org_ids()));
+
+create policy provider_hours_member_select on public.provider_hours for select to authenticated
+  using (org_id in (select private.member_org_ids()));
+create policy provider_hours_member_insert on public.provider_hours for insert to authenticated
+  with check (org_id in (select private.member_org_ids()));
+create policy provider_hours_member_update on public.provider_hours for update to authenticated
+  using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
+create policy provider_hours_member_delete on public.provider_hours for delete to authenticated
+  using (org_id in (select private.member_org_ids()));
+
+create policy provider_time_off_member_select on public.provider_time_off for select to authenticated
+  using (org_id in (select private.member_org_ids()));
+create policy provider_time_off_member_insert on public.provider_time_off for insert to authenticated
+  with check (org_id in (select private.member_org_ids()));
+create policy provider_time_off_member_update on public.provider_time_off for update to authenticated
+  using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
+create policy provider_time_off_member_delete on public.provider_time_off for delete to authenticated
+  using (org_id in (select private.member_org_ids()));
+
+-- Privileges ---------------------------------------------------------------------------------------
+-- New objects start closed (20261125000100_orgs.sql); members manage providers under RLS (listed in
+-- supabase/tests/05_privilege_inventory.sql). A provider with appointments cannot be deleted (the
+-- appointments' foreign key): deactivate it.
+grant select, insert, update, delete
+  on public.providers, public.provider_services, public.provider_hours, public.provider_time_off
+  to authenticated;
