@@ -408,7 +408,7 @@ def test_the_prompt_lists_who_works_here_and_when_to_ask_for_a_preference():
     every_day = tuple({"weekday": d, "opensAt": "09:00", "closesAt": "17:00"} for d in range(1, 7))
     profile = OrgProfile(org_id=SUNRISE, name="Sunrise", timezone=NEW_YORK, phone_region="US", services=SERVICES,
                          providers=(*PROVIDERS[:2], Provider(KIM["id"], KIM["name"], (), ("vaccination",), every_day)),
-                         hours=every_day, provider_count=3)
+                         hour_rows=every_day, provider_count=3)
     assert "- Nurse Joy Kim: Vaccination; works whenever the clinic is open." in providers_section(
         enforced_prompt(None, Clinic.from_profile(profile), "Sarah", now=CLOCK))
     assert 'ask "Do you have a preference for a provider?"' in section and "only one does, do not ask" in section
