@@ -784,7 +784,7 @@ begin
   v_started := private.jsonb_timestamptz(p_call -> 'startedAt');
   v_ended := private.jsonb_timestamptz(p_call -> 'endedAt');
   v_duration := coalesce(private.jsonb_numeric(p_call -> 'durationSeconds'),
-                         case when v_ended >= v_started then extract(epoch from v_ended - v_started) end);
+                         case when v_ended >= v_started then trim_scale(extract(epoch from v_ended - v_started)) end);
   v_reason := left(nullif(btrim(p_call ->> 'endedReason'), ''), 200);
   v_caller := nullif(btrim(p_call ->> 'callerNumber'), '');
   if v_caller !~ '^\+[1-9][0-9]{6,14}$' then
@@ -887,11 +887,11 @@ begin
         ended_reason = coalesce(c.ended_reason, excluded.ended_reason),
         duration_seconds = coalesce(c.duration_seconds,
           case when coalesce(c.ended_at, excluded.ended_at) >= c.started_at
-               then extract(epoch from coalesce(c.ended_at, excluded.ended_at) - c.started_at) end),
+               then trim_scale(extract(epoch from coalesce(c.ended_at, excluded.ended_at) - c.started_at)) end),
         outcome = private.call_outcome(c.org_id, c.vapi_call_id, coalesce(c.ended_reason, excluded.ended_reason),
                     coalesce(c.duration_seconds,
                       case when coalesce(c.ended_at, excluded.ended_at) >= c.started_at
-                           then extract(epoch from coalesce(c.ended_at, excluded.ended_at) - c.started_at) end),
+                           then trim_scale(extract(epoch from coalesce(c.ended_at, excluded.ended_at) - c.started_at)) end),
                     c.messages),
         status = 'ended'
     where c.reported_at is null
