@@ -104,7 +104,7 @@ def test_leaving_out_a_required_argument_re_asks_for_it(client, sql, name, missi
 def test_the_required_arguments_alone_are_enough(client, name):
     result = call(client, name, {field: SAMPLE[field] for field in required(name)})
     assert result.get("error") not in ("invalid_input", "unknown_tool"), result
-    if name == "bookClinicAppointment":
+    if name in ("bookClinicAppointment", "takeMessage"):
         assert result["success"] is True
 
 
