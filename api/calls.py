@@ -40,7 +40,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -100,9 +100,11 @@ def tool_definitions(path: Path = TOOLS_PATH) -> list[dict]:
 
 
 def with_server(tools: list[dict], server: dict | None) -> list[dict]:
-    """The tool definitions with every ``server`` replaced by ours, or removed (``server`` None)."""
+    """The tool definitions with every ``server`` replaced by ours, or removed (``server`` None).
+    New top-level dicts; the rest is shared with `tools` (a deep copy per call cost 2 ms)."""
     result = []
-    for tool in copy.deepcopy(tools):
+    for tool in tools:
+        tool = dict(tool)
         if "server" in tool:
             if server is None:
                 del tool["server"]
@@ -152,6 +154,19 @@ def prompt_inputs(resolved: dict) -> tuple[str | None, str | None]:
     return custom, name
 
 
+@functools.lru_cache(maxsize=256)
+def _prompt_on(custom: str | None, clinic_name: str, zone: str, name: str | None, local_day: date) -> str:
+    # enforced_prompt depends on `now` only through the clinic-local date, so one prompt per clinic
+    # and day is composed once per process (composing it cost 2 ms of every assistant-request).
+    tz = ZoneInfo(zone)
+    return enforced_prompt(custom, Clinic(clinic_name, tz), name, now=datetime.combine(local_day, time(12), tz))
+
+
+def clinic_prompt(custom: str | None, clinic: Clinic, name: str | None, *, now: datetime) -> str:
+    """enforced_prompt(custom, clinic, name, now=now), byte for byte (what `prompts show` prints)."""
+    return _prompt_on(custom, clinic.name, clinic.timezone.key, name, now.astimezone(clinic.timezone).date())
+
+
 def transient_assistant(resolved: dict, *, now: datetime, tools: list[dict], server_url: str) -> dict:
     """The assistant Vapi runs for a clinic without one of its own (CreateAssistantDTO)."""
     settings = _settings(resolved)
@@ -161,7 +176,7 @@ def transient_assistant(resolved: dict, *, now: datetime, tools: list[dict], ser
 
     model = settings.get("model") if isinstance(settings.get("model"), dict) and settings.get("model") else DEFAULT_MODEL
     model = {key: value for key, value in copy.deepcopy(model).items() if key not in _SERVICE_MODEL_KEYS}
-    model["messages"] = [{"role": "system", "content": enforced_prompt(custom, clinic, name, now=now)}]
+    model["messages"] = [{"role": "system", "content": clinic_prompt(custom, clinic, name, now=now)}]
     model["tools"] = with_server(tools, server)
     voice = settings.get("voice") if isinstance(settings.get("voice"), dict) and settings.get("voice") else DEFAULT_VOICE
 

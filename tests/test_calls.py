@@ -456,3 +456,12 @@ def test_purge_prints_how_many_calls_lost_their_artifacts():
 def test_purge_fails_loudly(reply, words):
     _, result = purge(FakeGateway(purge_call_artifacts=reply))
     assert result.exit_code == 1 and words in result.output
+
+
+@pytest.mark.parametrize("at", ["2026-03-08T06:59:00+00:00", "2026-03-08T07:00:00+00:00", "2026-03-11T03:59:59+00:00",
+                                "2026-03-11T04:00:00+00:00", "2026-11-01T05:30:00+00:00", "2026-12-31T23:59:00-08:00"])
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Los_Angeles", "Pacific/Kiritimati"])
+def test_the_cached_prompt_is_the_enforced_prompt_of_that_instant(at, zone):
+    clinic = Clinic("Sunrise Family Clinic", ZoneInfo(zone))
+    now = datetime.fromisoformat(at)
+    assert calls.clinic_prompt(CUSTOM_PROMPT, clinic, "Sarah", now=now) == enforced_prompt(CUSTOM_PROMPT, clinic, "Sarah", now=now)
