@@ -374,3 +374,24 @@ def test_take_message_on_another_number_with_a_preferred_time(client, sql):
     (again,) = results(client.post(WEBHOOK, json=body, headers=AUTH))
     assert again["callbackRequestId"] == reply["callbackRequestId"]
     assert sql("select count(*) from public.callback_requests") == [(1,)]
+
+
+def test_a_clinics_own_webhook_secret_gets_only_its_own_numbers_assistant(database_url, sql):
+    from test_credentials import make_app, store
+
+    sql("update public.vapi_assistants set phone_number_id = 'pn_bayview_main' where assistant_id = 'asst_bayview_marcy'")
+    app = make_app(database_url)
+    try:
+        store(app, BAYVIEW, "webhook_secret", "bayview-hook-secret")
+        client, bayview_secret = app.test_client(), {"X-Vapi-Secret": "bayview-hook-secret"}
+        own = client.post(WEBHOOK, json=assistant_request("pn_bayview_main"), headers=bayview_secret)
+        assert own.status_code == 200 and own.get_json()["assistantId"] == "asst_bayview_marcy"
+        # Bayview's assistant id picks Bayview's secret, but the number called is Sunrise's: SQL
+        # resolves Sunrise (phone number first), which is not the clinic that authenticated.
+        body = assistant_request("pn_sunrise_main")
+        body["message"]["assistant"] = {"id": "asst_bayview_marcy"}
+        crossed = client.post(WEBHOOK, json=body, headers=bayview_secret)
+        assert crossed.status_code == 200 and crossed.get_json() == {"error": speech.unknown_number()}
+        assert client.post(WEBHOOK, json=assistant_request("pn_sunrise_main"), headers=bayview_secret).status_code == 401
+    finally:
+        app.extensions["booking"].gateway.close()
