@@ -94,10 +94,11 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
         return jsonify(error="internal_error"), 500
 
     from .assistants import assistants_cli
+    from .calls import calls_cli
     from .credentials import cli as credentials_cli
     from .operations import health_check, stress_test
 
-    for command in (assistants_cli, credentials_cli, prompts_cli, health_check, stress_test):
+    for command in (assistants_cli, calls_cli, credentials_cli, prompts_cli, health_check, stress_test):
         app.cli.add_command(command)
 
     @app.cli.command("check-db")

@@ -52,6 +52,10 @@ def from_environment(env=os.environ) -> dict:
         # the Vapi webhook. None → create_app decides: on in development and test, off otherwise.
         "ALLOW_METADATA_ORG": flag(env.get("ALLOW_METADATA_ORG")),
         "VAPI_API_URL": env.get("VAPI_API_URL", "https://api.vapi.ai"),
+        # Where Vapi reaches this service (https://clinic.example): the server URL written into the
+        # transient assistants built on assistant-request (api/calls.py). Unset → the URL the
+        # assistant-request itself came to.
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").strip().rstrip("/"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Passphrase the service derives its credentials key from (api/credentials.py); it never
         # reaches the database and is never logged.

@@ -169,7 +169,8 @@ def _pick(rows: list[dict], wanted: str | None) -> dict:
     if wanted:
         key = wanted.strip().casefold()
         for row in rows:
-            if key in {(row.get("assistantName") or "").casefold(), (row.get("assistantId") or "").casefold()}:
+            if key in {(row.get("assistantName") or "").casefold(), (row.get("assistantId") or "").casefold(),
+                       (row.get("phoneNumberId") or "").casefold()}:
                 return row
         known = ", ".join(r.get("assistantName") or r.get("assistantId") or r.get("phoneNumberId") for r in rows)
         raise click.ClickException(f"no assistant {wanted!r} is mapped to this org (mapped: {known or 'none'})")
@@ -177,12 +178,20 @@ def _pick(rows: list[dict], wanted: str | None) -> dict:
     if len(named) > 1:
         known = ", ".join(r.get("assistantName") or r["assistantId"] for r in named)
         raise click.ClickException(f"several assistants are mapped to this org ({known}); choose one with --assistant")
-    return named[0] if named else {}
+    if named:
+        return named[0]
+    # No assistant of its own: calls to its number get the transient assistant (api/calls.py),
+    # whose prompt comes from that phone number's mapping row.
+    if len(rows) > 1:
+        known = ", ".join(r.get("phoneNumberId") or "?" for r in rows)
+        raise click.ClickException(f"several phone numbers are mapped to this org ({known}); choose one with --assistant")
+    return rows[0] if rows else {}
 
 
 @prompts_cli.command("show")
 @click.option("--org", "org_id", type=click.UUID, required=True, help="The org (clinic) id.")
-@click.option("--assistant", "assistant", help="Assistant name or Vapi assistant id (needed when several are mapped).")
+@click.option("--assistant", "assistant",
+              help="Assistant name, Vapi assistant id, or phone-number id (needed when several are mapped).")
 @click.option("--template", is_flag=True,
               help="Print the variant `sync` pushes (LiquidJS dates Vapi renders per call) instead of today's concrete dates.")
 def show(org_id, assistant, template):

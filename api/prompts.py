@@ -73,6 +73,12 @@ TOOL_GUIDE = {
         "number pass patientPhone, patientName and patientDateOfBirth. The appointment stays with its "
         "provider unless the caller asks for another one (providerName, and onlyThisProvider as for "
         "booking). If the new time is not free, the original appointment stays booked."),
+    "takeMessage": (
+        "leaves a message for the clinic's staff to call the caller back. Needs callerName and "
+        "reason (a few words: what it is about); callbackNumber only when they want the call back "
+        "on another number than the one they are calling from; preferredTime as they say it "
+        "(tomorrow morning, after 3pm). Confirm the message with the caller before you call it, "
+        "and never promise when the call back comes."),
 }
 
 # How to react to each error code a tool result can carry (SQL refusals and the webhook's own).
@@ -100,7 +106,7 @@ ERROR_GUIDE = (
      "one detail could not be used, and field names it (patientName: the name, patientPhone: the "
      "phone number, patientDateOfBirth: the date of birth, appointmentDate or currentDate: the day, "
      "appointmentTime or currentTime: the time). Say the message: it asks for that detail only "
-     "(for a time said without AM or PM, whether the morning or the afternoon is meant). Keep "
+     "(callerName, callbackNumber and reason: who, which number and what a message is about; for a time said without AM or PM, whether the morning or the afternoon is meant). Keep "
      "everything else the caller already said, then call the tool again with the answer."),
     (("ambiguous",),
      "several of the caller's appointments fit. The message reads them out; ask which one and call "
@@ -122,9 +128,9 @@ ERROR_GUIDE = (
      "never try variations of the details, and never say whether a booking exists."),
     (("verification_locked",),
      "too many unverified attempts on this call: lookups and changes are closed until the call "
-     "ends. Say the message and offer a transfer to the front desk or a call back from the number "
-     "on file; do not call lookupAppointments, cancelAppointment or rescheduleAppointment again "
-     "on this call."),
+     "ends. Say the message and offer a transfer to the front desk (transferCall) or to take a "
+     "message for a call back (takeMessage); do not call lookupAppointments, cancelAppointment or "
+     "rescheduleAppointment again on this call."),
     (("busy",),
      "the booking system is busy with that very time right now and nothing was written. Say the "
      "message, wait a moment, then call the same tool once more with the same details."),
@@ -314,6 +320,20 @@ def _compose(custom_prompt: str | None, clinic: Clinic, assistant_name: str | No
         "- Every result has a message: say it to the caller as it is, it is already phrased for "
         "speech. success and error say what happened; never contradict them.",
         errors,
+        "",
+        "Front desk and messages",
+        "- transferCall connects the caller to a person at the front desk. Use it when the caller "
+        "asks for a person (a receptionist, a nurse, someone at the clinic), describes an emergency "
+        "or urgent symptoms, asks about billing, payments or insurance, or after verification_locked "
+        "(three failed verifications on this call). Tell the caller you are connecting them first. "
+        "For a life-threatening emergency, first tell them to hang up and call the local emergency "
+        "number (911 in the US).",
+        "- When the front desk cannot take the call (outside its hours, or it cannot be reached), "
+        "you hear a line offering a message: then offer takeMessage, or help with a booking "
+        "yourself.",
+        "- Offer takeMessage when the front desk is closed or unreachable, after verification_locked, "
+        "whenever a result offers a call back, and whenever the caller wants to leave a message. "
+        "Never say a message was passed on before its result says success.",
         "",
         "Phone numbers",
         "- Accept a phone number in any format the caller says it, with or without country code, "

@@ -395,8 +395,8 @@ def verification_locked() -> str:
     """Too many failed verifications on this call: no more lookups or changes."""
     return one_line(
         "For your privacy, I can't look up or change bookings on this call any more. I can "
-        "transfer you to the front desk, or you can call us back from the number on file — "
-        "which would you prefer?"
+        "transfer you to the front desk, or take a message so the clinic calls you back at the "
+        "number on file — which would you prefer?"
     )
 
 
@@ -462,6 +462,12 @@ REASKS = {
     "booked_time_invalid": (
         "I didn't quite get the time of that appointment — what time is it booked for?"
     ),
+    # takeMessage (api/tools.py take_message), by argument
+    "message_name_missing": "Of course — who should the clinic ask for when they call you back?",
+    "message_reason_missing": "Sure — what would you like me to pass on to the clinic?",
+    "message_number_invalid": (
+        "I didn't catch the number — which phone number should the clinic call you back on?"
+    ),
 }
 _REASK_FALLBACK = "Sorry, could you say that again?"
 
@@ -525,6 +531,58 @@ def too_many_tool_calls() -> str:
     return one_line(
         "Let's take these one at a time — I haven't done this one yet. "
         "Shall we finish the first request and then come back to it?"
+    )
+
+
+# --------------------------------------------------------------------------
+# The whole call: greeting, unknown number, transfer, messages (api/calls.py, api/tools.py)
+# --------------------------------------------------------------------------
+
+
+
+def greeting(clinic_name: str | None, assistant_name: str | None) -> str:
+    """The first message of a transient assistant when the clinic set none:
+    ``Thank you for calling Sunrise Family Clinic, this is Sarah. How can I help you today?``"""
+    clinic = " ".join((clinic_name or "").split()) or "the clinic"
+    speaker = " ".join((assistant_name or "").split())
+    who = f", this is {speaker}" if speaker else ""
+    return one_line(f"Thank you for calling {clinic}{who}. How can I help you today?")
+
+
+def unknown_number() -> str:
+    """Vapi speaks this and ends the call when the called number belongs to no clinic (or the
+    booking system cannot say which): nothing about clinics, numbers or systems."""
+    return one_line(
+        "I'm sorry, this line can't take calls right now. Please try again a little later."
+    )
+
+
+def transfer_connecting() -> str:
+    """Said by Vapi right before it connects the caller to the front desk."""
+    return one_line("Of course — I'm connecting you to the front desk now, one moment please.")
+
+
+def transfer_unavailable(reason: str | None = None) -> str:
+    """No transfer now: outside the front desk's hours (``closed``), or no front-desk number, or
+    the booking system did not answer. Every variant offers a message and a call back."""
+    if reason == "closed":
+        return one_line(
+            "The front desk isn't available right now, but I can take a message and have "
+            "someone call you back, or help you with a booking myself. Which would you prefer?"
+        )
+    return one_line(
+        "I'm not able to transfer the call right now, but I can take a message and have "
+        "someone call you back, or help you with a booking myself. Which would you prefer?"
+    )
+
+
+def message_taken(own_number: bool) -> str:
+    """takeMessage stored the call-back request. Names no number (it was just given, or is the
+    caller's own line)."""
+    where = " at the number you're calling from" if own_number else ""
+    return one_line(
+        f"Thank you — I've passed your message on, and the clinic will call you back{where}. "
+        "Is there anything else I can help with?"
     )
 
 

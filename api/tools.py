@@ -463,12 +463,73 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
     return payload
 
 
+# What a call-back request may carry; longer text is cut here (SQL checks the same bounds).
+MAX_MESSAGE_REASON = 1000
+MAX_PREFERRED_TIME = 200
+# take_message's invalid_input `field` → the argument and the re-ask that gets it again.
+_MESSAGE_REASKS = {
+    "name": ("callerName", "message_name_missing"),
+    "phone": ("callbackNumber", "message_number_invalid"),
+    "reason": ("reason", "message_reason_missing"),
+}
+
+
+def _message_reask(field: str) -> dict:
+    argument, code = _MESSAGE_REASKS[field]
+    return _reask(NormalizationError(argument, code))
+
+
+def take_message(ctx: ToolContext, arguments: dict) -> dict:
+    """A call-back request for the clinic's staff: who, on which number (the caller ID unless
+    another is given), why, and when suits. Stored per clinic and linked to the call, so the
+    call's outcome is `message_taken`. The reason is never logged."""
+    name_text = _text(arguments, "callerName", "patientName")
+    try:
+        name = normalize_name(name_text) if name_text else None
+    except NormalizationError as error:
+        if error.reask == "patient_name_too_long":
+            return _reask(NormalizationError("callerName", error.reask))
+        name = None
+    if name is None:
+        return _message_reask("name")
+    reason = _text(arguments, "reason")
+    if not reason:
+        return _message_reask("reason")
+
+    network_number = _network_number(ctx)
+    phone = None
+    phone_text = _text(arguments, "callbackNumber", "patientPhone")
+    if phone_text and not names_own_number(phone_text):
+        try:
+            phone = normalize_phone(phone_text, ctx.profile.phone_region)
+        except NormalizationError:
+            return _message_reask("phone")
+        if phone == network_number:
+            phone = None  # the caller's own line: SQL takes it from p_caller
+    if phone is None and network_number is None:
+        return _message_reask("phone")  # no caller ID to call back on
+
+    preferred = _text(arguments, "preferredTime")
+    reply = ctx.rpc("take_message", p_caller=caller_context(ctx), p_name=name, p_phone=phone,
+                    p_reason=reason[:MAX_MESSAGE_REASON],
+                    p_preferred_time=preferred[:MAX_PREFERRED_TIME] if preferred else None)
+    if not reply.get("success"):
+        if reply.get("error") == "invalid_input" and reply.get("field") in _MESSAGE_REASKS:
+            return _message_reask(reply["field"])
+        return _refusal(ctx, reply, None)
+    log_event("message.taken", callbackRequestId=reply.get("callbackRequestId"), ownNumber=phone is None,
+              hasPreferredTime=preferred is not None)
+    return {"success": True, "callbackRequestId": reply.get("callbackRequestId"),
+            "message": speech.message_taken(own_number=phone is None)}
+
+
 HANDLERS: dict[str, Callable[[ToolContext, dict], dict]] = {
     "bookClinicAppointment": book,
     "checkAvailability": check_availability,
     "lookupAppointments": lookup_appointments,
     "cancelAppointment": cancel_appointment,
     "rescheduleAppointment": reschedule_appointment,
+    "takeMessage": take_message,
 }
 
 

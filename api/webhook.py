@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import speech
+from . import calls, speech
 from .auth import AuthResult, verify_request
 from .credentials import WebhookSecretCache
 from .gateway import RpcBusy, RpcError, request_deadline
@@ -249,9 +249,35 @@ def _answer_vapi(vapi_request: VapiRequest, *, v2_route: bool = False):
                                                 allow_claim=_claims_allowed(v2_route))))
 
 
+def _answer_call_message(vapi_request: VapiRequest, message: dict):
+    """assistant-request, end-of-call-report, transfer-destination-request, status-update, hang:
+    api/calls.py answers them (type and call id are all that is logged here)."""
+    log_event("vapi.event", type=vapi_request.message_type, callId=vapi_request.context.call_id)
+    if g.get("replay_unchecked"):  # authentic, but unknown whether a replay: it may not act
+        return jsonify(calls.refused(vapi_request.message_type))
+    booking = current_app.extensions["booking"]
+    env = calls.CallEnv(
+        gateway=booking.gateway, profiles=booking.profiles, now=booking.clock(),
+        server_url=(current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")) + calls.WEBHOOK_PATH,
+        resolve_org=lambda: _resolve_org(booking, vapi_request, _claims_allowed(v2_route=False)),
+        authenticated_org_id=g.get("authenticated_org_id"))
+    # The request's budget as for tool calls. assistant-request (Vapi waits 7.5 s) does one RPC:
+    # a database that does not answer costs at most the pool wait (5 s), then a spoken line.
+    deadline = request_deadline.set(time.monotonic() + current_app.config["WEBHOOK_BUDGET_MS"] / 1000)
+    try:
+        with bound(callId=vapi_request.context.call_id):
+            return jsonify(calls.answer(vapi_request, message, env))
+    finally:
+        request_deadline.reset(deadline)
+
+
 @bp.post("/webhook")
 def webhook():
-    return _answer_vapi(_parse())
+    body = decode_body(_raw_body())
+    vapi_request = parse_request(body)
+    if vapi_request.shape == "vapi" and vapi_request.message_type in calls.MESSAGE_TYPES:
+        return _answer_call_message(vapi_request, body["message"])
+    return _answer_vapi(vapi_request)
 
 
 @bp.post("/tools/bookClinicAppointment")

@@ -10,9 +10,14 @@ Phases (each against the `bench` database, rebuilt from the migrations plus benc
   6. providers booking p50 with "any" among 10 providers vs 1 (any_of_10_vs_1); the 3-provider herd
               (100 callers, one slot) 50 times through the webhook, counting exact runs; the seed's
               5-caller stress test (`flask stress-test -n 5 --org <Sunrise>`) 10 times
+  7. assistant-request  wrk posts Vapi assistant-request messages (half answered with the clinic's
+              own assistant, half with a transient one) to the same gunicorn, c=1 and c=16
 Prints a table and writes bench/results/latest.json. Absolute figures depend on the machine; the
 ratios (same run, same machine) are what to compare. Targets are printed beside the figures, never
 asserted.
+
+`python bench/run.py --only assistant-request` runs phase 6 alone (on a bench database without
+the 1.1M appointments, which it does not read) and writes bench/results/assistant_request.json.
 """
 
 from __future__ import annotations
@@ -73,7 +78,11 @@ TARGETS = {
     "herd_p99_ms_worst": ("<=", 500.0),
     "herd_errors": ("==", 0),
     "stress5_p99_ms": ("<", 50.0),
+    # Vapi allows 7.5 s end to end for assistant-request; this is the service's share, far lower.
+    "assistant_request_p99_ms_c1": ("<=", 50.0),
+    "assistant_request_p99_ms_c16": ("<=", 50.0),
 }
+ASSISTANT_NUMBERS = 200  # pn_bench_1..200: 1..100 own assistant, 101..200 transient (bench/sql/setup.sql)
 
 
 def say(text: str) -> None:
@@ -113,15 +122,20 @@ def machine() -> str:
 
 # -- database -------------------------------------------------------------------------------------------
 
-def build_database() -> date:
+def build_database(appointments: bool = True) -> date:
     if os.environ.get("BENCH_REUSE_DB"):  # iterating on the bench itself: keep the loaded data,
         psql("delete from public.appointments where patient_name not like 'Bench Patient%';"  # what a run booked
              " truncate bench.ceiling_bookings")
         return date.fromisoformat(psql("select base_date from bench.settings"))
     started = time.monotonic()
     subprocess.run([str(ROOT / "scripts" / "localdb.sh"), "reset", DB], check=True, stdout=subprocess.DEVNULL)
-    say("loading 1,001 clinics and 1.1M appointments (bench/sql/setup.sql, appointments.sql)")
+    say("loading 1,001 clinics" + (" and 1.1M appointments (bench/sql/setup.sql, appointments.sql)"
+                                   if appointments else " (bench/sql/setup.sql)"))
     psql("", file=BENCH / "sql" / "setup.sql")
+    if not appointments:  # phase 6 alone reads clinics, hours and mappings, never the calendar
+        psql("analyze")
+        say(f"bench database (no appointments) ready in {time.monotonic() - started:.0f} s")
+        return date.fromisoformat(psql("select base_date from bench.settings"))
     parts = max(1, min(4, os.cpu_count() or 1))
     loaders = [subprocess.Popen(psql_args("-v", f"part={part}", "-v", f"parts={parts}",
                                           "-f", str(BENCH / "sql" / "appointments.sql")), stdout=subprocess.DEVNULL)
@@ -255,6 +269,57 @@ def contention(port: int, base: date, callers: int = 100, *, org: int = 1, day_o
                      " and status <> 'cancelled'"))
     return {"successes": successes, "conflicts": conflicts, "errors": callers - successes - conflicts,
             "rows_in_db": in_db, "p50_ms": statistics.median(latencies), "p99_ms": percentile(latencies, 99)}
+
+
+# -- assistant-request ----------------------------------------------------------------------------------
+
+def post_json(port: int, body: dict) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/api/vapi/webhook", json.dumps(body),
+                     {"Content-Type": "application/json", "X-Vapi-Secret": SECRET})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def assistant_request_probe(port: int) -> None:
+    """The numbers answer as the phase assumes: own assistant, transient assistant, unknown."""
+    def ask(number: str) -> dict:
+        status, reply = post_json(port, {"message": {"type": "assistant-request", "call": {"id": f"probe-{number}"},
+                                                     "phoneNumber": {"id": number}}})
+        if status != 200:
+            raise SystemExit(f"assistant-request for {number} answered HTTP {status}: {reply}")
+        return reply
+
+    own, transient, unknown = ask("pn_bench_1"), ask("pn_bench_101"), ask("pn_bench_nobody")
+    if own.get("assistantId") != "asst_bench_1" or "assistant" not in transient or "error" not in unknown:
+        raise SystemExit(f"assistant-request probes answered unexpectedly: {own} / {list(transient)} / {unknown}")
+
+
+def assistant_requests(port: int, connections: int, tag: str, seconds=DURATION) -> dict:
+    threads = 1 if connections == 1 else 2
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(BENCH / "assistant_request.lua"), f"http://127.0.0.1:{port}", "--",
+         "/api/vapi/webhook", SECRET, str(threads), tag, str(ASSISTANT_NUMBERS)],
+        check=True, capture_output=True, text=True).stdout
+    stats = json.loads(re.search(r"WRK_JSON (\{.*\})", out).group(1))
+    return {"rps": stats["requests"] / (stats["duration_us"] / 1e6), "requests": stats["requests"],
+            "p50_ms": stats["p50_us"] / 1000, "p99_ms": stats["p99_us"] / 1000,
+            "errors": stats["socket_errors"] + stats["non_2xx"]}
+
+
+def assistant_request_phase(port: int) -> dict:
+    assistant_request_probe(port)
+    assistant_requests(port, CLIENTS, "ar-warm", seconds=3)  # fill the pools, compile the plans
+    c1 = assistant_requests(port, 1, "ar-c1")
+    c16 = assistant_requests(port, CLIENTS, "ar-c16")
+    return {"assistant_request_rps_c1": c1["rps"], "assistant_request_p50_ms_c1": c1["p50_ms"],
+            "assistant_request_p99_ms_c1": c1["p99_ms"], "assistant_request_rps_c16": c16["rps"],
+            "assistant_request_p50_ms_c16": c16["p50_ms"], "assistant_request_p99_ms_c16": c16["p99_ms"],
+            "assistant_request_errors": c1["errors"] + c16["errors"]}
 
 
 # -- scale ----------------------------------------------------------------------------------------------
@@ -416,7 +481,9 @@ def report(r: dict) -> None:
         ("  p99 median / worst run (ms)", ("herd_p99_ms_median", "herd_p99_ms_worst"), ""),
         ("seed 5-caller stress test: passed / runs", ("stress5_passed", "stress5_runs"), ""),
         ("  p99 median / worst run (ms)", ("stress5_p99_ms", "stress5_p99_ms_worst"), ""),
-    ]
+    ] + ASSISTANT_REQUEST_ROWS
+    if "raw_insert_tps" not in r:  # --only assistant-request
+        rows = ASSISTANT_REQUEST_ROWS
     print(f"\nmachine: {r['machine']}\n")
     for label, keys, _ in rows:
         if keys is None:
@@ -428,7 +495,38 @@ def report(r: dict) -> None:
         print(f"  {label:<52} {values:>24}   {target}")
 
 
+ASSISTANT_REQUEST_ROWS = [
+    ("6. assistant-request (half own assistant, half transient)", None, None),
+    ("c=1 (req/s)", "assistant_request_rps_c1", ""),
+    ("c=1 p50 / p99 (ms)", ("assistant_request_p50_ms_c1", "assistant_request_p99_ms_c1"), ""),
+    ("c=16 (req/s)", "assistant_request_rps_c16", ""),
+    ("c=16 p50 / p99 (ms)", ("assistant_request_p50_ms_c16", "assistant_request_p99_ms_c16"), ""),
+    ("errors", "assistant_request_errors", ""),
+]
+
+
+def only_assistant_request() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    build_database(appointments=False)
+    r: dict = {"machine": machine(), "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+               "seconds_per_phase": DURATION, "clients": CLIENTS, "gunicorn": f"{WORKERS} workers x {THREADS} threads"}
+    say("assistant-request: gunicorn 'api:create_app()' under wrk")
+    server = Gunicorn("api:create_app()", "assistant_request", "/health")
+    try:
+        r.update(assistant_request_phase(server.port))
+    finally:
+        server.stop()
+    r = {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
+    (RESULTS / "assistant_request.json").write_text(json.dumps(r, indent=2) + "\n")
+    report(r)
+    print(f"\nwritten: {(RESULTS / 'assistant_request.json').relative_to(ROOT)}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--only", "assistant-request"]:
+        return only_assistant_request()
+    if sys.argv[1:]:
+        raise SystemExit("usage: bench/run.py [--only assistant-request]")
     RESULTS.mkdir(exist_ok=True)
     base = build_database()
     r: dict = {"machine": machine(), "date": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -467,6 +565,8 @@ def main() -> None:
         herd = herd_loop(server.port, base)
         say(f"providers: the seed's 5-caller stress test, {STRESS_RUNS} runs")
         stress = stress5(server.port)
+        say("assistant-request: the same gunicorn under wrk")
+        r.update(assistant_request_phase(server.port))
     finally:
         server.stop()
     r.update(webhook_rps_c1=w1["rps"], webhook_p50_ms_c1=w1["p50_ms"], webhook_p99_ms_c1=w1["p99_ms"],

@@ -207,3 +207,18 @@ whitening. We are open Monday to Thursday 8 to 4 and Friday 8 to noon.
 Repeat the booked day and time once at the end of the call.
 For tooth pain or swelling, offer the earliest available time.$prompt$
  where assistant_id = 'asst_bayview_marcy' and custom_prompt is null;
+
+-- Calls (migration 0750) ---------------------------------------------------------------------------
+-- Sunrise takes transfers to its front desk Mon–Fri 09:00–17:00 (through lunch, unlike its business
+-- hours); Bayview has no front desk number, no settings row and no transfer hours (the defaults,
+-- and "no transfers" on every call).
+insert into public.clinic_call_settings (org_id, front_desk_number, transcript_retention_days, first_message)
+values ('11111111-1111-4111-8111-111111111111', '+12125550142', 30,
+        'Thank you for calling Sunrise Family Clinic, this is Sarah. How can I help you today?')
+on conflict (org_id) do nothing;
+
+insert into public.transfer_hours (org_id, weekday, opens_at, closes_at)
+select '11111111-1111-4111-8111-111111111111', d, '09:00', '17:00'
+  from generate_series(1, 5) as d
+ where not exists (select 1 from public.transfer_hours t
+                    where t.org_id = '11111111-1111-4111-8111-111111111111' and t.weekday = d);

@@ -249,7 +249,8 @@ def test_every_tool_is_one_rpc():
     for tool in HANDLERS:
         gateway = RecordingGateway({"success": False, "error": "not_found"})
         dispatch(tool, context(gateway), {"appointmentDate": "December 8th", "appointmentTime": "2pm",
-                                          "patientName": "One Call", "newDate": "December 9th", "newTime": "10am"})
+                                          "patientName": "One Call", "newDate": "December 9th", "newTime": "10am",
+                                          "reason": "a question"})
         assert len(gateway.calls) == 1, (tool, gateway.calls)
 
 

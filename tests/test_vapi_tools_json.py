@@ -1,9 +1,11 @@
 """docs/vapi-tools.json matches what the webhook serves.
 
-Every tool defined there is served (api.tools.HANDLERS) and vice versa; its `required` list is
-exactly what normalization needs: leave one required argument out and the reply re-asks for it,
-send only the required ones (on a phone call, so the caller's number is known) and nothing is
-re-asked. Calls go through the real webhook on a real database.
+Every function tool defined there is served (api.tools.HANDLERS) and vice versa; its `required`
+list is exactly what normalization needs: leave one required argument out and the reply re-asks
+for it, send only the required ones (on a phone call, so the caller's number is known) and nothing
+is re-asked. Calls go through the real webhook on a real database. The file also holds Vapi's own
+`transferCall` tool, which Vapi carries out itself (asking this webhook only for the destination,
+transfer-destination-request): it is no function we serve.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from test_webhook import results, vapi_body
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = {"onlyThisProvider"}
 TOOLS = json.loads((ROOT / "docs" / "vapi-tools.json").read_text())
-BY_NAME = {tool["function"]["name"]: tool for tool in TOOLS}
+BY_NAME = {tool["function"]["name"]: tool for tool in TOOLS if tool["type"] == "function"}
+VAPI_TOOLS = [tool for tool in TOOLS if tool["type"] != "function"]  # carried out by Vapi itself
 
 # The re-ask code (what the caller is asked) when a required argument is missing, by argument.
 REASK_WHEN_MISSING = {
@@ -31,10 +34,12 @@ REASK_WHEN_MISSING = {
     "appointmentTime": "appointment_time_missing",
     "newDate": "appointment_date_missing",
     "newTime": "appointment_time_missing",
+    "callerName": "message_name_missing",
+    "reason": "message_reason_missing",
 }
 DAY = next_open_day(min_days=3).isoformat()
 SAMPLE = {"patientName": "Tool Definition", "appointmentDate": DAY, "appointmentTime": "10:00 AM",
-          "newDate": DAY, "newTime": "11:00 AM"}
+          "newDate": DAY, "newTime": "11:00 AM", "callerName": "Tool Definition", "reason": "a question"}
 
 
 def required(name: str) -> list[str]:
@@ -48,8 +53,25 @@ def call(client, name: str, arguments: dict) -> dict:
 
 
 def test_every_defined_tool_is_served_and_every_served_tool_is_defined():
-    assert len(BY_NAME) == len(TOOLS), "tool names are unique"
+    assert len(BY_NAME) + len(VAPI_TOOLS) == len(TOOLS), "function tool names are unique"
     assert sorted(BY_NAME) == sorted(HANDLERS)
+    assert [tool["type"] for tool in VAPI_TOOLS] == ["transferCall"]  # nothing else slips in unserved
+
+
+def test_transfer_tool_is_vapis_own_and_asks_this_webhook_for_the_destination():
+    (tool,) = VAPI_TOOLS
+    # No destinations: Vapi sends transfer-destination-request to the tool's server, and
+    # api/calls.py answers with the clinic's front desk (or a spoken refusal outside its hours).
+    assert tool["destinations"] == []
+    assert tool["server"]["url"].endswith("/api/vapi/webhook")
+    assert tool["function"]["name"] not in HANDLERS
+    assert tool["function"]["parameters"] == {"type": "object", "properties": {}, "required": []}
+    # Vapi's default "Transferring the call now" would be said before we know the desk is open.
+    assert tool["messages"] == [{"type": "request-start", "content": ""}]
+    description = tool["function"]["description"]
+    for when in ("ask for a person", "emergency", "billing", "locked"):
+        assert when in description
+    assert "takeMessage" in description
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
@@ -85,7 +107,7 @@ def test_leaving_out_a_required_argument_re_asks_for_it(client, sql, name, missi
 def test_the_required_arguments_alone_are_enough(client, name):
     result = call(client, name, {field: SAMPLE[field] for field in required(name)})
     assert result.get("error") not in ("invalid_input", "unknown_tool"), result
-    if name == "bookClinicAppointment":
+    if name in ("bookClinicAppointment", "takeMessage"):
         assert result["success"] is True
 
 
@@ -96,6 +118,7 @@ ARGUMENT_SAMPLES = {
     "patientDateOfBirth": "March 5th, 1980", "date": DAY, "time": "2pm", "reason": "feeling better",
     "appointmentId": "0d7a3f9c-1b2e-4c5d-8e9f-0a1b2c3d4e5f", "currentDate": "the Tuesday one", "currentTime": "3pm",
     "providerName": "Dr. Patel", "onlyThisProvider": True,
+    "callbackNumber": "(415) 555-0177", "preferredTime": "tomorrow morning",
 }
 VERIFICATION_ARGUMENTS = ("patientPhone", "patientName", "patientDateOfBirth")
 
@@ -111,7 +134,8 @@ def _rpc_params(name: str, arguments: dict) -> dict:
 
 
 # A second value for an argument the call already has (required ones, and checkAvailability's date).
-OTHER_VALUES = {"patientName": "Someone Else", "appointmentDate": next_open_day(min_days=4).isoformat(),
+OTHER_VALUES = {"patientName": "Someone Else", "callerName": "Someone Else", "reason": "another question",
+                "appointmentDate": next_open_day(min_days=4).isoformat(),
                 "appointmentTime": "11:00 AM", "newDate": next_open_day(min_days=4).isoformat(), "newTime": "9:00 AM",
                 "date": next_open_day(min_days=4).isoformat()}
 

@@ -1,4 +1,5 @@
-"""Realistic Vapi server messages, sized like the real thing: what MAX_CONTENT_LENGTH is chosen from.
+"""Realistic Vapi server messages, sized like the real thing: what MAX_CONTENT_LENGTH is chosen from,
+and the sample bodies the call tests send (tests/test_calls.py, tests/test_calls_webhook.py).
 
 Vapi's tool-calls message carries the call, the whole active assistant (model, system prompt, tools),
 the phone number, the customer and the live `artifact` (the conversation so far, once as Vapi
@@ -106,29 +107,121 @@ def tool_calls_message(minutes: int, tool_call: dict, *, call_id: str = "4a7d2f3
     }}
 
 
-def end_of_call_report(minutes: int, *, seed: int = 7) -> dict:
+CALL_ID = "4a7d2f3b-9e1c-4d5a-8b6f-1c2d3e4f5a6b"
+CALLER = "+14155550142"
+
+
+def end_of_call_report(minutes: int, *, seed: int = 7, call_id: str = CALL_ID,
+                       ended_reason: str = "customer-ended-call", caller: str | None = CALLER,
+                       phone_number_id: str | None = "pn_sunrise_main", assistant_id: str | None = None,
+                       recording: str = "url", started_at: str = "2026-03-20T14:00:00.000Z") -> dict:
+    """ServerMessageEndOfCallReport. `recording`: "url" (artifact.recordingUrl and the older
+    top-level fields) or "object" (only artifact.recording.mono.combinedUrl / stereoUrl, the newer
+    Recording object). `assistant_id` None: the fixture assistant's own (unmapped) id."""
     messages, openai, transcript = _conversation(minutes, random.Random(seed))
-    return {"message": {
+    call = _call(call_id)
+    call["status"] = "ended"
+    call["endedReason"] = ended_reason
+    if caller is None:
+        call.pop("customer")
+    else:
+        call["customer"] = {"number": caller}
+    call["phoneNumberId"] = phone_number_id
+    assistant = _assistant(2000)
+    if assistant_id:
+        assistant["id"] = call["assistantId"] = assistant_id
+    url = f"https://storage.vapi.ai/recordings/{call_id[:8]}.wav"
+    artifact = {"messages": messages, "messagesOpenAIFormatted": openai, "transcript": transcript}
+    message = {
         "timestamp": CALL_START_MS + minutes * 60_000,
         "type": "end-of-call-report",
-        "endedReason": "customer-ended-call",
+        "endedReason": ended_reason,
         "cost": 0.12 * minutes,
         "costs": [{"type": kind, "cost": 0.01 * minutes} for kind in ("transcriber", "model", "voice", "vapi")],
-        "transcript": transcript,
-        "summary": "The caller booked a cleaning for next Tuesday at 9:00 AM.",
-        "messages": messages,
-        "recordingUrl": "https://storage.vapi.ai/recordings/4a7d2f3b.wav",
-        "stereoRecordingUrl": "https://storage.vapi.ai/recordings/4a7d2f3b-stereo.wav",
         "analysis": {"summary": "Booked a cleaning.", "successEvaluation": "true"},
-        "artifact": {"messages": messages, "messagesOpenAIFormatted": openai, "transcript": transcript,
-                     "recordingUrl": "https://storage.vapi.ai/recordings/4a7d2f3b.wav"},
-        "call": _call("4a7d2f3b-9e1c-4d5a-8b6f-1c2d3e4f5a6b"),
-        "assistant": _assistant(2000),
-        "phoneNumber": {"id": "pn_sunrise_main", "number": "+12125550100"},
-        "customer": {"number": "+14155550142"},
-        "startedAt": "2026-03-20T14:00:00.000Z",
-        "endedAt": "2026-03-20T14:%02d:00.000Z" % min(minutes, 59),
-    }}
+        "artifact": artifact,
+        "call": call,
+        "assistant": assistant,
+        "startedAt": started_at,
+        "endedAt": started_at[:14] + "%02d:00.000Z" % min(minutes, 59),
+    }
+    if recording == "url":
+        artifact["recordingUrl"] = url
+        message.update(transcript=transcript, summary="The caller booked a cleaning for next Tuesday at 9:00 AM.",
+                       messages=messages, recordingUrl=url, stereoRecordingUrl=url.replace(".wav", "-stereo.wav"))
+    else:
+        artifact["recording"] = {"stereoUrl": url.replace(".wav", "-stereo.wav"),
+                                 "mono": {"combinedUrl": url, "assistantUrl": url.replace(".wav", "-a.wav"),
+                                          "customerUrl": url.replace(".wav", "-c.wav")}}
+    if phone_number_id:
+        message["phoneNumber"] = {"id": phone_number_id, "number": "+12125550100"}
+    if caller:
+        message["customer"] = {"number": caller}
+    return {"message": message}
+
+
+def assistant_request(phone_number_id: str | None = "pn_sunrise_main", *, call_id: str = CALL_ID,
+                      caller: str | None = CALLER, timestamp_ms: int = CALL_START_MS) -> dict:
+    """ServerMessageAssistantRequest: an inbound call is ringing on a number without an assistant;
+    no assistant yet, the phone number and the caller."""
+    call = _call(call_id)
+    call.update(status="ringing")
+    call.pop("assistantId")
+    call.pop("monitor")
+    if phone_number_id is None:
+        call.pop("phoneNumberId")
+    else:
+        call["phoneNumberId"] = phone_number_id
+    if caller is None:
+        call.pop("customer")
+    else:
+        call["customer"] = {"number": caller}
+    message = {"timestamp": timestamp_ms, "type": "assistant-request", "call": call}
+    if phone_number_id is not None:
+        message["phoneNumber"] = {"id": phone_number_id, "orgId": call["orgId"], "number": "+12125550100",
+                                  "provider": "twilio", "name": "Main line", "status": "active",
+                                  "server": {"url": "https://clinic.example/api/vapi/webhook"}}
+    if caller is not None:
+        message["customer"] = {"number": caller}
+    return {"message": message}
+
+
+def _live_message(kind: str, call_id: str, assistant_id: str | None, phone_number_id: str | None,
+                  **fields) -> dict:
+    call = _call(call_id)
+    call["phoneNumberId"] = phone_number_id
+    assistant = _assistant(200)
+    if assistant_id:
+        assistant["id"] = call["assistantId"] = assistant_id
+    message = {"timestamp": CALL_START_MS + 120_000, "type": kind, **fields, "call": call,
+               "assistant": assistant, "customer": {"number": call["customer"]["number"]}}
+    if phone_number_id:
+        message["phoneNumber"] = {"id": phone_number_id, "number": "+12125550100"}
+    return {"message": message}
+
+
+def status_update(status: str = "ended", *, call_id: str = CALL_ID, ended_reason: str | None = "customer-ended-call",
+                  assistant_id: str | None = None, phone_number_id: str | None = "pn_sunrise_main") -> dict:
+    """ServerMessageStatusUpdate (scheduled, queued, ringing, in-progress, forwarding, ended)."""
+    fields = {"status": status}
+    if status == "ended" and ended_reason:
+        fields["endedReason"] = ended_reason
+    body = _live_message("status-update", call_id, assistant_id, phone_number_id, **fields)
+    body["message"]["call"]["status"] = status
+    return body
+
+
+def hang(*, call_id: str = CALL_ID, phone_number_id: str | None = "pn_sunrise_main") -> dict:
+    """ServerMessageHang: the assistant is delayed (slow model, voice or tool); the call goes on."""
+    return _live_message("hang", call_id, None, phone_number_id)
+
+
+def transfer_destination_request(*, call_id: str = CALL_ID, assistant_id: str | None = None,
+                                 phone_number_id: str | None = "pn_sunrise_main", minutes: int = 2) -> dict:
+    """ServerMessageTransferDestinationRequest: the model called transferCall (no destinations)."""
+    messages, openai, transcript = _conversation(minutes, random.Random(3))
+    return _live_message("transfer-destination-request", call_id, assistant_id, phone_number_id,
+                         artifact={"messages": messages, "messagesOpenAIFormatted": openai, "transcript": transcript})
 
 
 def size(body: dict) -> int:

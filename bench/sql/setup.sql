@@ -133,6 +133,24 @@ insert into public.vapi_assistants (org_id, assistant_id, label)
 select o.id, 'asst_bench_' || o.n, 'Bench Sarah ' || o.n
 from bench.scale_orgs o;
 
+-- assistant-request (bench/run.py, phase 6; bench/assistant_request.lua): calls to `pn_bench_<n>`.
+-- Clinics 1..100 answer with their own assistant (the mapping above, now also by phone number);
+-- clinics 101..200 have no assistant of their own, only the number with a clinic prompt, so each
+-- call gets a transient assistant built for it (enforced prompt, tools, a Vapi credential id).
+update public.vapi_assistants va
+   set phone_number_id = 'pn_bench_' || o.n
+  from bench.scale_orgs o
+ where va.org_id = o.id and o.n between 1 and 100;
+update public.vapi_assistants va
+   set assistant_id = null, phone_number_id = 'pn_bench_' || o.n, assistant_name = 'Sarah',
+       custom_prompt = repeat('You are Sarah, the warm and brief receptionist of this clinic. ', 16)
+  from bench.scale_orgs o
+ where va.org_id = o.id and o.n between 101 and 200;
+insert into public.clinic_call_settings (org_id, server_credential_id)
+select o.id, 'cred-bench-' || o.n
+from bench.scale_orgs o
+where o.n between 101 and 200;
+
 insert into public.leads (org_id, id, name, phone)
 select o.id, bench.lead_id(k), 'Bench Patient ' || k, '+1' || (2000000000 + k)::text
 from bench.scale_orgs o, generate_series(0, o.leads - 1) as k;

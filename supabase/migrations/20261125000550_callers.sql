@@ -90,6 +90,8 @@ comment on column public.caller_access_log.actor_user_id is 'The signed-in membe
 -- Constraints / indexes ----------------------------------------------------------------------------
 
 create index caller_access_log_org_time_idx on public.caller_access_log (org_id, occurred_at);
+-- What one call did (public.call_appointments, 20261125000750_calls.sql): rows by call id.
+create index caller_access_log_org_call_idx on public.caller_access_log (org_id, call_id) where call_id is not null;
 
 -- Helpers (private) --------------------------------------------------------------------------------
 

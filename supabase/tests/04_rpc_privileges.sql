@@ -7,7 +7,7 @@
 -- Behaviour: anon cannot call; a member of org A acting for org B gets unknown_org and nothing is
 -- written; service_role can book for both orgs.
 begin;
-select plan(178);
+select plan(244);
 
 -- ---------------------------------------------------------------------------------------------
 -- The contract
@@ -40,10 +40,24 @@ insert into _rpc (ord, fn, args, ident) values
   (11, 'accept_org_invitation', array['text'], 'p_token text'),
   (12, 'map_vapi_id', array['uuid', 'text', 'text', 'text'],
        'p_org_id uuid, p_assistant_id text, p_phone_number_id text, p_label text'),
-  (13, 'unmap_vapi_id', array['uuid', 'text', 'text'], 'p_org_id uuid, p_assistant_id text, p_phone_number_id text');
+  (13, 'unmap_vapi_id', array['uuid', 'text', 'text'], 'p_org_id uuid, p_assistant_id text, p_phone_number_id text'),
+  -- the whole call (20261125000750_calls.sql)
+  (14, 'resolve_assistant_request', array['text', 'text', 'timestamp with time zone'],
+       'p_phone_number_id text, p_assistant_id text, p_at timestamp with time zone'),
+  (15, 'record_call_report', array['uuid', 'jsonb'], 'p_org_id uuid, p_call jsonb'),
+  (16, 'mark_call_ended', array['uuid', 'text', 'timestamp with time zone', 'text'],
+       'p_org_id uuid, p_call_id text, p_ended_at timestamp with time zone, p_ended_reason text'),
+  (17, 'transfer_destination', array['uuid', 'timestamp with time zone'], 'p_org_id uuid, p_at timestamp with time zone'),
+  (18, 'take_message', array['uuid', 'jsonb', 'text', 'text', 'text', 'text'],
+       'p_org_id uuid, p_caller jsonb, p_name text, p_phone text, p_reason text, p_preferred_time text'),
+  (19, 'purge_call_artifacts', array[]::name[], '');
 -- resolve_vapi_org answers unknown_org vs no_org: an existence oracle for a signed-in user, and only
 -- the webhook needs it. The mapping RPCs are the operator's. Only a signed-in invitee accepts.
-update _rpc set auth_privs = '{}' where fn in ('resolve_vapi_org', 'map_vapi_id', 'unmap_vapi_id');
+-- The call RPCs are the webhook's and the operator's: members read calls, call-back requests and
+-- settings through RLS, and resolve_assistant_request would tell them which numbers other clinics use.
+update _rpc set auth_privs = '{}' where fn in ('resolve_vapi_org', 'map_vapi_id', 'unmap_vapi_id',
+  'resolve_assistant_request', 'record_call_report', 'mark_call_ended', 'transfer_destination', 'take_message',
+  'purge_call_artifacts');
 update _rpc set svc_privs = '{}' where fn = 'accept_org_invitation';
 grant select on _rpc to anon, authenticated, service_role;
 
@@ -52,7 +66,7 @@ language sql stable as $$
   select to_regprocedure(format('public.%I(%s)', p_fn, array_to_string(p_args, ',')))
 $$;
 
--- 13 × 10 = 130
+-- 19 × 10 = 190
 select has_function('public', fn, args, format('public.%s(%s) exists', fn, array_to_string(args, ', ')))
   from _rpc order by ord;
 select is(pg_get_function_identity_arguments(pg_temp.rpc_oid(fn, args)), ident,
@@ -100,6 +114,11 @@ select is(
      from pg_proc where pronamespace = 'public'::regnamespace and proname = 'book_appointment_atomic_v2'),
   'NULL::text, ''api''::text',
   'book_appointment_atomic_v2 defaults: p_idempotency_key null, p_source ''api''');
+
+-- the call RPCs answer Vapi within its deadlines: lock waits bounded in their own definitions
+select ok((select proconfig @> array['search_path=""', 'lock_timeout=3s'] from pg_proc where oid = pg_temp.rpc_oid(fn, args)),
+          format('public.%s has search_path = '''' and lock_timeout = 3s in its definition', fn))
+  from _rpc where ord >= 14 order by ord;
 
 -- erase_patient_data: service_role only (health data erasure is an operator's act, not a member's)
 select has_function('public', 'erase_patient_data', array['uuid', 'text', 'text'], 'public.erase_patient_data(uuid, text, text) exists');

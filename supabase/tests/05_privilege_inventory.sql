@@ -172,12 +172,24 @@ insert into _authenticated values
   ('column public.org_credentials.storage SELECT'),
   ('column public.org_credentials.created_at SELECT'),
   ('column public.org_credentials.updated_at SELECT'),
+  -- calls (20261125000750_calls.sql): members manage their call settings and transfer hours, read
+  -- the call log (written by the service only) and mark call-back requests done (status only)
+  ('table public.clinic_call_settings SELECT'), ('table public.clinic_call_settings INSERT'),
+  ('table public.clinic_call_settings UPDATE'), ('table public.clinic_call_settings DELETE'),
+  ('table public.transfer_hours SELECT'), ('table public.transfer_hours INSERT'),
+  ('table public.transfer_hours UPDATE'), ('table public.transfer_hours DELETE'),
+  ('table public.calls SELECT'),
+  ('table public.callback_requests SELECT'),
+  ('column public.callback_requests.status UPDATE'),
   -- the dashboard's views (security_invoker: the caller's RLS applies)
   ('view public.upcoming_appointments SELECT'),
   ('view public.appointment_activity SELECT'),
   ('view public.opening_hours SELECT'),
   ('view public.provider_day SELECT'),
   ('view public.stranded_appointments SELECT'),
+  ('view public.call_appointments SELECT'),
+  ('view public.call_log SELECT'),
+  ('view public.open_callback_requests SELECT'),
   -- RPCs that act for the caller's own orgs only (private.can_act_for_org / can_manage_members)
   ('function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamp with time zone, text, text) EXECUTE'),
   ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text) EXECUTE'),
@@ -285,7 +297,13 @@ select set_has(
       ('function public.ensure_health_check_org() EXECUTE'),
       ('function public.health_check_inspect(uuid, uuid, timestamp with time zone) EXECUTE'),
       ('function public.clear_health_check_org() EXECUTE'),
-      ('function public.clear_health_check_bookings(uuid, uuid[]) EXECUTE')$$,
+      ('function public.clear_health_check_bookings(uuid, uuid[]) EXECUTE'),
+      ('function public.resolve_assistant_request(text, text, timestamp with time zone) EXECUTE'),
+      ('function public.record_call_report(uuid, jsonb) EXECUTE'),
+      ('function public.mark_call_ended(uuid, text, timestamp with time zone, text) EXECUTE'),
+      ('function public.transfer_destination(uuid, timestamp with time zone) EXECUTE'),
+      ('function public.take_message(uuid, jsonb, text, text, text, text) EXECUTE'),
+      ('function public.purge_call_artifacts() EXECUTE')$$,
   'service_role can execute every RPC the webhook and the operator commands call');
 -- the platform's ALL on tables: what ALL means depends on the major version
 select set_eq(

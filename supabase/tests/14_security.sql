@@ -144,7 +144,8 @@ select is((select count(*)::int from information_schema.role_table_grants
 select is((select array_agg(c.relname::text order by c.relname) from pg_class c
            where c.relnamespace = 'public'::regnamespace and c.relkind = 'v'
              and coalesce(c.reloptions, '{}') @> array['security_invoker=true']),
-          array['appointment_activity', 'opening_hours', 'provider_day', 'stranded_appointments', 'upcoming_appointments'],
+          array['appointment_activity', 'call_appointments', 'call_log', 'open_callback_requests', 'opening_hours',
+                'provider_day', 'stranded_appointments', 'upcoming_appointments'],
           'every Studio view is security_invoker');
 set local role anon;
 select throws_ok('select count(*) from public.opening_hours', '42501', null, 'anon cannot read opening_hours');

@@ -1,0 +1,496 @@
+"""The whole call on the one Vapi server URL: which assistant answers, what came of the call, and a
+hand-off to the front desk.
+
+Vapi message types served here (tool calls are api/tools.py's):
+
+* ``assistant-request`` (a call reached a phone number whose server URL is ours; Vapi waits at
+  most 7.5 s end to end) → ``resolve_assistant_request`` decides the clinic by the called
+  phone-number id, in SQL, and hands back today's facts in the clinic's zone. Reply:
+  ``{"assistantId", "assistantOverrides": {"variableValues"}}`` when the clinic has its own Vapi
+  assistant; otherwise a transient ``assistant`` (the enforced prompt of api/prompts.py, the tools
+  of docs/vapi-tools.json pointed at this service, the clinic's first message, voice and model)
+  plus the same variables; an unknown number → ``{"error": <a calm line Vapi speaks>}``.
+* ``end-of-call-report`` → ``record_call_report`` (one row per call; a repeated report updates
+  it; SQL links the call's bookings and decides the outcome) → ``{}``.
+* ``transfer-destination-request`` (the assistant called Vapi's transferCall tool) →
+  ``transfer_destination`` → ``{"destination": {"type": "number", "number", "message"}}`` during
+  the front desk's hours, else ``{"error": <a line offering a message or a call back>}``.
+* ``status-update`` with ``status: "ended"`` → ``mark_call_ended`` (the call row exists even if
+  no report ever comes) → ``{}``. ``hang`` is *not* the end of a call — Vapi sends it when the
+  assistant is delayed (a slow model, voice or tool) — so it is logged (a warning) and answered
+  ``{}`` like every other event.
+
+The builders (:func:`assistant_request_reply`, :func:`transient_assistant`, :func:`call_report`,
+:func:`transfer_reply`) are pure functions: an RPC reply and settings in, a Vapi reply out.
+Transcripts, messages and recording URLs go to the database only; no log line carries them.
+
+The transient assistant's server credential is *referenced*: ``server.credentialId``, a Vapi
+credential the clinic created in its own Vapi account (``clinic_call_settings.server_credential_id``).
+The platform's ``VAPI_SECRET`` never goes into an assistant. Without a credential id the
+assistant and its tools carry no ``server`` at all, so Vapi sends their requests to the phone
+number's server URL with the phone number's credential — the one this assistant-request was just
+authenticated with.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import logging
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import speech
+from .gateway import RpcError, RpcGateway
+from .logs import log_event
+from .normalize import NormalizationError, normalize_phone
+from .orgs import ProfileCache
+from .prompts import Clinic, enforced_prompt
+from .vapi import MAX_ID_LENGTH, VapiRequest, clamp_id
+
+ASSISTANT_REQUEST = "assistant-request"
+END_OF_CALL_REPORT = "end-of-call-report"
+TRANSFER_DESTINATION_REQUEST = "transfer-destination-request"
+STATUS_UPDATE = "status-update"
+HANG = "hang"
+# The message types answered here; every other one stays a logged event answered {} (api/webhook.py).
+MESSAGE_TYPES = frozenset({ASSISTANT_REQUEST, END_OF_CALL_REPORT, TRANSFER_DESTINATION_REQUEST,
+                           STATUS_UPDATE, HANG})
+
+WEBHOOK_PATH = "/api/vapi/webhook"
+TOOLS_PATH = Path(__file__).resolve().parents[1] / "docs" / "vapi-tools.json"
+
+# SQL fills the clinic's unset call settings with the documented defaults (private.call_settings);
+# these are the same values, used only should a reply lack them. Vapi's own voice needs no provider
+# key in the clinic's Vapi account.
+DEFAULT_MODEL = {"provider": "openai", "model": "gpt-4o", "temperature": 0.3}
+DEFAULT_VOICE = {"provider": "vapi", "voiceId": "Elliot"}
+# What Vapi sends a transient assistant's server: the messages this module and the tools answer.
+SERVER_MESSAGES = (END_OF_CALL_REPORT, "status-update", "tool-calls", TRANSFER_DESTINATION_REQUEST, HANG)
+# A clinic's model setting may choose provider, model, temperature, …; the prompt and the tools
+# are the service's.
+_SERVICE_MODEL_KEYS = frozenset({"messages", "tools", "toolIds", "functions"})
+MAX_ASSISTANT_NAME = 40  # Vapi's limit on assistant names
+MAX_URL_LENGTH = 2048
+MAX_TEXT_ID = MAX_ID_LENGTH  # endedReason, successEvaluation: short codes, clamped like ids
+
+
+# ---------------------------------------------------------------------------------------------
+# assistant-request
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _tool_definitions(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def tool_definitions(path: Path = TOOLS_PATH) -> list[dict]:
+    """docs/vapi-tools.json, read once per process (a fresh copy each call)."""
+    return json.loads(_tool_definitions(str(path)))
+
+
+def with_server(tools: list[dict], server: dict | None) -> list[dict]:
+    """The tool definitions with every ``server`` replaced by ours, or removed (``server`` None).
+    New top-level dicts; the rest is shared with `tools` (a deep copy per call cost 2 ms)."""
+    result = []
+    for tool in tools:
+        tool = dict(tool)
+        if "server" in tool:
+            if server is None:
+                del tool["server"]
+            else:
+                tool["server"] = dict(server)
+        result.append(tool)
+    return result
+
+
+def server_for(server_url: str, credential_id: str | None) -> dict | None:
+    """The ``server`` of a transient assistant and its tools: our URL and the clinic's Vapi
+    credential id, or None without a credential (Vapi then uses the phone number's server)."""
+    credential_id = clamp_id(credential_id)
+    return {"url": server_url, "credentialId": credential_id} if credential_id else None
+
+
+def variable_values(resolved: dict) -> dict:
+    """``assistantOverrides.variableValues``: the facts SQL gave, as Vapi's Liquid variables."""
+    variables = resolved.get("variables")
+    return dict(variables) if isinstance(variables, dict) else {}
+
+
+def _settings(resolved: dict) -> dict:
+    settings = resolved.get("settings")
+    return settings if isinstance(settings, dict) else {}
+
+
+def _first_text(*values: Any) -> str | None:
+    return next((v for v in values if isinstance(v, str) and v.strip()), None)
+
+
+def clinic_of(resolved: dict) -> Clinic:
+    """The clinic the enforced prompt speaks for: its name and zone from the resolved variables."""
+    variables = variable_values(resolved)
+    try:
+        zone = ZoneInfo(str(variables.get("timezone")))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return Clinic(name=_first_text(variables.get("clinicName")) or "", timezone=zone)
+
+
+def prompt_inputs(resolved: dict) -> tuple[str | None, str | None]:
+    """(clinic prompt, assistant name) of the mapping that matched, wherever the reply carries them."""
+    settings = _settings(resolved)
+    custom = _first_text(settings.get("customPrompt"), resolved.get("customPrompt"))
+    name = _first_text(settings.get("assistantName"), resolved.get("assistantName"))
+    return custom, name
+
+
+@functools.lru_cache(maxsize=256)
+def _prompt_on(custom: str | None, clinic_name: str, zone: str, name: str | None, local_day: date) -> str:
+    # enforced_prompt depends on `now` only through the clinic-local date, so one prompt per clinic
+    # and day is composed once per process (composing it cost 2 ms of every assistant-request).
+    tz = ZoneInfo(zone)
+    return enforced_prompt(custom, Clinic(clinic_name, tz), name, now=datetime.combine(local_day, time(12), tz))
+
+
+def clinic_prompt(custom: str | None, clinic: Clinic, name: str | None, *, now: datetime) -> str:
+    """enforced_prompt(custom, clinic, name, now=now), byte for byte (what `prompts show` prints)."""
+    return _prompt_on(custom, clinic.name, clinic.timezone.key, name, now.astimezone(clinic.timezone).date())
+
+
+def transient_assistant(resolved: dict, *, now: datetime, tools: list[dict], server_url: str) -> dict:
+    """The assistant Vapi runs for a clinic without one of its own (CreateAssistantDTO)."""
+    settings = _settings(resolved)
+    clinic = clinic_of(resolved)
+    custom, name = prompt_inputs(resolved)
+    server = server_for(server_url, settings.get("serverCredentialId"))
+
+    model = settings.get("model") if isinstance(settings.get("model"), dict) and settings.get("model") else DEFAULT_MODEL
+    model = {key: value for key, value in copy.deepcopy(model).items() if key not in _SERVICE_MODEL_KEYS}
+    model["messages"] = [{"role": "system", "content": clinic_prompt(custom, clinic, name, now=now)}]
+    model["tools"] = with_server(tools, server)
+    voice = settings.get("voice") if isinstance(settings.get("voice"), dict) and settings.get("voice") else DEFAULT_VOICE
+
+    first_message = speech.one_line(_first_text(settings.get("firstMessage")) or "")
+    assistant = {
+        "name": (" ".join((name or clinic.name or "Receptionist").split()))[:MAX_ASSISTANT_NAME].strip(),
+        "firstMessage": first_message or speech.greeting(clinic.name, name),
+        "model": model,
+        "voice": copy.deepcopy(voice),
+        "serverMessages": list(SERVER_MESSAGES),
+    }
+    if server is not None:
+        assistant["server"] = dict(server)
+    return assistant
+
+
+def assistant_request_reply(resolved: dict, *, now: datetime, tools: list[dict], server_url: str) -> dict:
+    """Vapi's answer to assistant-request, from resolve_assistant_request's reply."""
+    if not resolved.get("success") or not resolved.get("orgId"):
+        return {"error": speech.unknown_number()}
+    overrides = {"variableValues": variable_values(resolved)}
+    assistant_id = clamp_id(resolved.get("assistantId"))
+    if assistant_id:
+        return {"assistantId": assistant_id, "assistantOverrides": overrides}
+    return {"assistant": transient_assistant(resolved, now=now, tools=tools, server_url=server_url),
+            "assistantOverrides": overrides}
+
+
+# ---------------------------------------------------------------------------------------------
+# end-of-call-report
+# ---------------------------------------------------------------------------------------------
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold U+0000: dropped everywhere, keys included."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key).replace("\x00", ""): _without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.replace("\x00", "").strip()
+    return value or None
+
+
+def _short(value: Any) -> str | None:
+    """A code-like value (endedReason, successEvaluation) as short text; booleans and numbers too."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)) and (not isinstance(value, float) or math.isfinite(value)):
+        return str(value)
+    text = _text(value)
+    return text[:MAX_TEXT_ID] if text else None
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _instant(value: Any) -> datetime | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+def _url(value: Any) -> str | None:
+    text = _text(value)
+    if text and len(text) <= MAX_URL_LENGTH and text.lower().startswith(("https://", "http://")):
+        return text
+    return None
+
+
+def caller_e164(number: str | None, region: str) -> str | None:
+    """The caller ID in E.164, or None (withheld, malformed)."""
+    if not number:
+        return None
+    try:
+        return normalize_phone(number, region)
+    except NormalizationError:
+        return None
+
+
+def call_report(message: dict, request: VapiRequest, *, region: str = "US") -> dict:
+    """record_call_report's ``p_call`` from an end-of-call-report message (Vapi's
+    ServerMessageEndOfCallReport: the artifact first, the older top-level fields as fallback)."""
+    call = message.get("call") if isinstance(message.get("call"), dict) else {}
+    artifact = message.get("artifact") if isinstance(message.get("artifact"), dict) else {}
+    analysis = message.get("analysis") if isinstance(message.get("analysis"), dict) else {}
+    context = request.context
+
+    started = _instant(message.get("startedAt")) or _instant(call.get("startedAt"))
+    ended = _instant(message.get("endedAt")) or _instant(call.get("endedAt"))
+    duration = _number(message.get("durationSeconds"))
+    if duration is None and _number(message.get("durationMs")) is not None:
+        duration = message["durationMs"] / 1000
+    if duration is None and started and ended and ended >= started:
+        duration = (ended - started).total_seconds()
+
+    messages = artifact.get("messages") if isinstance(artifact.get("messages"), list) else message.get("messages")
+    recording = artifact.get("recording") if isinstance(artifact.get("recording"), dict) else {}
+    return {
+        "callId": context.call_id,
+        "assistantId": context.assistant_id,
+        "phoneNumberId": context.phone_number_id,
+        "callerNumber": caller_e164(context.caller_number, region),
+        "startedAt": started.isoformat() if started else None,
+        "endedAt": ended.isoformat() if ended else None,
+        "durationSeconds": duration,
+        "endedReason": _short(message.get("endedReason")) or _short(call.get("endedReason")),
+        "cost": _number(message.get("cost")) if _number(message.get("cost")) is not None else _number(call.get("cost")),
+        "summary": _text(analysis.get("summary")) or _text(message.get("summary")),
+        "successEvaluation": _short(analysis.get("successEvaluation")),
+        "recordingUrl": (_url(artifact.get("recordingUrl")) or _url(_dig(recording, "mono", "combinedUrl"))
+                         or _url(message.get("recordingUrl")) or _url(artifact.get("stereoRecordingUrl"))
+                         or _url(recording.get("stereoUrl")) or _url(message.get("stereoRecordingUrl"))),
+        "transcript": _text(artifact.get("transcript")) or _text(message.get("transcript")),
+        "messages": _without_nul(messages) if isinstance(messages, list) else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# transfer-destination-request
+# ---------------------------------------------------------------------------------------------
+
+
+def transfer_reply(reply: dict) -> dict:
+    """Vapi's answer to transfer-destination-request, from transfer_destination's reply. The line
+    said before connecting is the clinic's own (``message``, its transfer_message) or ours."""
+    number = _text(reply.get("number"))
+    if reply.get("success") and reply.get("available", True) and number:
+        said = speech.one_line(_text(reply.get("message")) or "") or speech.transfer_connecting()
+        return {"destination": {"type": "number", "number": number, "message": said}}
+    return {"error": speech.transfer_unavailable(reply.get("reason"))}
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers (the webhook's glue calls answer())
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallEnv:
+    """What answering one call message needs from the service."""
+
+    gateway: RpcGateway
+    profiles: ProfileCache
+    now: datetime  # the app's clock: the instant SQL answers for (today, open now, transfer hours)
+    server_url: str  # where Vapi reaches this webhook (PUBLIC_BASE_URL, else this request's URL)
+    resolve_org: Callable[[], str | None]  # the clinic by assistant / phone-number id, as for tool calls
+    authenticated_org_id: str | None = None  # set when a clinic's own webhook secret authenticated
+    tools: Callable[[], list[dict]] = tool_definitions
+
+
+def _assistant_request(request: VapiRequest, message: dict, env: CallEnv) -> dict:
+    context = request.context
+    if not context.phone_number_id and not context.assistant_id:
+        log_event("call.unknown_number", 30, reason="no_phone_number_id")
+        return {"error": speech.unknown_number()}
+    resolved = env.gateway.rpc("resolve_assistant_request", {
+        "p_phone_number_id": context.phone_number_id, "p_assistant_id": context.assistant_id,
+        "p_at": env.now.isoformat()})
+    if not resolved.get("success"):
+        log_event("call.unknown_number", 30, reason=resolved.get("error"), phoneNumberId=context.phone_number_id)
+        return {"error": speech.unknown_number()}
+    org_id = resolved.get("orgId")
+    if env.authenticated_org_id is not None and env.authenticated_org_id != org_id:
+        log_event("org.refused", 30, reason="not_the_authenticated_org", orgId=org_id,
+                  authenticatedOrgId=env.authenticated_org_id)
+        return {"error": speech.unknown_number()}
+    reply = assistant_request_reply(resolved, now=env.now, tools=env.tools(), server_url=env.server_url)
+    log_event("call.assistant", orgId=org_id, assistant="own" if "assistantId" in reply else "transient",
+              credential=bool(_dig(reply, "assistant", "server", "credentialId")) if "assistant" in reply else None,
+              outsideHours=variable_values(resolved).get("outsideHours"))
+    return reply
+
+
+def _end_of_call_report(request: VapiRequest, message: dict, env: CallEnv) -> dict:
+    org_id = env.resolve_org()
+    if org_id is None:
+        return {}
+    if not request.context.call_id:
+        log_event("call.report_refused", 30, orgId=org_id, reason="no_call_id")
+        return {}
+    profile = env.profiles.get(org_id)
+    p_call = call_report(message, request, region=profile.phone_region if profile else "US")
+    reply = env.gateway.rpc("record_call_report", {"p_org_id": org_id, "p_call": p_call})
+    if not reply.get("success"):
+        log_event("call.report_refused", 30, orgId=org_id, reason=reply.get("error"), field=reply.get("field"))
+        return {}
+    log_event("call.report", orgId=org_id, outcome=reply.get("outcome"),
+              linkedAppointments=len(reply.get("linkedAppointments") or []),
+              endedReason=p_call["endedReason"], hasTranscript=p_call["transcript"] is not None,
+              hasRecording=p_call["recordingUrl"] is not None)
+    return {}
+
+
+def _status_update(request: VapiRequest, message: dict, env: CallEnv) -> dict:
+    if message.get("status") != "ended":
+        return {}
+    org_id = env.resolve_org()
+    if org_id is None or not request.context.call_id:
+        return {}
+    call = message.get("call") if isinstance(message.get("call"), dict) else {}
+    params: dict[str, Any] = {"p_org_id": org_id, "p_call_id": request.context.call_id}
+    ended = _instant(call.get("endedAt"))
+    if ended is None and _number(message.get("timestamp")) is not None:
+        try:
+            ended = datetime.fromtimestamp(message["timestamp"] / 1000, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            ended = None
+    if ended is not None:  # else the function's default, now()
+        params["p_ended_at"] = ended.isoformat()
+    reason = _short(message.get("endedReason")) or _short(call.get("endedReason"))
+    if reason is not None:
+        params["p_ended_reason"] = reason
+    reply = env.gateway.rpc("mark_call_ended", params)
+    log_event("call.ended", orgId=org_id, success=bool(reply.get("success")), endedReason=reason)
+    return {}
+
+
+def _hang(request: VapiRequest, message: dict, env: CallEnv) -> dict:
+    # Vapi: "hang" is sent when the assistant is hanging due to a delay (model, voice or a tool
+    # still waiting for its server). Worth a warning; the call goes on.
+    log_event("call.hang", 30)
+    return {}
+
+
+def _transfer_destination_request(request: VapiRequest, message: dict, env: CallEnv) -> dict:
+    org_id = env.resolve_org()
+    if org_id is None:
+        return {"error": speech.transfer_unavailable()}
+    reply = env.gateway.rpc("transfer_destination", {"p_org_id": org_id, "p_at": env.now.isoformat()})
+    answer = transfer_reply(reply)
+    log_event("call.transfer", orgId=org_id, transferred="destination" in answer,
+              reason=None if "destination" in answer else (reply.get("reason") or reply.get("error")))
+    return answer
+
+
+_HANDLERS: dict[str, Callable[[VapiRequest, dict, CallEnv], dict]] = {
+    ASSISTANT_REQUEST: _assistant_request,
+    END_OF_CALL_REPORT: _end_of_call_report,
+    TRANSFER_DESTINATION_REQUEST: _transfer_destination_request,
+    STATUS_UPDATE: _status_update,
+    HANG: _hang,
+}
+
+
+def refused(message_type: str) -> dict:
+    """The answer when nothing may be done (the database did not answer, a bug): Vapi speaks the
+    error of an assistant-request or a transfer request; every other message just gets ``{}``."""
+    if message_type == ASSISTANT_REQUEST:
+        return {"error": speech.unknown_number()}
+    if message_type == TRANSFER_DESTINATION_REQUEST:
+        return {"error": speech.transfer_unavailable()}
+    return {}
+
+
+def answer(request: VapiRequest, message: dict, env: CallEnv) -> dict:
+    """The reply to one of MESSAGE_TYPES. Never raises: no answer from the database, or a bug,
+    still gives Vapi something it can speak (or ``{}``)."""
+    try:
+        return _HANDLERS[request.message_type](request, message, env)
+    except RpcError as error:
+        log_event("call.unanswered", 40, type=request.message_type, error=type(error).__name__)
+        return refused(request.message_type)
+    except Exception as exc:  # a bug must still leave the caller with a calm answer
+        log_event("call.error", 40, type=request.message_type, error=type(exc).__name__)
+        return refused(request.message_type)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI: flask --app api calls purge
+# ---------------------------------------------------------------------------------------------
+
+calls_cli = AppGroup("calls", help="Call log housekeeping.")
+
+
+@calls_cli.command("purge")
+def purge():
+    """Null transcripts, messages and recording URLs of calls past their clinic's retention
+    (transcript_retention_days); the call rows and outcomes stay. Safe to run at any time."""
+    events = logging.getLogger("api.events")
+    previous = events.level
+    events.setLevel(max(logging.WARNING, events.getEffectiveLevel()))  # a command prints its result
+    try:
+        reply = current_app.extensions["booking"].gateway.rpc("purge_call_artifacts", {})
+    except RpcError as exc:
+        raise click.ClickException("the database could not be reached") from exc
+    finally:
+        events.setLevel(previous)
+    if not reply.get("success"):
+        raise click.ClickException(f"purge refused: {reply.get('error', 'unknown error')}")
+    purged = int(reply.get("purged") or 0)
+    click.echo(f"purged the transcripts, messages and recordings of {purged} call{'s' if purged != 1 else ''}")
