@@ -1116,6 +1116,8 @@ def normalize_email(text: str | None) -> str | None:
     for token in spoken.split(" "):
         if token in _EMAIL_WORDS and not (token == "at" and written_at):
             token = _EMAIL_WORDS[token]
+        elif token == "oh" and tokens and tokens[-1].isdigit():  # "one nine eight oh"
+            token = "0"
         elif _SPELLED_OUT.fullmatch(token):
             token = token.replace("-", "")
         tokens.append(token)
