@@ -131,8 +131,9 @@ def normalize_date(
       when the hours say nothing); ``beginning of next week`` its first, ``middle of next week``
       its Wednesday; within this week never before today. ``this weekend``: Saturday (Sunday when
       said on a Sunday). A week without a day (``next week``) is re-asked
-      (``appointment_date_week``) unless ``searching`` (checkAvailability), which reads it, and
-      ``as soon as possible`` / ``first available``, as the week's first day not before today.
+      (``appointment_date_week``, ``choices``: its Monday) unless ``searching``
+      (checkAvailability): then it names the week's first day not before today, and ``as soon as
+      possible`` / ``first available`` name today.
     * A day of the month: ``the 3rd``, ``the third``, ``the twenty-first`` (up to
       ``thirty-first``): the nearest one from today on. ``the 3rd of next month``.
     * Month and day: ``December third``, ``third of December``, ``Dec. 3rd``, ``Dec 3``, ``3
@@ -144,7 +145,8 @@ def normalize_date(
     * A weekday said with a date (``Thursday the 3rd``, ``Tuesday, January 20th``) must agree
       with it; otherwise the caller is asked which one is meant
       (``appointment_date_weekday_mismatch``, ``choices``: the date, and the nearest such weekday).
-    * A time after the day (``tomorrow at 2pm``, ``Friday 10am``) is left for the time argument.
+    * A time said with the day (``tomorrow at 2pm``, ``Friday 10am``, ``noon tomorrow``) is not
+      part of it; :func:`normalize_datetime` uses it when no time argument is given.
 
     Years: a date before today — a model's stale year (``2024-12-03``) or a month/day without a
     year — is its next occurrence from today on (Feb 29 waits for a leap year), *unless* that
@@ -227,11 +229,21 @@ _TIME_AFTER_DAY = re.compile(
 )
 
 
+# "2pm tomorrow", "noon on Friday".
+_TIME_BEFORE_DAY = re.compile(
+    r"^(?P<time>\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?\s*m\.?|noon|midday),?\s+(?:on\s+)?(?P<day>\S.*)$",
+    re.IGNORECASE,
+)
+
+
 def _split_off_time(text: str) -> tuple[str, str | None]:
     match = _TIME_AFTER_DAY.match(text)
-    if match is None:
-        return text, None
-    return (match["day"] or match["day2"]), (match["time"] or match["time2"])
+    if match is not None:
+        return (match["day"] or match["day2"]), (match["time"] or match["time2"])
+    match = _TIME_BEFORE_DAY.match(text)
+    if match is not None:
+        return match["day"], match["time"]
+    return text, None
 
 
 # -- words -> tokens ---------------------------------------------------------------------------

@@ -446,7 +446,8 @@ def test_only_numeric_dates_depend_on_the_region():
 
 @pytest.mark.parametrize("said, expected", [("tomorrow at 2pm", time(14)), ("Friday at 10:30 am", time(10, 30)),
                                             ("December 3rd, 9am", time(9)), ("in two weeks at noon", time(12)),
-                                            ("next Monday at 2", time(14))])
+                                            ("next Monday at 2", time(14)), ("2pm tomorrow", time(14)),
+                                            ("noon on Friday", time(12))])
 def test_a_time_said_with_the_day_is_used_when_no_time_is_given(said, expected):
     hours = sunrise_like(range(7))
     at = normalize_datetime(said, None, TODAY, NEW_YORK, hours=hours)
