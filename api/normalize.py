@@ -22,7 +22,6 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 import phonenumbers
-from dateutil import parser as date_parser
 from dateutil.relativedelta import relativedelta
 
 logger = logging.getLogger(__name__)
@@ -50,73 +49,156 @@ class NormalizationError(ValueError):
 
 
 # --------------------------------------------------------------------------
+# Words for numbers, months and weekdays (dates, dates of birth, phone digits)
+# --------------------------------------------------------------------------
+
+# Regions whose numeric dates are written month first (03/05/1980 = March 5th): the US and the
+# territories that use its conventions. Everywhere else a numeric date is read day first.
+MONTH_FIRST_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM"})
+
+_MONTH_NAMES = {
+    **{calendar.month_name[m].lower(): m for m in range(1, 13)},
+    **{calendar.month_abbr[m].lower(): m for m in range(1, 13)},
+    "sept": 9,
+}
+_UNIT_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9,
+}
+_ZERO_WORDS = {"oh", "o", "zero", "nought", "aught"}
+_TEEN_WORDS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS_WORDS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_ORDINAL_UNIT_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+}
+_ORDINAL_WORDS = {
+    **_ORDINAL_UNIT_WORDS,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+    "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+}
+_WEEKDAY_WORDS = {  # PostgreSQL's extract(dow): 0 = Sunday
+    "sunday": 0, "sun": 0, "monday": 1, "mon": 1, "tuesday": 2, "tue": 2, "tues": 2,
+    "wednesday": 3, "wed": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4,
+    "friday": 5, "fri": 5, "saturday": 6, "sat": 6,
+}
+
+
+# --------------------------------------------------------------------------
 # Dates
 # --------------------------------------------------------------------------
 
-_RELATIVE_DAYS = {
-    "today": 0,
-    "tonight": 0,
-    "tomorrow": 1,
-    "day after tomorrow": 2,
-}
-_FILLER_WORDS = {"on", "this", "coming", "the"}
+# A month and day said without a year that fell this recently is a day that has passed (the
+# caller is told so), not next year's; an older one is next year's.
+RECENTLY_PASSED_DAYS = 30
 
 
-def normalize_date(text: str, today: date) -> date:
-    """Parse a spoken or machine-written date into a clinic-local date.
+def normalize_date(
+    text: str,
+    today: date,
+    *,
+    region: str = "US",
+    hours: OpeningHours | None = None,
+    searching: bool = False,
+) -> date:
+    """Read a day as a caller says it (or a model writes it) into a clinic-local date.
 
-    ``today`` is the clinic's local date. Accepted forms include ISO dates
-    (``2026-01-20``), US month/day (``01/20/2026``, ``1/20``), month names
-    (``January 20th``, ``Jan 20``, ``20 January 2027``), ``today``,
-    ``tomorrow``, weekday names and ISO datetimes (the date part is used as
-    written; :func:`normalize_datetime` converts instants with an offset).
+    ``today`` is the clinic's local date, ``region`` its phone region (the order of numeric
+    dates), ``hours`` its opening hours (SQL's; only for "end of next week"). The same text,
+    ``today``, region and hours always give the same date. The grammar, case and filler words
+    ("on", "the", "of", "please", "in the morning") aside:
 
-    Rules:
+    * ``today``, ``tonight``, ``this afternoon``, ``tomorrow``, ``the day after tomorrow``.
+    * Offsets: ``in two weeks``, ``in 3 days``, ``in a fortnight``, ``in a month``, ``two weeks
+      from now``; from another day: ``a week from today / tomorrow / Friday / next Monday / the
+      3rd``, ``a week on Friday``, ``two weeks tomorrow``. A weekday *in* an offset's week:
+      ``Tuesday in two weeks``, ``in two weeks on Tuesday`` (the Tuesday of the week two weeks
+      from today).
+    * Weekdays: ``Monday`` / ``this Monday`` / ``on Monday``: today if today is a Monday, else the
+      next Monday. ``next Monday`` / ``this coming Monday`` / ``the following Monday``: the first
+      Monday strictly after today (said on a Thursday, the coming Monday; said on a Monday, a week
+      later). ``Monday after next``: a week after that.
+    * Weeks run Monday to Sunday: ``Wednesday next week`` / ``next week Wednesday`` / ``Wednesday
+      of next week``, ``Friday this week``, ``Monday the week after next``. ``end of the week`` /
+      ``end of next week``: that week's last day the clinic opens from Monday to Friday (Friday
+      when the hours say nothing); ``beginning of next week`` its first, ``middle of next week``
+      its Wednesday; within this week never before today. ``this weekend``: Saturday (Sunday when
+      said on a Sunday). A week without a day (``next week``) is re-asked
+      (``appointment_date_week``, ``choices``: its Monday) unless ``searching``
+      (checkAvailability): then it names the week's first day not before today, and ``as soon as
+      possible`` / ``first available`` name today.
+    * A day of the month: ``the 3rd``, ``the third``, ``the twenty-first`` (up to
+      ``thirty-first``): the nearest one from today on. ``the 3rd of next month``.
+    * Month and day: ``December third``, ``third of December``, ``Dec. 3rd``, ``Dec 3``, ``3
+      December``, with or without a year (``2026``, ``'26``, ``twenty twenty-six``). Numeric:
+      ``12/3``, ``12/3/2026``, ``12-3-26``: month first for US clinics (and US territories), day
+      first elsewhere; the other order when only it is a date (``25/12`` in the US). ISO
+      ``2026-12-03`` and ISO datetimes (date part as written; :func:`normalize_datetime`
+      converts instants with an offset).
+    * A weekday said with a date (``Thursday the 3rd``, ``Tuesday, January 20th``) must agree
+      with it; otherwise the caller is asked which one is meant
+      (``appointment_date_weekday_mismatch``, ``choices``: the date, and the nearest such weekday).
+    * A time said with the day (``tomorrow at 2pm``, ``Friday 10am``, ``noon tomorrow``) is not
+      part of it; :func:`normalize_datetime` uses it when no time argument is given.
 
-    * A date before ``today`` (a model's stale year, e.g. ``2024-12-25``)
-      moves to the next occurrence of the same month and day that is not in
-      the past. A date without a year gets the same treatment. ``today``
-      itself is kept. February 29th moves to the next leap year's.
-    * ``Tuesday`` / ``this Tuesday`` / ``on Tuesday``: today if today is a
-      Tuesday, otherwise the first Tuesday after today.
-    * ``next Tuesday``: the first Tuesday strictly after today (so it only
-      differs from ``Tuesday`` when today is a Tuesday: then it is a week out).
-    * A weekday written next to a full date (``Tuesday, January 20th``) is
-      ignored; the date wins.
+    Years: a date before today — a model's stale year (``2024-12-03``) or a month/day without a
+    year — is its next occurrence from today on (Feb 29 waits for a leap year), *unless* that
+    month/day fell within the last 30 days (``November 29th`` said on November 30th,
+    ``yesterday``, ``Monday this week`` on a Wednesday): then it has passed and the caller is told
+    so (``appointment_date_passed``, ``choices``: the passed date). Anything else is re-asked as
+    ``appointment_date_invalid``.
     """
-    local_date, _ = _parse_date_and_time(text, today, tz=None)
+    local_date, _ = _parse_date_and_time(text, today, None, region=region, hours=hours,
+                                         searching=searching)
     return local_date
 
 
 def _parse_date_and_time(
-    text: Any, today: date, tz: tzinfo | None
-) -> tuple[date, time | None]:
-    """Return the clinic-local date (stale years fixed) and any embedded time.
+    text: Any,
+    today: date,
+    tz: tzinfo | None,
+    *,
+    region: str = "US",
+    hours: OpeningHours | None = None,
+    searching: bool = False,
+) -> tuple[date, time | str | None]:
+    """The clinic-local date and any time said with it: a ``time`` from an ISO datetime, the
+    spoken words from ``tomorrow at 2pm`` (read by :func:`normalize_time`), or None.
 
-    With ``tz`` given, an ISO datetime carrying an offset is converted to that
-    zone first; without it, the date is taken as written.
+    With ``tz`` given, an ISO datetime carrying an offset is converted to that zone first; without
+    it, the date is taken as written.
     """
     if not isinstance(text, str) or not text.strip():
         raise NormalizationError("appointmentDate", "appointment_date_missing")
     cleaned = " ".join(text.strip().split())
-    if len(cleaned) > MAX_DATE_TEXT_LENGTH:
-        # dateutil's tokenizer needs seconds for a 100 kB string; no spoken date is that long.
+    if len(cleaned) > MAX_DATE_TEXT_LENGTH:  # no spoken date is that long; never tokenize 100 kB
         raise NormalizationError("appointmentDate", "appointment_date_invalid")
 
+    reader = _DateReader(today, region, hours, searching)
     iso = _parse_iso(cleaned)
     if isinstance(iso, datetime):
         if iso.tzinfo is not None and tz is not None and not _is_midnight(iso):
             iso = _convert(iso, tz)
-        embedded_time = None if _is_midnight(iso) else iso.time().replace(tzinfo=None)
-        return _not_in_past(iso.date(), today), embedded_time
-    if isinstance(iso, date):
-        return _not_in_past(iso, today), None
-
-    spoken = _parse_spoken_day(cleaned, today)
-    if spoken is not None:
-        return spoken, None
-
-    return _parse_free_text_date(cleaned, today), None
+        said_time = None if _is_midnight(iso) else iso.time().replace(tzinfo=None)
+        reading = _Reading(iso.date(), "calendar", explicit_year=True)
+    elif isinstance(iso, date):
+        reading, said_time = _Reading(iso, "calendar", explicit_year=True), None
+    else:
+        day_text, said_time = _split_off_time(cleaned)
+        reading = reader.read(_date_tokens(day_text, today))
+    if reading is None:
+        raise NormalizationError("appointmentDate", "appointment_date_invalid")
+    try:
+        return reader.finish(reading), said_time
+    except OverflowError:  # only at the very ends of the calendar
+        raise NormalizationError("appointmentDate", "appointment_date_invalid") from None
 
 
 def _parse_iso(text: str) -> date | datetime | None:
@@ -137,60 +219,396 @@ def _is_midnight(value: datetime) -> bool:
     return value.time() == time(0, 0)
 
 
-def _parse_spoken_day(text: str, today: date) -> date | None:
-    """Handle "today", "tomorrow", "Tuesday", "this Tuesday", "next Tuesday"."""
-    words = [w for w in re.split(r"[\s,.]+", text.lower()) if w]
-    is_next = "next" in words
-    words = [w for w in words if w not in _FILLER_WORDS and w != "next"]
+# "tomorrow at 2pm", "Friday, 10:30 am", "Monday noon": the day, and a time left to normalize_time.
+_TIME_AFTER_DAY = re.compile(
+    r"^(?P<day>.*?[^\s,]),?\s+(?:(?:at|@)\s+)?"
+    r"(?P<time>\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?\s*m\.?|noon|midday)$"
+    r"|^(?P<day2>.*?[^\s,]),?\s+(?:at|@)\s+(?P<time2>(?:\d|noon\b|midday\b|half\b|quarter\b|"
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b).*)$",
+    re.IGNORECASE,
+)
+
+
+# "2pm tomorrow", "noon on Friday".
+_TIME_BEFORE_DAY = re.compile(
+    r"^(?P<time>\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?\s*m\.?|noon|midday),?\s+(?:on\s+)?(?P<day>\S.*)$",
+    re.IGNORECASE,
+)
+
+
+def _split_off_time(text: str) -> tuple[str, str | None]:
+    match = _TIME_AFTER_DAY.match(text)
+    if match is not None:
+        return (match["day"] or match["day2"]), (match["time"] or match["time2"])
+    match = _TIME_BEFORE_DAY.match(text)
+    if match is not None:
+        return match["day"], match["time"]
+    return text, None
+
+
+# -- words -> tokens ---------------------------------------------------------------------------
+#
+# The text is lower-cased and split into words; each word that carries a value becomes a token
+# the grammar below matches with regular expressions: "wd4" (a weekday, 0 = Sunday as
+# PostgreSQL's extract(dow)), "mo12" (a month), "od3" (an ordinal: 3rd, third, twenty-first),
+# "nm2" (a cardinal: 2, two, twenty one), "yr2026" (a year: 2026, '26), "nd12/3" (a numeric
+# date). Other words stay as they are; filler words are dropped.
+
+_DATE_WORD = re.compile(
+    r"\d{1,4}[/.\-]\d{1,2}(?:[/.\-]\d{1,4})?(?!\d)|'\d{2}(?!\d)|\d+(?:st|nd|rd|th)?|[a-z]+"
+)
+_DATE_SPELLINGS = {
+    "tmrw": "tomorrow", "tmr": "tomorrow", "tomorow": "tomorrow", "tommorow": "tomorrow",
+    "tommorrow": "tomorrow", "2morrow": "tomorrow", "wk": "week", "wks": "weeks",
+    "midweek": "mid week", "asap": "soonest",
+}
+# Phrases rewritten before the words are read (on the lower-cased, space-separated words).
+_DATE_PHRASES = (
+    (re.compile(r"\b(?:this|today) (?:morning|afternoon|evening|lunchtime)\b|\btonight\b"), "today"),
+    (re.compile(r"\b(?:the )?day after tomorrow\b|\bovermorrow\b"), "dayaftertomorrow"),
+    (re.compile(r"\b(?:the )?day before yesterday\b"), "daybeforeyesterday"),
+    (re.compile(r"^(?:as soon as possible|as early as possible|(?:the )?(?:earliest|soonest)(?: possible| available)?"
+                r"(?: day| date| time| opening| appointment| slot)?|(?:the )?(?:first|next) (?:available|possible|open)"
+                r"(?: day| date| time| opening| appointment| slot)?)$"), "soonest"),
+    (re.compile(r"\b(?:in the )?(?:morning|afternoon|evening|night|lunchtime)\b"), ""),
+    (re.compile(r"\b(?:weeks?|days?|months?|fortnights?) time\b"), lambda m: m[0].rsplit(" ", 1)[0]),
+)
+_DATE_FILLER = {
+    "on", "the", "of", "for", "by", "at", "um", "uh", "er", "erm", "please", "maybe", "perhaps",
+    "around", "about", "sometime", "s", "say", "like", "how", "lets", "let", "date",
+}
+_DAY_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "fortnights": 14}
+_MONTH_UNITS = {"month": 1, "months": 1}
+
+
+def _date_tokens(text: str, today: date) -> list[str]:
+    words = []
+    for word in _DATE_WORD.findall(text.lower().replace("’", "'").replace("‘", "'")):
+        words.extend(_DATE_SPELLINGS.get(word, word).split())
     phrase = " ".join(words)
+    for pattern, replacement in _DATE_PHRASES:
+        phrase = pattern.sub(replacement, phrase)
+    words = phrase.split()
 
-    if phrase in _RELATIVE_DAYS and not is_next:
-        return today + timedelta(days=_RELATIVE_DAYS[phrase])
+    tokens = []
+    at = 0
+    while at < len(words):
+        word = words[at]
+        following = words[at + 1] if at + 1 < len(words) else None
+        if re.fullmatch(r"\d+[/.\-]\d+(?:[/.\-]\d+)?", word):
+            tokens.append(f"nd{word}")
+        elif word.startswith("'"):
+            tokens.append(f"yr{today.year // 100 * 100 + int(word[1:])}")
+        elif re.fullmatch(r"\d+(?:st|nd|rd|th)", word):
+            tokens.append(f"od{int(word[:-2])}")
+        elif word.isdigit():
+            tokens.append(f"yr{int(word)}" if len(word) == 4 else f"nm{int(word)}")
+        elif word in _TENS_WORDS and following in _ORDINAL_UNIT_WORDS:  # twenty-first
+            tokens.append(f"od{_TENS_WORDS[word] + _ORDINAL_UNIT_WORDS[following]}")
+            at += 1
+        elif word in _TENS_WORDS and following in _UNIT_WORDS:  # twenty one
+            tokens.append(f"nm{_TENS_WORDS[word] + _UNIT_WORDS[following]}")
+            at += 1
+        elif word in _ORDINAL_WORDS:
+            tokens.append(f"od{_ORDINAL_WORDS[word]}")
+        elif word in _UNIT_WORDS or word in _TEEN_WORDS or word in _TENS_WORDS:
+            tokens.append(f"nm{_UNIT_WORDS.get(word) or _TEEN_WORDS.get(word) or _TENS_WORDS[word]}")
+        elif word in _WEEKDAY_WORDS:
+            tokens.append(f"wd{_WEEKDAY_WORDS[word]}")
+        elif word in _MONTH_NAMES:
+            tokens.append(f"mo{_MONTH_NAMES[word]}")
+        else:
+            tokens.append(word)
+        at += 1
+    return tokens
 
-    if len(words) != 1:
+
+# -- the grammar -------------------------------------------------------------------------------
+
+_COUNT = r"(?P<count>a|an|nm\d+|a couple|couple)"
+_UNIT = r"(?P<unit>days?|weeks?|fortnights?|months?)"
+_WD = r"wd(?P<weekday>\d)"
+_WHICH_WEEK = (r"(?P<week>this coming week|this week|current week|next week|coming week|following week|"
+               r"upcoming week|week after next|week)")
+_WEEK_PART = r"(?P<part>end|late|later|beginning|start|early|middle|mid)"
+_SOON_WORDS = {"today": 0, "now": 0, "tomorrow": 1, "dayaftertomorrow": 2, "yesterday": -1,
+               "daybeforeyesterday": -2}
+_NEXT_WORDS = {"next", "coming", "following", "upcoming"}
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A day as read, before the rules about the past are applied.
+
+    ``kind``: "calendar" (a month and day, ``explicit_year`` when a year was said: rolled forward
+    or found passed), "relative" (computed from today: passed when before it), "week" (``day`` is
+    the week's Monday). ``weekday`` is a weekday said alongside, to be checked.
+    """
+
+    day: date
+    kind: str
+    explicit_year: bool = False
+    weekday: int | None = None  # 0 = Sunday
+
+
+class _DateReader:
+    def __init__(self, today: date, region: str, hours: OpeningHours | None, searching: bool):
+        self.today = today
+        self.region = (region or "US").upper()
+        self.hours = hours
+        self.searching = searching
+
+    # The whole phrase ------------------------------------------------------------------------
+
+    def read(self, tokens: list[str]) -> _Reading | None:
+        phrase = " ".join(tokens)
+        if re.search(r"wd\d week$", phrase):  # "Friday week": British for a week after Friday
+            return None
+        phrase = " ".join(t for t in tokens if t not in _DATE_FILLER)
+        try:
+            return self._read(phrase)
+        except (ValueError, OverflowError):  # a day that does not exist, or beyond the calendar
+            return None
+
+    def _read(self, phrase: str) -> _Reading | None:
+        if phrase in _SOON_WORDS:
+            return _Reading(self.today + timedelta(days=_SOON_WORDS[phrase]), "relative")
+        if phrase == "soonest":
+            return _Reading(self.today, "relative") if self.searching else None
+        return (self._offset(phrase) or self._week(phrase) or self._weekday(phrase)
+                or self._calendar(phrase))
+
+    # "in two weeks", "a week from Friday", "Tuesday in two weeks" ----------------------------
+
+    def _offset(self, phrase: str) -> _Reading | None:
+        # The Tuesday of the week an offset lands in: "Tuesday in two weeks", "in two weeks on Tuesday".
+        match = (re.fullmatch(rf"{_WD} in {_COUNT} {_UNIT}(?: from (?:now|today))?", phrase)
+                 or re.fullmatch(rf"in {_COUNT} {_UNIT} {_WD}", phrase))
+        if match:
+            landed = self._add(self.today, match)
+            return _Reading(self._in_week(_monday(landed), int(match["weekday"])), "relative")
+        match = re.fullmatch(rf"(?:in )?{_COUNT} {_UNIT}(?: (?:from|after) (?:now|today))?", phrase)
+        if match:
+            return _Reading(self._add(self.today, match), "relative")
+        # From another day: "a week from Friday", "two weeks after the 3rd"; without "from", as
+        # "a week on Friday" / "two weeks tomorrow" are said (but "in two weeks Tuesday" is above).
+        match = (re.fullmatch(rf"(?:in )?{_COUNT} {_UNIT} (?:from|after) (?P<anchor>.+)", phrase)
+                 or re.fullmatch(rf"{_COUNT} {_UNIT} (?P<anchor>.+)", phrase))
+        if match:
+            anchor = self._read(match["anchor"])
+            if anchor is None or anchor.kind == "week":
+                return None
+            return _Reading(self._add(self._anchor_day(anchor), match), "relative")
         return None
-    weekday = date_parser.parserinfo().weekday(words[0])
-    if weekday is None:
+
+    @staticmethod
+    def _add(day: date, match: re.Match) -> date:
+        count = match["count"]
+        number = 1 if count in ("a", "an") else 2 if count.endswith("couple") else int(count[2:])
+        unit = match["unit"]
+        if unit in _MONTH_UNITS:
+            return day + relativedelta(months=number)
+        return day + timedelta(days=number * _DAY_UNITS[unit])
+
+    def _anchor_day(self, anchor: _Reading) -> date:
+        """The day an offset counts from, read as :meth:`finish` reads a day except that it may
+        have passed: a week from November 20th, said on the 25th, is the 27th."""
+        day = self._past_rules(anchor)
+        self._check_weekday(anchor, day)
+        return day
+
+    # Weeks: "Wednesday next week", "end of next week", "this weekend", "next week" ----------
+
+    def _week(self, phrase: str) -> _Reading | None:
+        if phrase in ("weekend", "this weekend"):
+            saturday = self._in_week(_monday(self.today), 6)
+            return _Reading(max(saturday, self.today), "relative")
+        match = (re.fullmatch(rf"(?:{_WEEK_PART} (?:in )?)?{_WHICH_WEEK}", phrase)
+                 or re.fullmatch(rf"{_WD} (?:in )?{_WHICH_WEEK}", phrase)
+                 or re.fullmatch(rf"{_WHICH_WEEK} {_WD}", phrase))
+        if match is None:
+            return None
+        week = match["week"]
+        weeks_ahead = 2 if week == "week after next" else 0 if week in ("week", "this week", "current week") else 1
+        monday = _monday(self.today) + timedelta(weeks=weeks_ahead)
+        if match.groupdict().get("weekday") is not None:
+            return _Reading(self._in_week(monday, int(match["weekday"])), "relative")
+        part = match.groupdict().get("part")
+        if part is None:
+            return _Reading(monday, "week")
+        workdays = [monday + timedelta(days=n) for n in range(5)]
+        open_days = [day for day in workdays if self._opens_on(day)] or workdays
+        if part in ("end", "late", "later"):
+            day = open_days[-1]
+        elif part in ("beginning", "start", "early"):
+            day = open_days[0]
+        else:
+            day = workdays[2]  # the middle of the week: Wednesday
+        return _Reading(max(day, self.today), "relative")
+
+    def _opens_on(self, day: date) -> bool:
+        if self.hours is None or not self.hours.intervals:
+            return True
+        return any(weekday == weekday_of(day) for weekday, _, _ in self.hours.intervals)
+
+    @staticmethod
+    def _in_week(monday: date, weekday: int) -> date:
+        """The day of the Monday-to-Sunday week starting ``monday`` on ``weekday`` (0 = Sunday)."""
+        return monday + timedelta(days=(weekday - 1) % 7)
+
+    # "Monday", "this Monday", "next Monday", "Monday after next" -----------------------------
+
+    def _weekday(self, phrase: str) -> _Reading | None:
+        match = re.fullmatch(rf"(?P<said>(?:(?:this|next|coming|following|upcoming) )*){_WD}"
+                             rf"(?P<after> after next)?", phrase)
+        if match is None:
+            return None
+        strictly_after = bool(_NEXT_WORDS & set(match["said"].split())) or bool(match["after"])
+        start = self.today + timedelta(days=1 if strictly_after else 0)
+        day = start + timedelta(days=(int(match["weekday"]) - weekday_of(start)) % 7)
+        if match["after"]:
+            day += timedelta(weeks=1)
+        return _Reading(day, "relative")
+
+    # "the 3rd", "Thursday the 3rd", "December third", "12/3", "Dec 3rd 2026" ----------------
+
+    def _calendar(self, phrase: str) -> _Reading | None:
+        weekdays = re.findall(r"(?:(?:this|next|coming|following|upcoming) )*wd(\d)", phrase)
+        if len(weekdays) > 1:
+            return None
+        weekday = int(weekdays[0]) if weekdays else None
+        rest = re.sub(r"(?:(?:this|next|coming|following|upcoming) )*wd\d", " ", phrase)
+        rest = " ".join(word for word in rest.split() if word != "in")  # "the 3rd in December"
+
+        match = re.fullmatch(r"od(?P<day>\d+)(?: (?P<which>this|next) month)?", rest)
+        if match:
+            day = int(match["day"])
+            if match["which"]:
+                month_start = self.today.replace(day=1) + relativedelta(months=int(match["which"] == "next"))
+                return _Reading(month_start.replace(day=day), "relative", weekday=weekday)
+            return _Reading(self._next_day_of_month(day), "relative", weekday=weekday)
+
+        year = r"(?: (?P<year>yr\d+|nm\d+ nm\d+|nm\d+ thousand(?: and)? nm\d+|nm\d+ thousand))?"
+        match = (re.fullmatch(rf"mo(?P<month>\d+) (?:od|nm)(?P<day>\d+){year}", rest)
+                 or re.fullmatch(rf"(?:od|nm)(?P<day>\d+) mo(?P<month>\d+){year}", rest))
+        if match:
+            said_year = self._year(match["year"]) if match["year"] else None
+            return self._month_day(int(match["month"]), int(match["day"]), said_year, weekday)
+
+        match = re.fullmatch(r"nd(?P<numbers>\S+)", rest)
+        if match:
+            return self._numeric(match["numbers"], weekday)
         return None
-    start = today + timedelta(days=1) if is_next else today
-    return start + relativedelta(weekday=weekday)
+
+    def _next_day_of_month(self, day: int) -> date:
+        if not 1 <= day <= 31:
+            raise ValueError(f"no day {day} in any month")
+        month_start = self.today.replace(day=1)
+        for months in range(4):  # any day 1..31 comes round within three months
+            try:
+                candidate = (month_start + relativedelta(months=months)).replace(day=day)
+            except ValueError:  # the 31st of a 30-day month
+                continue
+            if candidate >= self.today:
+                return candidate
+        raise ValueError(f"no day {day} ahead")
+
+    def _year(self, said: str) -> int:
+        numbers = [int(n) for n in re.findall(r"\d+", said)]
+        if said.startswith("yr"):
+            return numbers[0]
+        if "thousand" in said:  # two thousand (and) twenty-six
+            return numbers[0] * 1000 + (numbers[1] if len(numbers) > 1 else 0)
+        high, low = numbers  # twenty twenty-six
+        if not 10 <= high <= 99 or low > 99:
+            raise ValueError(f"not a year: {said}")
+        return high * 100 + low
+
+    def _month_day(self, month: int, day: int, year: int | None, weekday: int | None) -> _Reading:
+        if year is not None:
+            return _Reading(date(year, month, day), "calendar", explicit_year=True, weekday=weekday)
+        # Check the month/day exists (Feb 29 in a leap year stands for itself).
+        date(2000, month, day)
+        try:
+            this_year = date(self.today.year, month, day)
+        except ValueError:  # Feb 29 in a common year: the next leap year's
+            this_year = _next_occurrence(month, day, self.today)
+        return _Reading(this_year, "calendar", weekday=weekday)
+
+    def _numeric(self, numbers: str, weekday: int | None) -> _Reading:
+        parts = re.split(r"[/.\-]", numbers)
+        if len(parts[0]) == 4:  # 2026/12/03
+            if len(parts) != 3:
+                raise ValueError(f"no day in {numbers}")
+            year, month, day = (int(p) for p in parts)
+            return _Reading(date(year, month, day), "calendar", explicit_year=True, weekday=weekday)
+        first, second = int(parts[0]), int(parts[1])
+        month, day = (first, second) if self.region in MONTH_FIRST_REGIONS else (second, first)
+        if not 1 <= month <= 12 and 1 <= day <= 12:  # only the other order is a date: 25/12
+            month, day = day, month
+        if len(parts) == 2:
+            return self._month_day(month, day, None, weekday)
+        year = int(parts[2])
+        if len(parts[2]) <= 2:
+            year += self.today.year // 100 * 100
+        elif len(parts[2]) != 4:
+            raise ValueError(f"not a year: {parts[2]}")
+        return _Reading(date(year, month, day), "calendar", explicit_year=True, weekday=weekday)
+
+    # The rules about the past, and the weekday check -----------------------------------------
+
+    def finish(self, reading: _Reading) -> date:
+        """The date a reading names, or the re-ask: a week without a day, a day that has passed,
+        a weekday that does not agree with the date."""
+        if reading.kind == "week":
+            if self.searching:
+                return max(reading.day, self.today)
+            raise NormalizationError("appointmentDate", "appointment_date_week", choices=(reading.day,))
+        day = self._past_rules(reading)
+        if day < self.today:
+            raise NormalizationError("appointmentDate", "appointment_date_passed", choices=(day,))
+        self._check_weekday(reading, day)
+        return day
+
+    def _past_rules(self, reading: _Reading) -> date:
+        """A month/day before today is its next occurrence, unless it fell within the last
+        RECENTLY_PASSED_DAYS: then that recent day (which has passed). Others are as read."""
+        day = reading.day
+        if day >= self.today or reading.kind != "calendar":
+            return day
+        latest = _latest_occurrence(day.month, day.day, self.today)
+        if latest is not None and (self.today - latest).days <= RECENTLY_PASSED_DAYS:
+            return latest
+        return _next_occurrence(day.month, day.day, self.today)
+
+    def _check_weekday(self, reading: _Reading, day: date) -> None:
+        if reading.weekday is None or weekday_of(day) == reading.weekday:
+            return
+        if reading.explicit_year and weekday_of(reading.day) == reading.weekday:
+            return  # a stale year said with its own weekday: that date, rolled forward
+        raise NormalizationError("appointmentDate", "appointment_date_weekday_mismatch",
+                                 choices=(day, self._nearest_weekday(day, reading.weekday)))
+
+    def _nearest_weekday(self, day: date, weekday: int) -> date:
+        """The ``weekday`` within three days of ``day``, not before today."""
+        nearest = day + timedelta(days=(weekday - weekday_of(day) + 3) % 7 - 3)
+        return nearest if nearest >= self.today else nearest + timedelta(weeks=1)
 
 
-def _parse_free_text_date(text: str, today: date) -> date:
-    # dateutil fills anything missing from `default` and cannot tell us what
-    # was actually written. Parsing twice with defaults that differ in year,
-    # month and day reveals it: a part that changes with the default was not
-    # in the text. Both default years are leap years so "Feb 29" parses.
-    first_leap, second_leap = _two_leap_years_from(today.year)
-    defaults = (datetime(first_leap, 1, 1), datetime(second_leap, 3, 2))
-    text = re.sub(r"\bthe\b", " ", text, flags=re.IGNORECASE)
-    try:
-        first, second = (
-            date_parser.parse(text, default=d, dayfirst=False, ignoretz=True)
-            for d in defaults
-        )
-    except (ValueError, OverflowError):
-        raise NormalizationError("appointmentDate", "appointment_date_invalid") from None
-
-    if first.month != second.month or first.day != second.day:
-        raise NormalizationError("appointmentDate", "appointment_date_invalid")
-    if first.year != second.year:
-        return _next_occurrence(first.month, first.day, today)
-    return _not_in_past(first.date(), today)
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
-def _two_leap_years_from(year: int) -> tuple[int, int]:
-    # Near the end of the calendar, look backwards instead; the stale-year
-    # rule then moves the result forward anyway.
-    start = min(year, date.max.year - 12)
-    leaps = [y for y in range(start, start + 12) if calendar.isleap(y)]
-    return leaps[0], leaps[1]
-
-
-def _not_in_past(value: date, today: date) -> date:
-    if value >= today:
-        return value
-    return _next_occurrence(value.month, value.day, today)
+def _latest_occurrence(month: int, day: int, today: date) -> date | None:
+    """The last month/day on or before today (Feb 29: the last leap year's), None before year 1."""
+    for year in range(today.year, max(today.year - 9, 0), -1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:  # Feb 29 in a common year
+            continue
+        if candidate <= today:
+            return candidate
+    return None
 
 
 def _next_occurrence(month: int, day: int, today: date) -> date:
@@ -401,7 +819,14 @@ def _rewrite_spoken_time(text: str) -> tuple[str, bool]:
 
 
 def normalize_datetime(
-    date_text: str, time_text: str | None, today: date, tz: tzinfo, *, hours: OpeningHours
+    date_text: str,
+    time_text: str | None,
+    today: date,
+    tz: tzinfo,
+    *,
+    hours: OpeningHours,
+    region: str = "US",
+    searching: bool = False,
 ) -> datetime:
     """Combine a date and a time into an aware datetime in the clinic zone.
 
@@ -410,9 +835,10 @@ def normalize_datetime(
     first, then the stale-year rule is applied to the local date; without an
     offset it is taken as clinic-local. An ISO datetime at exactly midnight
     counts as a date only. A non-blank ``time_text`` overrides any time in
-    ``date_text``; with no time anywhere the caller is asked for one. An hour
-    said without AM/PM is read against ``hours`` on that date's weekday (see
-    :func:`normalize_time`).
+    ``date_text`` (``tomorrow at 2pm``); with no time anywhere the caller is
+    asked for one. An hour said without AM/PM is read against ``hours`` on
+    that date's weekday (see :func:`normalize_time`). ``region``, ``hours``
+    and ``searching`` are passed on to :func:`normalize_date`.
 
     Daylight saving: a wall-clock time that doesn't exist (the spring-forward
     gap, e.g. 02:30 on the March change in New York) moves forward by the
@@ -420,11 +846,14 @@ def normalize_datetime(
     twice (the fall-back hour) means the first occurrence, in daylight time
     (``fold=0``).
     """
-    local_date, embedded_time = _parse_date_and_time(date_text, today, tz)
+    local_date, said_time = _parse_date_and_time(date_text, today, tz, region=region, hours=hours,
+                                                 searching=searching)
     if isinstance(time_text, str) and time_text.strip():
         wall_time = normalize_time(time_text, hours, weekday_of(local_date))
-    elif embedded_time is not None:
-        wall_time = embedded_time
+    elif isinstance(said_time, str):  # "tomorrow at 2pm" with no time argument
+        wall_time = normalize_time(said_time, hours, weekday_of(local_date))
+    elif said_time is not None:
+        wall_time = said_time
     else:
         raise NormalizationError("appointmentTime", "appointment_time_missing")
 
@@ -451,6 +880,8 @@ def normalize_phone(text: str, region: str = "US") -> str:
 
     ``region`` (the clinic's, e.g. ``"US"``) is used for numbers said without
     a country code; a number with ``+`` and a country code works anywhere.
+    Spoken digits are read first (:func:`spoken_phone_digits`): ``two one two,
+    five five five, oh one one one``, ``double five``, ``plus four four``.
 
     Only the number's shape is checked (``is_possible_number``), not whether
     the range is assigned (``is_valid_number``): demos and tests use
@@ -467,13 +898,100 @@ def normalize_phone(text: str, region: str = "US") -> str:
         region = "US"
 
     try:
-        number = phonenumbers.parse(text.strip(), region)
+        number = phonenumbers.parse(spoken_phone_digits(text.strip()), region)
     except phonenumbers.NumberParseException:
         raise NormalizationError("patientPhone", "patient_phone_invalid") from None
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise NormalizationError("patientPhone", "patient_phone_invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_PHONE_DIGIT_WORDS = {**{word: str(n) for word, n in _UNIT_WORDS.items()}, "zero": "0", "nought": "0",
+                      "nil": "0", "oh": "0", "o": "0"}
+_PHONE_REPEATS = {"double": 2, "triple": 3, "treble": 3}
+# Words around the digits that carry none ("my number is ...", "area code ...", "... thanks").
+_PHONE_FILLER = {
+    "my", "number", "numbers", "is", "it", "its", "s", "the", "phone", "cell", "cellphone", "mobile",
+    "area", "code", "and", "uh", "um", "er", "erm", "then", "dash", "hyphen", "space", "comma", "dot",
+    "point", "period", "thanks", "thank", "you", "please", "okay", "ok", "that", "yes", "yeah", "sure",
+    "so", "a", "at", "on", "call", "me", "reach",
+}
+_PHONE_EXTENSION = {"ext", "extension", "x"}  # E.164 has no extension: what follows is left off
+_PHONE_WORD = re.compile(r"\+|\d+|[a-z]+")
+
+
+def spoken_phone_digits(text: str) -> str:
+    """A phone number said in words written as digits: ``two one two, five five five, zero one
+    one one`` -> ``2125550111``; ``oh`` and ``o`` are 0 next to other digits, ``double five`` is
+    55, ``triple seven`` 777, ``eight hundred`` 800, ``twenty one`` 21, ``plus four four`` +44;
+    digits and words mix (``212 five five five 0111``); filler (``my number is``, ``area code``)
+    is dropped. Text without letters, or with a word that is neither (``1-800-FLOWERS``), is
+    returned as it is, for phonenumbers to read."""
+    if not isinstance(text, str) or not re.search(r"[a-z]", text, re.IGNORECASE):
+        return text
+    words = _PHONE_WORD.findall(text.lower().replace("’", "'"))
+    out: list[str] = []
+    at = 0
+    while at < len(words):
+        word = words[at]
+        following = words[at + 1] if at + 1 < len(words) else None
+        if word in ("+", "plus") and not out:
+            out.append("+")
+        elif word.isdigit():
+            out.append(word)
+        elif word in _PHONE_REPEATS and following is not None and (
+                following.isdigit() and len(following) == 1 or following in _PHONE_DIGIT_WORDS):
+            out.append(_PHONE_DIGIT_WORDS.get(following, following) * _PHONE_REPEATS[word])
+            at += 1
+        elif word in ("oh", "o") and not (out and out[-1][-1:].isdigit()) and not (
+                following is not None and (following.isdigit() or following in _PHONE_DIGIT_WORDS
+                                           or following in _PHONE_REPEATS)):
+            pass  # "oh, it's ...": not a digit
+        elif word in _PHONE_DIGIT_WORDS or word in _TEEN_WORDS or word in _TENS_WORDS:
+            digits, at = _spoken_number(words, at)
+            out.append(digits)
+            continue
+        elif word in _PHONE_EXTENSION:
+            break
+        elif word not in _PHONE_FILLER:
+            return text  # a word we cannot read: not ours to guess
+        at += 1
+    return "".join(out) or text
+
+
+def _spoken_number(words: list[str], at: int) -> tuple[str, int]:
+    """Digits for the number said at ``words[at]`` and the index after it: a digit (``five``), a
+    teen (``fifteen``), tens (``twenty``, ``twenty one``), hundreds (``eight hundred``, ``five
+    hundred fifty five``) or thousands (``two thousand``)."""
+    word = words[at]
+    following = words[at + 1] if at + 1 < len(words) else None
+    if word in _TEEN_WORDS:
+        return str(_TEEN_WORDS[word]), at + 1
+    if word in _TENS_WORDS:
+        if following in _UNIT_WORDS:
+            return str(_TENS_WORDS[word] + _UNIT_WORDS[following]), at + 2
+        return str(_TENS_WORDS[word]), at + 1
+    digit = int(_PHONE_DIGIT_WORDS[word])
+    scale = {"hundred": 100, "thousand": 1000}.get(following)
+    if scale is None or digit == 0:
+        return str(digit), at + 1
+    at += 2
+    value = digit * scale
+    if scale == 1000 and at + 1 < len(words) and words[at] in _UNIT_WORDS and words[at + 1] == "hundred":
+        value += _UNIT_WORDS[words[at]] * 100
+        at += 2
+    # "five hundred fifty five", "five hundred and five"; but "eight hundred, five five five" is
+    # 800 and then its own digits: a single digit after the scale joins only after "and".
+    joined = at < len(words) and words[at] == "and"
+    rest_at = at + 1 if joined else at
+    if rest_at < len(words) and (words[rest_at] in _TEEN_WORDS or words[rest_at] in _TENS_WORDS
+                                 or (joined and words[rest_at] in _UNIT_WORDS)):
+        rest, after = _spoken_number(words, rest_at)
+        if int(rest) < 100:
+            value += int(rest)
+            at = after
+    return str(value).rjust(len(str(scale)), "0"), at
 
 
 def mask_phone(e164: str) -> str:
@@ -502,14 +1020,28 @@ _PLACEHOLDER_NAMES = {
 }
 
 
+# Surnames written "Mac" + a capital (MacDonald). Only these: Macy, Mack, Macias, Machado, Mace,
+# Mackey or the first name Mackenzie are not, so "Mac" alone is never enough to capitalise.
+_MAC_NAMES = frozenset({
+    "macadam", "macalister", "macallister", "macarthur", "macaskill", "macaulay", "macbain", "macbean",
+    "macbeth", "macbride", "maccallum", "maccormack", "maccormick", "macculloch", "macdermott",
+    "macdiarmid", "macdonald", "macdonnell", "macdougall", "macdowell", "macduff", "macewan", "macewen",
+    "macfadyen", "macfarlane", "macgillivray", "macgowan", "macgregor", "macinnes", "macintyre", "maciver",
+    "mackinnon", "maclachlan", "maclaren", "maclean", "maclennan", "macleod", "macmahon", "macmillan",
+    "macnab", "macnamara", "macnaughton", "macneil", "macneill", "macpherson", "macquarrie", "macqueen",
+    "macrae", "macritchie", "mactavish", "macvicar",
+})
+
+
 def normalize_name(text: str) -> str:
     """Trim and collapse whitespace; fix the case of ALL-CAPS or all-lower names.
 
-    ``JOHN DOE`` -> ``John Doe``, ``mary o'brien`` -> ``Mary O'Brien``,
-    ``jean-luc picard`` -> ``Jean-Luc Picard``. Mixed case is trusted and kept
-    (``Ronald McDonald``, ``Anna van der Berg``). Empty names, names with no
-    letters, placeholders like ``Unknown`` and names over 120 characters are
-    refused.
+    ``JOHN DOE`` -> ``John Doe``, ``mary o'brien`` -> ``Mary O'Brien``, ``o'neil`` ->
+    ``O'Neil``, ``jean-luc picard`` -> ``Jean-Luc Picard``, ``mcdonald`` -> ``McDonald`` (every
+    "Mc"), ``macdonald`` -> ``MacDonald`` (only the surnames in ``_MAC_NAMES``: ``macy`` ->
+    ``Macy``). Mixed case is trusted and kept (``Ronald McDonald``, ``Anna van der Berg``,
+    ``Ian Macdonald``). Empty names, names with no letters, placeholders like ``Unknown`` and
+    names over 120 characters are refused.
     """
     if not isinstance(text, str):
         raise NormalizationError("patientName", "patient_name_missing")
@@ -525,47 +1057,85 @@ def normalize_name(text: str) -> str:
     if name.islower() or name.isupper():
         # str.title() starts a new word after any non-letter, which is what
         # names need: O'Brien, Jean-Luc.
-        name = name.title()
+        name = re.sub(r"[^\W\d_]+", _scottish_and_irish_capitals, name.title())
     return name
+
+
+def _scottish_and_irish_capitals(part: re.Match) -> str:
+    """One title-cased run of letters: Mcdonald -> McDonald; Macdonald -> MacDonald (listed only)."""
+    word = part[0]
+    if word.startswith("Mc") and len(word) > 2:
+        return "Mc" + word[2].upper() + word[3:]
+    if word.lower() in _MAC_NAMES:
+        return "Mac" + word[3].upper() + word[4:]
+    return word
 
 
 # Words for the characters of an e-mail address, as a caller says them.
 _EMAIL_WORDS = {
     "at": "@", "dot": ".", "period": ".", "point": ".", "dash": "-", "hyphen": "-",
     "minus": "-", "underscore": "_", "plus": "+",
+    **{word: str(digit) for word, digit in _UNIT_WORDS.items()}, "zero": "0",
 }
-_EMAIL_PHRASES = re.compile(r"\b(?:at sign|at symbol|under score|full stop)\b")
-_EMAIL_PHRASE_WORDS = {"at sign": "at", "at symbol": "at", "under score": "underscore", "full stop": "dot"}
+_EMAIL_PHRASES = re.compile(
+    r"\b(?:at sign|at symbol|at the rate of|at the rate|at rate|under score|full stop)\b"
+    r"|\bdot(com|net|org|edu|gov|co|uk|us|ca|io|info|biz|me)\b"
+)
+_EMAIL_PHRASE_WORDS = {"at sign": "at", "at symbol": "at", "at the rate of": "at", "at the rate": "at",
+                       "at rate": "at", "under score": "underscore", "full stop": "dot"}
+# Said around an address, not part of it: "my e-mail is ...", "... please"; "capital J" is a j.
+_EMAIL_LEAD_IN = re.compile(
+    r"^(?:(?:it'?s|it is|that'?s|that is)\s+)?(?:(?:my|the|his|her|their)\s+)?"
+    r"(?:(?:e-?mail|email)(?:\s+address)?|address)\s+(?:is\s+)?|^(?:it'?s|it is)\s+"
+)
+_EMAIL_TAIL = re.compile(r"(?:\s+(?:please|thanks|thank you))+$")
+_SENTENCE_END = re.compile(r"[\s.,;:!?]+$")  # a transcript's full stop after "dot com" (a written one is SQL's)
+_EMAIL_CASE_WORDS = re.compile(r"\b(?:capital|uppercase|upper case|lowercase|lower case|small)\s+(?=\S\b)")
+_EMAIL_ONE_WORD = re.compile(r"\s*\b(?:all one word|one word|all together|no spaces?)\b\s*")
 _EMAIL_SYMBOLS = "@.-_+"
 _SPELLED_OUT = re.compile(r"[a-z0-9](?:-[a-z0-9]){2,}")  # "j-o-h-n", as spelling is transcribed
+_SPELLED_WITH_DOTS = re.compile(r"\b(?:[a-z0-9]\.\s+){1,}[a-z0-9]\b\.?")  # "j. o. h. n", transcribed
 
 
 def normalize_email(text: str | None) -> str | None:
     """Write an e-mail address the way it is typed: trimmed, lower-cased, spoken forms rewritten.
 
-    ``john underscore smith at example dot com`` -> ``john_smith@example.com``; ``at``, ``dot``,
-    ``dash`` / ``hyphen``, ``underscore``, ``plus`` become their characters, spelled letters
-    (``j o h n``, ``j-o-h-n``) and digits are joined. Two plain words in a row keep their space
-    (``john smith at example dot com`` could be several addresses): never an invented address.
-    None only for blanks and non-text. Whether the result is a plausible address is decided by
-    the database alone (``private.is_plausible_email``): an implausible one is stored as NULL and
-    the booking goes through, its reply saying ``emailDropped``.
+    ``john underscore smith at example dot com`` -> ``john_smith@example.com``; ``at`` (``at
+    sign``, ``at the rate of``), ``dot`` (``period``, ``point``, ``full stop``), ``dash`` /
+    ``hyphen``, ``underscore``, ``plus`` become their characters, ``dotcom`` is ``.com``, digit
+    words are digits (``jane two three`` -> ``jane23``), spelled letters (``j o h n``,
+    ``j-o-h-n``, ``j. o. h. n``, ``capital j``) are joined. What is said around the address goes
+    (``my e-mail is``, ``please``, a closing full stop). Two plain words in a row keep their
+    space (``john smith at example dot com`` could be several addresses): never an invented
+    address — unless the caller says ``all one word``. None only for blanks and non-text.
+    Whether the result is a plausible address is decided by the database alone
+    (``private.is_plausible_email``): an implausible one is stored as NULL and the booking goes
+    through, its reply saying ``emailDropped``.
     """
     if not isinstance(text, str) or not text.strip():
         return None
-    spoken = " ".join(text.strip().lower().split())
-    spoken = _EMAIL_PHRASES.sub(lambda m: _EMAIL_PHRASE_WORDS[m[0]], spoken)
+    said = " ".join(text.strip().lower().replace("’", "'").split())
+    spoken = _EMAIL_TAIL.sub("", _EMAIL_LEAD_IN.sub("", said)) or said
+    if "@" not in spoken:
+        spoken = _SENTENCE_END.sub("", spoken) or spoken
+    spoken = _EMAIL_CASE_WORDS.sub("", spoken)
+    spoken = _SPELLED_WITH_DOTS.sub(lambda m: re.sub(r"[.\s]", "", m[0]), spoken)
+    spoken = _EMAIL_PHRASES.sub(lambda m: f"dot {m[1]}" if m[1] else _EMAIL_PHRASE_WORDS[m[0]], spoken)
+    one_word = _EMAIL_ONE_WORD.search(spoken) is not None
+    spoken = _EMAIL_ONE_WORD.sub(" ", spoken).strip() or spoken
     written_at = "@" in spoken
     tokens = []
     for token in spoken.split(" "):
         if token in _EMAIL_WORDS and not (token == "at" and written_at):
             token = _EMAIL_WORDS[token]
+        elif token == "oh" and tokens and tokens[-1].isdigit():  # "one nine eight oh"
+            token = "0"
         elif _SPELLED_OUT.fullmatch(token):
             token = token.replace("-", "")
         tokens.append(token)
     email = tokens[0]
     for previous, token in zip(tokens, tokens[1:]):
-        email += "" if _joins(previous, token) else " "
+        email += "" if one_word or _joins(previous, token) else " "
         email += token
     return email
 
@@ -599,38 +1169,6 @@ def mask_email(email: str) -> str:
 # --------------------------------------------------------------------------
 
 MAX_AGE_YEARS = 120
-# Regions whose numeric dates are written month first (03/05/1980 = March 5th): the US and the
-# territories that use its conventions. Everywhere else a numeric date is read day first.
-MONTH_FIRST_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM"})
-
-_MONTH_NAMES = {
-    **{calendar.month_name[m].lower(): m for m in range(1, 13)},
-    **{calendar.month_abbr[m].lower(): m for m in range(1, 13)},
-    "sept": 9,
-}
-_UNIT_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9,
-}
-_ZERO_WORDS = {"oh", "o", "zero", "nought", "aught"}
-_TEEN_WORDS = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}
-_TENS_WORDS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}
-_ORDINAL_UNIT_WORDS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
-    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
-}
-_ORDINAL_WORDS = {
-    **_ORDINAL_UNIT_WORDS,
-    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
-    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
-    "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
-}
 # Words people put around a date of birth that carry no part of it.
 _DOB_FILLER_WORDS = {
     "the", "of", "on", "in", "and", "born", "year", "my", "is", "it", "its", "s", "was",
@@ -808,11 +1346,6 @@ def _birth_date(year: _Year, month: int, day: int, today: date) -> date:
 # Which existing appointment the caller means
 # --------------------------------------------------------------------------
 
-_WEEKDAY_WORDS = {  # PostgreSQL's extract(dow): 0 = Sunday
-    "sunday": 0, "sun": 0, "monday": 1, "mon": 1, "tuesday": 2, "tue": 2, "tues": 2,
-    "wednesday": 3, "wed": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4,
-    "friday": 5, "fri": 5, "saturday": 6, "sat": 6,
-}
 _HINT_FILLER_WORDS = {"the", "on", "this", "coming", "one", "my", "appointment", "visit", "that", "s"}
 
 
@@ -824,27 +1357,34 @@ class DayHint:
     weekday: int | None = None  # 0 = Sunday .. 6 = Saturday, as PostgreSQL's extract(dow)
 
 
-def normalize_day_hint(text: str, today: date, field: str = "appointmentDate") -> DayHint:
+def normalize_day_hint(
+    text: str, today: date, field: str = "appointmentDate", *, region: str = "US"
+) -> DayHint:
     """Which day an appointment the caller already has is on.
 
     A bare weekday — ``Tuesday``, ``the Tuesday one``, ``on Tue``, ``this Tuesday`` — is only a
     weekday: the caller means the appointment that falls on a Tuesday, whichever week that is.
-    Anything else (``December 8th``, ``tomorrow``, ``next Tuesday``, ``2026-12-08``) is a date,
-    read by :func:`normalize_date` (a date without a year is its next occurrence, as an upcoming
-    appointment is). A re-ask names ``field``.
+    Anything else (``December 8th``, ``tomorrow``, ``next Tuesday``, ``the one in two weeks``,
+    ``2026-12-08``) is a date, read by :func:`normalize_date` in the clinic's ``region``. A
+    re-ask names ``field``: a weekday that does not agree with the date asks which one is meant;
+    anything else that is not one upcoming day (a passed day, a whole week) asks for the day.
     """
     if not isinstance(text, str) or not text.strip():
         raise NormalizationError(field, "booked_day_invalid")
-    words = [w for w in re.split(r"[\s,.'’]+", text.strip().lower()) if w]
-    words = [w for w in words if w not in _HINT_FILLER_WORDS]
+    said = [w for w in re.split(r"[\s,.'’]+", text.strip().lower()) if w]
+    # "the one on the 3rd": filler; "in one week": a number.
+    words = [w for w, following in zip(said, said[1:] + [""])
+             if w not in _HINT_FILLER_WORDS or (w == "one" and following in _DAY_UNITS)]
     if len(words) == 1:
         word = words[0]
         weekday = _WEEKDAY_WORDS.get(word, _WEEKDAY_WORDS.get(word[:-1]) if word.endswith("s") else None)
         if weekday is not None:  # "Tuesdays" too
             return DayHint(weekday=weekday)
     try:
-        return DayHint(date=normalize_date(text, today))
-    except NormalizationError:
+        return DayHint(date=normalize_date(" ".join(words) or text, today, region=region))
+    except NormalizationError as error:
+        if error.reask == "appointment_date_weekday_mismatch":
+            raise NormalizationError(field, error.reask, error.choices) from None
         raise NormalizationError(field, "booked_day_invalid") from None
 
 
@@ -870,20 +1410,42 @@ def normalize_time_hint(
 # "The number I'm calling from"
 # --------------------------------------------------------------------------
 
-_OWN_NUMBER = re.compile(
-    r"\b(?:this|same|current|my(?:\s+own)?)\s+(?:phone\s+|cell\s+|mobile\s+)?(?:number|phone|line|one)\b"
-    r"|\bcalling\s+(?:from|on|with)\b|\bcaller\s*id\b",
+# Words for the line the caller is on: "this number", "my cell", "the number I'm calling from",
+# "the one I'm on", "same one", "caller ID", "the number that came up".
+_OWN_LINE = re.compile(
+    r"\b(?:this|same|current|present)\s+(?:(?:phone|cell|cellphone|mobile|telephone)\s+)?"
+    r"(?:number|phone|line|one|cell|cellphone|mobile|telephone)\b"
+    r"|\bthe\s+same\b|^\W*same\W*$"
+    r"|\bmy\s+(?:own\s+)?(?:(?:cell|cellular|mobile)\s+)?(?:phone\s+)?"
+    r"(?:number|phone|cell|cellphone|cellular|mobile|line)\b"
+    r"|\b(?:calling|called|ringing|rang|phoning|phoned)\s+(?:you\s+|in\s+)?(?:from|on|with)\b"
+    r"|\bi(?:'?m|\s+am)\s+(?:calling\s+|ringing\s+|phoning\s+)?(?:on|using|from)\b"
+    r"|\bcaller\s*-?\s*id\b"
+    r"|\b(?:number|one)\s+(?:that\s+|which\s+)?(?:you\s+)?(?:can\s+)?(?:see|showing|shows|showed|"
+    r"came\s+up|comes\s+up|popped\s+up|is\s+showing|displayed|on\s+(?:your|the)\s+screen)\b",
+    re.IGNORECASE,
+)
+# ... unless another line is named: "my work number", "my number at home", "my wife's cell".
+_OTHER_LINE = re.compile(
+    r"\b(?:home|work|office|business|landline|land\s+line|other|second|another|old|new|wife|husband|"
+    r"partner|mom|mum|mother|dad|father|son|daughter|parent|friend|daytime|evening)\b|\w's\b",
     re.IGNORECASE,
 )
 
 
 def names_own_number(text: str | None) -> bool:
-    """True when a phone argument is words for the caller's own line ("the number I'm calling
-    from", "this number", "my number") rather than a number: the caller ID is meant."""
+    """True when a phone argument is words for the caller's own line rather than a number: "the
+    number I'm calling from", "this number", "my number", "my cell", "the one I'm on", "same
+    one", "caller ID". The caller ID is meant (the booking and caller-context code both ask this
+    one function). Words naming another line ("my work number") or a number said in words
+    ("my number is two one two ...") are not."""
+    if not isinstance(text, str):
+        return False
+    text = text.replace("’", "'")
     return (
-        isinstance(text, str)
-        and sum(ch.isdigit() for ch in text) < 3
-        and _OWN_NUMBER.search(text) is not None
+        sum(ch.isdigit() for ch in spoken_phone_digits(text)) < 3
+        and _OWN_LINE.search(text) is not None
+        and _OTHER_LINE.search(text) is None
     )
 
 
@@ -940,6 +1502,7 @@ def normalize_booking(
         today,
         tz,
         hours=hours,
+        region=region,
     )
 
     birth_text = as_text(arguments.get("patientDateOfBirth"))

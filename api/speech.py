@@ -468,6 +468,13 @@ REASKS = {
     "message_number_invalid": (
         "I didn't catch the number — which phone number should the clinic call you back on?"
     ),
+    # Asked with the day(s) in `choices` when normalize gives them (see _which_day); these are
+    # the questions without them.
+    "appointment_date_passed": "That day has already passed — which day would you like instead?",
+    "appointment_date_weekday_mismatch": (
+        "That weekday and that date don't fall on the same day — which day did you mean?"
+    ),
+    "appointment_date_week": "Which day that week would suit you?",
 }
 _REASK_FALLBACK = "Sorry, could you say that again?"
 
@@ -477,11 +484,35 @@ def reask(code: str, choices: Iterable = ()) -> str:
 
     ``appointment_time_meridiem`` (an hour said without AM/PM that the clinic's hours do not
     settle) asks which of ``choices``, its two readings, is meant: ``Is that 2 in the afternoon
-    or in the morning?``. An unknown code gets a plain "say that again".
+    or in the morning?``. The day codes (``appointment_date_passed``,
+    ``appointment_date_weekday_mismatch``, ``appointment_date_week``) name their dates from
+    ``choices`` (see :func:`_which_day`). An unknown code gets a plain "say that again".
     """
     if code == "appointment_time_meridiem":
         return _which_half_of_the_day(choices)
-    return one_line(REASKS.get(code, "")) or _REASK_FALLBACK
+    return _which_day(code, choices) or one_line(REASKS.get(code, "")) or _REASK_FALLBACK
+
+
+def _which_day(code: str, choices: Iterable) -> str | None:
+    """A day the caller named that cannot be booked as said, asked about with its date(s):
+    ``November 29th has already passed — would you like the next available day?``; ``December
+    3rd is a Thursday — did you mean Thursday, December 3rd, or Friday, December 4th?``; ``Which
+    day in the week of Monday, November 30th would suit you?``. None without the dates."""
+    days = [value for value in choices if isinstance(value, date) and not isinstance(value, datetime)]
+    if code == "appointment_date_passed" and len(days) == 1:
+        return one_line(f"{_month_day(days[0])} has already passed — would you like the next available day?")
+    if code == "appointment_date_weekday_mismatch" and len(days) == 2:
+        numbered, weekday = days
+        return one_line(f"{_month_day(numbered)} is a {numbered:%A} — did you mean "
+                        f"{spoken_date(numbered)}, or {spoken_date(weekday)}?")
+    if code == "appointment_date_week" and len(days) == 1:
+        return one_line(f"Which day in the week of {spoken_date(days[0])} would suit you?")
+    return None
+
+
+def _month_day(day: date) -> str:
+    """``November 29th``."""
+    return f"{day:%B} {_ordinal(day.day)}"
 
 
 def _which_half_of_the_day(choices: Iterable) -> str:

@@ -297,7 +297,7 @@ def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, 
     weekday = None  # of the described day, to read an hour said without AM/PM in its opening hours
     day_text = _text(arguments, *date_keys)
     if day_text:
-        day = normalize_day_hint(day_text, ctx.today, field=date_keys[0])
+        day = normalize_day_hint(day_text, ctx.today, field=date_keys[0], region=ctx.profile.phone_region)
         hints["p_local_date"] = day.date.isoformat() if day.date else None
         hints["p_weekday"] = day.weekday
         weekday = day.weekday if day.date is None else weekday_of(day.date)
@@ -370,12 +370,13 @@ def check_availability(ctx: ToolContext, arguments: dict) -> dict:
     date_text = _text(arguments, "date", "appointmentDate", "day")
     time_text = _text(arguments, "time", "appointmentTime")
     try:
+        # searching: "next week" / "as soon as possible" look from that week's first day on
+        clinic = dict(hours=ctx.profile.hours, region=ctx.profile.phone_region, searching=True)
         if time_text:
-            start = normalize_datetime(date_text or "", time_text, ctx.today, ctx.profile.timezone,
-                                       hours=ctx.profile.hours)
+            start = normalize_datetime(date_text or "", time_text, ctx.today, ctx.profile.timezone, **clinic)
             day = start.date()
         else:
-            day = normalize_date(date_text or "", ctx.today) if date_text else ctx.today
+            day = normalize_date(date_text, ctx.today, **clinic) if date_text else ctx.today
             start = datetime.combine(day, time(0), ctx.profile.timezone)
     except NormalizationError as error:
         return _reask(error)
@@ -440,7 +441,7 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
         new_date = _text(arguments, "newDate", "newAppointmentDate", "appointmentDate", "date")
         new_time = _text(arguments, "newTime", "newAppointmentTime", "appointmentTime", "time")
         new_start = normalize_datetime(new_date or "", new_time, ctx.today, ctx.profile.timezone,
-                                       hours=ctx.profile.hours)
+                                       hours=ctx.profile.hours, region=ctx.profile.phone_region)
         hints = _appointment_hints(ctx, arguments, ("currentDate", "originalDate"), ("currentTime", "originalTime"))
     except NormalizationError as error:
         return _reask(error)

@@ -31,6 +31,13 @@ ADDRESSES = [
     ("j o h n at example dot com", "john@example.com"),
     ("J-O-H-N at gmail dot com", "john@gmail.com"),
     ("jane plus clinic at example dot com", "jane+clinic@example.com"),
+    ("my e-mail is john underscore smith at example dot com, thanks", "john_smith@example.com"),
+    ("john at the rate example dot com", "john@example.com"),
+    ("john at example dotcom.", "john@example.com"),
+    ("jane two three at example dot com", "jane23@example.com"),
+    ("capital J o h n at example dot com", "john@example.com"),
+    ("J. O. H. N. at example dot com", "john@example.com"),
+    ("john smith all one word at example dot com", "johnsmith@example.com"),
     # Implausible: stored as NULL, the booking still goes through.
     ("john_doe@my_clinic.com", None),  # no underscore in a host name
     ("josé@example.com", None),  # ASCII only (no SMTPUTF8)
