@@ -154,23 +154,41 @@ def prompt_inputs(resolved: dict) -> tuple[str | None, str | None]:
     return custom, name
 
 
-@functools.lru_cache(maxsize=256)
-def _prompt_on(custom: str | None, clinic_name: str, zone: str, name: str | None, local_day: date) -> str:
-    # enforced_prompt depends on `now` only through the clinic-local date, so one prompt per clinic
-    # and day is composed once per process (composing it cost 2 ms of every assistant-request).
-    tz = ZoneInfo(zone)
-    return enforced_prompt(custom, Clinic(clinic_name, tz), name, now=datetime.combine(local_day, time(12), tz))
+def _clinic_key(clinic: Clinic) -> str:
+    """Everything of the clinic the prompt reads, as one hashable text (providers, services, hours)."""
+    providers = [(p.name, p.short_names, p.services, p.hours) for p in clinic.providers]
+    return json.dumps([clinic.name, clinic.timezone.key, providers, clinic.services, clinic.hours],
+                      sort_keys=True, default=str)
+
+
+_PROMPTS: dict[tuple, str] = {}
+_MAX_PROMPTS = 256
 
 
 def clinic_prompt(custom: str | None, clinic: Clinic, name: str | None, *, now: datetime) -> str:
-    """enforced_prompt(custom, clinic, name, now=now), byte for byte (what `prompts show` prints)."""
-    return _prompt_on(custom, clinic.name, clinic.timezone.key, name, now.astimezone(clinic.timezone).date())
+    """enforced_prompt(custom, clinic, name, now=now), byte for byte (what `prompts show` prints).
+
+    enforced_prompt depends on `now` only through the clinic-local date, so one prompt per clinic
+    (as its profile reads) and day is composed once per process (composing it cost 2 ms of every
+    assistant-request)."""
+    local_day = now.astimezone(clinic.timezone).date()
+    key = (custom, name, local_day, _clinic_key(clinic))
+    prompt = _PROMPTS.get(key)
+    if prompt is None:
+        prompt = enforced_prompt(custom, clinic, name,
+                                 now=datetime.combine(local_day, time(12), clinic.timezone))
+        if len(_PROMPTS) >= _MAX_PROMPTS:
+            _PROMPTS.clear()  # a new day or many clinics: start over rather than grow
+        _PROMPTS[key] = prompt
+    return prompt
 
 
-def transient_assistant(resolved: dict, *, now: datetime, tools: list[dict], server_url: str) -> dict:
-    """The assistant Vapi runs for a clinic without one of its own (CreateAssistantDTO)."""
+def transient_assistant(resolved: dict, *, now: datetime, tools: list[dict], server_url: str,
+                        profile=None) -> dict:
+    """The assistant Vapi runs for a clinic without one of its own (CreateAssistantDTO). With the
+    clinic's profile (api.orgs.OrgProfile) its prompt lists the providers as `prompts show` does."""
     settings = _settings(resolved)
-    clinic = clinic_of(resolved)
+    clinic = Clinic.from_profile(profile) if profile is not None else clinic_of(resolved)
     custom, name = prompt_inputs(resolved)
     server = server_for(server_url, settings.get("serverCredentialId"))
 
@@ -193,7 +211,8 @@ def transient_assistant(resolved: dict, *, now: datetime, tools: list[dict], ser
     return assistant
 
 
-def assistant_request_reply(resolved: dict, *, now: datetime, tools: list[dict], server_url: str) -> dict:
+def assistant_request_reply(resolved: dict, *, now: datetime, tools: list[dict], server_url: str,
+                            profile=None) -> dict:
     """Vapi's answer to assistant-request, from resolve_assistant_request's reply."""
     if not resolved.get("success") or not resolved.get("orgId"):
         return {"error": speech.unknown_number()}
@@ -201,7 +220,8 @@ def assistant_request_reply(resolved: dict, *, now: datetime, tools: list[dict],
     assistant_id = clamp_id(resolved.get("assistantId"))
     if assistant_id:
         return {"assistantId": assistant_id, "assistantOverrides": overrides}
-    return {"assistant": transient_assistant(resolved, now=now, tools=tools, server_url=server_url),
+    return {"assistant": transient_assistant(resolved, now=now, tools=tools, server_url=server_url,
+                                             profile=profile),
             "assistantOverrides": overrides}
 
 
@@ -369,7 +389,10 @@ def _assistant_request(request: VapiRequest, message: dict, env: CallEnv) -> dic
         log_event("org.refused", 30, reason="not_the_authenticated_org", orgId=org_id,
                   authenticatedOrgId=env.authenticated_org_id)
         return {"error": speech.unknown_number()}
-    reply = assistant_request_reply(resolved, now=env.now, tools=env.tools(), server_url=env.server_url)
+    # a transient assistant's prompt lists who works at the clinic: the cached profile, as tool calls use
+    profile = None if clamp_id(resolved.get("assistantId")) else env.profiles.get(org_id)
+    reply = assistant_request_reply(resolved, now=env.now, tools=env.tools(), server_url=env.server_url,
+                                    profile=profile)
     log_event("call.assistant", orgId=org_id, assistant="own" if "assistantId" in reply else "transient",
               credential=bool(_dig(reply, "assistant", "server", "credentialId")) if "assistant" in reply else None,
               outsideHours=variable_values(resolved).get("outsideHours"))

@@ -468,16 +468,13 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
 MAX_MESSAGE_REASON = 1000
 MAX_PREFERRED_TIME = 200
 # take_message's invalid_input `field` → the argument and the re-ask that gets it again.
-_MESSAGE_REASKS = {
-    "name": ("callerName", "message_name_missing"),
-    "phone": ("callbackNumber", "message_number_invalid"),
-    "reason": ("reason", "message_reason_missing"),
-}
-
-
 def _message_reask(field: str) -> dict:
-    argument, code = _MESSAGE_REASKS[field]
-    return _reask(NormalizationError(argument, code))
+    """take_message's `field` (SQL's, or what is missing here) → the argument and its re-ask."""
+    return _reask({
+        "name": NormalizationError("callerName", "message_name_missing"),
+        "phone": NormalizationError("callbackNumber", "message_number_invalid"),
+        "reason": NormalizationError("reason", "message_reason_missing"),
+    }[field])
 
 
 def take_message(ctx: ToolContext, arguments: dict) -> dict:
@@ -515,7 +512,7 @@ def take_message(ctx: ToolContext, arguments: dict) -> dict:
                     p_reason=reason[:MAX_MESSAGE_REASON],
                     p_preferred_time=preferred[:MAX_PREFERRED_TIME] if preferred else None)
     if not reply.get("success"):
-        if reply.get("error") == "invalid_input" and reply.get("field") in _MESSAGE_REASKS:
+        if reply.get("error") == "invalid_input" and reply.get("field") in ("name", "phone", "reason"):
             return _message_reask(reply["field"])
         return _refusal(ctx, reply, None)
     log_event("message.taken", callbackRequestId=reply.get("callbackRequestId"), ownNumber=phone is None,

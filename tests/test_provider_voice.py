@@ -367,8 +367,9 @@ def test_every_availability_line_is_one_line(pairs, day):
 
 
 @settings(max_examples=200, deadline=None)
-@given(provider=names, service=names)
+@given(provider=names.filter(lambda text: not ISO.search(text)), service=names.filter(lambda text: not ISO.search(text)))
 def test_confirmations_with_any_provider_name_are_one_line(provider, service):
+    # (a name like a time stamp, "0Z", would be spoken as named: not what this checks)
     for line in (speech.booking_confirmed(TWO_PM, NEW_YORK, service, provider),
                  speech.cancelled(TWO_PM, NEW_YORK, service, provider),
                  speech.rescheduled(TWO_PM, NEW_YORK, service, provider),

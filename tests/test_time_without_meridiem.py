@@ -54,6 +54,7 @@ def test_a_closed_day_asks_which_half_of_the_day_and_writes_nothing(client, sql)
 def test_when_both_readings_are_inside_the_hours_the_caller_is_asked(client, sql):
     # Sunrise open 07:00–20:00 on weekdays: 8 could be either.
     sql("delete from public.business_hours where org_id = %s", [SUNRISE])
+    sql("delete from public.provider_hours where org_id = %s", [SUNRISE])  # providers: all clinic hours
     sql("insert into public.business_hours (org_id, weekday, opens_at, closes_at)"
         " select %s, d, '07:00', '20:00' from generate_series(1, 5) d", [SUNRISE])
     day = next_open_day()

@@ -515,15 +515,25 @@ security definer
 set search_path = ''
 set lock_timeout = '3s'
 as $$
+declare
+  v_reply json;
 begin
-  return public.book_appointment(
+  v_reply := public.book_appointment(
     p_org_id => p_org_id, p_name => p_name, p_email => p_email, p_phone => p_phone,
     p_service => p_service, p_scheduled_at => p_scheduled_at, p_idempotency_key => p_idempotency_key,
     p_source => p_source, p_date_of_birth => null, p_caller => null, p_provider => null);
+  -- The original contract knows one refusal for a time that cannot be had: the same request again
+  -- (the patient already holds that time) is slot_unavailable with alternatives, as it was before
+  -- patient_busy existed.
+  if v_reply ->> 'error' = 'patient_busy' then
+    return private.slot_refusal_reply('slot_unavailable', p_org_id,
+                                      private.resolve_service(p_org_id, p_service), p_scheduled_at);
+  end if;
+  return v_reply;
 end;
 $$;
 comment on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) is
-  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth, caller context or provider (any qualified provider).';
+  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth, caller context or provider (any qualified provider); a patient already booked then is slot_unavailable with alternatives, as the contract says.';
 revoke execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) from public, anon;
 grant execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) to authenticated, service_role;
 

@@ -1123,6 +1123,8 @@ declare
   v_events integer := 0;
   v_log integer := 0;
   v_counters integer := 0;
+  v_calls integer := 0;
+  v_callbacks integer := 0;
 begin
   if p_org_id is null or not private.is_e164(v_phone) then
     return private.error_reply('invalid_input', 'Organization id and an E.164 phone are required');
@@ -1190,6 +1192,15 @@ begin
      where f.org_id = p_org_id
        and (f.call_key = 'number:' || v_phone or f.call_key like 'claim:' || v_phone || ':%');
     get diagnostics v_counters = row_count;
+    -- the call log (20261125000750_calls.sql): the number and what was said go, the outcome row
+    -- stays; a call-back request is a to-do for staff, not a record: it goes entirely
+    update public.calls c
+       set caller_number = null, transcript = null, messages = null, recording_url = null, summary = null
+     where c.org_id = p_org_id and c.caller_number = v_phone;
+    get diagnostics v_calls = row_count;
+    delete from public.callback_requests r
+     where r.org_id = p_org_id and r.callback_number = v_phone;
+    get diagnostics v_callbacks = row_count;
   end if;
 
   perform set_config('clinic.erasure', '', true);
@@ -1201,11 +1212,13 @@ begin
     'events', v_events,
     'accessLog', v_log,
     'counters', v_counters,
+    'calls', v_calls,
+    'callbackRequests', v_callbacks,
     'phoneErased', v_phone_erased,
     'timezone', (select o.timezone from public.orgs o where o.id = p_org_id));
 end;
 $$;
 comment on function public.erase_patient_data(uuid, text, text) is
-  'service_role only: redacts one patient''s personal data (appointments, lead, event payloads, access log, counters) keeping ids, times and statuses. Returns the counts.';
+  'service_role only: redacts one patient''s personal data (appointments, lead, event payloads, access log, counters, the call log''s number and transcript; call-back requests for the number are deleted) keeping ids, times and statuses. Returns the counts.';
 revoke all on function public.erase_patient_data(uuid, text, text) from public, anon, authenticated;
 grant execute on function public.erase_patient_data(uuid, text, text) to service_role;

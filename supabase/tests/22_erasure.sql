@@ -3,7 +3,7 @@
 -- payloads, the access log and the failure counters; ids, times, statuses and row counts kept;
 -- nobody else touched; service_role only.
 begin;
-select plan(35);
+select plan(37);
 
 insert into auth.users (id, email) values ('d2200000-0000-4000-8000-00000000000a', 'staff@t22.example');
 insert into public.orgs (id, name, timezone, min_notice_minutes, booking_horizon_days)
@@ -83,7 +83,7 @@ create temp table child_erasure as
 reset role;
 set local request.jwt.claims = '';
 select is((select j - 'timezone' - 'orgId' - 'events' - 'accessLog' from child_erasure),
-          '{"success": true, "appointments": 2, "leads": 0, "counters": 0, "phoneErased": false}'::jsonb,
+          '{"success": true, "appointments": 2, "leads": 0, "counters": 0, "calls": 0, "callbackRequests": 0, "phoneErased": false}'::jsonb,
           'service_role erases one patient (lenient name): two appointments, the parent''s lead kept');
 select is((select array_agg(patient_name || '|' || coalesce(patient_date_of_birth::text, 'no DOB') order by starts_at)
              from public.appointments where id in ((select child1 from ids), (select child2 from ids))),
@@ -106,6 +106,11 @@ select is(pg_temp.find(pg_temp.ctx('e6', '+13125559999', '+13125550100', 'Cara C
 select is(pg_temp.structure(), (select s from before), 'ids, leads, times and statuses are kept');
 
 -- The whole phone holder ------------------------------------------------------------------------------------
+-- ... who also called (the call log) and left a message
+insert into public.calls (org_id, vapi_call_id, caller_number, summary, transcript, outcome, status)
+values ('c2200000-0000-4000-8000-000000000001', 'call-t22', '+13125550100', 'Asked about Cara', 'Caller: Cara Child...', 'info_only', 'ended');
+insert into public.callback_requests (org_id, vapi_call_id, caller_name, callback_number, reason)
+values ('c2200000-0000-4000-8000-000000000001', 'call-t22', 'Cara''s parent', '+13125550100', 'Cara''s results');
 create temp table log_before as select pg_temp.log_structure() as l;
 set local request.jwt.claims = '{"role": "service_role"}';
 set local role service_role;
@@ -114,9 +119,14 @@ create temp table full_erasure as
 reset role;
 set local request.jwt.claims = '';
 select is((select j - 'timezone' - 'orgId' - 'events' - 'accessLog' from full_erasure),
-          '{"success": true, "appointments": 3, "leads": 1, "counters": 2, "phoneErased": true}'::jsonb,
+          '{"success": true, "appointments": 3, "leads": 1, "counters": 2, "calls": 1, "callbackRequests": 1, "phoneErased": true}'::jsonb,
           'the whole phone: its appointments, its lead, its failure counters (on the number, and on it as a claimed booking phone: e6)');
 select ok((select (j ->> 'accessLog')::int >= 4 from full_erasure), 'and the access-log rows for that phone (count reported)');
+select is((select row(caller_number, summary, transcript, outcome)::text from public.calls where vapi_call_id = 'call-t22'),
+          row(null::text, null::text, null::text, 'info_only')::text,
+          'the call log keeps the call and its outcome, not the number, the summary or the transcript');
+select is((select count(*)::int from public.callback_requests where vapi_call_id = 'call-t22'), 0,
+          'a call-back request for the number is removed');
 select is((select array_agg(distinct patient_name) from public.appointments a
              join public.leads l on l.org_id = a.org_id and l.id = a.lead_id
             where a.org_id = 'c2200000-0000-4000-8000-000000000001' and l.erased_at is not null),
@@ -164,7 +174,7 @@ select is(coalesce(current_setting('clinic.erasure', true), ''), '', 'the erasur
 
 -- Erasing a number that never booked still clears what the log holds about it
 select is((public.erase_patient_data('c2200000-0000-4000-8000-000000000001', '+13125559999')::jsonb - 'timezone' - 'orgId'),
-          '{"success": true, "appointments": 0, "leads": 0, "events": 0, "accessLog": 2, "counters": 0, "phoneErased": true}'::jsonb,
+          '{"success": true, "appointments": 0, "leads": 0, "events": 0, "accessLog": 2, "counters": 0, "calls": 0, "callbackRequests": 0, "phoneErased": true}'::jsonb,
           'a caller who never booked: their access-log rows (two calls)');
 
 -- The relaxed phone check is only for erased leads
