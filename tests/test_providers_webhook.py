@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from api.orgs import OrgProfile
 from api.speech import spoken_date
 from api.prompts import Clinic, enforced_prompt
@@ -245,6 +247,21 @@ def test_a_clinic_set_up_without_providers_books_and_speaks_as_before(client, sq
     assert named["success"] and "Dr." not in named["message"]
     listed = call(client, "lookupAppointments", {}, caller="+14155550123", org=HARBOR)
     assert "with" not in listed["message"]
+
+
+@pytest.mark.xfail(strict=True, reason="open contract question: SQL checks patient_busy before slot_unavailable, "
+                                        "so a one-provider clinic answers the same patient's repeat differently than "
+                                        "before issue 10 (CONTRACT-providers.md, Request 3)")
+def test_the_same_patient_again_in_a_one_provider_clinic(client, sql):
+    # Before issue 10 the same caller asking again for the time they hold heard that the time is taken
+    # and three alternatives (the v2 contract, README: "the same request again → slot_unavailable").
+    from test_concurrency import add_third_clinic
+
+    add_third_clinic(sql)
+    day = next_open_day(weekdays=(1, 2, 3))
+    assert book(client, day, "10:00", service="assessment", org=HARBOR)["success"]
+    again = book(client, day, "10:00", service="assessment", org=HARBOR, tool_id="again")
+    assert again["error"] == "slot_unavailable" and len(again["alternatives"]) == 3
 
 
 # --- the profile and the prompt -----------------------------------------------------------------

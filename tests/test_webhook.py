@@ -339,7 +339,10 @@ def test_a_replayed_hmac_signature_is_refused_by_every_instance(client, sql, dat
         other.extensions["booking"].gateway.close()
     assert count(sql, "appointments") == 1
 
-    # Signing the same body again is a new request (the v2 contract: the same slot is now taken).
+    # A freshly signed request is a new request (the v2 contract: the same slot is now taken). Another
+    # caller asks: the same patient again is `patient_busy` since issue 10 (an open contract question,
+    # see tests/test_providers_webhook.py::test_the_same_patient_again_in_a_one_provider_clinic).
+    raw = _raw(v2_body(next_open_day(), call_id="replay-1", name="Other Caller", phone="(415) 555-0177"))
     fresh = client.post(V2_URL, data=raw, content_type="application/json", headers=_signed(raw, at=int(time.time()) + 1))
     assert fresh.status_code == 200 and fresh.get_json()["result"]["error"] == "slot_unavailable"
     # An event can be replayed no more than a tool call.
