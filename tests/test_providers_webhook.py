@@ -249,19 +249,24 @@ def test_a_clinic_set_up_without_providers_books_and_speaks_as_before(client, sq
     assert "with" not in listed["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="open contract question: SQL checks patient_busy before slot_unavailable, "
-                                        "so a one-provider clinic answers the same patient's repeat differently than "
-                                        "before issue 10 (CONTRACT-providers.md, Request 3)")
 def test_the_same_patient_again_in_a_one_provider_clinic(client, sql):
-    # Before issue 10 the same caller asking again for the time they hold heard that the time is taken
-    # and three alternatives (the v2 contract, README: "the same request again → slot_unavailable").
+    # The decision (docs/rpc-contract.md): on the Vapi route the patient already holds that time, so
+    # the reply is patient_busy — described only to a caller verified by caller ID for it (here the
+    # caller's own number: "you already have that time"). The v2 route keeps the original contract:
+    # the same request again → slot_unavailable with alternatives.
     from test_concurrency import add_third_clinic
 
     add_third_clinic(sql)
     day = next_open_day(weekdays=(1, 2, 3))
-    assert book(client, day, "10:00", service="assessment", org=HARBOR)["success"]
+    first = book(client, day, "10:00", service="assessment", org=HARBOR)
+    assert first["success"]
     again = book(client, day, "10:00", service="assessment", org=HARBOR, tool_id="again")
-    assert again["error"] == "slot_unavailable" and len(again["alternatives"]) == 3
+    assert again["error"] == "patient_busy" and again["success"] is False
+    at = sql("select starts_at from public.appointments where id = %s", [first["appointmentId"]])[0][0]
+    (v2,) = sql("select public.book_appointment_atomic_v2(%s, 'Ann Lee', null, '+14155550123', 'assessment', %s)",
+                [HARBOR, at])[0]
+    assert v2["error"] == "slot_unavailable" and len(v2["alternatives"]) == 3
+    assert sql("select count(*) from public.appointments where org_id = %s", [HARBOR]) == [(1,)]
 
 
 # --- the profile and the prompt -----------------------------------------------------------------
