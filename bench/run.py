@@ -496,7 +496,7 @@ def report(r: dict) -> None:
 
 
 ASSISTANT_REQUEST_ROWS = [
-    ("6. assistant-request (half own assistant, half transient)", None, None),
+    ("7. assistant-request (half own assistant, half transient)", None, None),
     ("c=1 (req/s)", "assistant_request_rps_c1", ""),
     ("c=1 p50 / p99 (ms)", ("assistant_request_p50_ms_c1", "assistant_request_p99_ms_c1"), ""),
     ("c=16 (req/s)", "assistant_request_rps_c16", ""),
