@@ -742,6 +742,75 @@ comment on function public.find_upcoming_appointments(uuid, jsonb) is
 revoke all on function public.find_upcoming_appointments(uuid, jsonb) from public, anon;
 grant execute on function public.find_upcoming_appointments(uuid, jsonb) to authenticated, service_role;
 
+-- The shared first half of find_caller_appointment, cancel_appointment and reschedule: check the
+-- org and the caller's right to act for it, read the caller context and the hints (plus one more
+-- input problem the RPC found, p_input_problem), verify the caller, and find the one appointment the
+-- hints mean among those the caller is verified for. `reply` is set when the RPC must answer with it
+-- (every refusal after the org check is already in caller_access_log under p_action).
+create or replace function private.find_verified_appointment(
+  p_org_id uuid,
+  p_caller jsonb,
+  p_action text,
+  p_appointment_id uuid,
+  p_local_date date,
+  p_weekday smallint,
+  p_local_time time,
+  p_input_problem text default null,
+  out org public.orgs,
+  out ctx private.caller_context,
+  out verified_by text,
+  out searched text,
+  out appointment public.appointments,
+  out reply json
+)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_parsed record;
+  v_verified record;
+  v_found record;
+  v_refusal json;
+begin
+  if p_org_id is null then
+    reply := private.error_reply('invalid_input', 'Organization id is required');
+    return;
+  end if;
+  select * into org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    reply := private.error_reply('unknown_org');
+    return;
+  end if;
+  select * into v_parsed from private.parse_caller(org, p_caller, false);
+  ctx := v_parsed.ctx;
+  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(org, p_weekday));
+  if v_refusal is null and p_input_problem is not null then
+    v_refusal := private.caller_refusal(org, 'invalid_input', p_input_problem);
+  end if;
+  if v_refusal is not null then
+    reply := private.log_caller_access(p_org_id, ctx, p_action, null, v_refusal);
+    return;
+  end if;
+  select * into v_verified from private.verify_caller(org, ctx);
+  if v_verified.refusal is not null then
+    reply := private.log_caller_access(p_org_id, ctx, p_action, null, v_verified.refusal, v_verified.outcome);
+    return;
+  end if;
+  verified_by := v_verified.verified_by;
+  searched := v_verified.searched;
+  select * into v_found from private.find_in_pool(org, ctx, verified_by, searched,
+                                                  p_appointment_id, p_local_date, p_weekday, p_local_time);
+  if v_found.refusal is not null then
+    reply := private.log_caller_access(p_org_id, ctx, p_action, verified_by, v_found.refusal);
+    return;
+  end if;
+  appointment := v_found.appointment;
+end;
+$$;
+revoke all on function private.find_verified_appointment(uuid, jsonb, text, uuid, date, smallint, time, text)
+  from public, anon, authenticated;
+
 -- find_caller_appointment ------------------------------------------------------------------------
 -- The finder cancel and reschedule use, callable alone ("which appointment do you mean?").
 create or replace function public.find_caller_appointment(
@@ -760,38 +829,20 @@ set search_path = ''
 set lock_timeout = '3s'
 as $$
 declare
-  v_org public.orgs;
-  v_parsed record;
-  v_verified record;
   v_found record;
-  v_refusal json;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'Organization id is required');
+  select * into v_found from private.find_verified_appointment(
+    p_org_id, p_caller, 'lookup', p_appointment_id, p_local_date, p_weekday, p_local_time);
+  if v_found.reply is not null then
+    return v_found.reply;
   end if;
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    return private.error_reply('unknown_org');
-  end if;
-  select * into v_parsed from private.parse_caller(v_org, p_caller, false);
-  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(v_org, p_weekday));
-  if v_refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', null, v_refusal);
-  end if;
-  select * into v_verified from private.verify_caller(v_org, v_parsed.ctx);
-  if v_verified.refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', null, v_verified.refusal, v_verified.outcome);
-  end if;
-
-  select * into v_found from private.find_in_pool(v_org, v_parsed.ctx, v_verified.verified_by, v_verified.searched,
-                                                  p_appointment_id, p_local_date, p_weekday, p_local_time);
-  return private.log_caller_access(p_org_id, v_parsed.ctx, 'lookup', v_verified.verified_by,
-    coalesce(v_found.refusal, json_build_object(
+  return private.log_caller_access(p_org_id, v_found.ctx, 'lookup', v_found.verified_by,
+    json_build_object(
       'success', true,
       'appointment', private.caller_appointment_json(v_found.appointment),
-      'verifiedBy', v_verified.verified_by,
-      'searched', v_verified.searched,
-      'timezone', v_org.timezone)));
+      'verifiedBy', v_found.verified_by,
+      'searched', v_found.searched,
+      'timezone', (v_found.org).timezone));
 end;
 $$;
 comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) is
@@ -820,42 +871,24 @@ set lock_timeout = '3s'
 as $$
 declare
   v_org public.orgs;
-  v_parsed record;
-  v_verified record;
   v_found record;
   v_locked record;
-  v_refusal json;
   v_appt public.appointments;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'Organization id is required');
+  select * into v_found from private.find_verified_appointment(
+    p_org_id, p_caller, 'cancel', p_appointment_id, p_local_date, p_weekday, p_local_time);
+  if v_found.reply is not null then
+    return v_found.reply;
   end if;
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    return private.error_reply('unknown_org');
-  end if;
-  select * into v_parsed from private.parse_caller(v_org, p_caller, false);
-  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(v_org, p_weekday));
-  if v_refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', null, v_refusal);
-  end if;
-  select * into v_verified from private.verify_caller(v_org, v_parsed.ctx);
-  if v_verified.refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', null, v_verified.refusal, v_verified.outcome);
-  end if;
-  select * into v_found from private.find_in_pool(v_org, v_parsed.ctx, v_verified.verified_by, v_verified.searched,
-                                                  p_appointment_id, p_local_date, p_weekday, p_local_time);
-  if v_found.refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', v_verified.verified_by, v_found.refusal);
-  end if;
+  v_org := v_found.org;
   select * into v_locked from private.lock_caller_appointment(v_org, (v_found.appointment).id, 'cancelled');
   if v_locked.refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', v_verified.verified_by, v_locked.refusal);
+    return private.log_caller_access(p_org_id, v_found.ctx, 'cancel', v_found.verified_by, v_locked.refusal);
   end if;
   v_appt := v_locked.appointment;
 
   -- who acted (and how verified), the call id and the reason reach the outbox trigger
-  perform private.set_audit_context('caller:' || v_verified.verified_by, (v_parsed.ctx).call_id,
+  perform private.set_audit_context('caller:' || v_found.verified_by, (v_found.ctx).call_id,
                                     nullif(btrim(p_reason), ''));
   update public.appointments a
      set status = 'cancelled'
@@ -863,7 +896,7 @@ begin
   returning a.* into v_appt;
   perform private.set_audit_context(null);
 
-  return private.log_caller_access(p_org_id, v_parsed.ctx, 'cancel', v_verified.verified_by,
+  return private.log_caller_access(p_org_id, v_found.ctx, 'cancel', v_found.verified_by,
     json_build_object(
       'success', true,
       'appointmentId', v_appt.id,
@@ -871,7 +904,7 @@ begin
       'status', 'cancelled',
       'service', private.service_json(p_org_id, v_appt.service_id),
       'provider', private.provider_json(p_org_id, v_appt.provider_id),
-      'verifiedBy', v_verified.verified_by,
+      'verifiedBy', v_found.verified_by,
       'message', 'Appointment cancelled',
       'timezone', v_org.timezone));
 end;
@@ -910,8 +943,6 @@ set lock_timeout = '3s'
 as $$
 declare
   v_org public.orgs;
-  v_parsed record;
-  v_verified record;
   v_found record;
   v_locked record;
   v_refusal json;
@@ -932,33 +963,16 @@ declare
   v_constraint text;
   v_days integer[];
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'Organization id is required');
+  select * into v_found from private.find_verified_appointment(
+    p_org_id, p_caller, 'reschedule', p_appointment_id, p_local_date, p_weekday, p_local_time,
+    case when p_new_scheduled_at is null then 'The new time is required' end);
+  if v_found.reply is not null then
+    return v_found.reply;
   end if;
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    return private.error_reply('unknown_org');
-  end if;
-  select * into v_parsed from private.parse_caller(v_org, p_caller, false);
-  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(v_org, p_weekday));
-  if v_refusal is null and p_new_scheduled_at is null then
-    v_refusal := private.caller_refusal(v_org, 'invalid_input', 'The new time is required');
-  end if;
-  if v_refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', null, v_refusal);
-  end if;
-  select * into v_verified from private.verify_caller(v_org, v_parsed.ctx);
-  if v_verified.refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', null, v_verified.refusal, v_verified.outcome);
-  end if;
-  select * into v_found from private.find_in_pool(v_org, v_parsed.ctx, v_verified.verified_by, v_verified.searched,
-                                                  p_appointment_id, p_local_date, p_weekday, p_local_time);
-  if v_found.refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_found.refusal);
-  end if;
+  v_org := v_found.org;
   select * into v_locked from private.lock_caller_appointment(v_org, (v_found.appointment).id, 'rescheduled');
   if v_locked.refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_locked.refusal);
+    return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by, v_locked.refusal);
   end if;
   v_appt := v_locked.appointment;
   v_prev_start := v_appt.starts_at;
@@ -980,7 +994,7 @@ begin
   else
     select * into v_choice from private.resolve_provider(p_org_id, p_provider);
     if v_choice.kind in ('unknown', 'ambiguous') then
-      return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+      return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
         private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names));
     end if;
     v_named := v_choice.provider_id;
@@ -990,7 +1004,7 @@ begin
   end if;
   v_refusal := private.qualification_refusal(v_org, v_service.id, v_named);
   if v_refusal is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_refusal);
+    return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by, v_refusal);
   end if;
 
   v_code := private.slot_refusal(p_org_id, v_service.id, p_new_scheduled_at);
@@ -1025,12 +1039,12 @@ begin
     end;
     perform private.leave_clinic_days(p_org_id, v_days, v_provider_id is not null);
     if v_existing.id is not null then
-      return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+      return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
         private.patient_busy_reply(v_org, v_service.id, v_existing, true));
     end if;
   end if;
   if v_code is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+    return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
       private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_new_scheduled_at, v_appt.id,
         v_named, v_insist, v_prefer,
         case when v_code = 'provider_unavailable' then
@@ -1039,7 +1053,7 @@ begin
   end if;
 
   begin
-    perform private.set_audit_context('caller:' || v_verified.verified_by, (v_parsed.ctx).call_id, null);
+    perform private.set_audit_context('caller:' || v_found.verified_by, (v_found.ctx).call_id, null);
     update public.appointments a
        set starts_at = p_new_scheduled_at,
            ends_at = p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
@@ -1065,10 +1079,10 @@ begin
       end if;
   end;
   if v_reply is not null then
-    return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by, v_reply);
+    return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by, v_reply);
   end if;
 
-  return private.log_caller_access(p_org_id, v_parsed.ctx, 'reschedule', v_verified.verified_by,
+  return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
     json_build_object(
       'success', true,
       'appointmentId', v_appt.id,
@@ -1078,7 +1092,7 @@ begin
       'service', private.service_json(p_org_id, v_service.id),
       'provider', private.provider_json(p_org_id, v_appt.provider_id),
       'previousProvider', private.provider_json(p_org_id, v_prev_provider),
-      'verifiedBy', v_verified.verified_by,
+      'verifiedBy', v_found.verified_by,
       'message', 'Appointment rescheduled',
       'timezone', v_org.timezone));
 end;
