@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import statistics
 import threading
 import time
@@ -33,7 +34,12 @@ from flask.cli import with_appcontext
 from .gateway import RpcError, RpcGateway
 from .speech import parse_instant, spoken_date, spoken_time
 
-DEFAULT_URL = "http://127.0.0.1:3001"
+
+def default_url() -> str:
+    """Where `make dev` and gunicorn.conf.py serve by default: 127.0.0.1 on $PORT (3001)."""
+    return f"http://127.0.0.1:{os.environ.get('PORT') or '3001'}"
+
+
 # Bookings whose Vapi call id (the `booked` event's callId, from the caller context) starts with
 # this are the only ones the SQL cleanup may delete (private.is_health_check_booking(uuid, uuid));
 # keep the two in step.
@@ -286,7 +292,8 @@ def _report(number: int, title: str, passed: bool, detail: str) -> None:
 
 
 @click.command("health-check")
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="Base URL of the running service.")
+@click.option("--url", default=default_url, show_default="http://127.0.0.1:$PORT, PORT=3001",
+              help="Base URL of the running service.")
 @click.option("--org", "org_id", type=click.UUID, default=None,
               help="Check this clinic instead of the dedicated health-check clinic "
                    "(only the bookings the check makes are removed afterwards).")
@@ -384,7 +391,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 @click.command("stress-test")
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="Base URL of the running service.")
+@click.option("--url", default=default_url, show_default="http://127.0.0.1:$PORT, PORT=3001",
+              help="Base URL of the running service.")
 @click.option("-n", "--requests", "count", type=click.IntRange(2, 500), default=50, show_default=True,
               help="Concurrent bookings of the same slot.")
 @click.option("--org", "org_id", type=click.UUID, default=None,

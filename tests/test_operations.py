@@ -138,16 +138,19 @@ def test_commands_fail_when_the_service_refuses_their_secret(dev_server):
     result = wrapper("stress-test-v2.sh", "--url", dev_server, "-n", "3", VAPI_SECRET="not-the-secret")
     assert result.returncode == 1
     assert "FAIL:" in result.stdout and "HTTP 401" in result.stdout
-    health = flask("health-check", "--url", dev_server, VAPI_SECRET="not-the-secret")
+    # without --url the commands go where PORT says (as `make dev` and gunicorn.conf.py serve)
+    health = flask("health-check", VAPI_SECRET="not-the-secret", PORT=dev_server.rsplit(":", 1)[1])
     assert health.returncode == 1
     assert health.stdout.count("FAIL ") == 4 and "PASS" not in health.stdout
 
 
 def test_health_check_fails_fast_when_nothing_listens():
     started = time.monotonic()
-    result = wrapper("final-health-check.sh", "--url", f"http://127.0.0.1:{free_port()}", "--timeout", "2")
+    port = free_port()
+    result = wrapper("final-health-check.sh", "--timeout", "2", PORT=str(port))  # no --url: PORT decides
     assert result.returncode == 1
     fails = [line for line in result.stdout.splitlines() if line.startswith("FAIL ")]
-    assert len(fails) == 4 and all("service unreachable" in line for line in fails), result.stdout
+    assert len(fails) == 4 and all(f"service unreachable at http://127.0.0.1:{port}" in line for line in fails), \
+        result.stdout
     assert result.stdout.splitlines()[-1] == "HEALTH CHECK FAILED"
     assert time.monotonic() - started < 30  # generous: the point is "no hang", not a latency figure
