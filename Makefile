@@ -1,10 +1,15 @@
 # The README's two commands: `make dev` (serve on the embedded default) and `make test` (everything).
+# PG_MAJOR=17 runs any target on PostgreSQL 17 instead of 15 (its own cluster on LOCAL_DB_PORT_17,
+# see scripts/localdb.sh).
 SHELL := /bin/bash
+PG_MAJOR ?= 15
 LOCAL_DB_PORT ?= 54330
-export LOCAL_DB_PORT
+LOCAL_DB_PORT_17 ?= $(shell echo $$(( $(LOCAL_DB_PORT) + 100 )))
+export PG_MAJOR LOCAL_DB_PORT LOCAL_DB_PORT_17
 PORT ?= 3001
 DB := scripts/localdb.sh
 PY := .venv/bin
+DB_PORT := $(shell $(DB) port)
 DATABASE_URL := $(shell $(DB) url postgres)
 
 .PHONY: dev db stop test test-sql test-py bench bench-deps deps
@@ -27,15 +32,16 @@ stop:
 	@$(DB) stop
 
 ## Every test: pgTAP on a freshly reset database, then pytest. What .ci/run calls.
-test: deps
-	@$(DB) start
+test:
 	@$(MAKE) --no-print-directory test-sql test-py
 
-test-sql:
+## pgTAP alone (starts the cluster if needed); `.ci/run` runs it on PostgreSQL 17 as well.
+test-sql: deps
+	@$(DB) start
 	@$(DB) reset postgres
-	@psql -X -q -h 127.0.0.1 -p $(LOCAL_DB_PORT) -U postgres -d postgres \
+	@psql -X -q -h 127.0.0.1 -p $(DB_PORT) -U postgres -d postgres \
 	  -c 'create extension if not exists pgtap with schema extensions'
-	pg_prove --ext .sql -h 127.0.0.1 -p $(LOCAL_DB_PORT) -U postgres -d postgres supabase/tests/
+	pg_prove --ext .sql -h 127.0.0.1 -p $(DB_PORT) -U postgres -d postgres supabase/tests/
 
 test-py:
 	DATABASE_URL='$(DATABASE_URL)' $(PY)/pytest -q
@@ -50,4 +56,4 @@ bench-deps: deps
 ## (see bench/README.md); prints a table and writes bench/results/latest.json.
 bench: bench-deps
 	@$(DB) start
-	$(PY)/python bench/run.py
+	LOCAL_DB_PORT=$(DB_PORT) $(PY)/python bench/run.py

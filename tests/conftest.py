@@ -8,7 +8,6 @@ so each test starts from the same clean, seeded state.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -18,7 +17,10 @@ import pytest
 from pytest_postgresql import factories
 
 ROOT = Path(__file__).resolve().parents[1]
-DB_PORT = int(os.environ.get("LOCAL_DB_PORT", "54330"))
+# The port of the cluster under test: LOCAL_DB_PORT (PostgreSQL 15) or, with PG_MAJOR=17,
+# LOCAL_DB_PORT_17; scripts/localdb.sh owns that rule.
+DB_PORT = int(subprocess.run([str(ROOT / "scripts" / "localdb.sh"), "port"], check=True,
+                             capture_output=True, text=True).stdout)
 SECRET = "test-webhook-secret"
 
 SUNRISE = "11111111-1111-4111-8111-111111111111"  # seed: America/New_York
@@ -28,9 +30,7 @@ LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 
 
 def _localdb(*args: str) -> None:
-    env = {**os.environ, "LOCAL_DB_PORT": str(DB_PORT)}
-    subprocess.run([str(ROOT / "scripts" / "localdb.sh"), *args], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([str(ROOT / "scripts" / "localdb.sh"), *args], check=True, stdout=subprocess.DEVNULL)
 
 
 def pytest_sessionstart(session):

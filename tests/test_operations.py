@@ -27,7 +27,7 @@ HEALTH_CHECK_ORG = "00000000-0000-4000-8000-00000000c4ec"
 
 def _env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("VAPI_SECRET", "VAPI_WEBHOOK_SECRET", "SUPABASE_URL")}
-    return {**env, "LOCAL_DB_PORT": str(DB_PORT), "DATABASE_URL": DEV_DATABASE_URL, "VAPI_SECRET": SECRET,
+    return {**env, "DATABASE_URL": DEV_DATABASE_URL, "VAPI_SECRET": SECRET,
             "APP_ENV": "development", **extra}
 
 
@@ -35,7 +35,7 @@ def _env(**extra: str) -> dict:
 def dev_server():
     port = free_port()
     log = open(ROOT / ".localdb" / f"make-dev-{port}.log", "wb") if (ROOT / ".localdb").is_dir() else subprocess.DEVNULL
-    server = subprocess.Popen(["make", "--no-print-directory", "dev", f"PORT={port}", f"LOCAL_DB_PORT={DB_PORT}"],
+    server = subprocess.Popen(["make", "--no-print-directory", "dev", f"PORT={port}"],
                               cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
