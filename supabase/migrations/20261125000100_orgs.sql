@@ -27,7 +27,10 @@ grant usage on schema private to authenticated, service_role;
  * For the role that runs the migrations (and any object it creates later, e.g. from Studio), new
  * objects grant nothing to anon/authenticated/PUBLIC; each migration grants explicitly what a role
  * needs, and supabase/tests/05_privilege_inventory.sql lists every such grant. service_role keeps
- * the platform default (it bypasses RLS anyway and is the service itself).
+ * the platform default in public (it bypasses RLS anyway and is the service itself); nothing is
+ * granted by default in private. So no object needs its own `revoke ... from public, anon,
+ * authenticated`: the only per-object revokes left take service_role's default away where it must
+ * not have it (docs/conventions.md).
  * The PUBLIC EXECUTE default is global (per-schema default privileges can only add to it), so it is
  * revoked for every schema, and given back in `extensions` only: extension functions (pgcrypto,
  * pgtap, ...) keep PostgreSQL's own default there.
@@ -134,7 +137,6 @@ begin
   return new;
 end;
 $$;
-revoke all on function private.validate_org_timezone() from public;
 
 create trigger orgs_validate_timezone
   before insert or update of timezone on public.orgs
@@ -160,7 +162,6 @@ begin
 end;
 $$;
 -- Only security definer code calls it (as its owner), so no API role needs EXECUTE but service_role.
-revoke all on function private.is_org_member(uuid) from public, anon, authenticated;
 grant execute on function private.is_org_member(uuid) to service_role;
 
 -- The orgs the current JWT user belongs to (any role / owner role). Policies use them as
@@ -175,7 +176,6 @@ set search_path = ''
 as $$
   select m.org_id from public.org_members m where m.user_id = (select auth.uid());
 $$;
-revoke all on function private.member_org_ids() from public, anon;
 grant execute on function private.member_org_ids() to authenticated, service_role;
 
 create or replace function private.owner_org_ids()
@@ -187,7 +187,6 @@ set search_path = ''
 as $$
   select m.org_id from public.org_members m where m.user_id = (select auth.uid()) and m.role = 'owner';
 $$;
-revoke all on function private.owner_org_ids() from public, anon;
 grant execute on function private.owner_org_ids() to authenticated, service_role;
 
 -- Is this session an end user's? An end user is a JWT carrying a `sub`, or a JWT whose role is
@@ -206,7 +205,6 @@ begin
       or coalesce(pg_catalog.current_setting('role', true), '') in ('authenticated', 'anon');
 end;
 $$;
-revoke all on function private.is_end_user() from public, anon, authenticated;
 grant execute on function private.is_end_user() to service_role;
 
 -- May the caller act for this org inside a (security definer) RPC?
@@ -230,7 +228,6 @@ begin
   end;
 end;
 $$;
-revoke all on function private.can_act_for_org(uuid) from public, anon, authenticated;
 grant execute on function private.can_act_for_org(uuid) to service_role;
 
 -- May the caller manage the org's membership (invite)? Like can_act_for_org, but an end user must
@@ -253,7 +250,6 @@ begin
   end;
 end;
 $$;
-revoke all on function private.can_manage_members(uuid) from public, anon, authenticated;
 grant execute on function private.can_manage_members(uuid) to service_role;
 
 -- The stored form of an invitation token: its SHA-256. A token is 64 hex characters; anything
@@ -271,7 +267,6 @@ begin
   return pg_catalog.sha256(pg_catalog.convert_to(lower(btrim(p_token)), 'UTF8'));
 end;
 $$;
-revoke all on function private.invitation_token_hash(text) from public, anon, authenticated;
 
 -- Keeps updated_at honest on every UPDATE, whoever issues it.
 create or replace function private.set_updated_at()
@@ -284,7 +279,6 @@ begin
   return new;
 end;
 $$;
-revoke all on function private.set_updated_at() from public;
 
 -- RLS ----------------------------------------------------------------------------------------------
 alter table public.orgs enable row level security;
@@ -390,7 +384,6 @@ begin
     'expiresAt', to_char(v_invitation.expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
 end;
 $$;
-revoke all on function public.invite_org_member(uuid, text, text) from public, anon;
 grant execute on function public.invite_org_member(uuid, text, text) to authenticated, service_role;
 comment on function public.invite_org_member(uuid, text, text) is
   'Owner (or service_role) invites an e-mail into the org as owner/staff; returns the token once. Same reply whether or not an account exists.';
@@ -444,7 +437,7 @@ begin
   return json_build_object('success', true, 'orgId', v_invitation.org_id, 'role', v_role);
 end;
 $$;
-revoke all on function public.accept_org_invitation(text) from public, anon, service_role;
+revoke all on function public.accept_org_invitation(text) from service_role;
 grant execute on function public.accept_org_invitation(text) to authenticated;
 comment on function public.accept_org_invitation(text) is
   'The signed-in user whose JWT e-mail matches an open invitation joins its org; every refusal is invalid_invitation.';

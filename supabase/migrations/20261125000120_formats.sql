@@ -68,6 +68,4 @@ comment on domain private.email_address is 'A plausible e-mail address (private.
 -- Privileges ---------------------------------------------------------------------------------------
 -- CHECK constraints run as the role that writes the row: members insert leads through RLS from the
 -- dashboard (authenticated), the service as service_role. Pure predicates: nothing to leak.
-revoke all on function private.is_e164(text) from public, anon;
-revoke all on function private.is_plausible_email(text) from public, anon;
 grant execute on function private.is_e164(text), private.is_plausible_email(text) to authenticated, service_role;

@@ -22,7 +22,6 @@ begin
   return to_char(p_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
 end;
 $$;
-revoke all on function private.iso(timestamptz) from public, anon;
 
 -- Array of instants → JSON array of ISO strings, chronological.
 create or replace function private.iso_array(p_ts timestamptz[])
@@ -36,7 +35,6 @@ begin
             from unnest(p_ts) as t);
 end;
 $$;
-revoke all on function private.iso_array(timestamptz[]) from public, anon;
 
 -- The reply's `service` object.
 create or replace function private.service_json(p_org_id uuid, p_service_id uuid)
@@ -55,7 +53,6 @@ begin
            where s.org_id = p_org_id and s.id = p_service_id);
 end;
 $$;
-revoke all on function private.service_json(uuid, uuid) from public, anon;
 
 -- Operator-readable message per refusal code.
 create or replace function private.refusal_message(p_code text, p_has_alternatives boolean)
@@ -81,7 +78,6 @@ begin
   end;
 end;
 $$;
-revoke all on function private.refusal_message(text, boolean) from public, anon;
 
 -- A plain error reply (no alternatives, no clinic).
 create or replace function private.error_reply(p_code text, p_message text default null)
@@ -97,7 +93,6 @@ begin
     'message', coalesce(p_message, private.refusal_message(p_code, false)));
 end;
 $$;
-revoke all on function private.error_reply(text, text) from public, anon;
 
 -- A refusal that concerns a known clinic (with its time zone, like every other reply about one).
 create or replace function private.caller_refusal(p_org public.orgs, p_code text, p_message text)
@@ -110,4 +105,3 @@ begin
   return json_build_object('success', false, 'error', p_code, 'message', p_message, 'timezone', p_org.timezone);
 end;
 $$;
-revoke all on function private.caller_refusal(public.orgs, text, text) from public, anon, authenticated;

@@ -156,7 +156,6 @@ begin
   return null;
 end;
 $$;
-revoke all on function private.vapi_id_input_error(text, text) from public, anon, authenticated;
 
 -- map_vapi_id ----------------------------------------------------------------------------------------
 -- Maps one Vapi assistant id or phone-number id to an org. Idempotent: mapping an id again to the same
@@ -244,7 +243,6 @@ begin
     'label', v_row.label);
 end;
 $$;
-revoke all on function public.map_vapi_id(uuid, text, text, text) from public, anon, authenticated;
 grant execute on function public.map_vapi_id(uuid, text, text, text) to service_role;
 comment on function public.map_vapi_id(uuid, text, text, text) is
   'service_role: map one Vapi assistant id or phone-number id to an org (idempotent; refuses an id mapped to another org).';
@@ -306,7 +304,6 @@ begin
     'assistantId', v_assistant, 'phoneNumberId', v_phone);
 end;
 $$;
-revoke all on function public.unmap_vapi_id(uuid, text, text) from public, anon, authenticated;
 grant execute on function public.unmap_vapi_id(uuid, text, text) to service_role;
 comment on function public.unmap_vapi_id(uuid, text, text) is
   'service_role: remove one Vapi assistant id or phone-number id from an org''s mappings.';

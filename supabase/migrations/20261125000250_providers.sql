@@ -104,7 +104,6 @@ begin
            '[[:space:][:punct:]\u00b4\u02bc\u2010-\u2015\u2018\u2019\u201c\u201d\u00b7]+', '', 'g');
 end;
 $$;
-revoke all on function private.lenient_name(text) from public, anon, authenticated;
 -- A generated column's expression runs as whoever writes the row: members (dashboard) and
 -- service_role insert and update appointments directly. A pure function of its argument.
 grant execute on function private.lenient_name(text) to authenticated, service_role;
@@ -133,7 +132,6 @@ begin
      order by n);
 end;
 $$;
-revoke all on function private.provider_name_words(text) from public, anon, authenticated;
 
 -- Titles a caller may add or leave out ("Dr. Patel" = "Patel"; "Nurse Kim" = "Kim").
 create or replace function private.provider_titles()
@@ -147,7 +145,6 @@ begin
                'dentist', 'dds', 'dmd', 'md', 'np', 'rn', 'pa'];
 end;
 $$;
-revoke all on function private.provider_titles() from public, anon, authenticated;
 
 -- The reply's `provider` object: {id, name}.
 create or replace function private.provider_json(p_org_id uuid, p_provider_id uuid)
@@ -162,7 +159,6 @@ begin
            where p.org_id = p_org_id and p.id = p_provider_id);
 end;
 $$;
-revoke all on function private.provider_json(uuid, uuid) from public, anon, authenticated;
 
 -- Which provider did the caller mean? p_text is a provider id, a name as said ("Doctor Patel",
 -- "dr patel", "Anika", "Dr. Patel"), or a way of saying "anyone" (NULL and blank too). Only active
@@ -247,7 +243,6 @@ begin
   end if;
 end;
 $$;
-revoke all on function private.resolve_provider(uuid, text) from public, anon, authenticated;
 
 -- The key of a clinic's advisory locks (first argument of pg_advisory_lock(int, int)): the uuid's
 -- built-in 32-bit hash. Two clinics sharing a key only wait for each other, they never decide wrongly.
@@ -261,7 +256,6 @@ begin
   return pg_catalog.uuid_hash(p_org_id);
 end;
 $$;
-revoke all on function private.clinic_lock_key(uuid) from public, anon, authenticated;
 
 -- The herd queue (docs/rpc-contract.md, "Concurrency"). Every writer that chooses a provider or a
 -- time (book, reschedule) queues on an advisory lock per clinic and clinic-local DAY of each instant
@@ -315,7 +309,6 @@ begin
   return v_days;
 end;
 $$;
-revoke all on function private.queue_clinic_days(uuid, text, timestamptz, timestamptz) from public, anon, authenticated;
 
 -- Leaves the queue (the session-level locks of queue_clinic_days). A winner passes p_hold: it first
 -- takes the same locks at transaction level (granted at once: this session holds them), which stay
@@ -340,7 +333,6 @@ begin
   end loop;
 end;
 $$;
-revoke all on function private.leave_clinic_days(uuid, integer[], boolean) from public, anon, authenticated;
 
 -- Constraints / indexes ----------------------------------------------------------------------------
 
@@ -390,7 +382,6 @@ begin
   return null;
 end;
 $$;
-revoke all on function private.create_clinic_provider() from public, anon, authenticated;
 
 create trigger orgs_create_provider
   after insert on public.orgs
@@ -415,7 +406,6 @@ begin
   return null;
 end;
 $$;
-revoke all on function private.link_service_to_sole_provider() from public, anon, authenticated;
 
 create trigger services_link_sole_provider
   after insert on public.services

@@ -173,7 +173,6 @@ begin
   return new;
 end;
 $$;
-revoke all on function private.fill_appointment_provider() from public, anon, authenticated;
 
 create trigger appointments_fill_provider
   before insert on public.appointments
@@ -203,7 +202,6 @@ begin
   perform pg_catalog.set_config('app.audit_reason', coalesce(left(btrim(p_reason), 500), ''), true);
 end;
 $$;
-revoke all on function private.set_audit_context(text, text, text) from public, anon, authenticated;
 
 -- Who is acting, as recorded in an event: `user:<auth uid>` for an end user (from the JWT, never
 -- from the audit context); otherwise the audit context's actor, else the JWT role (service_role) or
@@ -226,7 +224,6 @@ begin
                                       session_user::text));
 end;
 $$;
-revoke all on function private.audit_actor() from public, anon, authenticated;
 
 -- The trigger behind the outbox. Security definer: an end user who may update an appointment may
 -- not write events, yet their change must be recorded. An update is an event only when one of the
@@ -312,7 +309,6 @@ begin
   return null;
 end;
 $$;
-revoke all on function private.record_appointment_event() from public, anon, authenticated;
 
 create trigger appointments_record_event
   after insert or update or delete on public.appointments

@@ -22,7 +22,6 @@ begin
   return ((now() at time zone p_timezone) + make_interval(days => p_days)) at time zone p_timezone;
 end;
 $$;
-revoke all on function private.horizon_end(text, integer) from public, anon;
 
 -- Service named by the caller: code or name, trimmed, case-insensitive, active only; blank or
 -- unknown text falls back to the org's default service (never an error). NULL only if the org
@@ -50,7 +49,6 @@ begin
   );
 end;
 $$;
-revoke all on function private.resolve_service(uuid, text) from public, anon;
 
 -- Free, aligned (start, provider) pairs in [p_from, p_to), chronological; `pick` ranks the providers
 -- free at one start by the fair rule (1 = the one "any provider" books; see private.rank_providers).
@@ -203,7 +201,6 @@ begin
    order by 1, 3;
 end;
 $$;
-revoke all on function private.candidate_slots(uuid, uuid, timestamptz, timestamptz, uuid, uuid, uuid) from public, anon, authenticated;
 
 -- The earliest p_limit free start times from p_from (to p_to / the horizon), each with the provider
 -- the fair rule picks then (only p_provider_id's when given), expanding the scanned window
@@ -261,7 +258,6 @@ begin
   return query select t.s, t.p from unnest(v_times, v_providers) as t(s, p) order by t.s;
 end;
 $$;
-revoke all on function private.earliest_slots(uuid, uuid, timestamptz, timestamptz, integer, uuid, uuid, uuid) from public, anon, authenticated;
 
 -- Alternatives for a refused start: the (up to) p_limit free start times nearest to it — the same
 -- clinic-local day first (either side, nearest first), then the following days earliest first —
@@ -347,7 +343,6 @@ begin
     select t.s, t.p from unnest(v_times || v_more_times, v_providers || v_more_providers) as t(s, p) order by t.s;
 end;
 $$;
-revoke all on function private.nearest_slots(uuid, uuid, timestamptz, integer, uuid, uuid, uuid) from public, anon, authenticated;
 
 -- The clinic's validator: why may p_start not be booked for this service, whoever the provider?
 -- NULL = the clinic could take it. Order: in_past, too_soon, too_far_ahead, closed,
@@ -423,7 +418,6 @@ begin
   return null;
 end;
 $$;
-revoke all on function private.slot_refusal(uuid, uuid, timestamptz) from public, anon, authenticated;
 
 -- Every active provider who performs the service, as seen at p_start (a start the clinic can take,
 -- see private.slot_refusal): `works` = inside one of its provider_hours intervals of that weekday
@@ -489,7 +483,6 @@ begin
    order by x.display_name, x.id;
 end;
 $$;
-revoke all on function private.available_providers(uuid, uuid, timestamptz, uuid) from public, anon, authenticated;
 
 -- The providers free at p_start, by display name: what "any provider" chooses among — exactly the
 -- `free` rows of private.available_providers (supabase/tests/31_provider_booking.sql compares them),
@@ -547,7 +540,6 @@ begin
      order by p.display_name, p.id);
 end;
 $$;
-revoke all on function private.free_providers(uuid, uuid, timestamptz, uuid) from public, anon, authenticated;
 
 -- THE fair rule, among providers free at p_start (p_candidates), best first (pick 1 = booked by
 -- "any provider"):
@@ -603,7 +595,6 @@ begin
    order by 2;
 end;
 $$;
-revoke all on function private.rank_providers(uuid, timestamptz, uuid[], uuid, uuid) from public, anon, authenticated;
 
 -- The provider "any provider" books at p_start among p_candidates (free then): the only one, the
 -- preferred one when free, else the fair rule's first.
@@ -630,7 +621,6 @@ begin
            where r.pick = 1);
 end;
 $$;
-revoke all on function private.fairest_provider(uuid, timestamptz, uuid[], uuid, uuid) from public, anon, authenticated;
 
 -- A refusal reply with alternatives. `alternatives` (ISO strings, the v2 contract) and
 -- `alternativeSlots` ({scheduledAt, providerId, providerName}) list the same offers in the same order:
@@ -711,4 +701,3 @@ begin
     'timezone', (select o.timezone from public.orgs o where o.id = p_org_id));
 end;
 $$;
-revoke all on function private.slot_refusal_reply(text, uuid, uuid, timestamptz, uuid, uuid, boolean, uuid, text) from public, anon, authenticated;

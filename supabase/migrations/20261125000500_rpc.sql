@@ -51,7 +51,6 @@ begin
     where o.id = p_appt.org_id);
 end;
 $$;
-revoke all on function private.booking_reply(public.appointments, boolean, boolean) from public, anon;
 
 -- The original success for an idempotency key the org has already booked (replayed = true), or
 -- null. Asked again wherever a concurrent attempt of the same call may just have committed. The key
@@ -67,7 +66,6 @@ as $$
   from public.appointments a
   where a.org_id = p_org_id and a.idempotency_key = p_key;
 $$;
-revoke all on function private.replayed_booking(uuid, text, boolean) from public, anon;
 
 -- unknown_provider: the name matched nobody (`providers` = the active providers who perform the
 -- service, else all active ones, to offer) or several (`providers` = those).
@@ -105,7 +103,6 @@ begin
     'timezone', p_org.timezone);
 end;
 $$;
-revoke all on function private.unknown_provider_reply(public.orgs, uuid, text, text[]) from public, anon, authenticated;
 
 -- provider_not_qualified, or NULL: the named provider does not perform the service, or (any provider)
 -- no active provider does. `providers` names those who do, to offer.
@@ -145,7 +142,6 @@ begin
     'timezone', p_org.timezone);
 end;
 $$;
-revoke all on function private.qualification_refusal(public.orgs, uuid, uuid) from public, anon, authenticated;
 
 -- The patient's previous provider (fair rule, step 1): the provider of the latest active appointment
 -- of this phone's patient with this name (lenient), or NULL for a new patient.
@@ -166,7 +162,6 @@ begin
            limit 1);
 end;
 $$;
-revoke all on function private.previous_provider(uuid, text, text) from public, anon, authenticated;
 
 -- No patient in two places: the active appointment of this lead's patient (patient_key) whose visit
 -- overlaps [p_start, p_end), or NULL (p_exclude_appointment_id: the one being rescheduled). The same
@@ -201,7 +196,6 @@ begin
   return v_appt;
 end;
 $$;
-revoke all on function private.patient_conflict(uuid, uuid, text, timestamptz, timestamptz, uuid) from public, anon, authenticated;
 
 -- patient_busy: the patient already holds an overlapping appointment. The existing one is described
 -- (`appointment`, as lookups show it) only when p_disclose: a caller verified for it (caller ID =
@@ -235,7 +229,6 @@ begin
     'timezone', p_org.timezone);
 end;
 $$;
-revoke all on function private.patient_busy_reply(public.orgs, uuid, public.appointments, boolean) from public, anon, authenticated;
 
 -- Public RPCs --------------------------------------------------------------------------------------
 
@@ -489,8 +482,6 @@ begin
   end loop;
 end;
 $$;
-revoke all on function private.book_appointment_core(uuid, text, text, text, text, timestamptz, text, text, date, text, boolean, boolean)
-  from public, anon, authenticated, service_role;
 
 -- book_appointment_atomic_v2 ------------------------------------------------------------------------
 -- The original booking contract, kept for the v2 route and the operator commands: the same booking
@@ -534,7 +525,6 @@ end;
 $$;
 comment on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) is
   'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth, caller context or provider (any qualified provider); a patient already booked then is slot_unavailable with alternatives, as the contract says.';
-revoke execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) from public, anon;
 grant execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) to authenticated, service_role;
 
 -- check_availability --------------------------------------------------------------------------------
@@ -644,7 +634,6 @@ end;
 $$;
 comment on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text) is
   'Free start times for a service (any provider who performs it, or the named p_provider) with who would be booked per slot (slotProviders).';
-revoke execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text) from public, anon;
 grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text) to authenticated, service_role;
 
 -- get_org_profile -------------------------------------------------------------------------------------
@@ -738,7 +727,6 @@ end;
 $$;
 comment on function public.get_org_profile(uuid) is
   'The clinic as the assistant describes it: settings, active services, weekly hours, active providers with their services and effective hours, providerCount.';
-revoke execute on function public.get_org_profile(uuid) from public, anon;
 grant execute on function public.get_org_profile(uuid) to authenticated, service_role;
 
 -- resolve_vapi_org ------------------------------------------------------------------------------------
@@ -816,5 +804,4 @@ comment on function public.resolve_vapi_org(text, text, uuid, boolean) is
   'The org a Vapi call is for: mapping (assistant, then phone number) decides, a metadata org id only confirms it unless p_allow_claim. Refusals: org_mismatch, no_org, unknown_org.';
 -- The webhook's (service_role's) alone: to a signed-in user, unknown_org vs no_org would say which
 -- Vapi ids and org ids exist elsewhere, and members read their own mappings from vapi_assistants.
-revoke execute on function public.resolve_vapi_org(text, text, uuid, boolean) from public, anon, authenticated;
 grant execute on function public.resolve_vapi_org(text, text, uuid, boolean) to service_role;

@@ -51,7 +51,6 @@ create table private.caller_verification_failures (
   constraint caller_verification_failures_key check (call_key ~ '^(call|number|claim):' and length(call_key) <= 210)
 );
 comment on table private.caller_verification_failures is 'Failed caller verifications (name + DOB) per call (3 lock lookup/cancel/reschedule for that call) and per claimed booking phone + name (10 in 24 hours lock name + DOB verification for them).';
-revoke all on table private.caller_verification_failures from public, anon, authenticated, service_role;
 
 -- The access log: who asked what about which appointments, and what they were told or changed.
 -- No foreign keys on purpose: the audit trail outlives the appointments (and the clinic) it names.
@@ -175,7 +174,6 @@ begin
     case when ctx.date_of_birth is not null then 'dateOfBirth' end], null);
 end;
 $$;
-revoke all on function private.parse_caller(public.orgs, jsonb, boolean) from public, anon, authenticated;
 
 -- The key the failure counter uses for this call (NULL: nothing to count on).
 create or replace function private.caller_call_key(p_ctx private.caller_context)
@@ -191,7 +189,6 @@ begin
   end;
 end;
 $$;
-revoke all on function private.caller_call_key(private.caller_context) from public, anon, authenticated;
 
 -- How long a counter counts: a call id is one call (for ever); a caller number stands for "a call"
 -- only for an hour after its last failure; a claimed booking phone + name for a day.
@@ -208,7 +205,6 @@ begin
   end;
 end;
 $$;
-revoke all on function private.caller_failure_window(text) from public, anon, authenticated;
 
 -- Failed verifications counted on this key so far (within its window).
 create or replace function private.caller_failures(p_org_id uuid, p_key text)
@@ -226,7 +222,6 @@ begin
             or f.last_failed_at > now() - private.caller_failure_window(f.call_key))), 0);
 end;
 $$;
-revoke all on function private.caller_failures(uuid, text) from public, anon, authenticated;
 
 -- Counts one failed verification and returns the new total. One upsert: concurrent failures of the
 -- same call serialise on the row, so none is lost.
@@ -254,7 +249,6 @@ begin
   return v_failures;
 end;
 $$;
-revoke all on function private.note_caller_failure(uuid, text) from public, anon, authenticated;
 
 -- How is this caller verified, before anything is read for them? Returns verified_by and what was
 -- searched ('caller_id' | 'claimed_phone'; NULL for staff), or the refusal reply. Order: lock,
@@ -334,7 +328,6 @@ begin
   searched := 'caller_id';
 end;
 $$;
-revoke all on function private.verify_caller(public.orgs, private.caller_context) from public, anon, authenticated;
 
 -- The appointments a verified caller may hear about: active future ones (plus, by id, one of theirs
 -- in any state, so "that one is already cancelled" can be said), chronological.
@@ -375,7 +368,6 @@ begin
   end if;
 end;
 $$;
-revoke all on function private.caller_pool(uuid, text, private.caller_context, uuid) from public, anon, authenticated;
 
 -- One appointment as replies show it (never the date of birth, never the phone).
 create or replace function private.caller_appointment_json(p_appt public.appointments)
@@ -395,7 +387,6 @@ begin
     'provider', private.provider_json(p_appt.org_id, p_appt.provider_id));
 end;
 $$;
-revoke all on function private.caller_appointment_json(public.appointments) from public, anon, authenticated;
 
 -- The verified caller's upcoming list (at most 50), as a JSON array.
 create or replace function private.caller_list(p_org_id uuid, p_verified_by text, p_ctx private.caller_context)
@@ -413,7 +404,6 @@ begin
              limit 50) x), '[]'::json);
 end;
 $$;
-revoke all on function private.caller_list(uuid, text, private.caller_context) from public, anon, authenticated;
 
 -- Which of the verified caller's appointments is meant? Hints (each optional, all must hold): the
 -- id, the clinic-local date, the clinic-local weekday (0 = Sunday) and the clinic-local start time.
@@ -467,8 +457,6 @@ begin
   end if;
 end;
 $$;
-revoke all on function private.find_in_pool(public.orgs, private.caller_context, text, text, uuid, date, smallint, time)
-  from public, anon, authenticated;
 
 -- Lock the found appointment against a concurrent change and refuse when it is no longer active.
 create or replace function private.lock_caller_appointment(
@@ -502,7 +490,6 @@ begin
   end if;
 end;
 $$;
-revoke all on function private.lock_caller_appointment(public.orgs, uuid, text) from public, anon, authenticated;
 
 -- Hints that cannot mean anything are refused before verification (so they are never counted).
 create or replace function private.hint_refusal(p_org public.orgs, p_weekday smallint)
@@ -518,7 +505,6 @@ begin
   return null;
 end;
 $$;
-revoke all on function private.hint_refusal(public.orgs, smallint) from public, anon, authenticated;
 
 -- Appends the access-log row for one call and returns its reply unchanged. What was disclosed or
 -- changed is read from the reply itself (appointmentId, appointment, appointments), so the log
@@ -578,8 +564,6 @@ begin
   return p_reply;
 end;
 $$;
-revoke all on function private.log_caller_access(uuid, private.caller_context, text, text, json, text)
-  from public, anon, authenticated;
 
 -- The access log is append-only for everyone, the table owner included: UPDATE only inside
 -- public.erase_patient_data (which sets the transaction-local flag `clinic.erasure`) and only of the
@@ -606,7 +590,6 @@ begin
     using errcode = '42501', hint = 'Personal data is redacted with public.erase_patient_data.';
 end;
 $$;
-revoke all on function private.caller_access_log_guard() from public, anon, authenticated;
 
 create trigger caller_access_log_append_only
   before update or delete on public.caller_access_log
@@ -622,11 +605,12 @@ alter table public.caller_access_log enable row level security;
 create policy caller_access_log_member_select on public.caller_access_log for select to authenticated
   using (org_id in (select private.member_org_ids()));
 
--- Supabase's default privileges grant ALL on new tables and sequences to the API roles; the log is
--- read-only for them (service_role bypasses RLS, so it must lose the write privileges too).
-revoke all on table public.caller_access_log from public, anon, authenticated, service_role;
+-- New objects start closed for anon and authenticated (20261125000100_orgs.sql), but service_role
+-- keeps the platform's ALL on new tables and sequences in public; the log is append-only for it too
+-- (service_role bypasses RLS, so it must lose the write privileges).
+revoke all on table public.caller_access_log from service_role;
 grant select on table public.caller_access_log to authenticated, service_role;
-revoke all on sequence public.caller_access_log_id_seq from public, anon, authenticated, service_role;
+revoke all on sequence public.caller_access_log_id_seq from service_role;
 
 -- Public RPCs --------------------------------------------------------------------------------------
 
@@ -694,7 +678,6 @@ end;
 $$;
 comment on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean) is
   'Books one appointment with a named provider (p_provider: id or name as said) or any who performs the service (NULL/"anyone"), with optional patient date of birth and caller context; logs the call in caller_access_log. Reply as book_appointment_atomic_v2 plus provider; refusals add unknown_provider, provider_not_qualified, provider_unavailable, patient_busy.';
-revoke all on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean) from public, anon;
 grant execute on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean) to authenticated, service_role;
 
 -- find_upcoming_appointments ---------------------------------------------------------------------
@@ -739,7 +722,6 @@ end;
 $$;
 comment on function public.find_upcoming_appointments(uuid, jsonb) is
   'Active future appointments the caller (p_caller) is verified for: caller ID, or claimed phone + name + date of birth; staff without p_caller. Logged in caller_access_log.';
-revoke all on function public.find_upcoming_appointments(uuid, jsonb) from public, anon;
 grant execute on function public.find_upcoming_appointments(uuid, jsonb) to authenticated, service_role;
 
 -- The shared first half of find_caller_appointment, cancel_appointment and reschedule: check the
@@ -808,8 +790,6 @@ begin
   appointment := v_found.appointment;
 end;
 $$;
-revoke all on function private.find_verified_appointment(uuid, jsonb, text, uuid, date, smallint, time, text)
-  from public, anon, authenticated;
 
 -- find_caller_appointment ------------------------------------------------------------------------
 -- The finder cancel and reschedule use, callable alone ("which appointment do you mean?").
@@ -847,7 +827,6 @@ end;
 $$;
 comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) is
   'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
-revoke all on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) from public, anon;
 grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) to authenticated, service_role;
 
 -- cancel_appointment ----------------------------------------------------------------------------
@@ -911,7 +890,6 @@ end;
 $$;
 comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) is
   'Cancels the verified caller''s appointment matching the hints (see find_caller_appointment); frees the slot (the outbox trigger records a cancelled event), logs the call.';
-revoke all on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) from public, anon;
 grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) to authenticated, service_role;
 
 -- reschedule_appointment_atomic -----------------------------------------------------------------
@@ -1099,7 +1077,6 @@ end;
 $$;
 comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean) is
   'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; keeps the provider unless p_provider names another (or "anyone"). Refusals carry alternatives. Logged.';
-revoke all on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean) from public, anon;
 grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean) to authenticated, service_role;
 
 -- erase_patient_data ----------------------------------------------------------------------------
@@ -1234,5 +1211,4 @@ end;
 $$;
 comment on function public.erase_patient_data(uuid, text, text) is
   'service_role only: redacts one patient''s personal data (appointments, lead, event payloads, access log, counters, the call log''s number and transcript; call-back requests for the number are deleted) keeping ids, times and statuses. Returns the counts.';
-revoke all on function public.erase_patient_data(uuid, text, text) from public, anon, authenticated;
 grant execute on function public.erase_patient_data(uuid, text, text) to service_role;

@@ -29,7 +29,6 @@ as $$
     when 'vapi' then array['api_key', 'webhook_secret']
   end;
 $$;
-revoke all on function private.credential_names(text) from public, anon, authenticated;
 
 -- The ciphertext formats the service writes: `v1:` + unpadded base64url of nonce ‖ ciphertext ‖ tag
 -- (12 + n + 16 bytes). 22,000 characters hold a secret of 4,096 characters even if every character
@@ -43,7 +42,6 @@ set search_path = ''
 as $$
   select p_ciphertext ~ '^v1:[A-Za-z0-9_-]{39,}$' and length(p_ciphertext) <= 22000;
 $$;
-revoke all on function private.ciphertext_format_ok(text) from public, anon, authenticated;
 
 -- Vault is used when the platform provides it. Its objects are reached through dynamic SQL only, so
 -- this migration also applies where the `vault` schema does not exist.
@@ -55,7 +53,6 @@ set search_path = ''
 as $$
   select exists (select 1 from pg_catalog.pg_extension e where e.extname = 'supabase_vault');
 $$;
-revoke all on function private.vault_available() from public, anon, authenticated;
 
 -- Tables -------------------------------------------------------------------------------------------
 
@@ -97,17 +94,17 @@ begin
   return old;
 end;
 $$;
-revoke all on function private.forget_vault_secret() from public, anon, authenticated;
 
 create trigger org_credentials_forget_vault_secret
   after delete on public.org_credentials
   for each row execute function private.forget_vault_secret();
 
 -- Privileges / RLS ---------------------------------------------------------------------------------
--- Supabase's default privileges grant everything on new public tables to the API roles; here nobody
--- gets more than the non-secret columns. Writes happen only inside the functions below.
+-- New tables start closed for anon and authenticated (20261125000100_orgs.sql), but service_role
+-- keeps the platform's ALL on new tables in public; here nobody gets more than the non-secret
+-- columns. Writes happen only inside the functions below.
 alter table public.org_credentials enable row level security;
-revoke all on public.org_credentials from public, anon, authenticated, service_role;
+revoke all on public.org_credentials from service_role;
 grant select (org_id, provider, name, storage, created_at, updated_at)
   on public.org_credentials to authenticated, service_role;
 
@@ -139,7 +136,6 @@ as $$
         p_name, p_provider, array_to_string(private.credential_names(p_provider), ', ')))
   end;
 $$;
-revoke all on function private.credential_input_error(uuid, text, text) from public, anon, authenticated;
 
 -- The refusal for a ciphertext the service cannot have written; NULL when acceptable.
 create or replace function private.ciphertext_error(p_ciphertext text)
@@ -157,7 +153,6 @@ as $$
       private.error_reply('invalid_input', 'ciphertext is not in a known format (v1:…)')
   end;
 $$;
-revoke all on function private.ciphertext_error(text) from public, anon, authenticated;
 
 -- What the webhook secret cache compares to notice a changed value: updated_at to the microsecond.
 create or replace function private.credential_version(p_updated_at timestamptz)
@@ -168,7 +163,6 @@ set search_path = ''
 as $$
   select to_char(p_updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
 $$;
-revoke all on function private.credential_version(timestamptz) from public, anon, authenticated;
 
 create or replace function private.credential_summary(p_row public.org_credentials)
 returns jsonb
@@ -183,7 +177,6 @@ as $$
     'storage', p_row.storage,
     'updatedAt', private.iso(p_row.updated_at));
 $$;
-revoke all on function private.credential_summary(public.org_credentials) from public, anon, authenticated;
 
 -- The stored ciphertext of one row, wherever it is kept; NULL when its Vault secret is gone (or
 -- Vault itself is), which the callers report as decryption_failed.
@@ -206,7 +199,6 @@ begin
   return v_value;
 end;
 $$;
-revoke all on function private.stored_ciphertext(public.org_credentials) from public, anon, authenticated;
 
 -- Upsert one credential's ciphertext; the reply never carries it.
 create or replace function private.store_org_credential(
@@ -275,7 +267,6 @@ begin
           || jsonb_build_object('success', true, 'message', 'Credential stored'))::json;
 end;
 $$;
-revoke all on function private.store_org_credential(uuid, text, text, text) from public, anon, authenticated;
 
 -- One credential's ciphertext for the service to decrypt.
 create or replace function private.read_org_credential(p_org_id uuid, p_provider text, p_name text)
@@ -315,7 +306,6 @@ begin
                                 'ciphertext', v_ciphertext))::json;
 end;
 $$;
-revoke all on function private.read_org_credential(uuid, text, text) from public, anon, authenticated;
 
 -- Public entry points (service_role only) -----------------------------------------------------------
 -- PostgREST can call only exposed schemas, so these thin wrappers live in public; nobody but
@@ -338,7 +328,6 @@ as $$
 $$;
 comment on function public.set_org_credential(uuid, text, text, text) is
   'service_role: store (upsert) the service''s ciphertext of one credential, in Vault when present. Never sees the plaintext or the key.';
-revoke execute on function public.set_org_credential(uuid, text, text, text) from public, anon, authenticated;
 grant execute on function public.set_org_credential(uuid, text, text, text) to service_role;
 
 -- get_org_credential --------------------------------------------------------------------------------
@@ -359,7 +348,6 @@ as $$
 $$;
 comment on function public.get_org_credential(uuid, text, text) is
   'service_role: one credential''s ciphertext (and version) for the service to decrypt; not_found when none is stored.';
-revoke execute on function public.get_org_credential(uuid, text, text) from public, anon, authenticated;
 grant execute on function public.get_org_credential(uuid, text, text) to service_role;
 
 -- list_org_credentials ------------------------------------------------------------------------------
@@ -389,7 +377,6 @@ end;
 $$;
 comment on function public.list_org_credentials(uuid) is
   'service_role: which credentials an org has (provider, name, storage, updatedAt), never ciphertexts.';
-revoke execute on function public.list_org_credentials(uuid) from public, anon, authenticated;
 grant execute on function public.list_org_credentials(uuid) to service_role;
 
 -- delete_org_credential -----------------------------------------------------------------------------
@@ -420,7 +407,6 @@ end;
 $$;
 comment on function public.delete_org_credential(uuid, text, text) is
   'service_role: remove one credential (and its Vault secret).';
-revoke execute on function public.delete_org_credential(uuid, text, text) from public, anon, authenticated;
 grant execute on function public.delete_org_credential(uuid, text, text) to service_role;
 
 -- vapi_webhook_secret_index -------------------------------------------------------------------------
@@ -470,7 +456,6 @@ end;
 $$;
 comment on function public.vapi_webhook_secret_index(text) is
   'service_role: Vapi assistant/phone-number ids mapped to orgs that have a webhook secret, and each secret''s version (no ciphertexts); {"unchanged": true} when p_known_version is current.';
-revoke execute on function public.vapi_webhook_secret_index(text) from public, anon, authenticated;
 grant execute on function public.vapi_webhook_secret_index(text) to service_role;
 
 -- list_org_credential_ciphertexts -------------------------------------------------------------------
@@ -505,7 +490,6 @@ end;
 $$;
 comment on function public.list_org_credential_ciphertexts() is
   'service_role: every credential''s ciphertext (both stores), for the service-side rekey.';
-revoke execute on function public.list_org_credential_ciphertexts() from public, anon, authenticated;
 grant execute on function public.list_org_credential_ciphertexts() to service_role;
 
 -- rekey_org_credentials -----------------------------------------------------------------------------
@@ -520,7 +504,6 @@ as $$
   select x."orgId", x.provider, x.name, x.old, x.new
     from jsonb_to_recordset(p_ciphertexts) as x("orgId" uuid, provider text, name text, old text, new text);
 $$;
-revoke all on function private.rekey_items(jsonb) from public, anon, authenticated;
 
 -- Rotating CREDENTIALS_KEY, in one transaction: p_ciphertexts is a JSON array with one
 -- {"orgId", "provider", "name", "old", "new"} per stored credential, where `old` is the ciphertext
@@ -604,5 +587,4 @@ end;
 $$;
 comment on function public.rekey_org_credentials(jsonb) is
   'service_role: replace every stored ciphertext by its re-encryption under a new key, all or nothing (credentials_changed when the set or a value moved meanwhile).';
-revoke execute on function public.rekey_org_credentials(jsonb) from public, anon, authenticated;
 grant execute on function public.rekey_org_credentials(jsonb) to service_role;

@@ -28,7 +28,6 @@ create index webhook_signatures_expires_at on private.webhook_signatures (expire
 
 -- Nobody reads or writes this table directly; claim_webhook_signature (security definer) does.
 alter table private.webhook_signatures enable row level security;
-revoke all on table private.webhook_signatures from public, anon, authenticated, service_role;
 
 -- Public RPCs ----------------------------------------------------------------------------------------
 
@@ -70,5 +69,4 @@ end;
 $$;
 comment on function public.claim_webhook_signature(text, timestamptz) is
   'Claim an accepted webhook HMAC signature once (replay protection): success, or replayed_signature within its window. service_role only.';
-revoke execute on function public.claim_webhook_signature(text, timestamptz) from public, anon, authenticated;
 grant execute on function public.claim_webhook_signature(text, timestamptz) to service_role;

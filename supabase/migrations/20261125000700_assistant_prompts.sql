@@ -54,5 +54,4 @@ begin
       where va.org_id = p_org_id), '[]'::json));
 end;
 $$;
-revoke all on function public.list_org_assistants(uuid) from public, anon, authenticated;
 grant execute on function public.list_org_assistants(uuid) to service_role;

@@ -209,7 +209,6 @@ begin
   return new;
 end;
 $$;
-revoke all on function private.callback_request_status() from public, anon, authenticated;
 
 create trigger callback_requests_status before update on public.callback_requests
   for each row execute function private.callback_request_status();
@@ -236,7 +235,6 @@ begin
     'transferMessage', v_row.transfer_message);
 end;
 $$;
-revoke all on function private.call_settings(public.orgs) from public, anon, authenticated;
 
 -- When the clinic is open (p_transfer = false: business hours) or transfers calls (p_transfer:
 -- transfer_hours, or business hours when it has none) on one clinic-local day, as instants, minus
@@ -273,7 +271,6 @@ begin
   return v_open - v_closed;
 end;
 $$;
-revoke all on function private.open_ranges(uuid, text, date, boolean) from public, anon, authenticated;
 
 -- A clinic-local time as the assistant says it: "2:05 PM", "midnight".
 create or replace function private.spoken_time(p_at timestamptz, p_timezone text)
@@ -289,7 +286,6 @@ begin
   return to_char(p_at at time zone p_timezone, 'FMHH12:MI AM');
 end;
 $$;
-revoke all on function private.spoken_time(timestamptz, text) from public, anon, authenticated;
 
 -- One day's open ranges as the assistant says them: "9:00 AM to 12:00 PM and 1:00 PM to 5:00 PM",
 -- "open 24 hours" or "closed".
@@ -312,7 +308,6 @@ begin
             from unnest(p_ranges) r);
 end;
 $$;
-revoke all on function private.spoken_ranges(tstzmultirange, text, date) from public, anon, authenticated;
 
 -- Who works at the clinic on a clinic-local day, for the assistant's variables: a JSON array.
 -- Empty while the schema has no providers; the providers domain replaces this body (the one
@@ -327,7 +322,6 @@ begin
   return '[]'::jsonb;
 end;
 $$;
-revoke all on function private.providers_on_day(uuid, date) from public, anon, authenticated;
 
 -- How a Vapi endedReason ended the call (docs.vapi.ai/calls/call-ended-reason):
 --   transferred  — forwarded to a number (the assistant's transfer, a transfer hook);
@@ -366,7 +360,6 @@ begin
   return 'ended';
 end;
 $$;
-revoke all on function private.ended_reason_class(text) from public, anon, authenticated;
 
 -- The outcome of one call (precedence in the header of this file). p_messages: the call's messages
 -- (NULL when unknown or purged); p_duration in seconds (NULL when unknown). "Abandoned" needs
@@ -416,7 +409,6 @@ begin
   return 'info_only';
 end;
 $$;
-revoke all on function private.call_outcome(uuid, text, text, numeric, jsonb) from public, anon, authenticated;
 
 -- Recomputes a stored call's outcome (after something was linked to it later); NULL = no such row.
 create or replace function private.refresh_call_outcome(p_org_id uuid, p_call_id text)
@@ -435,7 +427,6 @@ begin
   return v_outcome;
 end;
 $$;
-revoke all on function private.refresh_call_outcome(uuid, text) from public, anon, authenticated;
 
 -- Lenient readers for report fields: a value Vapi did not send as expected becomes NULL, and the
 -- rest of the report is still stored.
@@ -454,7 +445,6 @@ exception when others then
   return null;
 end;
 $$;
-revoke all on function private.jsonb_timestamptz(jsonb) from public, anon, authenticated;
 
 create or replace function private.jsonb_numeric(p_value jsonb)
 returns numeric
@@ -474,7 +464,6 @@ exception when others then
   return null;
 end;
 $$;
-revoke all on function private.jsonb_numeric(jsonb) from public, anon, authenticated;
 
 -- The reply of record_call_report / mark_call_ended for one stored call.
 create or replace function private.call_reply(p_call public.calls)
@@ -502,7 +491,6 @@ begin
     'timezone', (select o.timezone from public.orgs o where o.id = p_call.org_id));
 end;
 $$;
-revoke all on function private.call_reply(public.calls) from public, anon, authenticated;
 
 -- An invalid_input refusal naming the argument at fault.
 create or replace function private.field_refusal(p_org public.orgs, p_field text, p_message text)
@@ -516,7 +504,6 @@ begin
                            'message', p_message, 'timezone', p_org.timezone);
 end;
 $$;
-revoke all on function private.field_refusal(public.orgs, text, text) from public, anon, authenticated;
 
 -- RLS ----------------------------------------------------------------------------------------------
 alter table public.clinic_call_settings enable row level security;
@@ -738,7 +725,6 @@ end;
 $$;
 comment on function public.resolve_assistant_request(text, text, timestamptz) is
   'service_role: Vapi assistant-request — the clinic of a phone-number id (then assistant id), its own assistant id or NULL (transient), today''s variables in the clinic''s zone, and the transient assistant settings; unknown_number otherwise.';
-revoke all on function public.resolve_assistant_request(text, text, timestamptz) from public, anon, authenticated;
 grant execute on function public.resolve_assistant_request(text, text, timestamptz) to service_role;
 
 -- record_call_report -----------------------------------------------------------------------------
@@ -842,7 +828,6 @@ end;
 $$;
 comment on function public.record_call_report(uuid, jsonb) is
   'service_role: store Vapi''s end-of-call-report (p_call: callId, assistantId, phoneNumberId, callerNumber, startedAt, endedAt, durationSeconds, endedReason, cost, summary, successEvaluation, recordingUrl, transcript, messages) once per call id; decides the outcome; returns it with the linked appointments.';
-revoke all on function public.record_call_report(uuid, jsonb) from public, anon, authenticated;
 grant execute on function public.record_call_report(uuid, jsonb) to service_role;
 
 -- mark_call_ended --------------------------------------------------------------------------------
@@ -904,7 +889,6 @@ end;
 $$;
 comment on function public.mark_call_ended(uuid, text, timestamptz, text) is
   'service_role: a status update says the call ended — store its end and an outcome unless an end-of-call-report is already stored (a later report replaces it).';
-revoke all on function public.mark_call_ended(uuid, text, timestamptz, text) from public, anon, authenticated;
 grant execute on function public.mark_call_ended(uuid, text, timestamptz, text) to service_role;
 
 -- transfer_destination ---------------------------------------------------------------------------
@@ -959,7 +943,6 @@ end;
 $$;
 comment on function public.transfer_destination(uuid, timestamptz) is
   'service_role: Vapi transfer-destination-request — the clinic''s front desk number during transfer hours (clinic-local, closures excluded), else transfer_unavailable with reason closed (and nextTransferAt) or no_number.';
-revoke all on function public.transfer_destination(uuid, timestamptz) from public, anon, authenticated;
 grant execute on function public.transfer_destination(uuid, timestamptz) to service_role;
 
 -- take_message -----------------------------------------------------------------------------------
@@ -1052,7 +1035,6 @@ end;
 $$;
 comment on function public.take_message(uuid, jsonb, text, text, text, text) is
   'service_role: the takeMessage tool — store a call-back request (name, number defaulting to the caller ID, reason, preferred time) linked to the call; invalid_input names the field.';
-revoke all on function public.take_message(uuid, jsonb, text, text, text, text) from public, anon, authenticated;
 grant execute on function public.take_message(uuid, jsonb, text, text, text, text) to service_role;
 
 -- purge_call_artifacts ---------------------------------------------------------------------------
@@ -1087,5 +1069,4 @@ end;
 $$;
 comment on function public.purge_call_artifacts() is
   'service_role (and pg_cron): drop transcript, messages and recording URL of calls older than their clinic''s transcript_retention_days (default 30); keeps the rows and outcomes. Returns how many calls were purged.';
-revoke all on function public.purge_call_artifacts() from public, anon, authenticated;
 grant execute on function public.purge_call_artifacts() to service_role;

@@ -17,7 +17,6 @@ set search_path = ''
 as $$
   select '00000000-0000-4000-8000-00000000c4ec'::uuid;
 $$;
-revoke all on function private.health_check_org_id() from public, anon, authenticated;
 
 -- Was this appointment booked by a health check? The checks call the webhook as Vapi does, with
 -- call ids starting with `health-check-` (api/operations.py, CALL_ID_PREFIX), and the booking records
@@ -38,7 +37,6 @@ begin
        and starts_with(e.payload ->> 'callId', 'health-check-'));
 end;
 $$;
-revoke all on function private.is_health_check_booking(uuid, uuid) from public, anon, authenticated;
 
 -- RPCs (service_role only) -------------------------------------------------------------------------
 
@@ -105,7 +103,6 @@ begin
     'timezone', (select o.timezone from public.orgs o where o.id = v_org_id));
 end;
 $$;
-revoke all on function public.ensure_health_check_org() from public, anon, authenticated;
 grant execute on function public.ensure_health_check_org() to service_role;
 
 -- What the checks cannot see in the webhook's replies: the stored start and phone of one
@@ -149,7 +146,6 @@ begin
     'timezone', v_org.timezone);
 end;
 $$;
-revoke all on function public.health_check_inspect(uuid, uuid, timestamptz) from public, anon, authenticated;
 grant execute on function public.health_check_inspect(uuid, uuid, timestamptz) to service_role;
 
 -- Empties the health-check clinic's calendar: its appointments and leads, and its outbox (the one
@@ -180,7 +176,6 @@ begin
                            'leads', v_leads, 'events', v_events);
 end;
 $$;
-revoke all on function public.clear_health_check_org() from public, anon, authenticated;
 grant execute on function public.clear_health_check_org() to service_role;
 
 -- Removes exactly what a health check created in a given (possibly real) clinic: the listed
@@ -242,5 +237,4 @@ begin
                            'leads', v_leads, 'events', v_events);
 end;
 $$;
-revoke all on function public.clear_health_check_bookings(uuid, uuid[]) from public, anon, authenticated;
 grant execute on function public.clear_health_check_bookings(uuid, uuid[]) to service_role;
