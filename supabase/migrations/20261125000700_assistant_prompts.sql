@@ -55,3 +55,5 @@ begin
 end;
 $$;
 grant execute on function public.list_org_assistants(uuid) to service_role;
+comment on function public.list_org_assistants(uuid) is
+  'service_role: every Vapi assistant / phone-number mapping of one org with its assistant name and custom prompt, for prompts show/sync and assistants list.';

@@ -104,6 +104,8 @@ begin
 end;
 $$;
 grant execute on function public.ensure_health_check_org() to service_role;
+comment on function public.ensure_health_check_org() is
+  'service_role (health-check / stress-test): create or repair the dedicated health-check clinic (open around the clock, no notice, assistant asst_health_check); idempotent, never touches another org.';
 
 -- What the checks cannot see in the webhook's replies: the stored start and phone of one
 -- appointment, and how many rows (any status / active) start at one instant.
@@ -147,6 +149,8 @@ begin
 end;
 $$;
 grant execute on function public.health_check_inspect(uuid, uuid, timestamptz) to service_role;
+comment on function public.health_check_inspect(uuid, uuid, timestamptz) is
+  'service_role (health-check / stress-test): what the webhook replies do not show: one appointment''s stored start and phone, and how many rows (any / active) start at one instant.';
 
 -- Empties the health-check clinic's calendar: its appointments and leads, and its outbox (the one
 -- clinic whose audit trail may be purged: it is the checks' own scratch space, and the deletions'
@@ -177,6 +181,8 @@ begin
 end;
 $$;
 grant execute on function public.clear_health_check_org() to service_role;
+comment on function public.clear_health_check_org() is
+  'service_role (health-check / stress-test): empty the health-check clinic''s calendar, leads and outbox; takes no org id, so it cannot be pointed at a real clinic.';
 
 -- Removes exactly what a health check created in a given (possibly real) clinic: the listed
 -- appointments, and only if they were booked by a health check (the call id); then the leads
@@ -238,3 +244,5 @@ begin
 end;
 $$;
 grant execute on function public.clear_health_check_bookings(uuid, uuid[]) to service_role;
+comment on function public.clear_health_check_bookings(uuid, uuid[]) is
+  'service_role (health-check / stress-test with --org): remove exactly the listed bookings a health check made (by call id) and the leads they created; a real clinic keeps its audit trail.';
