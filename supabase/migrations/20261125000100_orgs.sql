@@ -281,6 +281,11 @@ end;
 $$;
 
 -- RLS ----------------------------------------------------------------------------------------------
+-- Every tenant table's member policy has one form, `org_id in (select private.member_org_ids())`:
+-- the sub-select runs once per statement (an InitPlan), not once per row. A table members manage
+-- outright gets ONE `for all` policy (which rows), and its grants say which commands
+-- (supabase/tests/05_privilege_inventory.sql lists them); tables with narrower rules (orgs,
+-- members, invitations, appointments, logs) spell out their policies per command.
 alter table public.orgs enable row level security;
 alter table public.org_members enable row level security;
 alter table public.org_invitations enable row level security;

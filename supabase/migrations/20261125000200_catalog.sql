@@ -94,34 +94,16 @@ alter table public.business_hours enable row level security;
 alter table public.closures enable row level security;
 alter table public.vapi_assistants enable row level security;
 
--- Authenticated members manage their own org's catalog; anon has no policy (sees nothing);
--- service_role bypasses RLS.
-create policy services_member_select on public.services for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy services_member_insert on public.services for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy services_member_update on public.services for update to authenticated
+-- Authenticated members manage their own org's catalog (one `for all` policy per table: which rows;
+-- the grants below: which commands); anon has no policy (sees nothing); service_role bypasses RLS.
+create policy services_member on public.services for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy services_member_delete on public.services for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
-create policy business_hours_member_select on public.business_hours for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy business_hours_member_insert on public.business_hours for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy business_hours_member_update on public.business_hours for update to authenticated
+create policy business_hours_member on public.business_hours for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy business_hours_member_delete on public.business_hours for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
-create policy closures_member_select on public.closures for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy closures_member_insert on public.closures for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy closures_member_update on public.closures for update to authenticated
+create policy closures_member on public.closures for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy closures_member_delete on public.closures for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
 create policy vapi_assistants_member_select on public.vapi_assistants for select to authenticated
   using (org_id in (select private.member_org_ids()));

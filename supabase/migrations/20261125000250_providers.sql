@@ -417,42 +417,19 @@ alter table public.provider_services enable row level security;
 alter table public.provider_hours enable row level security;
 alter table public.provider_time_off enable row level security;
 
--- Members manage their clinic's providers like the rest of its catalog; anon has no policy.
-create policy providers_member_select on public.providers for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy providers_member_insert on public.providers for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy providers_member_update on public.providers for update to authenticated
+-- Members manage their clinic's providers like the rest of its catalog (one `for all` policy per
+-- table; the grants below say which commands); anon has no policy.
+create policy providers_member on public.providers for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy providers_member_delete on public.providers for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
-create policy provider_services_member_select on public.provider_services for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy provider_services_member_insert on public.provider_services for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy provider_services_member_update on public.provider_services for update to authenticated
+create policy provider_services_member on public.provider_services for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy provider_services_member_delete on public.provider_services for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
-create policy provider_hours_member_select on public.provider_hours for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy provider_hours_member_insert on public.provider_hours for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy provider_hours_member_update on public.provider_hours for update to authenticated
+create policy provider_hours_member on public.provider_hours for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy provider_hours_member_delete on public.provider_hours for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
-create policy provider_time_off_member_select on public.provider_time_off for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy provider_time_off_member_insert on public.provider_time_off for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy provider_time_off_member_update on public.provider_time_off for update to authenticated
+create policy provider_time_off_member on public.provider_time_off for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy provider_time_off_member_delete on public.provider_time_off for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
 -- Privileges ---------------------------------------------------------------------------------------
 -- New objects start closed (20261125000100_orgs.sql); members manage providers under RLS (listed in

@@ -319,14 +319,9 @@ alter table public.leads enable row level security;
 alter table public.appointments enable row level security;
 alter table public.appointment_events enable row level security;
 
-create policy leads_member_select on public.leads for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy leads_member_insert on public.leads for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy leads_member_update on public.leads for update to authenticated
+-- Members manage their clinic's patients (one `for all` policy; the grants below say which commands).
+create policy leads_member on public.leads for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy leads_member_delete on public.leads for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
 create policy appointments_member_select on public.appointments for select to authenticated
   using (org_id in (select private.member_org_ids()));

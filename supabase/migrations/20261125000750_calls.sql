@@ -511,24 +511,13 @@ alter table public.transfer_hours enable row level security;
 alter table public.calls enable row level security;
 alter table public.callback_requests enable row level security;
 
--- Members manage their clinic's call settings and transfer hours.
-create policy clinic_call_settings_member_select on public.clinic_call_settings for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy clinic_call_settings_member_insert on public.clinic_call_settings for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy clinic_call_settings_member_update on public.clinic_call_settings for update to authenticated
+-- Members manage their clinic's call settings and transfer hours (one `for all` policy per table;
+-- the grants below say which commands).
+create policy clinic_call_settings_member on public.clinic_call_settings for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy clinic_call_settings_member_delete on public.clinic_call_settings for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
-create policy transfer_hours_member_select on public.transfer_hours for select to authenticated
-  using (org_id in (select private.member_org_ids()));
-create policy transfer_hours_member_insert on public.transfer_hours for insert to authenticated
-  with check (org_id in (select private.member_org_ids()));
-create policy transfer_hours_member_update on public.transfer_hours for update to authenticated
+create policy transfer_hours_member on public.transfer_hours for all to authenticated
   using (org_id in (select private.member_org_ids())) with check (org_id in (select private.member_org_ids()));
-create policy transfer_hours_member_delete on public.transfer_hours for delete to authenticated
-  using (org_id in (select private.member_org_ids()));
 
 -- Calls are the service's record: members read them, nobody but service_role writes.
 create policy calls_member_select on public.calls for select to authenticated

@@ -34,8 +34,10 @@ select is((select coalesce(array_agg(c.relname::text order by c.relname), '{}') 
             where c.relname in ('providers', 'provider_services', 'provider_hours', 'provider_time_off')
               and c.relnamespace = 'public'::regnamespace and not c.relrowsecurity),
           '{}'::text[], 'row level security is on for every provider table');
-select is((select count(*)::int from pg_policies
-            where schemaname = 'public' and tablename in ('providers', 'provider_services', 'provider_hours', 'provider_time_off')),
+select is((select count(distinct (p.tablename, c))::int
+              from pg_policies p,
+                   unnest(case when p.cmd = 'ALL' then array['DELETE', 'INSERT', 'SELECT', 'UPDATE'] else array[p.cmd] end) as c
+             where p.schemaname = 'public' and p.tablename in ('providers', 'provider_services', 'provider_hours', 'provider_time_off')),
           16, 'members have select/insert/update/delete policies on the four provider tables (02_rls_matrix runs them)');
 
 -- ---------------------------------------------------------------------------------------------
