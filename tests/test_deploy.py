@@ -88,7 +88,7 @@ def service_environment(env_file: Path) -> dict[str, str]:
 def test_env_example_lists_every_variable_the_code_reads():
     read = set()
     for path in [*ROOT.glob("api/**/*.py"), ROOT / "gunicorn.conf.py"]:
-        read |= set(re.findall(r"""(?:env|environ)\.get\(\s*["']([A-Z][A-Z0-9_]+)["']""", path.read_text()))
+        read |= set(re.findall(r"""(?:(?:env|environ)\.get|getenv|environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']""", path.read_text()))
     listed = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
     assert len(read) > 15
     assert read - listed == set(), "variables read by the code but missing from .env.example"
