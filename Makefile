@@ -9,8 +9,10 @@ export PG_MAJOR LOCAL_DB_PORT LOCAL_DB_PORT_17
 PORT ?= 3001
 DB := scripts/localdb.sh
 PY := .venv/bin
-DB_PORT := $(shell $(DB) port)
-DATABASE_URL := $(shell $(DB) url postgres)
+# $(shell) does not see exported variables before GNU make 4.4: pass them (command-line ones too).
+DB_ENV := PG_MAJOR=$(PG_MAJOR) LOCAL_DB_PORT=$(LOCAL_DB_PORT) LOCAL_DB_PORT_17=$(LOCAL_DB_PORT_17)
+DB_PORT := $(shell $(DB_ENV) $(DB) port)
+DATABASE_URL := $(shell $(DB_ENV) $(DB) url postgres)
 
 .PHONY: dev db stop test test-sql test-py lint bench bench-deps deps
 
