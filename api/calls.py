@@ -9,7 +9,9 @@ Vapi message types served here (tool calls are api/tools.py's):
   ``{"assistantId", "assistantOverrides": {"variableValues"}}`` when the clinic has its own Vapi
   assistant; otherwise a transient ``assistant`` (the enforced prompt of api/prompts.py, the tools
   of docs/vapi-tools.json pointed at this service, the clinic's first message, voice and model)
-  plus the same variables; an unknown number → ``{"error": <a calm line Vapi speaks>}``.
+  plus the same variables; an unknown number → ``{"error": <a calm line Vapi speaks>}``. One round
+  trip, always (the clinic's profile comes with it when this worker holds none); the transient
+  assistant is encoded once per process for exactly its inputs (``transient_assistant_json``).
 * ``end-of-call-report`` → ``record_call_report`` (one row per call; a repeated report updates
   it; SQL links the call's bookings and decides the outcome) → ``{}``.
 * ``transfer-destination-request`` (the assistant called Vapi's transferCall tool) →
