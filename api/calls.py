@@ -9,7 +9,9 @@ Vapi message types served here (tool calls are api/tools.py's):
   ``{"assistantId", "assistantOverrides": {"variableValues"}}`` when the clinic has its own Vapi
   assistant; otherwise a transient ``assistant`` (the enforced prompt of api/prompts.py, the tools
   of docs/vapi-tools.json pointed at this service, the clinic's first message, voice and model)
-  plus the same variables; an unknown number → ``{"error": <a calm line Vapi speaks>}``.
+  plus the same variables; an unknown number → ``{"error": <a calm line Vapi speaks>}``. One round
+  trip, always (the clinic's profile comes with it when this worker holds none); the transient
+  assistant is encoded once per process for exactly its inputs (``transient_assistant_json``).
 * ``end-of-call-report`` → ``record_call_report`` (one row per call; a repeated report updates
   it; SQL links the call's bookings and decides the outcome) → ``{}``.
 * ``transfer-destination-request`` (the assistant called Vapi's transferCall tool) →
@@ -42,7 +44,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -89,9 +91,14 @@ MAX_TEXT_ID = MAX_ID_LENGTH  # endedReason, successEvaluation: short codes, clam
 # ---------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=4)
 def _tool_definitions(path: str) -> str:
     return Path(path).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def _static_tools(path: str) -> tuple[dict, ...]:
+    return tuple(json.loads(_tool_definitions(path)))
 
 
 def tool_definitions(path: Path = TOOLS_PATH) -> list[dict]:
@@ -99,7 +106,13 @@ def tool_definitions(path: Path = TOOLS_PATH) -> list[dict]:
     return json.loads(_tool_definitions(str(path)))
 
 
-def with_server(tools: list[dict], server: dict | None) -> list[dict]:
+def static_tools() -> tuple[dict, ...]:
+    """docs/vapi-tools.json parsed once per process: the same objects every time, never mutated
+    (with_server copies what it changes). Read at start-up; a changed file needs a restart, as code does."""
+    return _static_tools(str(TOOLS_PATH))
+
+
+def with_server(tools: Sequence[dict], server: dict | None) -> list[dict]:
     """The tool definitions with every ``server`` replaced by ours, or removed (``server`` None).
     New top-level dicts; the rest is shared with `tools` (a deep copy per call cost 2 ms)."""
     result = []
@@ -154,36 +167,14 @@ def prompt_inputs(resolved: dict) -> tuple[str | None, str | None]:
     return custom, name
 
 
-def _clinic_key(clinic: Clinic) -> str:
-    """Everything of the clinic the prompt reads, as one hashable text (providers, services, hours)."""
-    providers = [(p.name, p.short_names, p.services, p.hours) for p in clinic.providers]
-    return json.dumps([clinic.name, clinic.timezone.key, providers, clinic.services, clinic.hours],
-                      sort_keys=True, default=str)
-
-
-_PROMPTS: dict[tuple, str] = {}
-_MAX_PROMPTS = 256
-
-
 def clinic_prompt(custom: str | None, clinic: Clinic, name: str | None, *, now: datetime) -> str:
     """enforced_prompt(custom, clinic, name, now=now), byte for byte (what `prompts show` prints).
-
-    enforced_prompt depends on `now` only through the clinic-local date, so one prompt per clinic
-    (as its profile reads) and day is composed once per process (composing it cost 2 ms of every
-    assistant-request)."""
+    enforced_prompt depends on `now` only through the clinic-local date: composed for that day's noon."""
     local_day = now.astimezone(clinic.timezone).date()
-    key = (custom, name, local_day, _clinic_key(clinic))
-    prompt = _PROMPTS.get(key)
-    if prompt is None:
-        prompt = enforced_prompt(custom, clinic, name,
-                                 now=datetime.combine(local_day, time(12), clinic.timezone))
-        if len(_PROMPTS) >= _MAX_PROMPTS:
-            _PROMPTS.clear()  # a new day or many clinics: start over rather than grow
-        _PROMPTS[key] = prompt
-    return prompt
+    return enforced_prompt(custom, clinic, name, now=datetime.combine(local_day, time(12), clinic.timezone))
 
 
-def transient_assistant(resolved: dict, *, now: datetime, tools: list[dict], server_url: str,
+def transient_assistant(resolved: dict, *, now: datetime, tools: Sequence[dict], server_url: str,
                         profile=None) -> dict:
     """The assistant Vapi runs for a clinic without one of its own (CreateAssistantDTO). With the
     clinic's profile (api.orgs.OrgProfile) its prompt lists the providers as `prompts show` does."""
@@ -211,7 +202,7 @@ def transient_assistant(resolved: dict, *, now: datetime, tools: list[dict], ser
     return assistant
 
 
-def assistant_request_reply(resolved: dict, *, now: datetime, tools: list[dict], server_url: str,
+def assistant_request_reply(resolved: dict, *, now: datetime, tools: Sequence[dict], server_url: str,
                             profile=None) -> dict:
     """Vapi's answer to assistant-request, from resolve_assistant_request's reply."""
     if not resolved.get("success") or not resolved.get("orgId"):
@@ -223,6 +214,66 @@ def assistant_request_reply(resolved: dict, *, now: datetime, tools: list[dict],
     return {"assistant": transient_assistant(resolved, now=now, tools=tools, server_url=server_url,
                                              profile=profile),
             "assistantOverrides": overrides}
+
+
+class EncodedReply(str):
+    """A reply already encoded as JSON text; the webhook sends it as it is."""
+
+
+def encode(value: Any) -> str:
+    """JSON as the webhook's jsonify writes it (compact, ASCII)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+# Transient assistants, encoded, per process: building one (the enforced prompt, 7 tool definitions,
+# ~20 KB of JSON) cost more than the rest of an assistant-request. An entry is used only for exactly
+# the inputs it was built from:
+#   * everything resolve_assistant_request answered for this call that the assistant shows (clinic,
+#     settings, the assistant's name and clinic prompt) — part of the key, so a change in SQL is on
+#     the very next call;
+#   * the clinic's profile (providers, services, hours for the prompt): the key holds the profile
+#     object itself (compared by identity), which the profile cache replaces when it expires
+#     (PROFILE_CACHE_SECONDS, as every tool call sees the clinic) or when SQL sends a fresh one;
+#   * the clinic-local date the prompt states ("Today is …"): part of the key, so the first call
+#     after the clinic's midnight builds the new day's assistant;
+#   * our server URL and the tool definitions (read once per process).
+# The variables (time of day, open now, hours today, who works today) are never cached: SQL computes
+# them for every call and they travel beside the assistant in assistantOverrides.
+_ASSISTANTS: dict[tuple, tuple[Any, Any, str]] = {}
+_MAX_ASSISTANTS = 512
+
+
+def transient_assistant_json(resolved: dict, *, now: datetime, tools: Sequence[dict], server_url: str,
+                             profile=None) -> str:
+    """encode(transient_assistant(...)), built once per process for each set of its inputs (above)."""
+    variables = variable_values(resolved)
+    zone = profile.timezone if profile is not None else clinic_of(resolved).timezone
+    facts = json.dumps([resolved.get("orgId"), _settings(resolved), resolved.get("customPrompt"),
+                        resolved.get("assistantName"), variables.get("clinicName"), variables.get("timezone")],
+                       sort_keys=True, separators=(",", ":"), default=str)
+    key = (facts, id(profile), id(tools), now.astimezone(zone).date(), server_url)
+    entry = _ASSISTANTS.get(key)
+    if entry is not None and entry[0] is profile and entry[1] is tools:
+        return entry[2]
+    text = encode(transient_assistant(resolved, now=now, tools=tools, server_url=server_url, profile=profile))
+    if len(_ASSISTANTS) >= _MAX_ASSISTANTS:
+        _ASSISTANTS.clear()  # many clinics, a new day, refreshed profiles: start over rather than grow
+    _ASSISTANTS[key] = (profile, tools, text)
+    return text
+
+
+def assistant_request_json(resolved: dict, *, now: datetime, tools: Sequence[dict], server_url: str,
+                           profile=None) -> EncodedReply:
+    """assistant_request_reply(...) encoded as JSON, with the transient assistant from the
+    per-process cache (equal to encoding assistant_request_reply's answer)."""
+    if not resolved.get("success") or not resolved.get("orgId"):
+        return EncodedReply(encode({"error": speech.unknown_number()}))
+    overrides = encode({"variableValues": variable_values(resolved)})
+    assistant_id = clamp_id(resolved.get("assistantId"))
+    if assistant_id:
+        return EncodedReply(f'{{"assistantId":{encode(assistant_id)},"assistantOverrides":{overrides}}}')
+    assistant = transient_assistant_json(resolved, now=now, tools=tools, server_url=server_url, profile=profile)
+    return EncodedReply(f'{{"assistant":{assistant},"assistantOverrides":{overrides}}}')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,34 +418,47 @@ class CallEnv:
     gateway: RpcGateway
     profiles: ProfileCache
     now: datetime  # the app's clock: the instant SQL answers for (today, open now, transfer hours)
-    server_url: str  # where Vapi reaches this webhook (PUBLIC_BASE_URL, else this request's URL)
+    # where Vapi reaches this webhook (PUBLIC_BASE_URL, else this request's URL); asked for only by a
+    # transient assistant (working out the request's URL is a measurable share of a cheap request)
+    server_url: Callable[[], str]
     resolve_org: Callable[[], str | None]  # the clinic by assistant / phone-number id, as for tool calls
     authenticated_org_id: str | None = None  # set when a clinic's own webhook secret authenticated
-    tools: Callable[[], list[dict]] = tool_definitions
+    tools: Callable[[], Sequence[dict]] = static_tools
 
 
-def _assistant_request(request: VapiRequest, message: dict, env: CallEnv) -> dict:
+def _assistant_request(request: VapiRequest, message: dict, env: CallEnv) -> EncodedReply:
+    """One RPC: resolve_assistant_request answers the number, today's variables and the settings,
+    and, when this worker holds no profile of the number's clinic, the profile a transient
+    assistant's prompt needs (p_with_profile), so that is never a second round trip."""
     context = request.context
     if not context.phone_number_id and not context.assistant_id:
         log_event("call.unknown_number", 30, reason="no_phone_number_id")
-        return {"error": speech.unknown_number()}
+        return EncodedReply(encode({"error": speech.unknown_number()}))
+    known_org = env.profiles.org_of_number(context.phone_number_id)
     resolved = env.gateway.rpc("resolve_assistant_request", {
         "p_phone_number_id": context.phone_number_id, "p_assistant_id": context.assistant_id,
-        "p_at": env.now.isoformat()})
+        "p_at": env.now.isoformat(),
+        "p_with_profile": known_org is None or env.profiles.cached(known_org) is None})
     if not resolved.get("success"):
         log_event("call.unknown_number", 30, reason=resolved.get("error"), phoneNumberId=context.phone_number_id)
-        return {"error": speech.unknown_number()}
+        return EncodedReply(encode({"error": speech.unknown_number()}))
     org_id = resolved.get("orgId")
     if env.authenticated_org_id is not None and env.authenticated_org_id != org_id:
         log_event("org.refused", 30, reason="not_the_authenticated_org", orgId=org_id,
                   authenticatedOrgId=env.authenticated_org_id)
-        return {"error": speech.unknown_number()}
-    # a transient assistant's prompt lists who works at the clinic: the cached profile, as tool calls use
-    profile = None if clamp_id(resolved.get("assistantId")) else env.profiles.get(org_id)
-    reply = assistant_request_reply(resolved, now=env.now, tools=env.tools(), server_url=env.server_url,
-                                    profile=profile)
-    log_event("call.assistant", orgId=org_id, assistant="own" if "assistantId" in reply else "transient",
-              credential=bool(_dig(reply, "assistant", "server", "credentialId")) if "assistant" in reply else None,
+        return EncodedReply(encode({"error": speech.unknown_number()}))
+    env.profiles.note_number(context.phone_number_id, org_id)
+    own = bool(clamp_id(resolved.get("assistantId")))
+    profile = None
+    if not own:
+        # a transient assistant's prompt lists who works at the clinic: the profile SQL just sent, else
+        # the one this worker holds (as tool calls use it), else (it expired since) one more RPC
+        profile = (env.profiles.keep(org_id, resolved["profile"]) if resolved.get("profile") else None) \
+            or env.profiles.cached(org_id) or env.profiles.get(org_id)
+    reply = assistant_request_json(resolved, now=env.now, tools=env.tools(),
+                                   server_url="" if own else env.server_url(), profile=profile)
+    log_event("call.assistant", orgId=org_id, assistant="own" if own else "transient",
+              credential=None if own else bool(clamp_id(_settings(resolved).get("serverCredentialId"))),
               outsideHours=variable_values(resolved).get("outsideHours"))
     return reply
 
@@ -461,7 +525,7 @@ def _transfer_destination_request(request: VapiRequest, message: dict, env: Call
     return answer
 
 
-_HANDLERS: dict[str, Callable[[VapiRequest, dict, CallEnv], dict]] = {
+_HANDLERS: dict[str, Callable[[VapiRequest, dict, CallEnv], dict | EncodedReply]] = {
     ASSISTANT_REQUEST: _assistant_request,
     END_OF_CALL_REPORT: _end_of_call_report,
     TRANSFER_DESTINATION_REQUEST: _transfer_destination_request,
@@ -480,9 +544,9 @@ def refused(message_type: str) -> dict:
     return {}
 
 
-def answer(request: VapiRequest, message: dict, env: CallEnv) -> dict:
-    """The reply to one of MESSAGE_TYPES. Never raises: no answer from the database, or a bug,
-    still gives Vapi something it can speak (or ``{}``)."""
+def answer(request: VapiRequest, message: dict, env: CallEnv) -> dict | EncodedReply:
+    """The reply to one of MESSAGE_TYPES (an assistant-request's already encoded). Never raises: no
+    answer from the database, or a bug, still gives Vapi something it can speak (or ``{}``)."""
     try:
         return _HANDLERS[request.message_type](request, message, env)
     except RpcError as error:

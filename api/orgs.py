@@ -110,6 +110,33 @@ class ProfileCache:
 
         return self._cached(("profile", org_id), fetch)
 
+    def cached(self, org_id: str) -> OrgProfile | None:
+        """The org's profile if one is held (and not expired), without asking SQL."""
+        with self._lock:
+            return self._entries.get(("profile", org_id))
+
+    def keep(self, org_id: str, reply: dict) -> OrgProfile | None:
+        """Hold a get_org_profile reply SQL gave inside another answer (resolve_assistant_request
+        includes one when asked); it expires like a fetched one. None for a refusal."""
+        if not isinstance(reply, dict) or not reply.get("success"):
+            return None
+        profile = OrgProfile.from_rpc(reply)
+        with self._lock:
+            self._entries[("profile", org_id)] = profile
+        return profile
+
+    def org_of_number(self, phone_number_id: str | None) -> str | None:
+        """The org a phone-number id last resolved to (note_number), while it is held."""
+        if not phone_number_id:
+            return None
+        with self._lock:
+            return self._entries.get(("number", phone_number_id))
+
+    def note_number(self, phone_number_id: str | None, org_id: str) -> None:
+        if phone_number_id:
+            with self._lock:
+                self._entries[("number", phone_number_id)] = org_id
+
     def resolve(self, assistant_id: str | None, phone_number_id: str | None, claimed_org_id: str | None,
                 allow_claim: bool = False) -> dict:
         """resolve_vapi_org's reply: a mapping decides; the claimed org alone only when `allow_claim`

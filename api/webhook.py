@@ -251,14 +251,16 @@ def _answer_vapi(vapi_request: VapiRequest, *, v2_route: bool = False):
 
 def _answer_call_message(vapi_request: VapiRequest, message: dict):
     """assistant-request, end-of-call-report, transfer-destination-request, status-update, hang:
-    api/calls.py answers them (type and call id are all that is logged here)."""
-    log_event("vapi.event", type=vapi_request.message_type, callId=vapi_request.context.call_id)
+    api/calls.py answers them (type and call id are all that is logged here; an assistant-request's
+    own line, call.assistant or call.unknown_number, says both)."""
+    if vapi_request.message_type != calls.ASSISTANT_REQUEST:
+        log_event("vapi.event", type=vapi_request.message_type, callId=vapi_request.context.call_id)
     if g.get("replay_unchecked"):  # authentic, but unknown whether a replay: it may not act
         return jsonify(calls.refused(vapi_request.message_type))
     booking = current_app.extensions["booking"]
     env = calls.CallEnv(
         gateway=booking.gateway, profiles=booking.profiles, now=booking.clock(),
-        server_url=(current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")) + calls.WEBHOOK_PATH,
+        server_url=lambda: (current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")) + calls.WEBHOOK_PATH,
         resolve_org=lambda: _resolve_org(booking, vapi_request, _claims_allowed(v2_route=False)),
         authenticated_org_id=g.get("authenticated_org_id"))
     # The request's budget as for tool calls. assistant-request (Vapi waits 7.5 s) does one RPC:
@@ -266,9 +268,12 @@ def _answer_call_message(vapi_request: VapiRequest, message: dict):
     deadline = request_deadline.set(time.monotonic() + current_app.config["WEBHOOK_BUDGET_MS"] / 1000)
     try:
         with bound(callId=vapi_request.context.call_id):
-            return jsonify(calls.answer(vapi_request, message, env))
+            reply = calls.answer(vapi_request, message, env)
     finally:
         request_deadline.reset(deadline)
+    if isinstance(reply, calls.EncodedReply):  # an assistant-request's, encoded once per clinic and day
+        return current_app.response_class(reply, mimetype="application/json")
+    return jsonify(reply)
 
 
 @bp.post("/webhook")

@@ -16,8 +16,9 @@ Prints a table and writes bench/results/latest.json. Absolute figures depend on 
 ratios (same run, same machine) are what to compare. Targets are printed beside the figures, never
 asserted.
 
-`python bench/run.py --only assistant-request` runs phase 6 alone (on a bench database without
-the 1.1M appointments, which it does not read) and writes bench/results/assistant_request.json.
+`python bench/run.py --only assistant-request` runs phase 7 alone (on a bench database without
+the 1.1M appointments, which it does not read), with the ceiling app's c=1 / c=16 right before it
+for the p99 ratios, and writes bench/results/assistant_request.json.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def build_database(appointments: bool = True) -> date:
     say("loading 1,001 clinics" + (" and 1.1M appointments (bench/sql/setup.sql, appointments.sql)"
                                    if appointments else " (bench/sql/setup.sql)"))
     psql("", file=BENCH / "sql" / "setup.sql")
-    if not appointments:  # phase 6 alone reads clinics, hours and mappings, never the calendar
+    if not appointments:  # phase 7 alone reads clinics, hours and mappings, never the calendar
         psql("analyze")
         say(f"bench database (no appointments) ready in {time.monotonic() - started:.0f} s")
         return date.fromisoformat(psql("select base_date from bench.settings"))
@@ -192,6 +193,51 @@ class Gunicorn:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        children = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat[stat.rindex(")") + 2:].split()[1]) == self.process.pid:
+                    children.append(int(entry.name))
+        return [self.process.pid, *children]
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """user + system CPU seconds of each process (all its threads) so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        spent[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return spent
+
+
+def db_backends(application_name: str) -> list[int]:
+    return [int(pid) for pid in psql(f"select pid from pg_stat_activity where application_name = "
+                                     f"'{application_name}'").split()]
+
+
+def with_cpu(server: Gunicorn, application_name: str, run) -> dict:
+    """run()'s figures plus the CPU milliseconds per request it cost the server (master and workers)
+    and its database backends: unlike latency on a shared machine, what other work runs beside it
+    barely moves these."""
+    before_app, before_db = cpu_seconds(server.pids()), cpu_seconds(db_backends(application_name))
+    figures = run()
+    after_app, after_db = cpu_seconds(server.pids()), cpu_seconds(db_backends(application_name))
+    app = sum(v - before_app.get(pid, 0.0) for pid, v in after_app.items())
+    db = sum(v - before_db.get(pid, 0.0) for pid, v in after_db.items())
+    requests = max(figures["requests"], 1)
+    return {**figures, "app_cpu_ms": app * 1000 / requests, "db_cpu_ms": db * 1000 / requests}
 
 
 def wrk(port: int, path: str, connections: int, base: date, first_day: int, tag: str, seconds=DURATION) -> dict:
@@ -311,14 +357,24 @@ def assistant_requests(port: int, connections: int, tag: str, seconds=DURATION) 
             "errors": stats["socket_errors"] + stats["non_2xx"]}
 
 
-def assistant_request_phase(port: int) -> dict:
+def assistant_request_ratios(r: dict) -> dict:
+    """assistant-request p99 over the ceiling app's p99 of the same run (1.0 = no dearer than one
+    pooled INSERT through the same gunicorn)."""
+    return {f"assistant_request_vs_ceiling_p99_{c}": r[f"assistant_request_p99_ms_{c}"] / r[f"ceiling_p99_ms_{c}"]
+            for c in ("c1", "c16")}
+
+
+def assistant_request_phase(server: Gunicorn) -> dict:
+    port = server.port
     assistant_request_probe(port)
     assistant_requests(port, CLIENTS, "ar-warm", seconds=3)  # fill the pools, compile the plans
     c1 = assistant_requests(port, 1, "ar-c1")
-    c16 = assistant_requests(port, CLIENTS, "ar-c16")
+    c16 = with_cpu(server, "clinic-booking-api", lambda: assistant_requests(port, CLIENTS, "ar-c16"))
     return {"assistant_request_rps_c1": c1["rps"], "assistant_request_p50_ms_c1": c1["p50_ms"],
             "assistant_request_p99_ms_c1": c1["p99_ms"], "assistant_request_rps_c16": c16["rps"],
             "assistant_request_p50_ms_c16": c16["p50_ms"], "assistant_request_p99_ms_c16": c16["p99_ms"],
+            "assistant_request_app_cpu_ms_c16": c16["app_cpu_ms"],
+            "assistant_request_db_cpu_ms_c16": c16["db_cpu_ms"],
             "assistant_request_errors": c1["errors"] + c16["errors"]}
 
 
@@ -502,6 +558,12 @@ ASSISTANT_REQUEST_ROWS = [
     ("c=16 (req/s)", "assistant_request_rps_c16", ""),
     ("c=16 p50 / p99 (ms)", ("assistant_request_p50_ms_c16", "assistant_request_p99_ms_c16"), ""),
     ("errors", "assistant_request_errors", ""),
+    ("ceiling app c=1 / c=16 p99, same run (ms)", ("ceiling_p99_ms_c1", "ceiling_p99_ms_c16"), ""),
+    ("  ratio p99 assistant-request / ceiling, c=1 / c=16",
+     ("assistant_request_vs_ceiling_p99_c1", "assistant_request_vs_ceiling_p99_c16"), ""),
+    ("CPU ms per request at c=16, gunicorn / PostgreSQL", ("assistant_request_app_cpu_ms_c16",
+                                                         "assistant_request_db_cpu_ms_c16"), ""),
+    ("  the ceiling app's, same run", ("ceiling_app_cpu_ms_c16", "ceiling_db_cpu_ms_c16"), ""),
 ]
 
 
@@ -510,12 +572,27 @@ def only_assistant_request() -> None:
     build_database(appointments=False)
     r: dict = {"machine": machine(), "date": datetime.now().astimezone().isoformat(timespec="seconds"),
                "seconds_per_phase": DURATION, "clients": CLIENTS, "gunicorn": f"{WORKERS} workers x {THREADS} threads"}
+    # The ceiling of the same gunicorn measured right before, so the p99s can be read as ratios of
+    # one run (the machine is shared; absolute milliseconds move with whatever else runs).
+    base = date.fromisoformat(psql("select base_date from bench.settings"))
+    say("ceiling: gunicorn + bench/ceiling_app.py under wrk")
+    server = Gunicorn("ceiling_app:create_app()", "ceiling", "/health")
+    try:
+        wrk(server.port, "/ceiling", CLIENTS, base, 0, "warm-ceiling", seconds=3)
+        c1 = wrk(server.port, "/ceiling", 1, base, 0, "ceiling1")
+        c16 = with_cpu(server, "bench-ceiling", lambda: wrk(server.port, "/ceiling", CLIENTS, base, 0, "ceiling16"))
+    finally:
+        server.stop()
+    r.update(ceiling_rps_c1=c1["rps"], ceiling_p50_ms_c1=c1["p50_ms"], ceiling_p99_ms_c1=c1["p99_ms"],
+             ceiling_rps_c16=c16["rps"], ceiling_p50_ms_c16=c16["p50_ms"], ceiling_p99_ms_c16=c16["p99_ms"],
+             ceiling_app_cpu_ms_c16=c16["app_cpu_ms"], ceiling_db_cpu_ms_c16=c16["db_cpu_ms"])
     say("assistant-request: gunicorn 'api:create_app()' under wrk")
     server = Gunicorn("api:create_app()", "assistant_request", "/health")
     try:
-        r.update(assistant_request_phase(server.port))
+        r.update(assistant_request_phase(server))
     finally:
         server.stop()
+    r.update(assistant_request_ratios(r))
     r = {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
     (RESULTS / "assistant_request.json").write_text(json.dumps(r, indent=2) + "\n")
     report(r)
@@ -546,11 +623,12 @@ def main() -> None:
     try:
         wrk(server.port, "/ceiling", CLIENTS, base, 0, "warm-ceiling", seconds=3)  # fill the pools
         c1 = wrk(server.port, "/ceiling", 1, base, 0, "ceiling1")
-        c16 = wrk(server.port, "/ceiling", CLIENTS, base, 0, "ceiling16")
+        c16 = with_cpu(server, "bench-ceiling", lambda: wrk(server.port, "/ceiling", CLIENTS, base, 0, "ceiling16"))
     finally:
         server.stop()
     r.update(ceiling_rps_c1=c1["rps"], ceiling_p50_ms_c1=c1["p50_ms"], ceiling_p99_ms_c1=c1["p99_ms"],
              ceiling_rps_c16=c16["rps"], ceiling_p50_ms_c16=c16["p50_ms"], ceiling_p99_ms_c16=c16["p99_ms"],
+             ceiling_app_cpu_ms_c16=c16["app_cpu_ms"], ceiling_db_cpu_ms_c16=c16["db_cpu_ms"],
              ceiling_errors=c1["errors"] + c16["errors"])
 
     say("webhook: gunicorn 'api:create_app()' under wrk, then contention")
@@ -566,7 +644,7 @@ def main() -> None:
         say(f"providers: the seed's 5-caller stress test, {STRESS_RUNS} runs")
         stress = stress5(server.port)
         say("assistant-request: the same gunicorn under wrk")
-        r.update(assistant_request_phase(server.port))
+        r.update(assistant_request_phase(server))
     finally:
         server.stop()
     r.update(webhook_rps_c1=w1["rps"], webhook_p50_ms_c1=w1["p50_ms"], webhook_p99_ms_c1=w1["p99_ms"],
@@ -585,6 +663,7 @@ def main() -> None:
         r[f"{key.rsplit('_', 1)[0]}_p50_ms_{key.rsplit('_', 1)[1]}"] = value
     say("providers: booking with any of 10 providers vs 1")
     r.update(any_of_10_vs_1(base))
+    r.update(assistant_request_ratios(r))
     r = {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
     (RESULTS / "latest.json").write_text(json.dumps(r, indent=2) + "\n")
     report(r)

@@ -134,6 +134,61 @@ def test_transient_prompt_is_the_prompt_for_the_clinics_zone_at_call_time():
 
 
 # ---------------------------------------------------------------------------------------------
+# assistant-request: the encoded reply and the per-process cache of transient assistants
+# ---------------------------------------------------------------------------------------------
+
+
+def encoded(resolved_reply, *, now=CLOCK, profile=None, server_url=SERVER_URL, tools=TOOLS) -> dict:
+    text = calls.assistant_request_json(resolved_reply, now=now, tools=tools, server_url=server_url, profile=profile)
+    assert isinstance(text, calls.EncodedReply)
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("reply", [
+    resolved(assistant_id="asst_sunrise_sarah"), resolved(), resolved(serverCredentialId="cred-9", customPrompt=CUSTOM_PROMPT),
+    resolved(voice={"provider": "11labs", "voiceId": "x"}, firstMessage="Hello there."),
+    {"success": False, "error": "unknown_number"}, {"success": True}])
+def test_the_encoded_reply_is_the_reply_built_afresh(reply):
+    calls._ASSISTANTS.clear()
+    fresh = calls.assistant_request_reply(reply, now=CLOCK, tools=TOOLS, server_url=SERVER_URL)
+    assert encoded(reply) == fresh  # built
+    assert encoded(reply) == fresh  # from the cache
+
+
+def test_a_cached_transient_assistant_follows_every_input_it_was_built_from():
+    calls._ASSISTANTS.clear()
+    base = encoded(resolved(customPrompt=CUSTOM_PROMPT))["assistant"]
+
+    def prompt(**kwargs):
+        return encoded(**kwargs)["assistant"]["model"]["messages"][0]["content"]
+
+    # the clinic-local date: 03:59Z is still Tuesday in New York, 04:00Z is Wednesday
+    assert "Today is Tuesday, March 10, 2026" in prompt(resolved_reply=resolved(), now=datetime(2026, 3, 11, 3, 59, tzinfo=timezone.utc))
+    assert "Today is Wednesday, March 11, 2026" in prompt(resolved_reply=resolved(), now=datetime(2026, 3, 11, 4, 0, tzinfo=timezone.utc))
+    # what SQL answers for this call: the clinic prompt, the name, the settings
+    assert "Be warm and brief" not in prompt(resolved_reply=resolved())
+    assert encoded(resolved(customPrompt="Be terse."))["assistant"] != base
+    assert encoded(resolved(customPrompt=CUSTOM_PROMPT, firstMessage="Hi."))["assistant"]["firstMessage"] == "Hi."
+    assert encoded(resolved(customPrompt=CUSTOM_PROMPT, serverCredentialId="cred-2"))["assistant"]["server"]["credentialId"] == "cred-2"
+    assert encoded(resolved(customPrompt=CUSTOM_PROMPT), server_url="https://b.example/api/vapi/webhook")["assistant"]["model"]["tools"] \
+        == encoded(resolved(customPrompt=CUSTOM_PROMPT))["assistant"]["model"]["tools"]  # no credential: no server either way
+    # the profile (providers in the prompt): a new profile object is a new assistant
+    from api.orgs import OrgProfile
+    one = OrgProfile.from_rpc({"org": {"id": SUNRISE, "name": "Sunrise Family Clinic", "timezone": "America/New_York"},
+                               "providers": [{"id": "p1", "name": "Dr. Anika Patel"}, {"id": "p2", "name": "Nurse Kim"}],
+                               "providerCount": 2})
+    two = OrgProfile.from_rpc({"org": {"id": SUNRISE, "name": "Sunrise Family Clinic", "timezone": "America/New_York"},
+                               "providers": [{"id": "p1", "name": "Dr. Anika Patel"}, {"id": "p3", "name": "Dr. Omar Haddad"}],
+                               "providerCount": 2})
+    assert "Nurse Kim" in prompt(resolved_reply=resolved(), profile=one)
+    assert "Dr. Omar Haddad" in prompt(resolved_reply=resolved(), profile=two)
+    assert "Nurse Kim" in prompt(resolved_reply=resolved(), profile=one)
+    # the variables are never cached: they are the call's own
+    late = resolved() | {"variables": {**VARIABLES, "localTime": "2:01 AM"}}
+    assert encoded(late)["assistantOverrides"]["variableValues"]["localTime"] == "2:01 AM"
+
+
+# ---------------------------------------------------------------------------------------------
 # end-of-call-report: what is stored
 # ---------------------------------------------------------------------------------------------
 
@@ -261,7 +316,8 @@ def test_assistant_request_asks_sql_by_the_called_numbers_id():
     assert post(gateway, assistant_request("pn_sunrise_main")) == {
         "assistantId": "asst_sunrise_sarah", "assistantOverrides": {"variableValues": VARIABLES}}
     assert gateway.called("resolve_assistant_request") == [
-        {"p_phone_number_id": "pn_sunrise_main", "p_assistant_id": None, "p_at": CLOCK.isoformat()}]
+        {"p_phone_number_id": "pn_sunrise_main", "p_assistant_id": None, "p_at": CLOCK.isoformat(),
+         "p_with_profile": True}]
     body = assistant_request("pn_other")
     del body["message"]["phoneNumber"]  # only call.phoneNumberId left
     post(gateway, body)
@@ -284,6 +340,47 @@ def test_assistant_request_never_fails_loudly(failure):
     assert post(gateway, body) == {"error": speech.unknown_number()}
     if failure == "no id":
         assert gateway.calls == []
+
+
+TRANSIENT_PROFILE = {**PROFILE, "providers": [{"id": "p1", "name": "Dr. Anika Patel"}, {"id": "p2", "name": "Nurse Kim"}],
+                     "providerCount": 2}
+
+
+def transient_with_profile(params):
+    """resolve_assistant_request for a transient clinic: the profile only when asked for."""
+    return resolved() | {"profile": TRANSIENT_PROFILE if params["p_with_profile"] else None}
+
+
+def test_a_transient_assistant_costs_one_rpc_with_or_without_the_profile_held():
+    gateway = FakeGateway(resolve_assistant_request=transient_with_profile)
+    client = fake_client(gateway)
+    for _ in range(3):
+        reply = client.post(WEBHOOK, json=assistant_request("pn_sunrise_main"), headers=AUTH).get_json()
+        assert "Nurse Kim" in reply["assistant"]["model"]["messages"][0]["content"]
+    assert [name for name, _ in gateway.calls] == ["resolve_assistant_request"] * 3
+    assert [p["p_with_profile"] for p in gateway.called("resolve_assistant_request")] == [True, False, False]
+
+
+def test_a_profile_that_expired_between_asking_and_answering_is_fetched_once_more():
+    gateway = FakeGateway(resolve_assistant_request=resolved(), get_org_profile=TRANSIENT_PROFILE)
+    client = fake_client(gateway)
+    booking = client.application.extensions["booking"]
+    booking.profiles.note_number("pn_sunrise_main", SUNRISE)
+    booking.profiles.keep(SUNRISE, PROFILE)  # held when asked (p_with_profile false) ...
+    original = booking.profiles.cached
+    calls_seen = []
+
+    def expiring(org_id):
+        calls_seen.append(org_id)
+        if len(calls_seen) > 1:  # ... gone when the answer came
+            booking.profiles.clear()
+        return original(org_id)
+
+    booking.profiles.cached = expiring
+    reply = client.post(WEBHOOK, json=assistant_request("pn_sunrise_main"), headers=AUTH).get_json()
+    assert "Nurse Kim" in reply["assistant"]["model"]["messages"][0]["content"]
+    assert [name for name, _ in gateway.calls] == ["resolve_assistant_request", "get_org_profile"]
+    assert gateway.called("resolve_assistant_request")[0]["p_with_profile"] is False
 
 
 def test_end_of_call_report_is_recorded_for_the_resolved_clinic_and_never_logged(caplog):
@@ -375,7 +472,7 @@ def test_a_bug_in_a_builder_still_answers_calmly(monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr(calls, "assistant_request_reply", broken)
+    monkeypatch.setattr(calls, "assistant_request_json", broken)
     assert post(FakeGateway(), assistant_request()) == {"error": speech.unknown_number()}
 
 

@@ -12,6 +12,7 @@ retention; transfers in and out of the front desk's hours; takeMessage.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -92,7 +93,10 @@ def test_a_mapped_number_gets_its_assistant_and_todays_variables_in_the_clinics_
         "todayIso": local.date().isoformat(), "weekday": weekday, "localTime": local_time,
         "openNow": open_now, "hoursToday": hours, "outsideHours": not open_now,
         "providersToday": None, "assistantName": None}
-    assert variables["providersToday"] == []
+    # who works that day (the seed: Dr. Patel Mon/Wed/Fri/Sat, Dr. Lee Tue/Thu, Nurse Kim whenever open)
+    working = {"Tuesday": ["Dr. Marcus Lee", "Nurse Joy Kim"], "Wednesday": ["Dr. Anika Patel", "Nurse Joy Kim"],
+               "Saturday": ["Dr. Anika Patel", "Nurse Joy Kim"], "Sunday": []}[weekday]
+    assert variables["providersToday"] == [{"name": name, "hours": hours} for name in working]
 
 
 def test_the_same_instant_is_another_day_for_a_clinic_three_zones_west(client, clock, sql):
@@ -158,6 +162,38 @@ def test_a_transient_assistant_from_clinic_settings(client, clock, sql, bayview_
     sql("update public.clinic_call_settings set server_credential_id = null where org_id = %s", [BAYVIEW])
     assistant = post(client, assistant_request("pn_bayview_main"))["assistant"]
     assert "server" not in assistant and all("server" not in tool for tool in assistant["model"]["tools"])
+
+
+def rpcs(caplog) -> list[str]:
+    return [r.event_fields["rpc"] for r in caplog.records if getattr(r, "event_fields", {}).get("event") == "rpc.call"]
+
+
+def test_a_transient_assistant_is_one_rpc_and_its_prompt_follows_the_clinics_providers(
+        app, client, clock, sql, caplog, bayview_without_assistant):
+    """One round trip on the first call too (the profile comes with resolve_assistant_request);
+    the prompt lists who works at the clinic as the worker's profile says, refreshed when that
+    profile expires (PROFILE_CACHE_SECONDS, as for tool calls): never a stale cached assistant."""
+    caplog.set_level(logging.INFO)
+    clock.at = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
+
+    def prompt() -> str:
+        return post(client, assistant_request("pn_bayview_main"))["assistant"]["model"]["messages"][0]["content"]
+
+    first = prompt()
+    assert "Dr. Sofia Reyes" in first and rpcs(caplog) == ["resolve_assistant_request"]
+    caplog.clear()
+    assert prompt() == first and rpcs(caplog) == ["resolve_assistant_request"]
+    sql("update public.providers set display_name = 'Dr. Sofia Reyes-Ortiz' where org_id = %s"
+        " and display_name = 'Dr. Sofia Reyes'", [BAYVIEW])
+    app.extensions["booking"].profiles.clear()  # what PROFILE_CACHE_SECONDS does to every entry
+    caplog.clear()
+    renamed = prompt()
+    assert "Dr. Sofia Reyes-Ortiz" in renamed and rpcs(caplog) == ["resolve_assistant_request"]
+    shown = app.test_cli_runner().invoke(args=["prompts", "show", "--org", BAYVIEW])
+    assert renamed == shown.stdout
+    # the next clinic-local day: a new date in the prompt, from the same held profile
+    clock.at = datetime(2026, 3, 11, 7, 0, tzinfo=UTC)  # 00:00 Wednesday in Los Angeles
+    assert "Today is Wednesday, March 11, 2026 in the clinic's time zone" in prompt()
 
 
 @pytest.mark.parametrize("phone_number_id", ["pn_nobody", "x" * 500, None])

@@ -169,6 +169,8 @@ alter table public.transfer_hours
     tsrange(date '2000-01-02' + opens_at, date '2000-01-02' + closes_at) with &&
   );
 
+-- A clinic's transfer hours of one weekday (open_ranges); the GiST exclusion index is slower to read.
+create index transfer_hours_org_weekday_idx on public.transfer_hours (org_id, weekday);
 -- call_log lists a clinic's calls newest first.
 create index calls_org_started_idx on public.calls (org_id, started_at desc);
 -- The purge reads only rows that still hold something to drop.
@@ -239,7 +241,8 @@ $$;
 -- When the clinic is open (p_transfer = false: business hours) or transfers calls (p_transfer:
 -- transfer_hours, or business hours when it has none) on one clinic-local day, as instants, minus
 -- closures. Wall clock → instant with AT TIME ZONE, so DST days come out right; intervals never
--- cross midnight (closes_at <= 24:00), so the local day is all there is to read.
+-- cross midnight (closes_at <= 24:00), so the local day is all there is to read. The weekday is
+-- compared as smallint (extract returns numeric, which would keep the (org_id, weekday) indexes unused).
 create or replace function private.open_ranges(p_org_id uuid, p_timezone text, p_day date, p_transfer boolean)
 returns tstzmultirange
 language plpgsql
@@ -256,11 +259,11 @@ begin
     into v_open
     from (select (p_day + t.opens_at) at time zone p_timezone as lo, (p_day + t.closes_at) at time zone p_timezone as hi
             from public.transfer_hours t
-           where v_use_transfer and t.org_id = p_org_id and t.weekday = extract(dow from p_day)
+           where v_use_transfer and t.org_id = p_org_id and t.weekday = extract(dow from p_day)::smallint
           union all
           select (p_day + b.opens_at) at time zone p_timezone, (p_day + b.closes_at) at time zone p_timezone
             from public.business_hours b
-           where not v_use_transfer and b.org_id = p_org_id and b.weekday = extract(dow from p_day)) h;
+           where not v_use_transfer and b.org_id = p_org_id and b.weekday = extract(dow from p_day)::smallint) h;
   if isempty(v_open) then
     return v_open;
   end if;
@@ -309,17 +312,46 @@ begin
 end;
 $$;
 
--- Who works at the clinic on a clinic-local day, for the assistant's variables: a JSON array.
--- Empty while the schema has no providers; the providers domain replaces this body (the one
--- place resolve_assistant_request reads it from).
-create or replace function private.providers_on_day(p_org_id uuid, p_day date)
-returns jsonb
+-- Who works at the clinic on a clinic-local day, for the assistant's variables: [{"name", "hours"}]
+-- by name, "hours" said like hoursToday. p_open: the clinic's open ranges that day (open_ranges,
+-- closures already out). A provider's working time is its provider_hours of that weekday within them
+-- (all of them when it has no provider_hours rows at all), minus its time off; a provider with
+-- nothing left is not listed. A clinic with one active provider lists nobody: it never names its
+-- provider, as get_org_profile's providerCount tells the prompt (a one-provider clinic sounds exactly
+-- as before providers existed).
+create or replace function private.providers_on_day(p_org_id uuid, p_timezone text, p_day date, p_open tstzmultirange)
+returns json
 language plpgsql
 stable
 set search_path = ''
 as $$
 begin
-  return '[]'::jsonb;
+  if p_open is null or isempty(p_open)
+     or not exists (select 1 from public.providers p where p.org_id = p_org_id and p.active offset 1) then
+    return '[]'::json;
+  end if;
+  return coalesce((
+    select json_agg(json_build_object('name', w.display_name,
+                                      'hours', private.spoken_ranges(w.working, p_timezone, p_day))
+                    order by w.display_name, w.id)
+      from (select p.id, p.display_name,
+                   case when exists (select 1 from public.provider_hours h
+                                      where h.org_id = p.org_id and h.provider_id = p.id)
+                        then p_open * coalesce((
+                               select range_agg(tstzrange(x.lo, greatest(x.lo, x.hi), '[)'))
+                                 from (select (p_day + h.opens_at) at time zone p_timezone as lo,
+                                              (p_day + h.closes_at) at time zone p_timezone as hi
+                                         from public.provider_hours h
+                                        where h.org_id = p.org_id and h.provider_id = p.id
+                                          and h.weekday = extract(dow from p_day)::smallint) x), '{}')
+                        else p_open
+                   end
+                   - coalesce((select range_agg(t.during) from public.provider_time_off t
+                                where t.org_id = p.org_id and t.provider_id = p.id
+                                  and t.during && range_merge(p_open)), '{}') as working
+              from public.providers p
+             where p.org_id = p_org_id and p.active) w
+     where not isempty(w.working)), '[]'::json);
 end;
 $$;
 
@@ -629,12 +661,16 @@ grant select on public.call_appointments, public.call_log, public.open_callback_
 -- of the moment as variables (so the prompt is right on every call without a sync). The phone-number
 -- id decides (then an assistant id, if the request names one). assistantId: the assistant on the
 -- phone number's own mapping row, else the clinic's earliest-mapped assistant, else NULL — the
--- service then builds a transient assistant from `settings`. Must be fast (Vapi allows 7.5 s end to
--- end): a handful of indexed reads. p_at: the instant to answer for (NULL = now(); tests).
+-- service then builds a transient assistant from `settings`, and with p_with_profile (the service
+-- holds no profile of this clinic) `profile` is get_org_profile's reply, so the prompt's providers,
+-- services and hours never cost a second round trip. Must be fast (Vapi allows 7.5 s end to end):
+-- one read of the mapping (and the speaking row), the org, its settings and today's hours.
+-- p_at: the instant to answer for (NULL = now(); tests).
 create or replace function public.resolve_assistant_request(
   p_phone_number_id text,
   p_assistant_id text default null,
-  p_at timestamptz default null
+  p_at timestamptz default null,
+  p_with_profile boolean default false
 )
 returns json
 language plpgsql
@@ -647,8 +683,12 @@ declare
   v_phone text := left(nullif(btrim(p_phone_number_id), ''), 200);
   v_assistant text := left(nullif(btrim(p_assistant_id), ''), 200);
   v_at timestamptz := coalesce(p_at, now());
-  v_row public.vapi_assistants;
-  v_speaking public.vapi_assistants;
+  v_org_id uuid;
+  v_phone_id text;
+  v_assistant_id text;
+  v_name text;
+  v_prompt text;
+  v_speaking record;
   v_org public.orgs;
   v_local timestamp;
   v_day date;
@@ -656,27 +696,37 @@ declare
   v_open_now boolean;
   v_settings jsonb;
 begin
+  -- the number's mapping row, else the assistant's (two index lookups: cheaper to run than one
+  -- statement that tries both)
   if v_phone is not null then
-    select * into v_row from public.vapi_assistants va where va.phone_number_id = v_phone;
+    select va.org_id, va.phone_number_id, va.assistant_id, va.assistant_name, va.custom_prompt
+      into v_org_id, v_phone_id, v_assistant_id, v_name, v_prompt
+      from public.vapi_assistants va where va.phone_number_id = v_phone;
   end if;
-  if v_row.org_id is null and v_assistant is not null then
-    select * into v_row from public.vapi_assistants va where va.assistant_id = v_assistant;
+  if v_org_id is null and v_assistant is not null then
+    select va.org_id, va.phone_number_id, va.assistant_id, va.assistant_name, va.custom_prompt
+      into v_org_id, v_phone_id, v_assistant_id, v_name, v_prompt
+      from public.vapi_assistants va where va.assistant_id = v_assistant;
   end if;
-  if v_row.org_id is null or not private.can_act_for_org(v_row.org_id) then
+  if v_org_id is null or not private.can_act_for_org(v_org_id) then
     return private.error_reply('unknown_number', 'No clinic is mapped to this phone number');
   end if;
-  select * into v_org from public.orgs o where o.id = v_row.org_id;
-
-  v_speaking := v_row;
-  if v_row.assistant_id is null then
-    select * into v_speaking from public.vapi_assistants va
-     where va.org_id = v_row.org_id and va.assistant_id is not null
+  -- who speaks: the row's own assistant, else the clinic's earliest-mapped one (its name and prompt
+  -- too), else the row itself (transient: assistantId null)
+  if v_assistant_id is null then
+    select va.assistant_id, va.assistant_name, va.custom_prompt
+      into v_speaking
+      from public.vapi_assistants va
+     where va.org_id = v_org_id and va.assistant_id is not null
      order by va.created_at, va.assistant_id
      limit 1;
-    if not found then
-      v_speaking := v_row;
+    if found then
+      v_assistant_id := v_speaking.assistant_id;
+      v_name := v_speaking.assistant_name;
+      v_prompt := v_speaking.custom_prompt;
     end if;
   end if;
+  select * into v_org from public.orgs o where o.id = v_org_id;
 
   v_local := v_at at time zone v_org.timezone;
   v_day := v_local::date;
@@ -687,8 +737,8 @@ begin
   return json_build_object(
     'success', true,
     'orgId', v_org.id,
-    'phoneNumberId', v_row.phone_number_id,
-    'assistantId', v_speaking.assistant_id,
+    'phoneNumberId', v_phone_id,
+    'assistantId', v_assistant_id,
     'variables', json_build_object(
       'clinicName', v_org.name,
       'timezone', v_org.timezone,
@@ -699,22 +749,23 @@ begin
       'openNow', v_open_now,
       'hoursToday', private.spoken_ranges(v_open, v_org.timezone, v_day),
       'outsideHours', not v_open_now,
-      'providersToday', private.providers_on_day(v_org.id, v_day),
-      'assistantName', v_speaking.assistant_name),
+      'providersToday', private.providers_on_day(v_org.id, v_org.timezone, v_day, v_open),
+      'assistantName', v_name),
     'settings', json_build_object(
       'firstMessage', v_settings ->> 'firstMessage',
       'voice', v_settings -> 'voice',
       'model', v_settings -> 'model',
       'serverCredentialId', v_settings ->> 'serverCredentialId',
       'transferMessage', v_settings ->> 'transferMessage',
-      'assistantName', v_speaking.assistant_name,
-      'customPrompt', v_speaking.custom_prompt),
+      'assistantName', v_name,
+      'customPrompt', v_prompt),
+    'profile', case when p_with_profile and v_assistant_id is null then public.get_org_profile(v_org.id) end,
     'timezone', v_org.timezone);
 end;
 $$;
-comment on function public.resolve_assistant_request(text, text, timestamptz) is
-  'service_role: Vapi assistant-request — the clinic of a phone-number id (then assistant id), its own assistant id or NULL (transient), today''s variables in the clinic''s zone, and the transient assistant settings; unknown_number otherwise.';
-grant execute on function public.resolve_assistant_request(text, text, timestamptz) to service_role;
+comment on function public.resolve_assistant_request(text, text, timestamptz, boolean) is
+  'service_role: Vapi assistant-request — the clinic of a phone-number id (then assistant id), its own assistant id or NULL (transient), today''s variables in the clinic''s zone (hours, who works today), the transient assistant settings, and with p_with_profile the clinic''s profile for a transient assistant; unknown_number otherwise.';
+grant execute on function public.resolve_assistant_request(text, text, timestamptz, boolean) to service_role;
 
 -- record_call_report -----------------------------------------------------------------------------
 -- Vapi's end-of-call-report: one row per (clinic, call id). A repeated report — also three sent at

@@ -42,8 +42,8 @@ insert into _rpc (ord, fn, args, ident) values
        'p_org_id uuid, p_assistant_id text, p_phone_number_id text, p_label text'),
   (13, 'unmap_vapi_id', array['uuid', 'text', 'text'], 'p_org_id uuid, p_assistant_id text, p_phone_number_id text'),
   -- the whole call (20261125000750_calls.sql)
-  (14, 'resolve_assistant_request', array['text', 'text', 'timestamp with time zone'],
-       'p_phone_number_id text, p_assistant_id text, p_at timestamp with time zone'),
+  (14, 'resolve_assistant_request', array['text', 'text', 'timestamp with time zone', 'boolean'],
+       'p_phone_number_id text, p_assistant_id text, p_at timestamp with time zone, p_with_profile boolean'),
   (15, 'record_call_report', array['uuid', 'jsonb'], 'p_org_id uuid, p_call jsonb'),
   (16, 'mark_call_ended', array['uuid', 'text', 'timestamp with time zone', 'text'],
        'p_org_id uuid, p_call_id text, p_ended_at timestamp with time zone, p_ended_reason text'),

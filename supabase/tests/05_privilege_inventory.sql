@@ -298,7 +298,7 @@ select set_has(
       ('function public.health_check_inspect(uuid, uuid, timestamp with time zone) EXECUTE'),
       ('function public.clear_health_check_org() EXECUTE'),
       ('function public.clear_health_check_bookings(uuid, uuid[]) EXECUTE'),
-      ('function public.resolve_assistant_request(text, text, timestamp with time zone) EXECUTE'),
+      ('function public.resolve_assistant_request(text, text, timestamp with time zone, boolean) EXECUTE'),
       ('function public.record_call_report(uuid, jsonb) EXECUTE'),
       ('function public.mark_call_ended(uuid, text, timestamp with time zone, text) EXECUTE'),
       ('function public.transfer_destination(uuid, timestamp with time zone) EXECUTE'),

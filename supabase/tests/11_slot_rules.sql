@@ -1,7 +1,7 @@
 -- Conflicts and alternatives, overlaps of different durations, back-to-back, buffers, closures,
 -- business-hour edges, lunch break, closed days, in_past / too_soon / too_far_ahead.
 begin;
-select plan(37);
+select plan(39);
 
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
 values ('c1100000-0000-4000-8000-000000000001', 'Test Clinic Eleven', 'America/New_York', 30, 60, 365);
@@ -29,7 +29,7 @@ create function pg_temp.book(p_phone text, p_service text, p_at timestamptz) ret
     p_phone => p_phone, p_service => p_service, p_scheduled_at => p_at) $$;
 
 create temp table d as select pg_temp.day(14, 1) as mon, pg_temp.day(14, 2) as tue, pg_temp.day(14, 3) as wed,
-                              pg_temp.day(21, 0) as sun, pg_temp.day(14, 4) as thu;
+                              pg_temp.day(21, 0) as sun, pg_temp.day(14, 4) as thu, pg_temp.day(14, 5) as fri;
 create temp table r (k text primary key, j json);
 
 -- Conflict → slot_unavailable with the 3 nearest aligned alternatives, chronological ------------------
@@ -49,6 +49,14 @@ from generate_series(0, 5) n where n <> 2;
 select is((pg_temp.book('+12025550199', 'consult', pg_temp.at((select mon from d), '11:00'))->'alternatives')::jsonb,
           jsonb_build_array(pg_temp.iso((select mon from d), '13:00'), pg_temp.iso((select mon from d), '13:30'), pg_temp.iso((select mon from d), '14:00')),
           'full morning → nearest afternoon slots of the same day');
+
+-- Nearest first, not earliest first: a late time taken with the whole morning free offers the
+-- afternoon around it (an earliest-first mistake would offer 09:00, 09:30, 10:00; the requests above
+-- cannot tell the two apart, their nearest times are also the day's earliest).
+select is(pg_temp.book('+12025550150', 'consult', pg_temp.at((select fri from d), '16:00'))->>'success', 'true', 'Friday 16:00 booked');
+select is((pg_temp.book('+12025550151', 'consult', pg_temp.at((select fri from d), '16:00'))->'alternatives')::jsonb,
+          jsonb_build_array(pg_temp.iso((select fri from d), '15:00'), pg_temp.iso((select fri from d), '15:30'), pg_temp.iso((select fri from d), '16:30')),
+          'late time taken, morning free: the 3 nearest (15:30, 16:30, then 15:00 over the free morning), chronological');
 
 -- Different durations: partial overlap refused, back-to-back allowed ---------------------------------
 select is(pg_temp.book('+12025550201', 'consult', pg_temp.at((select tue from d), '14:00'))->>'success', 'true', 'consult 14:00–14:30');

@@ -1,7 +1,7 @@
 -- 41_callbacks_transfer: the rest of 20261125000750_calls.sql.
 --   * resolve_assistant_request: which clinic and assistant answer a phone number, the transient
 --     case, unknown numbers, and the variables in the clinic's zone (across midnight, on DST days,
---     with closures);
+--     with closures, who works today), the profile beside a transient assistant;
 --   * transfer_destination: in and out of transfer hours (transfer_hours, else business hours;
 --     closures), across DST transitions, no front desk number;
 --   * take_message: validation naming the field, the caller ID default, retries, the staff side
@@ -10,7 +10,7 @@
 -- Instants are fixed (p_at), so the expectations do not depend on today: 2026-03-08 and 2026-11-01
 -- are the US spring-forward and fall-back Sundays.
 begin;
-select plan(74);
+select plan(83);
 
 insert into auth.users (id, email) values
   ('d4100000-0000-4000-8000-00000000000a', 'staff.a@t41.example'),
@@ -142,6 +142,47 @@ select is(pg_temp.ar(null, '2026-11-30 15:00Z', 'asst-alpine') -> 'variables' ->
           '00:00–24:00: open 24 hours');
 select is(pg_temp.ar(null, '2026-11-30 23:30Z', 'asst-alpine') -> 'variables' ->> 'localTime', '12:30 AM',
           'Berlin: 23:30Z is 12:30 AM the next day');
+
+-- who works today: Harbor gets two more providers (its first is named after the clinic and works
+-- all its hours): Dr. Ana Reyes works Monday afternoons, Nurse Ben Cole all hours but is off on the
+-- morning of Monday 2026-11-30 (New York)
+insert into public.providers (org_id, id, display_name) values
+  ('c4100000-0000-4000-8000-00000000000a', 'e4100000-0000-4000-8000-0000000000a1', 'Dr. Ana Reyes'),
+  ('c4100000-0000-4000-8000-00000000000a', 'e4100000-0000-4000-8000-0000000000a2', 'Nurse Ben Cole');
+insert into public.provider_hours (org_id, provider_id, weekday, opens_at, closes_at)
+values ('c4100000-0000-4000-8000-00000000000a', 'e4100000-0000-4000-8000-0000000000a1', 1, '13:00', '17:00');
+insert into public.provider_time_off (org_id, provider_id, during)
+values ('c4100000-0000-4000-8000-00000000000a', 'e4100000-0000-4000-8000-0000000000a2',
+        tstzrange('2026-11-30 08:00'::timestamp at time zone 'America/New_York', '2026-11-30 12:30'::timestamp at time zone 'America/New_York'));
+select is(pg_temp.ar('pn-harbor', '2026-11-30 15:05Z') -> 'variables' -> 'providersToday',
+          '[{"name": "Dr. Ana Reyes", "hours": "1:00 PM to 5:00 PM"},
+            {"name": "Harbor Clinic", "hours": "9:00 AM to 12:00 PM and 1:00 PM to 5:00 PM"},
+            {"name": "Nurse Ben Cole", "hours": "1:00 PM to 5:00 PM"}]'::jsonb,
+          'providersToday: each active provider working that day, by name, with their hours (own hours within the clinic''s, minus time off)');
+select is(pg_temp.ar('pn-harbor', '2026-12-01 15:05Z') -> 'variables' -> 'providersToday',
+          '[{"name": "Harbor Clinic", "hours": "9:00 AM to 12:00 PM and 1:00 PM to 5:00 PM"},
+            {"name": "Nurse Ben Cole", "hours": "9:00 AM to 12:00 PM and 1:00 PM to 5:00 PM"}]'::jsonb,
+          'providersToday on Tuesday: who has no hours that weekday is not listed; time off elsewhere does not matter');
+select is(pg_temp.ar('pn-harbor', '2026-12-24 15:00Z') -> 'variables' -> 'providersToday' -> 0 ->> 'hours', '9:00 AM to 12:00 PM',
+          'providersToday: a closure cuts a provider''s hours as it cuts the clinic''s');
+select is(pg_temp.ar('pn-harbor', '2026-12-05 15:00Z') -> 'variables' -> 'providersToday', '[]'::jsonb,
+          'providersToday on a closed day: nobody');
+update public.providers set active = false where id = 'e4100000-0000-4000-8000-0000000000a1';
+select is(pg_temp.ar('pn-harbor', '2026-11-30 15:05Z') -> 'variables' -> 'providersToday' -> 1 ->> 'name', 'Nurse Ben Cole',
+          'providersToday: an inactive provider is not listed');
+update public.providers set active = false where id = 'e4100000-0000-4000-8000-0000000000a2';
+select is(pg_temp.ar('pn-harbor', '2026-11-30 15:05Z') -> 'variables' -> 'providersToday', '[]'::jsonb,
+          'providersToday of a clinic with one active provider: nobody (it never names its provider)');
+
+-- p_with_profile: the clinic's profile beside a transient assistant, so the service needs no second RPC
+select is((public.resolve_assistant_request(p_phone_number_id => 'pn-lonely', p_at => '2026-11-30 15:00Z',
+                                            p_with_profile => true)::jsonb) -> 'profile',
+          public.get_org_profile('c4100000-0000-4000-8000-00000000000c')::jsonb,
+          'p_with_profile and a transient assistant: profile is get_org_profile''s reply');
+select is((public.resolve_assistant_request(p_phone_number_id => 'pn-harbor-2', p_at => '2026-11-30 15:00Z',
+                                            p_with_profile => true)::jsonb) -> 'profile', 'null'::jsonb,
+          'p_with_profile and the clinic''s own assistant: no profile (Vapi has the prompt)');
+select is(pg_temp.ar('pn-lonely', '2026-11-30 15:00Z') -> 'profile', 'null'::jsonb, 'without p_with_profile: no profile');
 
 -- ---------------------------------------------------------------------------------------------
 -- transfer_destination
