@@ -757,12 +757,12 @@ def _provider_times(provider_slots: list, tz: tzinfo | str,
     return one_line(line)
 
 
-def _fitting(build, names: list[str]) -> str | None:
+def _fitting(build, names: list[str], conjunction: str = "or") -> str | None:
     """The first line ``build(listed)`` that fits, listing as many of ``names`` as possible
     ("A, B, or 3 others")."""
     for shown in range(len(names), 0, -1):
         extra = [f"{len(names) - shown} others"] if shown < len(names) else []
-        line = one_line(build(_join(names[:shown] + extra)), limit=10 * MAX_LINE_LENGTH)
+        line = one_line(build(_join(names[:shown] + extra, conjunction)), limit=10 * MAX_LINE_LENGTH)
         if len(line) <= MAX_LINE_LENGTH:
             return line
     return None
@@ -800,6 +800,39 @@ def provider_not_qualified(requested: str | None, service_name: str | None, qual
     else:
         line = _fitting(lambda listed: f"{head}, but {listed} can — who would you like?", offered)
     return line or one_line(f"{head}. Is there someone else you'd like to see?")
+
+
+# --------------------------------------------------------------------------
+# Services
+# --------------------------------------------------------------------------
+
+
+def _plural(noun_phrase: str) -> str:
+    """The services as a clinic offers them: "consultations", "flu shots", "MRI scans", "therapies";
+    a service named by its activity stays as it is ("cleaning", "teeth whitening"), as does one
+    that is plural already ("braces")."""
+    head, _, last = noun_phrase.rpartition(" ")
+    lower = last.lower()
+    if lower.endswith(("ing", "s")) or not lower[-1:].isalpha():
+        plural = last
+    elif lower.endswith(("x", "z", "ch", "sh")):
+        plural = last + "es"
+    elif lower.endswith("y") and lower[-2:-1] not in tuple("aeiou"):
+        plural = last[:-1] + "ies"
+    else:
+        plural = last + "s"
+    return f"{head} {plural}" if head else plural
+
+
+def unknown_service(names: list | None) -> str:
+    """The caller asked for a visit the clinic does not offer (SQL's ``unknown_service``): say what
+    it does offer. ``I'm not sure we do that here. We offer consultations, checkups, and
+    vaccinations — which would you like?``"""
+    offered = [_plural(_service_words(one_line(name))) for name in names or []
+               if isinstance(name, str) and one_line(name)]
+    line = _fitting(lambda listed: f"I'm not sure we do that here. We offer {listed} — which would you like?",
+                    offered, "and")
+    return line or one_line("I'm not sure we do that here — what is the visit for?")
 
 
 def patient_busy_opening(appointment: dict | None, tz: tzinfo | str, *,

@@ -200,6 +200,13 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
             service_name=_service_name(reply), opening=opening)
         log_event("booking.slot_unavailable" if code == "slot_unavailable" else "booking.rejected",
                   reason=code, alternatives=len(alternatives))
+    elif code == "unknown_service":
+        # The caller named no service of this clinic (SQL's lenient match found none): say what it offers.
+        offered = [item.get("name") for item in reply.get("services") or []
+                   if isinstance(item, dict) and isinstance(item.get("name"), str)]
+        payload.update(field="serviceType", services=offered)
+        message = speech.unknown_service(offered)
+        log_event("booking.rejected", reason=code, services=len(offered))
     elif code == "unknown_provider":
         offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
         payload["providers"] = offered

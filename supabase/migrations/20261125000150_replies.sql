@@ -57,6 +57,28 @@ end;
 $$;
 revoke all on function private.service_json(uuid, uuid) from public, anon;
 
+-- unknown_service: the caller named something that is none of the clinic's services
+-- (private.resolve_service). `services` lists the active ones to offer, the default first, then by name.
+create or replace function private.unknown_service_reply(p_org public.orgs)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return json_build_object(
+    'success', false,
+    'error', 'unknown_service',
+    'message', 'No service of this clinic matches that',
+    'services', coalesce((select json_agg(json_build_object('code', s.code, 'name', s.name)
+                                          order by s.is_default desc, s.name)
+                            from public.services s
+                           where s.org_id = p_org.id and s.active), '[]'::json),
+    'timezone', p_org.timezone);
+end;
+$$;
+revoke all on function private.unknown_service_reply(public.orgs) from public, anon, authenticated;
+
 -- Operator-readable message per refusal code.
 create or replace function private.refusal_message(p_code text, p_has_alternatives boolean)
 returns text

@@ -24,33 +24,108 @@ end;
 $$;
 revoke all on function private.horizon_end(text, integer) from public, anon;
 
--- Service named by the caller: code or name, trimmed, case-insensitive, active only; blank or
--- unknown text falls back to the org's default service (never an error). NULL only if the org
--- has no active default at all.
+-- A service as callers say it, reduced to what the matcher compares: lower case, apostrophes dropped
+-- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), filler words dropped ("a flu shot appointment" = "flu shot"),
+-- each word singular ("vaccinations" = "vaccination", "x-rays" = "x ray", "glasses" = "glass").
+-- Applied alike to what the caller said and to every code, name and alias, so both sides agree.
+create or replace function private.service_key(p_text text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  v_fillers constant text[] := array['a', 'an', 'the', 'my', 'our', 'some', 'for', 'please', 'just',
+                                     'appointment', 'appointments', 'appt'];
+  v_words text[] := '{}';
+  v_word text;
+begin
+  foreach v_word in array regexp_split_to_array(
+      btrim(regexp_replace(regexp_replace(lower(coalesce(p_text, '')), '[''’`]', '', 'g'), '[^[:alnum:]]+', ' ', 'g')),
+      ' ') loop
+    continue when v_word = '' or v_word = any (v_fillers);
+    v_words := v_words || case
+      when length(v_word) > 4 and v_word ~ 'ies$' then left(v_word, -3) || 'y'
+      when length(v_word) > 4 and v_word ~ '(ss|x|ch|sh|z)es$' then left(v_word, -2)
+      when length(v_word) > 2 and v_word ~ '[^su]s$' and v_word !~ 'is$' then left(v_word, -1)
+      else v_word end;
+  end loop;
+  return array_to_string(v_words, ' ');
+end;
+$$;
+revoke all on function private.service_key(text) from public, anon, authenticated;
+
+-- THE service matcher (booking, availability): which active service of the org the caller means.
+--   * blank or NULL text, or only filler words ("an appointment"): the org's default service (NULL if
+--     it has none);
+--   * the code or name as written, case-insensitive (the common case: what the profile lists);
+--   * the code, name or an alias (services.aliases) after private.service_key — case, punctuation,
+--     filler words and plurals aside, spaces ignored ("check up" = "checkup");
+--   * else a misspelling: pg_trgm similarity of the keys >= 0.45 while the shorter key (without
+--     spaces) is more than 3/4 of the longer — an added word or a clipped one makes another service
+--     ("physical therapy" and "physio" are no "physical") — and the best service at least 0.1 ahead of the next, so a phrase
+--     between two services is asked about, never a coin toss. supabase/tests/34_service_matching.sql
+--     holds the near misses and false positives these numbers come from.
+-- NULL for anything else (unknown_service), and for a phrase whose key belongs to two services.
 create or replace function private.resolve_service(p_org_id uuid, p_service text)
 returns uuid
 language plpgsql
 stable
 set search_path = ''
 as $$
+declare
+  v_text text := nullif(btrim(p_service), '');
+  v_key text;
+  v_id uuid;
+  v_exact uuid[];
+  v_ids uuid[];
+  v_scores real[];
 begin
-  return coalesce(
-    (select s.id
-       from public.services s
-      where s.org_id = p_org_id
-        and s.active
-        and nullif(btrim(p_service), '') is not null
-        and (lower(s.code) = lower(btrim(p_service)) or lower(s.name) = lower(btrim(p_service)))
-      order by (lower(s.code) = lower(btrim(p_service))) desc
-      limit 1),
-    (select s.id
-       from public.services s
-      where s.org_id = p_org_id and s.active and s.is_default
-      limit 1)
-  );
+  if v_text is null then
+    return (select s.id from public.services s where s.org_id = p_org_id and s.active and s.is_default limit 1);
+  end if;
+
+  select s.id into v_id
+    from public.services s
+   where s.org_id = p_org_id and s.active
+     and (lower(s.code) = lower(v_text) or lower(s.name) = lower(v_text))
+   order by (lower(s.code) = lower(v_text)) desc
+   limit 1;
+  if found then
+    return v_id;
+  end if;
+
+  v_key := private.service_key(v_text);
+  if v_key = '' then  -- only filler words ("an appointment"): no service named, as if blank
+    return (select s.id from public.services s where s.org_id = p_org_id and s.active and s.is_default limit 1);
+  end if;
+
+  -- every code, name and alias of the clinic's active services, keyed, in one pass
+  select coalesce(array_agg(m.id) filter (where m.exact), '{}'),
+         coalesce(array_agg(m.id order by m.score desc, m.id), '{}'),
+         coalesce(array_agg(m.score order by m.score desc, m.id), '{}')
+    into v_exact, v_ids, v_scores
+    from (select t.id,
+                 bool_or(replace(t.key, ' ', '') = replace(v_key, ' ', '')) as exact,
+                 max(case when least(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 4
+                               > greatest(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 3
+                          then extensions.similarity(t.key, v_key) else 0 end) as score
+            from (select s.id, private.service_key(x.term) as key
+                    from public.services s
+                    cross join lateral unnest(array[s.code, s.name] || s.aliases) as x(term)
+                   where s.org_id = p_org_id and s.active) as t
+           group by t.id) as m;
+
+  if cardinality(v_exact) > 0 then
+    return case when cardinality(v_exact) = 1 then v_exact[1] end;
+  end if;
+  if v_scores[1] >= 0.45 and coalesce(v_scores[2], 0) <= v_scores[1] - 0.1 then
+    return v_ids[1];
+  end if;
+  return null;
 end;
 $$;
-revoke all on function private.resolve_service(uuid, text) from public, anon;
+revoke all on function private.resolve_service(uuid, text) from public, anon, authenticated;
 
 -- Free, aligned (start, provider) pairs in [p_from, p_to), chronological; `pick` ranks the providers
 -- free at one start by the fair rule (1 = the one "any provider" books; see private.rank_providers).

@@ -336,10 +336,13 @@ begin
     return v_replay;
   end if;
 
-  -- 4. service (unknown/blank → default)
+  -- 4. service: the one the caller named (leniently: private.resolve_service), the default for none
   select * into v_service from public.services s
    where s.org_id = p_org_id and s.id = private.resolve_service(p_org_id, p_service);
   if not found then
+    if nullif(btrim(p_service), '') is not null then
+      return private.unknown_service_reply(v_org);
+    end if;
     return json_build_object('success', false, 'error', 'invalid_input',
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
   end if;
@@ -517,23 +520,29 @@ set lock_timeout = '3s'
 as $$
 declare
   v_reply json;
+  v_service text := p_service;
 begin
+  -- The original contract books the clinic's default service for text that names none of its
+  -- services (the Vapi route refuses it as unknown_service); aliases and misspellings still match.
+  if nullif(btrim(p_service), '') is not null and private.resolve_service(p_org_id, p_service) is null then
+    v_service := null;
+  end if;
   v_reply := public.book_appointment(
     p_org_id => p_org_id, p_name => p_name, p_email => p_email, p_phone => p_phone,
-    p_service => p_service, p_scheduled_at => p_scheduled_at, p_idempotency_key => p_idempotency_key,
+    p_service => v_service, p_scheduled_at => p_scheduled_at, p_idempotency_key => p_idempotency_key,
     p_source => p_source, p_date_of_birth => null, p_caller => null, p_provider => null);
   -- The original contract knows one refusal for a time that cannot be had: the same request again
   -- (the patient already holds that time) is slot_unavailable with alternatives, as it was before
   -- patient_busy existed.
   if v_reply ->> 'error' = 'patient_busy' then
     return private.slot_refusal_reply('slot_unavailable', p_org_id,
-                                      private.resolve_service(p_org_id, p_service), p_scheduled_at);
+                                      private.resolve_service(p_org_id, v_service), p_scheduled_at);
   end if;
   return v_reply;
 end;
 $$;
 comment on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) is
-  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth, caller context or provider (any qualified provider); a patient already booked then is slot_unavailable with alternatives, as the contract says.';
+  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth, caller context or provider (any qualified provider); service text that names no service books the default one, and a patient already booked then is slot_unavailable with alternatives, as the contract says.';
 revoke execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) from public, anon;
 grant execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) to authenticated, service_role;
 
@@ -587,6 +596,9 @@ begin
 
   v_service_id := private.resolve_service(p_org_id, p_service);
   if v_service_id is null then
+    if nullif(btrim(p_service), '') is not null then
+      return private.unknown_service_reply(v_org);
+    end if;
     return json_build_object('success', false, 'error', 'invalid_input',
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
   end if;

@@ -111,6 +111,8 @@ insert into _authenticated values
   -- CHECK constraints on leads run the format predicates as the member who writes the row
   ('function private.is_e164(text) EXECUTE'),
   ('function private.is_plausible_email(text) EXECUTE'),
+  -- … and the one on services.aliases, as the member who edits a service (pure function)
+  ('function private.service_aliases_plausible(text[]) EXECUTE'),
   -- appointments.patient_key is generated from it when a member writes an appointment (pure function)
   ('function private.lenient_name(text) EXECUTE'),
   -- orgs: members read and edit their clinic's settings; id and created_at never change

@@ -1,0 +1,103 @@
+"""Issue 11 §2–§5 through the webhook against the seed clinics: loose times in checkAvailability,
+services by what callers call them, two identical booking calls of one turn, and refusals that say
+the real reason. Sunrise (New York): Mon–Fri 09:00–12:00 and 13:00–17:00, Sat 09:00–13:00, books 120
+days ahead; consultation 30 min, checkup 20 + 10, vaccination 15 + 15; Dr. Patel Mon/Wed/Fri/Sat,
+Dr. Lee Tue/Thu, Nurse Kim vaccinations. Bayview (Los Angeles): Mon–Thu 08:00–16:00, Fri 08:00–12:00.
+
+Every line spoken passes the speech checks (one line, at most 300 characters, no ISO, no emoji).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from api import create_app, speech
+from conftest import AUTH, BAYVIEW, LOS_ANGELES, NEW_YORK, SECRET, SUNRISE, local_instant, next_open_day
+from test_webhook import V2_URL, WEBHOOK, results, v2_body, vapi_body
+
+CALLER = "+14155550199"  # vapi_body's caller ID
+
+
+def assert_spoken(line: str) -> None:
+    assert line and line == speech.one_line(line) and len(line) <= speech.MAX_LINE_LENGTH, line
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|T\d{2}:\d{2}|Z\b", line), line
+
+
+def tool(client, name: str, arguments: dict, call_id: str = "tc-1", *, org=SUNRISE, call="call-1",
+         caller=CALLER) -> dict:
+    body = vapi_body((call_id, name, arguments), org=org, call_id=call, caller=caller)
+    [reply] = results(client.post(WEBHOOK, json=body, headers=AUTH))
+    assert_spoken(reply["message"])
+    return reply
+
+
+def booked(sql, org=SUNRISE):
+    return sql("select a.starts_at, s.code, a.patient_name from public.appointments a"
+               " join public.services s on s.org_id = a.org_id and s.id = a.service_id"
+               " where a.org_id = %s and a.status <> 'cancelled' order by a.starts_at, a.created_at", [org])
+
+
+def local(slot: str, tz=NEW_YORK) -> datetime:
+    return datetime.fromisoformat(slot.replace("Z", "+00:00")).astimezone(tz)
+
+
+# ---------------------------------------------------------------------------------------------
+# §3 Services by what callers call them
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("said,code", [
+    ("flu shot", "vaccination"), ("a flu jab", "vaccination"), ("Flu Shots", "vaccination"),
+    ("vacination", "vaccination"), ("check-up", "checkup"), ("annual physical", "checkup"),
+    ("physical", "checkup"), ("chekup", "checkup"), ("consultations", "consultation"),
+])
+def test_a_service_is_booked_by_what_callers_call_it(client, sql, said, code):
+    day = next_open_day(min_days=3)
+    reply = tool(client, "bookClinicAppointment", {
+        "patientName": "Service Words", "appointmentDate": day.isoformat(), "appointmentTime": "10am",
+        "serviceType": said})
+    assert reply["success"] is True, reply
+    assert reply["service"] == code
+    assert [(row[0], row[1]) for row in booked(sql)] == [(local_instant(day, 10), code)]
+
+
+def test_an_unknown_service_is_refused_naming_the_clinics_services(client, sql):
+    day = next_open_day(min_days=3)
+    reply = tool(client, "bookClinicAppointment", {
+        "patientName": "Mri Caller", "appointmentDate": day.isoformat(), "appointmentTime": "10am",
+        "serviceType": "MRI scan"})
+    assert reply == {
+        "success": False, "error": "unknown_service", "field": "serviceType",
+        "services": ["Consultation", "Checkup", "Vaccination"],
+        "message": "I'm not sure we do that here. We offer consultations, checkups, and vaccinations — "
+                   "which would you like?"}
+    assert booked(sql) == []
+    dental = tool(client, "checkAvailability", {"date": day.isoformat(), "serviceType": "flu shot"}, org=BAYVIEW)
+    assert dental["error"] == "unknown_service"
+    assert dental["message"] == ("I'm not sure we do that here. We offer cleaning, consultations, and whitening — "
+                                 "which would you like?")
+
+
+def test_only_an_empty_service_books_the_default(client, sql):
+    day = next_open_day(min_days=3)
+    for call_id, (service, hour) in enumerate([(None, 9), ("", 10), ("an appointment", 11)]):
+        arguments = {"patientName": f"Default {call_id}", "appointmentDate": day.isoformat(),
+                     "appointmentTime": f"{hour}am"}
+        if service is not None:
+            arguments["serviceType"] = service
+        reply = tool(client, "bookClinicAppointment", arguments, f"tc-{call_id}")
+        assert reply["success"] is True and reply["service"] == "consultation", reply
+
+
+def test_the_v2_route_keeps_booking_the_default_for_text_it_does_not_know(client, sql):
+    # The original contract (docs/rpc-contract.md, book_appointment_atomic_v2): unknown → default.
+    day = next_open_day(min_days=3)
+    reply = client.post(V2_URL, json=v2_body(day, "10:00", service="MRI scan"), headers=AUTH).get_json()["result"]
+    assert reply["success"] is True, reply
+    alias = client.post(V2_URL, json=v2_body(day, "11:00", service="annual physical", phone="(415) 555-0124",
+                                             call_id="test-2"), headers=AUTH).get_json()["result"]
+    assert alias["success"] is True, alias
+    assert [row[1] for row in booked(sql)] == ["consultation", "checkup"]
