@@ -34,6 +34,7 @@ _OPENINGS = {
     "in_past": "That time has already passed.",
     "too_soon": "That's a little too soon for us to book.",
     "too_far_ahead": "We can't book that far ahead yet.",
+    "ends_after_closing": "That visit wouldn't be finished before we close.",
     # A plain refusal: it must not tell a caller who is not verified for the patient's other booking
     # that one exists (the verified caller hears it described, see patient_busy_opening).
     "patient_busy": "I can't book that time for this patient.",
@@ -229,7 +230,59 @@ def alternatives_offer(
     requested_day = _clinic_day(requested_at, tz)
     offer = _join(_times_by_day(instants, requested_day), pair_comma=True)
     question = "would that work?" if len(instants) == 1 else "would any of those work?"
+    if reason == "too_far_ahead":  # the offers are the latest inside the horizon
+        return one_line(f"{opening} The latest I can offer is {offer} — {question}")
     return one_line(f"{opening} I do have {offer} — {question}")
+
+
+def ends_after_closing(service: dict | None, requested_at: datetime | str | None, closes_at: str | None,
+                       tz: tzinfo | str) -> str | None:
+    """The real reason a start inside the opening hours is refused (SQL's ``ends_after_closing``):
+    ``A 30-minute consultation at 4:45 PM doesn't fit before we close at 5:00 PM.`` None when the
+    reply lacks a fact it needs (the generic opening is said then)."""
+    try:
+        at = _local(requested_at, tz)
+        closes = _clock(closes_at)
+        minutes = int(service["durationMinutes"]) if isinstance(service, dict) else None
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return None
+    if closes is None:
+        return None
+    name = service.get("name") if isinstance(service, dict) else None
+    visit = _service_words(name if isinstance(name, str) else None)
+    length = f"{minutes}-minute " if minutes and minutes > 0 else ""
+    phrase = _with_article(f"{length}{visit}") if length else _with_article(visit)
+    if length and re.match(r"(8|11|18)(\d)?-|8\d-", length):  # "an 8-minute", "an 11-minute", "an 80-minute"
+        phrase = "an " + phrase.split(" ", 1)[1]
+    return one_line(f"{phrase[0].upper()}{phrase[1:]} at {spoken_time(at)} doesn't fit before we close at "
+                    f"{_clock_words(closes)}.")
+
+
+def too_far_ahead(horizon_days) -> str | None:
+    """How far ahead the clinic books (SQL's ``bookingHorizonDays`` on ``too_far_ahead``): ``We book up
+    to 120 days ahead.`` None without the number."""
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days <= 0:
+        return None
+    unit = "day" if horizon_days == 1 else "days"
+    return one_line(f"We book up to {horizon_days} {unit} ahead.")
+
+
+def _clock_words(at: dt_time) -> str:
+    """A clock time on its own: ``noon``, ``midnight``, else ``5:00 PM``."""
+    if at == dt_time(12, 0):
+        return "noon"
+    if at == dt_time(0, 0):
+        return "midnight"
+    return spoken_time(datetime.combine(date(2000, 1, 1), at))
+
+
+def _clock(text: str | None) -> dt_time | None:
+    """``"17:00"`` (a reply's clinic-local HH:MI) as a time; ``"24:00"`` is midnight's end, said as
+    midnight. None for anything else."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text) if isinstance(text, str) else None
+    if match is None or int(match[1]) > 24 or int(match[2]) > 59:
+        return None
+    return dt_time(int(match[1]) % 24, int(match[2]))
 
 
 def available_times(
@@ -619,8 +672,8 @@ def message_taken(own_number: bool) -> str:
 
 def not_found() -> str:
     return one_line(
-        "I couldn't find that appointment under this phone number. "
-        "Could you tell me the day it's booked for?"
+        "I couldn't find that appointment under this phone number — "
+        "could it be booked under another number?"
     )
 
 

@@ -188,7 +188,15 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
             else:
                 slots = [{"scheduledAt": at} for at in alternatives if isinstance(at, str)]
         opening = None
-        if code == "patient_busy":
+        if code == "ends_after_closing":  # the real reason: how long the visit is and when the clinic closes
+            opening = speech.ends_after_closing(reply.get("service"), requested_at, reply.get("closesAt"), tz)
+            if isinstance(reply.get("closesAt"), str):
+                payload["closesAt"] = reply["closesAt"]
+        elif code == "too_far_ahead":  # how far ahead the clinic books; the offers are the latest inside
+            opening = speech.too_far_ahead(reply.get("bookingHorizonDays"))
+            if isinstance(reply.get("bookingHorizonDays"), int):
+                payload["bookingHorizonDays"] = reply["bookingHorizonDays"]
+        elif code == "patient_busy":
             # `appointment` is there only for a caller verified for it (SQL decides).
             opening = speech.patient_busy_opening(reply.get("appointment"), tz, with_provider=names)
             if isinstance(reply.get("appointment"), dict):

@@ -101,3 +101,49 @@ def test_the_v2_route_keeps_booking_the_default_for_text_it_does_not_know(client
                                              call_id="test-2"), headers=AUTH).get_json()["result"]
     assert alias["success"] is True, alias
     assert [row[1] for row in booked(sql)] == ["consultation", "checkup"]
+
+
+# ---------------------------------------------------------------------------------------------
+# §5 Say the real reason
+# ---------------------------------------------------------------------------------------------
+
+def test_a_visit_that_does_not_fit_before_closing_says_so_with_the_nearest_times_that_fit(client, sql):
+    day = next_open_day(min_days=3)
+    reply = tool(client, "bookClinicAppointment", {
+        "patientName": "Late Visit", "appointmentDate": day.isoformat(), "appointmentTime": "4:45 PM"})
+    assert reply["success"] is False and reply["error"] == "ends_after_closing", reply
+    assert reply["closesAt"] == "17:00"
+    assert reply["message"].startswith(
+        "A 30-minute consultation at 4:45 PM doesn't fit before we close at 5:00 PM. "), reply["message"]
+    offered = [local(slot) for slot in reply["alternatives"]]
+    assert offered and all(at.date() == day and at.time() <= time(16, 30) for at in offered), offered
+    assert "4:30 PM" in reply["message"]
+    assert booked(sql) == []
+
+    # into the lunch break: the morning interval closes at noon; a checkup (20 + 10) at 11:45
+    lunch = tool(client, "bookClinicAppointment", {
+        "patientName": "Late Visit", "appointmentDate": day.isoformat(), "appointmentTime": "11:45 AM",
+        "serviceType": "checkup"}, "tc-2")
+    assert lunch["error"] == "ends_after_closing" and lunch["message"].startswith(
+        "A 20-minute checkup at 11:45 AM doesn't fit before we close at noon. "), lunch["message"]
+
+    closed = tool(client, "bookClinicAppointment", {
+        "patientName": "Late Visit", "appointmentDate": day.isoformat(), "appointmentTime": "5:30 PM"}, "tc-3")
+    assert closed["error"] == "outside_business_hours", closed  # after closing: not open, a different reason
+
+
+def test_a_day_beyond_the_horizon_says_how_far_ahead_the_clinic_books(client, sql):
+    far = next_open_day(min_days=130)
+    reply = tool(client, "bookClinicAppointment", {
+        "patientName": "Far Ahead", "appointmentDate": far.isoformat(), "appointmentTime": "10am"})
+    assert reply["error"] == "too_far_ahead" and reply["bookingHorizonDays"] == 120, reply
+    assert reply["message"].startswith("We book up to 120 days ahead. "), reply["message"]
+    latest = max(local(slot) for slot in reply["alternatives"])
+    horizon = datetime.now(NEW_YORK).date() + timedelta(days=120)
+    assert horizon - timedelta(days=7) <= latest.date() <= horizon
+    assert speech.spoken_date(latest.date()) in reply["message"]
+    assert booked(sql) == []
+
+
+def test_a_not_found_asks_for_another_number_not_the_day():
+    assert "another number" in speech.not_found() and "day" not in speech.not_found()

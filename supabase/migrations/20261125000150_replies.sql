@@ -92,6 +92,7 @@ begin
       case when p_has_alternatives then 'Slot taken, alternatives available'
            else 'Slot taken, no alternatives available within the booking horizon' end
     when 'outside_business_hours' then 'Requested time is outside business hours'
+    when 'ends_after_closing' then 'The visit would not end before the clinic closes'
     when 'closed' then 'The clinic is closed at the requested time'
     when 'in_past' then 'Requested time is in the past'
     when 'too_soon' then 'Requested time is sooner than the minimum booking notice'

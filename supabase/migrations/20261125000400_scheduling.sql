@@ -426,7 +426,10 @@ revoke all on function private.nearest_slots(uuid, uuid, timestamptz, integer, u
 
 -- The clinic's validator: why may p_start not be booked for this service, whoever the provider?
 -- NULL = the clinic could take it. Order: in_past, too_soon, too_far_ahead, closed,
--- outside_business_hours. Whether a provider is free then is private.available_providers' question.
+-- ends_after_closing (the start is inside an opening interval, but the visit and its buffer do not
+-- end by that interval's close: "a 30-minute visit at 4:45 at a clinic closing at 5", or running into
+-- lunch), outside_business_hours (the start is in no interval). Whether a provider is free then is
+-- private.available_providers' question.
 -- One statement for the lookups: every statement plpgsql runs costs an executor start.
 create or replace function private.slot_refusal(
   p_org_id uuid,
@@ -450,6 +453,7 @@ declare
   v_open_that_day boolean;
   v_closure boolean;
   v_within_hours boolean;
+  v_starts_inside boolean;
 begin
   select o.timezone, o.min_notice_minutes, o.booking_horizon_days,
          (select make_interval(mins => s.duration_minutes + s.buffer_minutes)
@@ -483,8 +487,14 @@ begin
            where bh.org_id = p_org_id
              and bh.weekday = extract(dow from v_date)
              and v_local >= v_date + bh.opens_at
-             and v_local_end <= v_date + bh.closes_at)
-    into v_open_that_day, v_closure, v_within_hours;
+             and v_local_end <= v_date + bh.closes_at),
+         exists (
+           select 1 from public.business_hours bh
+           where bh.org_id = p_org_id
+             and bh.weekday = extract(dow from v_date)
+             and v_local >= v_date + bh.opens_at
+             and v_local < v_date + bh.closes_at)
+    into v_open_that_day, v_closure, v_within_hours, v_starts_inside;
 
   if not v_open_that_day then
     return 'closed';
@@ -493,7 +503,7 @@ begin
     return 'closed';
   end if;
   if not v_within_hours then
-    return 'outside_business_hours';
+    return case when v_starts_inside then 'ends_after_closing' else 'outside_business_hours' end;
   end if;
   return null;
 end;
@@ -716,7 +726,9 @@ revoke all on function private.fairest_provider(uuid, timestamptz, uuid[], uuid,
 --     caller insisted (p_insist), the requested time itself with each other qualified provider free
 --     then (up to 3, fair order) when the refusal is about the provider (slot_unavailable,
 --     provider_unavailable); and when the named provider has no time at all, anyone's nearest.
--- `provider` is the named provider ({id, name}) or NULL.
+-- `provider` is the named provider ({id, name}) or NULL. The real reason, where a code alone does not
+-- say it: ends_after_closing adds `closesAt` (clinic-local HH:MI, the close of the opening interval the
+-- requested start lies in), too_far_ahead adds `bookingHorizonDays`.
 create or replace function private.slot_refusal_reply(
   p_code text,
   p_org_id uuid,
@@ -738,6 +750,7 @@ declare
   v_providers uuid[];
   v_others_times timestamptz[];
   v_others uuid[];
+  v_reply json;
 begin
   select coalesce(array_agg(n.starts_at order by n.starts_at), '{}'),
          coalesce(array_agg(n.provider_id order by n.starts_at), '{}')
@@ -769,7 +782,7 @@ begin
     end if;
   end if;
 
-  return json_build_object(
+  v_reply := json_build_object(
     'success', false,
     'error', p_code,
     'message', coalesce(p_message, private.refusal_message(p_code, cardinality(v_times) > 0)),
@@ -784,6 +797,20 @@ begin
     'service', private.service_json(p_org_id, p_service_id),
     'provider', private.provider_json(p_org_id, p_provider_id),
     'timezone', (select o.timezone from public.orgs o where o.id = p_org_id));
+  if p_code = 'ends_after_closing' then
+    return (v_reply::jsonb || jsonb_build_object('closesAt', (
+      select to_char(bh.closes_at, 'HH24:MI')
+        from public.orgs o
+        cross join lateral (select p_requested at time zone o.timezone as t) as l
+        join public.business_hours bh
+          on bh.org_id = o.id and bh.weekday = extract(dow from l.t)
+         and l.t >= l.t::date + bh.opens_at and l.t < l.t::date + bh.closes_at
+       where o.id = p_org_id)))::json;
+  elsif p_code = 'too_far_ahead' then
+    return (v_reply::jsonb || jsonb_build_object('bookingHorizonDays', (
+      select o.booking_horizon_days from public.orgs o where o.id = p_org_id)))::json;
+  end if;
+  return v_reply;
 end;
 $$;
 revoke all on function private.slot_refusal_reply(text, uuid, uuid, timestamptz, uuid, uuid, boolean, uuid, text) from public, anon, authenticated;
