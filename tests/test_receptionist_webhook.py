@@ -147,3 +147,57 @@ def test_a_day_beyond_the_horizon_says_how_far_ahead_the_clinic_books(client, sq
 
 def test_a_not_found_asks_for_another_number_not_the_day():
     assert "another number" in speech.not_found() and "day" not in speech.not_found()
+
+
+# ---------------------------------------------------------------------------------------------
+# §4 Two identical booking calls from one caller in one turn
+# ---------------------------------------------------------------------------------------------
+
+SAME_BOOKING = {"patientName": "Twin Call", "appointmentTime": "2pm", "serviceType": "checkup"}
+
+
+def test_two_identical_parallel_tool_calls_give_one_booking_and_two_confirmations(client, sql, app):
+    # The model sends the same booking twice in one turn: one Vapi call id, two tool-call ids, here as
+    # two requests released together (Vapi may also put both in one request: the next test).
+    day = next_open_day(min_days=3)
+    arguments = dict(SAME_BOOKING, appointmentDate=day.isoformat())
+    gate = threading.Barrier(2)
+    replies: dict[str, dict] = {}
+
+    def one(tool_call_id: str) -> None:
+        body = vapi_body((tool_call_id, "bookClinicAppointment", arguments), call_id="call-twin")
+        own = app.test_client()
+        gate.wait()
+        [replies[tool_call_id]] = results(own.post(WEBHOOK, json=body, headers=AUTH))
+
+    threads = [threading.Thread(target=one, args=(f"tc-twin-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    first, second = replies["tc-twin-1"], replies["tc-twin-2"]
+    assert first["success"] is True and second["success"] is True, (first, second)
+    assert first["appointmentId"] == second["appointmentId"]
+    for reply in (first, second):
+        assert_spoken(reply["message"])
+        assert reply["message"].startswith("You're all set: a checkup"), reply["message"]
+    assert [(row[0], row[1]) for row in booked(sql)] == [(local_instant(day, 14), "checkup")]
+
+
+def test_two_identical_tool_calls_in_one_request_and_a_real_conflict_after_them(client, sql):
+    day = next_open_day(min_days=3)
+    arguments = dict(SAME_BOOKING, appointmentDate=day.isoformat())
+    body = vapi_body(("tc-a", "bookClinicAppointment", arguments), ("tc-b", "bookClinicAppointment", arguments),
+                     call_id="call-pair")
+    first, second = results(client.post(WEBHOOK, json=body, headers=AUTH))
+    assert first["success"] is True and second["success"] is True, (first, second)
+    assert first["appointmentId"] == second["appointmentId"]
+    assert len(booked(sql)) == 1
+    # the same booking from another call is no duplicate tool call: the patient already holds it
+    again = tool(client, "bookClinicAppointment", arguments, "tc-c", call="call-later")
+    assert again["success"] is False and again["error"] == "patient_busy", again
+    # and another caller still meets the conflict (what health-check and stress-test rely on)
+    other = tool(client, "bookClinicAppointment", dict(arguments, patientName="Someone Else"), "tc-d",
+                 call="call-other", caller="+14155550177")
+    assert other["success"] is False and other["error"] == "slot_unavailable", other
+    assert len(booked(sql)) == 1

@@ -203,6 +203,40 @@ end;
 $$;
 revoke all on function private.patient_conflict(uuid, uuid, text, timestamptz, timestamptz, uuid) from public, anon, authenticated;
 
+-- Two identical booking calls of one turn (a model's parallel tool calls: one Vapi call id, two
+-- tool-call ids, so two idempotency keys): is p_appt — the patient's appointment that overlaps the
+-- requested one (private.patient_conflict: same lead, same patient) — exactly what this call asks
+-- for, booked earlier in this same call? Same service, same start, the provider asked for (or any),
+-- active, and its `booked` event carries this call's id (the audit context public.book_appointment
+-- sets). Then the later call is answered with that booking as a replay, never "that time is taken".
+-- No call id (the v2 contract, staff, Studio) never matches.
+create or replace function private.booked_by_this_call(
+  p_appt public.appointments,
+  p_service_id uuid,
+  p_start timestamptz,
+  p_provider_id uuid
+)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_call_id text := nullif(pg_catalog.current_setting('app.audit_call_id', true), '');
+begin
+  return v_call_id is not null
+     and p_appt.id is not null
+     and p_appt.status in ('pending', 'confirmed')
+     and p_appt.service_id = p_service_id
+     and p_appt.starts_at = p_start
+     and (p_provider_id is null or p_appt.provider_id = p_provider_id)
+     and exists (select 1 from public.appointment_events e
+                  where e.org_id = p_appt.org_id and e.appointment_id = p_appt.id
+                    and e.kind = 'booked' and e.payload ->> 'callId' = v_call_id);
+end;
+$$;
+revoke all on function private.booked_by_this_call(public.appointments, uuid, timestamptz, uuid) from public, anon, authenticated;
+
 -- patient_busy: the patient already holds an overlapping appointment. The existing one is described
 -- (`appointment`, as lookups show it) only when p_disclose: a caller verified for it (caller ID =
 -- its phone) or staff; everyone else hears a plain refusal that names no time and no one.
@@ -386,6 +420,11 @@ begin
       v_existing := private.patient_conflict(
         p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
         private.lenient_name(v_name), p_scheduled_at, v_ends_at);
+      -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
+      if v_existing.id is not null and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named) then
+        v_replay := private.booking_reply(v_existing, true, v_email_dropped);
+        v_existing := null;
+      end if;
     end if;
     if v_replay is null and v_existing.id is null then
       if v_named is not null then
