@@ -330,6 +330,114 @@ def available_times(
     return one_line(sentence)
 
 
+# A caller's window (api.normalize.TimeWindow) as it sits in a sentence.
+_PART_PHRASES = {
+    "morning": "in the morning", "early_morning": "early in the morning", "mid_morning": "mid-morning",
+    "late_morning": "late in the morning", "afternoon": "in the afternoon",
+    "early_afternoon": "in the early afternoon", "mid_afternoon": "mid-afternoon",
+    "late_afternoon": "late in the afternoon", "evening": "in the evening", "early_evening": "in the early evening",
+    "late_evening": "late in the evening", "lunchtime": "around lunchtime", "after_lunch": "after lunch",
+    "before_lunch": "before lunch", "after_work": "after work", "after_school": "after school",
+    "before_work": "before work", "late_day": "late in the day", "first_thing": "first thing in the morning",
+    "after_noon": "after noon",
+}
+
+
+def window_words(window) -> str:
+    """``after 3:00 PM``, ``before noon``, ``by 11:00 AM``, ``between 2:00 PM and 4:00 PM``,
+    ``around 2:00 PM``, ``from 2:00 PM``, ``in the morning``; "" for the whole day."""
+    kind = getattr(window, "kind", "day")
+    start, end = getattr(window, "start", None), getattr(window, "end", None)
+    if kind == "part":
+        return _PART_PHRASES.get(getattr(window, "part", None), "then")
+    words = {"after": ("after", start), "at": ("from", start), "around": ("around", start),
+             "before": ("before", end), "by": ("by", end)}
+    if kind in words and isinstance(words[kind][1], dt_time):
+        return f"{words[kind][0]} {_clock_words(words[kind][1])}"
+    if kind == "between" and isinstance(start, dt_time) and isinstance(end, dt_time):
+        return f"between {_clock_words(start)} and {_clock_words(end)}"
+    return ""
+
+
+def _part_of_day(instants: list[datetime]) -> str:
+    parts = {"morning" if at.hour < 12 else "afternoon" if at.hour < 17 else "evening" for at in instants}
+    return parts.pop() if len(parts) == 1 else "day"
+
+
+def window_alternatives(
+    reason: str | None,
+    window,
+    day: date,
+    today: date,
+    slots: list,
+    tz: tzinfo | str,
+    *,
+    provider_slots: list | None = None,
+    provider: str | None = None,
+) -> str:
+    """Nothing is free in the caller's window (SQL's ``windowEmpty``: ``closed``, ``outside_hours``,
+    ``provider_off``, ``passed``, ``full``): say so for that window, then the openings SQL offers instead — the same
+    day's first, then another day's. ``I don't have anything after 5:00 PM on Tuesday, December 8th;
+    I do have 4:00 PM or 4:30 PM that afternoon, or Wednesday, December 9th at 5:00 PM — would any
+    of those work?`` ``provider_slots`` (a clinic with several providers): ``(timestamp, name)``
+    pairs, each name said with its times; ``provider``: the one the caller asked for."""
+    words = window_words(window)
+    when = "today" if day == today else f"on {spoken_date(day)}"
+    within = f"{words} {when}" if words else when
+    who = provider_name(provider)
+    if reason == "closed":
+        head = "We're closed today" if day == today else f"We're closed on {spoken_date(day)}"
+    elif reason == "outside_hours" and words:
+        head = f"We're not open {within}"
+    elif reason == "passed":
+        head = f"There's nothing left {words} today" if words else "There's nothing left today"
+    elif reason == "provider_off" and who:
+        head = f"{who} isn't in {within}"
+    elif who:
+        head = f"{who} doesn't have anything {within}"
+    else:
+        head = f"I don't have anything {within}"
+
+    if provider_slots is not None:
+        pairs = sorted(_provider_pairs(provider_slots, tz), key=lambda pair: pair[0])
+    else:
+        pairs = [(instant, None) for instant in sorted(_local_instants(slots, tz))]
+    pairs = pairs[:MAX_SPOKEN_ALTERNATIVES]
+    for count in range(len(pairs), -1, -1):
+        line = one_line(_window_offer_line(head, pairs[:count], day, today, name_each=who is None),
+                        limit=10 * MAX_LINE_LENGTH)
+        if len(line) <= MAX_LINE_LENGTH:
+            return line
+    return one_line(line)
+
+
+def _window_offer_line(head: str, pairs: list, day: date, today: date, *, name_each: bool) -> str:
+    if not pairs:
+        return f"{head}. Is there another day or time that would suit you?"
+    same = [pair for pair in pairs if pair[0].date() == day]
+    other = [pair for pair in pairs if pair[0].date() != day]
+    phrases = []
+    if same:
+        that = "this" if day == today else "that"
+        part = _part_of_day([at for at, _ in same])
+        phrases.append(f"{_offered_times(same, day, name_each)} {that} {part}" if part != "day" or day != today
+                       else f"{_offered_times(same, day, name_each)} later today")
+    if other:
+        phrases.append(_offered_times(other, None, name_each))
+    question = "would that work?" if len(pairs) == 1 else "would any of those work?"
+    return f"{head}; I do have {', or '.join(phrases)} — {question}"
+
+
+def _offered_times(pairs: list, plain_day: date | None, name_each: bool) -> str:
+    """Times of one stretch, each provider's together: ``9:00 AM or 9:30 AM with Dr. Anika Patel``."""
+    groups = _by_provider(pairs) if name_each else [(None, [at for at, _ in pairs])]
+    spoken = []
+    for name, instants in groups:
+        times = _join(_times_by_day(instants, plain_day), pair_comma=True)
+        spoken.append(f"{times} with {name}" if name else times)
+    return _join(spoken) if len(spoken) > 1 else spoken[0]
+
+
 def _clinic_day(value: date | datetime | str | None, tz: tzinfo | str) -> date | None:
     if value is None:
         return None

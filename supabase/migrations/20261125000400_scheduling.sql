@@ -283,6 +283,8 @@ revoke all on function private.candidate_slots(uuid, uuid, timestamptz, timestam
 -- The earliest p_limit free start times from p_from (to p_to / the horizon), each with the provider
 -- the fair rule picks then (only p_provider_id's when given), expanding the scanned window
 -- progressively (2 → 8 → 32 → 128 → … clinic days) so the common case touches only a few days.
+-- p_after / p_before keep only starts whose clinic-local time of day is in [p_after, p_before) (a
+-- caller's window on every day: "after 3", "mornings"; NULL = from opening / to closing).
 create or replace function private.earliest_slots(
   p_org_id uuid,
   p_service_id uuid,
@@ -291,7 +293,9 @@ create or replace function private.earliest_slots(
   p_limit integer,
   p_exclude_appointment_id uuid default null,
   p_provider_id uuid default null,
-  p_prefer_provider_id uuid default null
+  p_prefer_provider_id uuid default null,
+  p_after time default null,
+  p_before time default null
 )
 returns table (starts_at timestamptz, provider_id uuid)
 language plpgsql
@@ -328,6 +332,8 @@ begin
               from private.candidate_slots(p_org_id, p_service_id, v_from, v_to, p_exclude_appointment_id,
                                            p_provider_id, p_prefer_provider_id) as c
              where c.pick = 1
+               and (p_after is null or (c.starts_at at time zone v_tz)::time >= p_after)
+               and (p_before is null or (c.starts_at at time zone v_tz)::time < p_before)
              order by c.starts_at
              limit p_limit) as c;
     exit when cardinality(v_times) >= p_limit or v_to >= v_end;
@@ -336,7 +342,7 @@ begin
   return query select t.s, t.p from unnest(v_times, v_providers) as t(s, p) order by t.s;
 end;
 $$;
-revoke all on function private.earliest_slots(uuid, uuid, timestamptz, timestamptz, integer, uuid, uuid, uuid) from public, anon, authenticated;
+revoke all on function private.earliest_slots(uuid, uuid, timestamptz, timestamptz, integer, uuid, uuid, uuid, time, time) from public, anon, authenticated;
 
 -- Alternatives for a refused start: the (up to) p_limit free start times nearest to it — the same
 -- clinic-local day first (either side, nearest first), then the following days earliest first —

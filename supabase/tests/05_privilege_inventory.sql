@@ -194,7 +194,7 @@ insert into _authenticated values
   ('view public.open_callback_requests SELECT'),
   -- RPCs that act for the caller's own orgs only (private.can_act_for_org / can_manage_members)
   ('function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamp with time zone, text, text) EXECUTE'),
-  ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text) EXECUTE'),
+  ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text, date, time without time zone, time without time zone, time without time zone) EXECUTE'),
   ('function public.book_appointment(uuid, text, text, text, text, timestamp with time zone, text, text, date, jsonb, text, boolean) EXECUTE'),
   -- the caller-facing finders and changes: staff act as `staff` (p_caller null, membership checked)
   ('function public.find_upcoming_appointments(uuid, jsonb) EXECUTE'),
@@ -275,7 +275,7 @@ select set_has(
   $$select privilege from pg_temp.privileges('service_role')$$,
   $$values ('schema public USAGE'),
       ('function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamp with time zone, text, text) EXECUTE'),
-      ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text) EXECUTE'),
+      ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text, date, time without time zone, time without time zone, time without time zone) EXECUTE'),
       ('function public.book_appointment(uuid, text, text, text, text, timestamp with time zone, text, text, date, jsonb, text, boolean) EXECUTE'),
       ('function public.find_upcoming_appointments(uuid, jsonb) EXECUTE'),
       ('function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time without time zone) EXECUTE'),
