@@ -1387,13 +1387,13 @@ _WHOLE_DAY = re.compile(
     r"(?:it )?doesn'?t matter|(?:i'?m )?flexible|(?:the )?(?:first|earliest|soonest)(?: available| possible| open)?"
     r"(?: time| slot| opening| appointment)?|(?:the )?next (?:available|possible|open)(?: time| slot| opening| appointment)?|"
     r"as (?:soon|early) as possible|asap|during the day|daytime|"
-    r"business hours|open|when(?:ever)? you(?:'re| are)? open|)$")
+    r"business hours|open|when(?:ever)? you(?:'re| are)? open|(?:that|this|the) day|later(?: on)?|)$")
 # Taken off the window before it is read: "sometime after 3 if possible" is "after 3".
 _WINDOW_LEAD = re.compile(
     r"^(?:(?:um|uh|er|erm|so|well|ok|okay|oh|maybe|ideally|preferably|probably|perhaps|just|like|say|"
     r"please|i'?d (?:like|prefer)|i would (?:like|prefer)|i (?:want|need|prefer)|do you have|have you got|"
     r"is there|are there|can i (?:get|come in)|could i (?:get|come in)|(?:something|anything|some ?time|any ?time|"
-    r"a time|a slot|one|an appointment|appointment)s?|(?:free|available|open))\b[ ,]*)+")
+    r"a time|a slot|an appointment|appointment)s?|(?:free|available|open))\b[ ,]*)+")
 _WINDOW_TAIL = re.compile(
     r"(?:[ ,]+(?:please|if possible|if you can|if you have (?:it|one|anything)|would be (?:great|good|best|ideal|nice)|"
     r"is (?:fine|good|best|better|ideal)|works(?: (?:best|better|for me))?|preferably|ideally|thanks|thank you|"
@@ -1618,7 +1618,8 @@ def read_window(text: str, hours: OpeningHours, weekday: int | None, *, whole_da
 def _part(said: str) -> str | None:
     words = re.sub(r"^(?:(?:some ?time|any ?time|during|in|at|for)\s+)?(?:the\s+)?", "", said)
     words = words.replace("-", " ")
-    for candidate in (said.replace("-", " "), words, re.sub(r"s$", "", words), re.sub(r"s\b", "", words)):
+    for candidate in (said.replace("-", " "), said.replace(".", " ").strip(), words, re.sub(r"s$", "", words),
+                      re.sub(r"s\b", "", words)):
         key = _PART_WORDS.get(candidate)
         if key is not None:
             return key
@@ -1626,10 +1627,11 @@ def _part(said: str) -> str | None:
 
 
 def _window_time(text: str, hours: OpeningHours, weekday: int | None, role: str) -> time | None:
-    """A window's clock time, or None when the text is no time. An hour without AM/PM that the
-    opening hours do not settle is the reading that leaves a window (for ``after``: a later
-    opening interval closes after it; ``before``: an earlier one opens before it); still open, the
-    caller is asked (NormalizationError ``appointment_time_meridiem``)."""
+    """A window's clock time, or None when the text is no time. An hour without AM/PM is read in the
+    day's opening hours, then in any day's (the clinic's usual hours say what "3" means there);
+    still open, it is the reading that leaves a window (for ``after``: an opening interval closes
+    after it; ``before``: one opens before it); still open, the caller is asked
+    (NormalizationError ``appointment_time_meridiem``)."""
     text = text.strip()
     if not text or not re.search(r"\d|noon|midday|midnight|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                                  r"eleven|twelve)\b", text):
@@ -1639,6 +1641,11 @@ def _window_time(text: str, hours: OpeningHours, weekday: int | None, role: str)
     except NormalizationError as error:
         if error.reask != "appointment_time_meridiem" or len(error.choices) != 2:
             return None
+        if weekday is not None:  # "Saturday after 3" at a clinic closing at 1 on Saturdays: 3 PM
+            try:
+                return normalize_time(text, hours, None)
+            except NormalizationError:
+                pass
         opens = [o for day, o, _ in hours.intervals if weekday is None or day == weekday]
         closes = [c for day, _, c in hours.intervals if weekday is None or day == weekday]
         minutes = {choice: choice.hour * 60 + choice.minute for choice in error.choices}

@@ -390,7 +390,9 @@ def window_alternatives(
     elif reason == "outside_hours" and words:
         head = f"We're not open {within}"
     elif reason == "passed":
-        head = f"There's nothing left {words} today" if words else "There's nothing left today"
+        part = getattr(window, "part", None) if getattr(window, "kind", None) == "part" else None
+        head = (f"There's nothing left this {part}" if part in ("morning", "afternoon", "evening")
+                else f"There's nothing left {words} today" if words else "There's nothing left today")
     elif reason == "provider_off" and who:
         head = f"{who} isn't in {within}"
     elif who:
@@ -418,24 +420,29 @@ def _window_offer_line(head: str, pairs: list, day: date, today: date, *, name_e
     other = [pair for pair in pairs if pair[0].date() != day]
     phrases = []
     if same:
-        that = "this" if day == today else "that"
         part = _part_of_day([at for at, _ in same])
-        phrases.append(f"{_offered_times(same, day, name_each)} {that} {part}" if part != "day" or day != today
-                       else f"{_offered_times(same, day, name_each)} later today")
+        when = "later today" if day == today and part == "day" else f"{'this' if day == today else 'that'} {part}"
+        phrases.append(_offered_times(same, day, name_each, when))
     if other:
         phrases.append(_offered_times(other, None, name_each))
     question = "would that work?" if len(pairs) == 1 else "would any of those work?"
     return f"{head}; I do have {', or '.join(phrases)} — {question}"
 
 
-def _offered_times(pairs: list, plain_day: date | None, name_each: bool) -> str:
-    """Times of one stretch, each provider's together: ``9:00 AM or 9:30 AM with Dr. Anika Patel``."""
+def _offered_times(pairs: list, plain_day: date | None, name_each: bool, when: str = "") -> str:
+    """Times of one stretch, each provider's together: ``9:00 AM or 9:30 AM that morning with Dr.
+    Anika Patel``; ``when`` ("that morning") follows the times, or the whole stretch when it names
+    several providers."""
     groups = _by_provider(pairs) if name_each else [(None, [at for at, _ in pairs])]
     spoken = []
     for name, instants in groups:
         times = _join(_times_by_day(instants, plain_day), pair_comma=True)
+        if when and len(groups) == 1:
+            times = f"{times} {when}"
         spoken.append(f"{times} with {name}" if name else times)
-    return _join(spoken) if len(spoken) > 1 else spoken[0]
+    if len(spoken) == 1:
+        return spoken[0]
+    return f"{_join(spoken)} {when}" if when else _join(spoken)
 
 
 def _clinic_day(value: date | datetime | str | None, tz: tzinfo | str) -> date | None:

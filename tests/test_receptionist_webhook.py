@@ -201,3 +201,121 @@ def test_two_identical_tool_calls_in_one_request_and_a_real_conflict_after_them(
                  call="call-other", caller="+14155550177")
     assert other["success"] is False and other["error"] == "slot_unavailable", other
     assert len(booked(sql)) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# §2 Loose times in checkAvailability
+# ---------------------------------------------------------------------------------------------
+
+def free(client, arguments: dict, call_id: str = "tc-1", org=SUNRISE) -> dict:
+    reply = tool(client, "checkAvailability", arguments, call_id, org=org)
+    assert reply["success"] is True, reply
+    return reply
+
+
+def times(reply: dict, tz=NEW_YORK) -> list[datetime]:
+    return [local(slot, tz) for slot in reply["slots"]]
+
+
+@pytest.mark.parametrize("arguments,first,last_before", [
+    ({"time": "morning"}, time(9), time(12)),
+    ({"time": "in the afternoon"}, time(13), time(17)),
+    ({"time": "after 3"}, time(15), time(17)),
+    ({"time": "3pm or later"}, time(15), time(17)),
+    ({"time": "before noon"}, time(9), time(12)),
+    ({"time": "around 2"}, time(13, 30), time(15, 1)),
+    ({"time": "2ish"}, time(13, 30), time(15, 1)),
+    ({"time": "between 2 and 4"}, time(14), time(16)),
+    ({"time": "late afternoon"}, time(15), time(17)),
+    ({"time": "after lunch"}, time(13), time(17)),
+    ({}, time(9), time(17)),
+])
+def test_a_window_lists_what_is_free_in_it(client, arguments, first, last_before):
+    day = next_open_day(min_days=3)
+    reply = free(client, {"date": day.isoformat(), **arguments})
+    got = times(reply)
+    assert got and got[0].time() == first and all(at.date() == day and at.time() < last_before for at in got), got
+    assert "windowEmpty" not in reply
+    assert reply["message"].startswith(f"On {speech.spoken_date(day)}"), reply["message"]
+
+
+@pytest.mark.parametrize("date_text", ["{day} morning", "{day} in the morning", "the morning of {day}",
+                                       "{day}, before noon", "morning on {day}"])
+def test_the_days_own_words_carry_the_window(client, date_text):
+    day = next_open_day(min_days=3)
+    said = date_text.format(day=f"{day:%B} {day.day}")
+    reply = free(client, {"date": said})
+    assert [at.time() for at in times(reply)] == [time(9), time(9, 30), time(10)], (said, reply)
+
+
+def test_no_date_means_the_clinics_today(client):
+    reply = tool(client, "checkAvailability", {"time": "after 3"})
+    assert reply["success"] is True
+    today = datetime.now(NEW_YORK).date()
+    for at in times(reply):
+        # today's openings after 3, or — nothing left today — the nearest others (never an earlier day)
+        assert at.date() >= today
+    if reply.get("windowEmpty") is None:
+        assert all(at.date() == today and at.time() >= time(15) for at in times(reply))
+
+
+def test_a_full_window_says_so_for_that_window_and_offers_the_same_day_first(client, sql):
+    day = next_open_day(min_days=3)  # Sunrise: one physician that weekday for consultations
+    for n, at in enumerate(("3:00 PM", "3:30 PM", "4:00 PM", "4:30 PM")):
+        phone = f"+1415555{2100 + n}"
+        reply = tool(client, "bookClinicAppointment", {
+            "patientName": f"Late Taker {n}", "patientPhone": phone, "appointmentDate": day.isoformat(),
+            "appointmentTime": at}, f"tc-take-{n}", call=f"call-take-{n}", caller=phone)
+        assert reply["success"] is True, reply
+    reply = free(client, {"date": day.isoformat(), "time": "after 3"})
+    assert reply["windowEmpty"] == "full"
+    got = times(reply)
+    same, later = [at for at in got if at.date() == day], [at for at in got if at.date() != day]
+    assert [at.time() for at in same] == [time(14), time(14, 30)], got
+    assert len(later) == 1 and later[0].date() > day and later[0].time() >= time(15), got
+    message = reply["message"]
+    assert message.startswith(f"I don't have anything after 3:00 PM on {speech.spoken_date(day)}; I do have "), message
+    assert "2:00 PM" in message and "2:30 PM" in message and "that afternoon" in message
+    assert speech.spoken_date(later[0].date()) in message and message.endswith("would any of those work?")
+
+
+def test_an_evening_at_a_clinic_that_closes_at_five_says_it_is_not_open_then(client):
+    day = next_open_day(min_days=3)
+    reply = free(client, {"date": day.isoformat(), "time": "in the evening"})
+    assert reply["windowEmpty"] == "outside_hours"
+    assert reply["message"].startswith(f"We're not open in the evening on {speech.spoken_date(day)}; I do have "), reply
+    assert all(at.date() == day for at in times(reply))  # the same day's latest; no other day opens then
+
+
+def test_a_closed_day_offers_the_next_open_day(client):
+    sunday = next_open_day(min_days=3, weekdays=(6,))
+    reply = free(client, {"date": sunday.isoformat(), "time": "morning"})
+    assert reply["windowEmpty"] == "closed"
+    assert reply["message"].startswith(f"We're closed on {speech.spoken_date(sunday)}; I do have "), reply["message"]
+    assert [at.time() for at in times(reply)] == [time(9), time(9, 30), time(10)]
+    assert times(reply)[0].date() == sunday + timedelta(days=1)
+
+
+def test_windows_work_with_a_named_provider(client):
+    tuesday = next_open_day(min_days=3, weekdays=(1,))
+    lee = free(client, {"date": tuesday.isoformat(), "time": "after 3", "providerName": "Dr. Lee"})
+    assert [at.time() for at in times(lee)] == [time(15), time(15, 30), time(16)]
+    assert {slot["providerName"] for slot in lee["slotProviders"]} == {"Dr. Marcus Lee"}
+    patel = free(client, {"date": tuesday.isoformat(), "time": "after 3", "providerName": "Dr. Patel"})
+    assert patel["windowEmpty"] == "provider_off"
+    assert patel["message"].startswith(f"Dr. Anika Patel isn't in after 3:00 PM on {speech.spoken_date(tuesday)}"), patel
+    assert all(at.date() > tuesday and at.time() >= time(15) for at in times(patel))
+
+
+def test_availability_beyond_the_horizon_says_how_far_ahead_the_clinic_books(client):
+    far = next_open_day(min_days=130)
+    reply = tool(client, "checkAvailability", {"date": far.isoformat(), "time": "morning"})
+    assert reply["success"] is False and reply["error"] == "too_far_ahead" and reply["bookingHorizonDays"] == 120
+    assert reply["message"].startswith("We book up to 120 days ahead. "), reply["message"]
+    assert reply["alternatives"]
+
+
+def test_bayview_windows_in_its_own_zone(client):
+    day = next_open_day(LOS_ANGELES, min_days=3, weekdays=(0, 1, 2, 3))
+    reply = free(client, {"date": day.isoformat(), "time": "early morning", "serviceType": "teeth cleaning"}, org=BAYVIEW)
+    assert [at.time() for at in times(reply, LOS_ANGELES)] == [time(8), time(8, 30), time(9)]
