@@ -25,8 +25,8 @@ $$;
 revoke all on function private.horizon_end(text, integer) from public, anon;
 
 -- A service as callers say it, reduced to what the matcher compares: lower case, apostrophes dropped
--- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), filler words dropped ("a flu shot appointment" = "flu shot"),
--- each word singular ("vaccinations" = "vaccination", "x-rays" = "x ray", "glasses" = "glass").
+-- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), filler words dropped
+-- ("I'd like to get a flu shot appointment, please" = "flu shot"), each word singular ("vaccinations" = "vaccination", "x-rays" = "x ray", "glasses" = "glass").
 -- Applied alike to what the caller said and to every code, name and alias, so both sides agree.
 create or replace function private.service_key(p_text text)
 returns text
@@ -36,7 +36,8 @@ set search_path = ''
 as $$
 declare
   v_fillers constant text[] := array['a', 'an', 'the', 'my', 'our', 'some', 'for', 'please', 'just',
-                                     'appointment', 'appointments', 'appt'];
+                                     'i', 'id', 'im', 'to', 'like', 'would', 'need', 'want', 'get', 'have',
+                                     'book', 'schedule', 'appointment', 'appointments', 'appt'];
   v_words text[] := '{}';
   v_word text;
 begin
