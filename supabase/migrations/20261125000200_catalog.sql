@@ -24,6 +24,52 @@ $$;
 revoke all on function private.service_aliases_plausible(text[]) from public, anon;
 grant execute on function private.service_aliases_plausible(text[]) to authenticated, service_role;
 
+-- A service as callers say it, reduced to what the matcher compares: lower case, apostrophes dropped
+-- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), filler words dropped
+-- ("I'd like to get a flu shot appointment, please" = "flu shot"), each word singular
+-- ("vaccinations" = "vaccination", "x-rays" = "x ray", "glasses" = "glass"). Applied alike to what the
+-- caller said (private.resolve_service) and to every code, name and alias (services.match_keys), so
+-- both sides agree.
+create or replace function private.service_key(p_text text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  -- one expression, plpgsql's fast path (a loop over the words cost ~45 µs a phrase)
+  return btrim(regexp_replace(
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+      regexp_replace(translate(lower(p_text), '''’`', ''), '[^[:alnum:]]+', ' ', 'g'),
+      -- fillers, before and after a plural ("appointments")
+      '\m(a|an|the|my|our|some|for|please|just|i|id|im|to|like|would|need|want|get|have|book|schedule|appointments?|appts?)\M',
+      ' ', 'g'),
+      '\m(\w{2,})ies\M', '\1y', 'g'),                     -- therapies → therapy
+      '\m(\w+(ss|ch|sh|x|z))es\M', '\1', 'g'),            -- glasses → glass, boxes → box
+      '\m(\w+[^\Wsui])s\M', '\1', 'g'),                   -- shots → shot; not "ss", "us", "is"
+    '\s+', ' ', 'g'));
+end;
+$$;
+
+-- The keys services.match_keys holds: code, name and every alias, keyed, without blanks or repeats.
+create or replace function private.service_keys(p_code text, p_name text, p_aliases text[])
+returns text[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return array(select distinct k.key
+                 from unnest(array[p_code, p_name] || coalesce(p_aliases, '{}')) as t(term)
+                 cross join lateral (select private.service_key(t.term) as key) as k
+                where k.key <> ''
+                order by 1);
+end;
+$$;
+-- services.match_keys is generated with them as the role that writes the row (members edit services)
+revoke all on function private.service_key(text), private.service_keys(text, text, text[]) from public, anon;
+grant execute on function private.service_key(text), private.service_keys(text, text, text[]) to authenticated, service_role;
+
 -- Bookable services. duration + buffer is what a booking blocks on the calendar.
 create table public.services (
   org_id uuid not null references public.orgs (id) on delete cascade,
@@ -35,6 +81,7 @@ create table public.services (
   is_default boolean not null default false,
   active boolean not null default true,
   aliases text[] not null default '{}',
+  match_keys text[] generated always as (private.service_keys(code, name, aliases)) stored,
   created_at timestamptz not null default now(),
   primary key (org_id, id),
   constraint services_org_code_key unique (org_id, code),
@@ -48,6 +95,7 @@ comment on table public.services is 'Services a clinic books. A caller names one
 comment on column public.services.code is 'Stable lower-case slug, e.g. consultation.';
 comment on column public.services.buffer_minutes is 'Clean-up time after the appointment; blocked on the calendar but not part of the visit.';
 comment on column public.services.is_default is 'Service used when the caller names none (blank service text), one per org; on the v2 contract also for text that matches no service.';
+comment on column public.services.match_keys is 'Generated: code, name and aliases as private.resolve_service compares them (private.service_key: lower case, no punctuation, fillers or plurals); never written.';
 comment on column public.services.aliases is 'What callers call this service, per clinic (e.g. {"flu shot", "flu jab"} for a vaccination): matched like code and name — case, punctuation and plural ignored, a misspelling tolerated (private.resolve_service). Edit in Studio.';
 
 -- Weekly opening intervals in clinic-local wall-clock time. Several per weekday (lunch breaks).

@@ -24,49 +24,19 @@ end;
 $$;
 revoke all on function private.horizon_end(text, integer) from public, anon;
 
--- A service as callers say it, reduced to what the matcher compares: lower case, apostrophes dropped
--- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), filler words dropped
--- ("I'd like to get a flu shot appointment, please" = "flu shot"), each word singular ("vaccinations" = "vaccination", "x-rays" = "x ray", "glasses" = "glass").
--- Applied alike to what the caller said and to every code, name and alias, so both sides agree.
-create or replace function private.service_key(p_text text)
-returns text
-language plpgsql
-immutable
-set search_path = ''
-as $$
-declare
-  v_fillers constant text[] := array['a', 'an', 'the', 'my', 'our', 'some', 'for', 'please', 'just',
-                                     'i', 'id', 'im', 'to', 'like', 'would', 'need', 'want', 'get', 'have',
-                                     'book', 'schedule', 'appointment', 'appointments', 'appt'];
-  v_words text[] := '{}';
-  v_word text;
-begin
-  foreach v_word in array regexp_split_to_array(
-      btrim(regexp_replace(regexp_replace(lower(coalesce(p_text, '')), '[''’`]', '', 'g'), '[^[:alnum:]]+', ' ', 'g')),
-      ' ') loop
-    continue when v_word = '' or v_word = any (v_fillers);
-    v_words := v_words || case
-      when length(v_word) > 4 and v_word ~ 'ies$' then left(v_word, -3) || 'y'
-      when length(v_word) > 4 and v_word ~ '(ss|x|ch|sh|z)es$' then left(v_word, -2)
-      when length(v_word) > 2 and v_word ~ '[^su]s$' and v_word !~ 'is$' then left(v_word, -1)
-      else v_word end;
-  end loop;
-  return array_to_string(v_words, ' ');
-end;
-$$;
-revoke all on function private.service_key(text) from public, anon, authenticated;
-
 -- THE service matcher (booking, availability): which active service of the org the caller means.
 --   * blank or NULL text, or only filler words ("an appointment"): the org's default service (NULL if
 --     it has none);
 --   * the code or name as written, case-insensitive (the common case: what the profile lists);
 --   * the code, name or an alias (services.aliases) after private.service_key — case, punctuation,
---     filler words and plurals aside, spaces ignored ("check up" = "checkup");
+--     filler words and plurals aside, spaces ignored ("check up" = "checkup"): services.match_keys,
+--     keyed when the service is written, so a lookup keys only what the caller said;
 --   * else a misspelling: pg_trgm similarity of the keys >= 0.45 while the shorter key (without
 --     spaces) is more than 3/4 of the longer — an added word or a clipped one makes another service
---     ("physical therapy" and "physio" are no "physical") — and the best service at least 0.1 ahead of the next, so a phrase
---     between two services is asked about, never a coin toss. supabase/tests/34_service_matching.sql
---     holds the near misses and false positives these numbers come from.
+--     ("physical therapy" and "physio" are no "physical") — and the best service at least 0.1 ahead
+--     of the next, so a phrase between two services is asked about, never a coin toss.
+--     supabase/tests/34_service_matching.sql holds the near misses and false positives these
+--     numbers come from.
 -- NULL for anything else (unknown_service), and for a phrase whose key belongs to two services.
 create or replace function private.resolve_service(p_org_id uuid, p_service text)
 returns uuid
@@ -101,7 +71,7 @@ begin
     return (select s.id from public.services s where s.org_id = p_org_id and s.active and s.is_default limit 1);
   end if;
 
-  -- every code, name and alias of the clinic's active services, keyed, in one pass
+  -- every code, name and alias of the clinic's active services (keyed on write), in one pass
   select coalesce(array_agg(m.id) filter (where m.exact), '{}'),
          coalesce(array_agg(m.id order by m.score desc, m.id), '{}'),
          coalesce(array_agg(m.score order by m.score desc, m.id), '{}')
@@ -111,9 +81,9 @@ begin
                  max(case when least(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 4
                                > greatest(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 3
                           then extensions.similarity(t.key, v_key) else 0 end) as score
-            from (select s.id, private.service_key(x.term) as key
+            from (select s.id, k.key
                     from public.services s
-                    cross join lateral unnest(array[s.code, s.name] || s.aliases) as x(term)
+                    cross join lateral unnest(s.match_keys) as k(key)
                    where s.org_id = p_org_id and s.active) as t
            group by t.id) as m;
 
@@ -810,7 +780,7 @@ begin
         from public.orgs o
         cross join lateral (select p_requested at time zone o.timezone as t) as l
         join public.business_hours bh
-          on bh.org_id = o.id and bh.weekday = extract(dow from l.t)
+          on bh.org_id = o.id and bh.weekday = extract(dow from l.t)::smallint
          and l.t >= l.t::date + bh.opens_at and l.t < l.t::date + bh.closes_at
        where o.id = p_org_id)))::json;
   elsif p_code = 'too_far_ahead' then

@@ -652,7 +652,7 @@ begin
                                                          'closesAt', to_char(bh.closes_at, 'HH24:MI'))
                                        order by bh.opens_at)
                          from public.business_hours bh
-                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)), '[]'::json);
+                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint), '[]'::json);
 
   -- the day's free starts (the fair rule's provider each): those in the window (nearest p_near first,
   -- else earliest), and the rest by their distance to the window
@@ -684,14 +684,14 @@ begin
   if cardinality(v_times) = 0 then
     v_empty := case
       when not exists (select 1 from public.business_hours bh
-                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)
+                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint
                           and not exists (select 1 from public.closures c
                                            where c.org_id = p_org.id
                                              and c.during @> tstzrange((p_day + bh.opens_at) at time zone v_tz,
                                                                        (p_day + bh.closes_at) at time zone v_tz)))
         then 'closed'
       when not exists (select 1 from public.business_hours bh
-                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)
+                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint
                           and bh.opens_at < coalesce(v_before, time '24:00')
                           and bh.closes_at > coalesce(v_after, time '00:00'))
         then 'outside_hours'
@@ -700,14 +700,14 @@ begin
                         where ph.org_id = p_org.id and ph.provider_id = p_provider_id)
            and not exists (select 1 from public.provider_hours ph
                             where ph.org_id = p_org.id and ph.provider_id = p_provider_id
-                              and ph.weekday = extract(dow from p_day)
+                              and ph.weekday = extract(dow from p_day)::smallint
                               and ph.opens_at < coalesce(v_before, time '24:00')
                               and ph.closes_at > coalesce(v_after, time '00:00'))
         then 'provider_off'
       when p_day = v_today
            and (p_day + least(coalesce(v_before, time '24:00'),
                               (select max(bh.closes_at) from public.business_hours bh
-                                where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)))) at time zone v_tz
+                                where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint))) at time zone v_tz
                <= now() + make_interval(mins => p_org.min_notice_minutes)
         then 'passed'
       else 'full' end;

@@ -178,9 +178,10 @@ select is(
       and has_function_privilege('authenticated', p.oid, 'EXECUTE')
       and p.oid::regprocedure::text not in ('private.member_org_ids()', 'private.owner_org_ids()',
                                             'private.is_e164(text)', 'private.is_plausible_email(text)',
-                                            'private.lenient_name(text)', 'private.service_aliases_plausible(text[])')),
+                                            'private.lenient_name(text)', 'private.service_aliases_plausible(text[])',
+                                            'private.service_key(text)', 'private.service_keys(text,text,text[])')),
   '{}'::text[],
-  'authenticated can execute no private function except the two membership helpers RLS policies use, the three predicates table constraints use (formats, service aliases) and the pure name normaliser behind appointments.patient_key');
+  'authenticated can execute no private function except the two membership helpers RLS policies use, the three predicates table constraints use (formats, service aliases) and the pure normalisers behind generated columns (appointments.patient_key, services.match_keys)');
 select ok(not has_function_privilege('authenticated', 'private.is_org_member(uuid)', 'EXECUTE')
           and not has_function_privilege('authenticated', 'private.can_act_for_org(uuid)', 'EXECUTE'),
           'authenticated cannot execute private.is_org_member / can_act_for_org (only definer code calls them)');

@@ -111,8 +111,11 @@ insert into _authenticated values
   -- CHECK constraints on leads run the format predicates as the member who writes the row
   ('function private.is_e164(text) EXECUTE'),
   ('function private.is_plausible_email(text) EXECUTE'),
-  -- … and the one on services.aliases, as the member who edits a service (pure function)
+  -- … and the one on services.aliases, and services.match_keys is generated, as the member who
+  -- edits a service (pure functions)
   ('function private.service_aliases_plausible(text[]) EXECUTE'),
+  ('function private.service_key(text) EXECUTE'),
+  ('function private.service_keys(text, text, text[]) EXECUTE'),
   -- appointments.patient_key is generated from it when a member writes an appointment (pure function)
   ('function private.lenient_name(text) EXECUTE'),
   -- orgs: members read and edit their clinic's settings; id and created_at never change
