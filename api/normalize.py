@@ -1385,13 +1385,15 @@ _WHOLE_DAY = re.compile(
     r"^(?:any ?time|any|anything|whenever|all day|whole day|the whole day|any time of (?:the )?day|"
     r"(?:at )?any time (?:that|this|of the) day|whatever(?:'?s| is)? (?:free|available|open)|no preference|"
     r"(?:it )?doesn'?t matter|(?:i'?m )?flexible|(?:the )?(?:first|earliest|soonest)(?: available| possible| open)?"
-    r"(?: time| slot| opening| appointment)?|(?:the )?next (?:available|possible|open)(?: time| slot| opening| appointment)?|"
+    r"(?: time| slot| opening| appointment)?(?: you have| you've got| there is)?|(?:the )?next (?:available|possible|open)(?: time| slot| opening| appointment)?|"
     r"as (?:soon|early) as possible|asap|during the day|daytime|"
     r"business hours|open|when(?:ever)? you(?:'re| are)? open|(?:that|this|the) day|later(?: on)?|)$")
 # Taken off the window before it is read: "sometime after 3 if possible" is "after 3".
 _WINDOW_LEAD = re.compile(
     r"^(?:(?:um|uh|er|erm|so|well|ok|okay|oh|maybe|ideally|preferably|probably|perhaps|just|like|say|"
     r"please|i'?d (?:like|prefer)|i would (?:like|prefer)|i (?:want|need|prefer)|do you have|have you got|"
+    r"what (?:do you have|have you got)|what(?: is|'s) (?:free|open|available)|what about|how about|"
+    r"later(?= (?:this|today|on)\b)|"
     r"is there|are there|can i (?:get|come in)|could i (?:get|come in)|(?:something|anything|some ?time|any ?time|"
     r"a time|a slot|an appointment|appointment)s?|(?:free|available|open))\b[ ,]*)+")
 _WINDOW_TAIL = re.compile(
@@ -1513,6 +1515,10 @@ def normalize_availability(
     said_time = None
     if time_text:
         window_text = time_text
+        if read_window(time_text, hours, None) is None:  # "tomorrow afternoon" said as the time
+            time_day, split_window = _split_day_and_window(time_text, today, region, hours)
+            if split_window is not None:
+                window_text, day_text = split_window, day_text or time_day
         if day_text:
             day_text = _split_day_and_window(day_text, today, region, hours)[0] or day_text
     elif day_text:
@@ -1586,6 +1592,12 @@ def read_window(text: str, hours: OpeningHours, weekday: int | None, *, whole_da
     part = _part(said)
     if part is not None:
         return TimeWindow("part", part=part, today=today or said == "tonight")
+    either = re.fullmatch(r"(?P<a>.+?)\s*(?:,\s*)?\b(?:or|and|,)\s+(?:maybe\s+|perhaps\s+)?(?P<b>.+)", said)
+    if either and not re.match(r"^(?:between|from)\b", said):  # "morning or early afternoon", "10 or 11"
+        first = read_window(either["a"], hours, weekday, whole_day=False)
+        second = read_window(either["b"], hours, weekday, whole_day=False)
+        if first is not None and second is not None and "day" not in (first.kind, second.kind):
+            return _union(first, second, today)
     if hours.intervals and weekday is not None and not any(day == weekday for day, _, _ in hours.intervals):
         weekday = None  # a closed day: read an hour in any day's hours (SQL says it is closed)
     for pattern in _BETWEEN:
@@ -1615,8 +1627,31 @@ def read_window(text: str, hours: OpeningHours, weekday: int | None, *, whole_da
     return None
 
 
+def _union(first: TimeWindow, second: TimeWindow, today: bool) -> TimeWindow:
+    """One window that holds both ("morning or early afternoon": before 3 PM)."""
+    bounds = []
+    for window in (first, second):
+        params = window.rpc_params()
+        after, before, near = (None if value is None else time.fromisoformat(value)
+                               for value in (params["p_after"], params["p_before"], params["p_near"]))
+        if near is not None:  # around: an hour either side
+            moment = datetime.combine(date(2000, 1, 1), near)
+            after = (moment - timedelta(hours=1)).time() if near >= time(1) else None
+            before = (moment + timedelta(hours=1, minutes=1)).time() if near < time(23) else None
+        bounds.append((after, before))
+    after = None if any(a is None for a, _ in bounds) else min(a for a, _ in bounds)
+    before = None if any(b is None for _, b in bounds) else max(b for _, b in bounds)
+    if after is None and before is None:
+        return TimeWindow(today=today)
+    if after is None:
+        return TimeWindow("before", end=before, today=today)
+    if before is None:
+        return TimeWindow("after", start=after, today=today)
+    return TimeWindow("between", start=after, end=before, today=today)
+
+
 def _part(said: str) -> str | None:
-    words = re.sub(r"^(?:(?:some ?time|any ?time|during|in|at|for)\s+)?(?:the\s+)?", "", said)
+    words = re.sub(r"^(?:(?:some ?time|any ?time|any|every|during|in|at|for)\s+)*(?:the\s+)?", "", said)
     words = words.replace("-", " ")
     for candidate in (said.replace("-", " "), said.replace(".", " ").strip(), words, re.sub(r"s$", "", words),
                       re.sub(r"s\b", "", words)):

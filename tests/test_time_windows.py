@@ -323,3 +323,50 @@ def test_the_issue_s_line():
         ["2026-12-08T14:00:00Z", "2026-12-08T14:30:00Z", "2026-12-09T22:00:00Z"], NEW_YORK)
     assert line == ("I don't have anything after 5:00 PM on Tuesday, December 8th; I do have 9:00 AM or 9:30 AM "
                     "that morning, or Wednesday, December 9th at 5:00 PM — would any of those work?")
+
+
+@pytest.mark.parametrize("time_text,days,expected", [
+    ("tomorrow afternoon", 1, TimeWindow("part", part="afternoon")),
+    ("in the afternoon tomorrow", 1, TimeWindow("part", part="afternoon")),
+    ("first thing tomorrow", 1, TimeWindow("part", part="first_thing")),
+    ("anytime after 2 tomorrow", 1, TimeWindow("after", start=time(14))),
+    ("after 3pm on Friday", 4, TimeWindow("after", start=time(15))),
+    ("Friday morning", 4, TimeWindow("part", part="morning")),
+    ("Thursday between 2 and 4", 3, TimeWindow("between", start=time(14), end=time(16))),
+])
+def test_a_time_argument_that_carries_its_day(time_text, days, expected):
+    # Models put the whole phrase into `time` as often as into `date`.
+    got = window(time_text)
+    assert (got.day, got.window) == (MONDAY + timedelta(days=days), expected), got
+
+
+@pytest.mark.parametrize("said,expected", [
+    ("morning or early afternoon", TimeWindow("before", end=time(15))),
+    ("late morning or early afternoon", TimeWindow("between", start=time(10), end=time(15))),
+    ("after lunch or in the evening", TimeWindow("after", start=time(13))),
+    ("10 or 11", TimeWindow("after", start=time(10))),
+    ("around 10 or around 11", TimeWindow("between", start=time(9), end=time(12, 1))),
+    ("mornings or evenings", TimeWindow()),
+])
+def test_two_windows_said_together_are_one_that_holds_both(said, expected):
+    assert window(said).window == expected
+
+
+@pytest.mark.parametrize("said,expected", [
+    ("any morning", TimeWindow("part", part="morning")), ("every afternoon", TimeWindow("part", part="afternoon")),
+    ("earliest you have", TimeWindow()), ("what do you have this afternoon", TimeWindow("part", part="afternoon", today=True)),
+    ("what's free after 3", TimeWindow("after", start=time(15))), ("later this afternoon", TimeWindow("part", part="afternoon", today=True)),
+    ("how about around 2", TimeWindow("around", start=time(14))), ("noonish", TimeWindow("around", start=time(12))),
+    ("10:30ish", TimeWindow("around", start=time(10, 30))), ("around midday", TimeWindow("around", start=time(12))),
+    ("between 9 and 11 in the morning", TimeWindow("between", start=time(9), end=time(11))),
+    ("between 1 and 3 in the afternoon", TimeWindow("between", start=time(13), end=time(15))),
+    ("before 11 am", TimeWindow("before", end=time(11))), ("after 4 p.m.", TimeWindow("after", start=time(16))),
+])
+def test_how_callers_wrap_a_window(said, expected):
+    assert window(said).window == expected
+
+
+def test_any_morning_next_week():
+    for date_text, time_text in (("any morning next week", None), ("next week", "any morning")):
+        got = window(time_text, date_text)
+        assert (got.day, got.window.part) == (MONDAY + timedelta(days=7), "morning")
