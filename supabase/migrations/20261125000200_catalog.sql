@@ -26,7 +26,8 @@ grant execute on function private.service_aliases_plausible(text[]) to authentic
 
 -- A service as callers say it, reduced to what the matcher compares: lower case, apostrophes dropped
 -- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), filler words dropped
--- ("I'd like to get a flu shot appointment, please" = "flu shot"), each word singular
+-- ("I'd like to get a flu shot appointment, please" = "flu shot"; "not sure", "any kind of visit" =
+-- nothing, so the default service), each word singular
 -- ("vaccinations" = "vaccination", "x-rays" = "x ray", "glasses" = "glass"). Applied alike to what the
 -- caller said (private.resolve_service) and to every code, name and alias (services.match_keys), so
 -- both sides agree.
@@ -42,7 +43,9 @@ begin
     regexp_replace(regexp_replace(regexp_replace(regexp_replace(
       regexp_replace(translate(lower(p_text), '''’`', ''), '[^[:alnum:]]+', ' ', 'g'),
       -- fillers, before and after a plural ("appointments")
-      '\m(a|an|the|my|our|some|for|please|just|i|id|im|to|like|would|need|want|get|have|book|schedule|appointments?|appts?)\M',
+      '\m(a|an|the|my|our|some|for|please|just|i|id|im|to|like|would|need|want|get|have|book|schedule|'
+      'appointments?|appts?|visits?|services?|kind|type|of|not|sure|unsure|dont|know|idk|any|anything|'
+      'something|whatever)\M',
       ' ', 'g'),
       '\m(\w{2,})ies\M', '\1y', 'g'),                     -- therapies → therapy
       '\m(\w+(ss|ch|sh|x|z))es\M', '\1', 'g'),            -- glasses → glass, boxes → box
