@@ -1547,8 +1547,8 @@ def _split_day_and_window(text: str, today: date, region: str, hours: OpeningHou
     "this afternoon") when it is all window; (text, None) when it has none. A split counts only when
     both halves read: "the day after tomorrow" and "a week from today" stay days."""
     words = text.split()
-    if _parse_iso(text) is not None:  # a machine date or datetime: its time is read with it
-        return text, None
+    if len(text) > MAX_DATE_TEXT_LENGTH or _parse_iso(text) is not None:  # too long to be a day; a machine
+        return text, None                                                    # date(time): its time is read with it
 
     def is_day(part: list[str]) -> bool:
         try:
@@ -1580,6 +1580,8 @@ def read_window(text: str, hours: OpeningHours, weekday: int | None, *, whole_da
     """The :class:`TimeWindow` a phrase names, or None when it names none (see
     :func:`normalize_availability` for the classes). ``whole_day``: whether "any time" and the
     like count (they do as a time argument, not as the words left of a day)."""
+    if len(text) > MAX_DATE_TEXT_LENGTH:  # no spoken window is that long; never run the patterns on 100 kB
+        return None
     said = " ".join(re.sub(r"[,;!?]+|\.(?=\s|$)", " ", text.lower().replace("’", "'")).split())
     said = _WINDOW_TAIL.sub("", _WINDOW_LEAD.sub("", said)).strip()
     today = bool(re.match(r"^(?:this|today|tonight)\b", said)) or said.endswith(("tonight", "today"))
