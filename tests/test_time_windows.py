@@ -370,3 +370,11 @@ def test_any_morning_next_week():
     for date_text, time_text in (("any morning next week", None), ("next week", "any morning")):
         got = window(time_text, date_text)
         assert (got.day, got.window.part) == (MONDAY + timedelta(days=7), "morning")
+
+
+def test_text_longer_than_any_spoken_window_is_asked_again_at_once():
+    for time_text, date_text, code in (("between 2 and 4 " * 5000, None, "appointment_time_invalid"),
+                                       (None, "tomorrow or " * 5000, "appointment_date_invalid")):
+        with pytest.raises(NormalizationError) as asked:
+            window(time_text, date_text)
+        assert asked.value.reask == code
