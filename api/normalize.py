@@ -1343,6 +1343,382 @@ def _birth_date(year: _Year, month: int, day: int, today: date) -> date:
 
 
 # --------------------------------------------------------------------------
+# Loose times for checkAvailability: a day and a window on it
+# --------------------------------------------------------------------------
+
+# Parts of the day, clinic-local [after, before) (None: from opening / to closing). The key names the
+# part; api/speech.py says it ("in the morning", "after work").
+DAY_PARTS: dict[str, tuple[time | None, time | None]] = {
+    "morning": (None, time(12)), "early_morning": (None, time(10)), "mid_morning": (time(9, 30), time(11, 30)),
+    "late_morning": (time(10), time(12)),
+    "afternoon": (time(12), time(17)), "early_afternoon": (time(12), time(15)),
+    "mid_afternoon": (time(14), time(16)), "late_afternoon": (time(15), time(17)),
+    "evening": (time(17), None), "early_evening": (time(17), time(19)), "late_evening": (time(19), None),
+    "lunchtime": (time(11, 30), time(13, 30)), "after_lunch": (time(13), None), "before_lunch": (None, time(12)),
+    "after_work": (time(17), None), "after_school": (time(15), None), "before_work": (None, time(9)),
+    "late_day": (time(15), None), "first_thing": (None, time(10)), "after_noon": (time(12), None),
+}
+# What callers say for them, after "in the", "during the", "this", "on", "the", "any time in the" and
+# a plural ("mornings") are taken off.
+_PART_WORDS = {
+    **{f"{mod}{part}": f"{key}{part}" for part in ("morning", "afternoon", "evening")
+       for mod, key in (("", ""), ("early ", "early_"), ("late ", "late_"), ("mid ", "mid_"), ("mid", "mid_"),
+                        ("middle of the ", "mid_"))},
+    "night": "evening", "tonight": "evening", "evening time": "evening", "nighttime": "evening",
+    "am": "morning", "a m": "morning", "pm": "after_noon", "p m": "after_noon",
+    "lunch": "lunchtime", "lunchtime": "lunchtime", "lunch time": "lunchtime", "lunch hour": "lunchtime",
+    "over lunch": "lunchtime", "around lunch": "lunchtime", "around lunchtime": "lunchtime", "at lunch": "lunchtime",
+    "at lunchtime": "lunchtime", "midday": None,  # midday is a time: noon (normalize_time)
+    "after lunch": "after_lunch", "after lunchtime": "after_lunch", "before lunch": "before_lunch",
+    "after work": "after_work", "after school": "after_school", "before work": "before_work",
+    "end of the day": "late_day", "end of day": "late_day", "late in the day": "late_day", "late": "late_day",
+    "later in the day": "late_day", "last thing": "late_day", "last thing in the day": "late_day",
+    "first thing": "first_thing", "first thing in the morning": "first_thing", "early": "first_thing",
+    "early in the day": "first_thing", "earliest": None, "early in the morning": "early_morning",
+    "late in the morning": "late_morning", "late in the afternoon": "late_afternoon",
+    "late in the evening": "late_evening", "early in the afternoon": "early_afternoon",
+    "early in the evening": "early_evening",
+}
+_PART_WORDS = {words: key for words, key in _PART_WORDS.items() if key is not None}
+# Said for "any time that day": the whole day.
+_WHOLE_DAY = re.compile(
+    r"^(?:any ?time|any|anything|whenever|all day|whole day|the whole day|any time of (?:the )?day|"
+    r"(?:at )?any time (?:that|this|of the) day|whatever(?:'?s| is)? (?:free|available|open)|no preference|"
+    r"(?:it )?doesn'?t matter|(?:i'?m )?flexible|(?:the )?(?:first|earliest|soonest)(?: available| possible| open)?"
+    r"(?: time| slot| opening| appointment)?(?: you have| you've got| there is)?|(?:the )?next (?:available|possible|open)(?: time| slot| opening| appointment)?|"
+    r"as (?:soon|early) as possible|asap|during the day|daytime|"
+    r"business hours|open|when(?:ever)? you(?:'re| are)? open|(?:that|this|the) day|later(?: on)?|)$")
+# Taken off the window before it is read: "sometime after 3 if possible" is "after 3".
+_WINDOW_LEAD = re.compile(
+    r"^(?:(?:um|uh|er|erm|so|well|ok|okay|oh|maybe|ideally|preferably|probably|perhaps|just|like|say|"
+    r"please|i'?d (?:like|prefer)|i would (?:like|prefer)|i (?:want|need|prefer)|do you have|have you got|"
+    r"what (?:do you have|have you got)|what(?: is|'s) (?:free|open|available)|what about|how about|"
+    r"later(?= (?:this|today|on)\b)|"
+    r"is there|are there|can i (?:get|come in)|could i (?:get|come in)|(?:something|anything|some ?time|any ?time|"
+    r"a time|a slot|an appointment|appointment)s?|(?:free|available|open))\b[ ,]*)+")
+_WINDOW_TAIL = re.compile(
+    r"(?:[ ,]+(?:please|if possible|if you can|if you have (?:it|one|anything)|would be (?:great|good|best|ideal|nice)|"
+    r"is (?:fine|good|best|better|ideal)|works(?: (?:best|better|for me))?|preferably|ideally|thanks|thank you|"
+    r"would work|suits me|for me))+$")
+_TIME_SUFFIXES = r"(?:\s+(?:o'?clock|in the (?:morning|afternoon|evening)|at night))?"
+_BETWEEN = (
+    re.compile(r"^(?:(?:some ?time |any ?time |anywhere )?between|from)\s+(?P<a>.+?)\s+(?:and|to|till|til|until|"
+               r"through|thru|-|–)\s+(?P<b>.+)$"),
+    re.compile(r"^(?P<a>[^ ]+(?: ?[ap]\.?m\.?)?)\s*(?:-|–|to|till|until|through|thru)\s*(?P<b>.+)$"),
+)
+_AFTER = (
+    re.compile(r"^(?:(?:any ?time |some ?time )?(?:after|past)|from|later than|no earlier than|not (?:before|earlier than)|"
+               r"starting(?: at| from)?|beginning(?: at| from)?|at or after)\s+(?P<t>.+?)"
+               r"(?:\s+(?:on|onwards?|or (?:later|after)|and (?:later|after)|at the earliest))?$"),
+    re.compile(r"^(?:at\s+)?(?P<t>.+?)\s+(?:or (?:later|after)|onwards?|on|and (?:later|after)|at the earliest)$"),
+)
+_BEFORE = (
+    (re.compile(r"^(?:(?:any ?time |some ?time )?before|earlier than|prior to)\s+(?P<t>.+)$"), False),
+    (re.compile(r"^(?:by|until|till|til|up (?:to|until)|no later than|not later than|not after|at the latest by|"
+                r"ending by|done by|finished by)\s+(?P<t>.+)$"), True),
+    (re.compile(r"^(?:at\s+)?(?P<t>.+?)\s+(?:or (?:earlier|before)|at the latest|latest)$"), True),
+)
+_AROUND = (
+    re.compile(r"^(?:(?:some ?where |some ?time )?(?:a?round|about)|approximately|approx|roughly|close to|near|nearish|"
+               r"circa|round about|roundabout|give or take)\s+(?P<t>.+?)"
+               r"(?:\s*(?:-?ish|or so|give or take|more or less))?$"),
+    re.compile(r"^(?:at\s+)?(?P<t>.+?)\s*(?:-?ish|or so|give or take|more or less|roughly|approximately)$"),
+)
+_AT = re.compile(r"^(?:at|@)?\s*(?P<t>.+)$")
+_AMPM = re.compile(r"[ap]\.?\s*m\.?$|\b(?:noon|midday|midnight|morning|afternoon|evening|night)$|^\d{2}:")
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A caller's window on a day, for checkAvailability (clinic-local times).
+
+    ``kind``: ``day`` (no time: the whole day), ``part`` (``part`` names it, see DAY_PARTS),
+    ``after`` (from ``start`` on), ``before`` (starts before ``end``), ``by`` (starts at ``end`` at the
+    latest), ``between`` (``start`` to ``end``), ``around`` (``start`` ± 60 minutes: SQL's rule), ``at``
+    (a clock time: from then on). ``today``: said with its own day ("this afternoon", "tonight").
+    """
+
+    kind: str = "day"
+    start: time | None = None
+    end: time | None = None
+    part: str | None = None
+    today: bool = False
+
+    def rpc_params(self) -> dict[str, str | None]:
+        """check_availability's p_after / p_before / p_near (HH:MM), for the window's kind."""
+        after = before = near = None
+        if self.kind == "part":
+            after, before = DAY_PARTS[self.part]
+        elif self.kind in ("after", "at"):
+            after = self.start
+        elif self.kind == "before":
+            before = self.end
+        elif self.kind == "by":  # the minute itself included: a start at 11:00 is "by 11"
+            before = (datetime.combine(date(2000, 1, 1), self.end) + timedelta(minutes=1)).time()
+            before = None if before == time(0) else before
+        elif self.kind == "between":
+            after, before = self.start, self.end
+        elif self.kind == "around":
+            near = self.start
+        return {"p_after": _hhmm(after), "p_before": _hhmm(before), "p_near": _hhmm(near)}
+
+
+def _hhmm(value: time | None) -> str | None:
+    return None if value is None else f"{value:%H:%M}"
+
+
+@dataclass(frozen=True)
+class AvailabilityRequest:
+    day: date  # clinic-local
+    window: TimeWindow
+
+
+def normalize_availability(
+    date_text: str | None,
+    time_text: str | None,
+    today: date,
+    tz: tzinfo,
+    *,
+    hours: OpeningHours,
+    region: str = "US",
+) -> AvailabilityRequest:
+    """checkAvailability's day and window, from the ``date`` and ``time`` arguments as said.
+
+    The day is read as :func:`normalize_date` reads it, searching (``next week`` is its first day,
+    ``as soon as possible`` today); none means the clinic's today. The window — from ``time``, or
+    when there is none, from the day's own words ("tomorrow morning", "Friday after 3", "3pm
+    Friday", "this afternoon", "tonight") — is one of the classes of :class:`TimeWindow`:
+
+    * nothing, or ``any time``, ``whenever``, ``first available``, ``all day``: the whole day;
+    * a part of the day (:data:`DAY_PARTS`): ``morning(s)``, ``in the early afternoon``,
+      ``late morning``, ``mid-afternoon``, ``evening``, ``tonight``, ``lunchtime``, ``after lunch``,
+      ``before lunch``, ``after work``, ``after school``, ``first thing``, ``end of the day``,
+      ``am`` / ``pm``;
+    * ``after 3``, ``from 3 on``, ``3 or later``, ``3pm onwards``, ``no earlier than 3``, ``not before
+      3``, ``starting at 3``, ``any time after three thirty``;
+    * ``before noon``, ``earlier than 11`` (starts before it); ``by 11``, ``until 11``, ``no later than
+      11``, ``11 at the latest``, ``11 or earlier`` (a start at 11 included);
+    * ``between 2 and 4``, ``from 2 to 4``, ``2-4``, ``2 till 4pm``, ``between 10 and 2`` (a bare hour
+      before a later one with AM/PM is read to come before it);
+    * ``around 2``, ``about 2``, ``2ish``, ``twoish``, ``2 or so``, ``roughly half past two``;
+    * a clock time in any form :func:`normalize_time` reads (``2pm``, ``at 2``, ``two thirty``): from
+      then on.
+
+    An hour without AM/PM is read in the clinic's ``hours`` on that day (any day's when it is
+    closed); when both readings are open, the one that leaves a window wins ("after 8" at a clinic
+    open 7 AM–8 PM is 8 AM), else the caller is asked (``appointment_time_meridiem``). Fillers
+    ("sometime", "ideally", "if possible", "o'clock") do not matter. A time argument that is none of
+    these is re-asked (``appointment_time_invalid``); a day as :func:`normalize_date` re-asks it.
+    """
+    day_text = " ".join(date_text.split()) if isinstance(date_text, str) else ""
+    time_text = " ".join(time_text.split()) if isinstance(time_text, str) else ""
+    said_time = None
+    if time_text:
+        window_text = time_text
+        if read_window(time_text, hours, None) is None:  # "tomorrow afternoon" said as the time
+            time_day, split_window = _split_day_and_window(time_text, today, region, hours)
+            if split_window is not None:
+                window_text, day_text = split_window, day_text or time_day
+        if day_text:
+            day_text = _split_day_and_window(day_text, today, region, hours)[0] or day_text
+    elif day_text:
+        day_text, window_text = _split_day_and_window(day_text, today, region, hours)
+    else:
+        window_text = None
+
+    if day_text:
+        day, said_time = _parse_date_and_time(day_text, today, tz, region=region, hours=hours, searching=True)
+    else:
+        day = today
+    weekday = weekday_of(day)
+    if window_text:
+        window = read_window(window_text, hours, weekday)
+        if window is None:
+            raise NormalizationError("appointmentTime", "appointment_time_invalid")
+    elif isinstance(said_time, time):  # an ISO datetime: its time
+        window = TimeWindow("at", start=said_time.replace(second=0, microsecond=0))
+    else:
+        window = TimeWindow()
+    return AvailabilityRequest(day=day, window=window)
+
+
+def _split_day_and_window(text: str, today: date, region: str, hours: OpeningHours) -> tuple[str, str | None]:
+    """("tomorrow", "morning") from "tomorrow morning"; ("Friday", "3pm") from "3pm Friday"; ("",
+    "this afternoon") when it is all window; (text, None) when it has none. A split counts only when
+    both halves read: "the day after tomorrow" and "a week from today" stay days."""
+    words = text.split()
+    if len(text) > MAX_DATE_TEXT_LENGTH or _parse_iso(text) is not None:  # too long to be a day; a machine
+        return text, None                                                    # date(time): its time is read with it
+
+    def is_day(part: list[str]) -> bool:
+        try:
+            _parse_date_and_time(" ".join(part), today, None, region=region, hours=hours, searching=True)
+        except NormalizationError as error:
+            if error.reask in ("appointment_date_invalid", "appointment_date_missing"):
+                return False
+            raise  # a day that reads but cannot be had ("yesterday morning") is re-asked as such
+        return True
+
+    def is_window(part: list[str]) -> bool:
+        try:  # filler alone ("on", "the") is no window
+            return read_window(" ".join(part), hours, None, whole_day=False) is not None
+        except NormalizationError:
+            return True  # it is a window, only its AM/PM is open: asked once the day is known
+
+    for at in range(1, len(words)):  # the day first: "Friday after 3"
+        if is_window(words[at:]) and is_day(words[:at]):
+            return " ".join(words[:at]).rstrip(" ,"), " ".join(words[at:])
+    for at in range(len(words) - 1, 0, -1):  # the window first: "after 3 on Friday"
+        if is_window(words[:at]) and is_day(words[at:]):
+            return " ".join(words[at:]), " ".join(words[:at]).rstrip(" ,")
+    if read_window(text, hours, None, whole_day=False) is not None:
+        return "", text
+    return text, None
+
+
+def read_window(text: str, hours: OpeningHours, weekday: int | None, *, whole_day: bool = True) -> TimeWindow | None:
+    """The :class:`TimeWindow` a phrase names, or None when it names none (see
+    :func:`normalize_availability` for the classes). ``whole_day``: whether "any time" and the
+    like count (they do as a time argument, not as the words left of a day)."""
+    if len(text) > MAX_DATE_TEXT_LENGTH:  # no spoken window is that long; never run the patterns on 100 kB
+        return None
+    said = " ".join(re.sub(r"[,;!?]+|\.(?=\s|$)", " ", text.lower().replace("’", "'")).split())
+    said = _WINDOW_TAIL.sub("", _WINDOW_LEAD.sub("", said)).strip()
+    today = bool(re.match(r"^(?:this|today|tonight)\b", said)) or said.endswith(("tonight", "today"))
+    said = re.sub(r"^(?:(?:this|today|on|the)\s+)+|(?:\s+today)$|\bo'?clock\b", " ", said)
+    said = " ".join(said.split())
+    if not said:
+        return TimeWindow(today=today) if whole_day else None
+    if _WHOLE_DAY.match(said):
+        return TimeWindow(today=today)
+    part = _part(said)
+    if part is not None:
+        return TimeWindow("part", part=part, today=today or said == "tonight")
+    either = re.fullmatch(r"(?P<a>.+?)\s*(?:,\s*)?\b(?:or|and|,)\s+(?:maybe\s+|perhaps\s+)?(?P<b>.+)", said)
+    if either and not re.match(r"^(?:between|from)\b", said):  # "morning or early afternoon", "10 or 11"
+        first = read_window(either["a"], hours, weekday, whole_day=False)
+        second = read_window(either["b"], hours, weekday, whole_day=False)
+        if first is not None and second is not None and "day" not in (first.kind, second.kind):
+            return _union(first, second, today)
+    if hours.intervals and weekday is not None and not any(day == weekday for day, _, _ in hours.intervals):
+        weekday = None  # a closed day: read an hour in any day's hours (SQL says it is closed)
+    for pattern in _BETWEEN:
+        match = pattern.match(said)
+        if match:
+            window = _between(match["a"], match["b"], hours, weekday)
+            if window is not None:
+                return TimeWindow("between", start=window[0], end=window[1], today=today)
+    for pattern in _AROUND:
+        match = pattern.match(said)
+        if match and (at := _window_time(match["t"], hours, weekday, "around")) is not None:
+            return TimeWindow("around", start=at, today=today)
+    for pattern in _AFTER:
+        match = pattern.match(said)
+        if match and (at := _window_time(match["t"], hours, weekday, "after")) is not None:
+            return TimeWindow("after", start=at, today=today)
+    for pattern, inclusive in _BEFORE:
+        match = pattern.match(said)
+        if match and (at := _window_time(match["t"], hours, weekday, "before")) is not None:
+            return TimeWindow("by" if inclusive else "before", end=at, today=today)
+    match = re.fullmatch(r"(?P<t>[a-z]+|\d{1,2}(?::\d{2})?)-?ish", said)  # "twoish", "2ish"
+    if match and (at := _window_time(match["t"], hours, weekday, "around")) is not None:
+        return TimeWindow("around", start=at, today=today)
+    match = _AT.match(said)
+    if match and (at := _window_time(match["t"], hours, weekday, "at")) is not None:
+        return TimeWindow("at", start=at, today=today)
+    return None
+
+
+def _union(first: TimeWindow, second: TimeWindow, today: bool) -> TimeWindow:
+    """One window that holds both ("morning or early afternoon": before 3 PM)."""
+    bounds = []
+    for window in (first, second):
+        params = window.rpc_params()
+        after, before, near = (None if value is None else time.fromisoformat(value)
+                               for value in (params["p_after"], params["p_before"], params["p_near"]))
+        if near is not None:  # around: an hour either side
+            moment = datetime.combine(date(2000, 1, 1), near)
+            after = (moment - timedelta(hours=1)).time() if near >= time(1) else None
+            before = (moment + timedelta(hours=1, minutes=1)).time() if near < time(23) else None
+        bounds.append((after, before))
+    after = None if any(a is None for a, _ in bounds) else min(a for a, _ in bounds)
+    before = None if any(b is None for _, b in bounds) else max(b for _, b in bounds)
+    if after is None and before is None:
+        return TimeWindow(today=today)
+    if after is None:
+        return TimeWindow("before", end=before, today=today)
+    if before is None:
+        return TimeWindow("after", start=after, today=today)
+    return TimeWindow("between", start=after, end=before, today=today)
+
+
+def _part(said: str) -> str | None:
+    words = re.sub(r"^(?:(?:some ?time|any ?time|any|every|during|in|at|for)\s+)*(?:the\s+)?", "", said)
+    words = words.replace("-", " ")
+    for candidate in (said.replace("-", " "), said.replace(".", " ").strip(), words, re.sub(r"s$", "", words),
+                      re.sub(r"s\b", "", words)):
+        key = _PART_WORDS.get(candidate)
+        if key is not None:
+            return key
+    return None
+
+
+def _window_time(text: str, hours: OpeningHours, weekday: int | None, role: str) -> time | None:
+    """A window's clock time, or None when the text is no time. An hour without AM/PM is read in the
+    day's opening hours, then in any day's (the clinic's usual hours say what "3" means there);
+    still open, it is the reading that leaves a window (for ``after``: an opening interval closes
+    after it; ``before``: one opens before it); still open, the caller is asked
+    (NormalizationError ``appointment_time_meridiem``)."""
+    text = text.strip()
+    if not text or not re.search(r"\d|noon|midday|midnight|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                                 r"eleven|twelve)\b", text):
+        return None
+    try:
+        return normalize_time(text, hours, weekday)
+    except NormalizationError as error:
+        if error.reask != "appointment_time_meridiem" or len(error.choices) != 2:
+            return None
+        if weekday is not None:  # "Saturday after 3" at a clinic closing at 1 on Saturdays: 3 PM
+            try:
+                return normalize_time(text, hours, None)
+            except NormalizationError:
+                pass
+        opens = [o for day, o, _ in hours.intervals if weekday is None or day == weekday]
+        closes = [c for day, _, c in hours.intervals if weekday is None or day == weekday]
+        minutes = {choice: choice.hour * 60 + choice.minute for choice in error.choices}
+        if role == "after":
+            fitting = [t for t in error.choices if any(c > minutes[t] for c in closes)]
+        elif role == "before":
+            fitting = [t for t in error.choices if any(o < minutes[t] for o in opens)]
+        else:
+            fitting = []
+        if len(fitting) == 1:
+            return fitting[0]
+        raise
+
+
+def _between(first: str, second: str, hours: OpeningHours, weekday: int | None) -> tuple[time, time] | None:
+    """"2 and 4" → (14:00, 16:00). A bare first hour comes before the second ("10 and 2pm": 10 AM)."""
+    end = _window_time(second, hours, weekday, "before")
+    if end is None:
+        return None
+    try:
+        start = _window_time(first, hours, weekday, "after")
+    except NormalizationError as error:  # "between 8 and 11" where 8 could be either
+        earlier = [t for t in error.choices if t < end]
+        if not earlier:
+            raise
+        start = max(earlier)
+    if start is None:
+        return None
+    if end <= start and not _AMPM.search(second.strip()) and end.hour < 12:
+        end = end.replace(hour=end.hour + 12)  # "between 11 and 1"
+    if end <= start and not _AMPM.search(first.strip()) and start.hour >= 12 and start.hour - 12 < end.hour:
+        start = start.replace(hour=start.hour - 12)  # "between 10 and 2" read as 22:00–14:00
+    return (start, end) if start < end else None
+
+
+# --------------------------------------------------------------------------
 # Which existing appointment the caller means
 # --------------------------------------------------------------------------
 

@@ -48,17 +48,21 @@ TOOL_GUIDE = {
     "bookClinicAppointment": (
         "books a visit. Needs patientName, appointmentDate and appointmentTime; patientPhone, "
         "patientEmail, serviceType and patientDateOfBirth are optional (without a phone number the "
-        "caller's own number is used; a service the clinic does not know books its default "
-        "service). Ask for the patient's date of birth and pass it as said: it lets the booking be "
+        "caller's own number is used; pass serviceType in the caller's words, e.g. flu shot or "
+        "annual physical: the booking system knows what the clinic calls them, and leave it out only "
+        "when the caller has no particular visit in mind). Ask for the patient's date of birth and pass it as said: it lets the booking be "
         "changed later from another phone. providerName is optional: the provider the caller asked "
         "for, as they said it (leave it out for whoever is free); set onlyThisProvider to true only "
         "when the caller wants that provider and nobody else. Pass times as the caller said them, "
         "never adding an AM or PM they did not say. Call it once the caller has chosen a time, and "
         "never say a visit is booked before its result says success."),
     "checkAvailability": (
-        "date, optional time, serviceType and providerName: up to three free times on that day (from "
-        "that time on) or on the next open day, with that provider when one is named. Use it whenever "
-        "the caller asks what is free; never guess availability yourself."),
+        "what is free on a day: pass date and time in the caller's words (tomorrow, Friday; morning, "
+        "afternoon, evening, after 3, before noon, around 2, between 2 and 4; leave time out for the "
+        "whole day and date out for today), plus serviceType and providerName as said. It lists up to "
+        "three free times in that window; when the window is full it says so and offers the same day's "
+        "other times first. Use it whenever the caller asks what is free; never guess availability "
+        "yourself."),
     "lookupAppointments": (
         "the caller's upcoming appointments. Without arguments it looks under the number they are "
         "calling from; for a booking under another number pass patientPhone, patientName and "
@@ -87,9 +91,14 @@ ERROR_GUIDE = (
      "the time is taken. Say the message: it offers the nearest free times (also listed in "
      "alternatives). Ask which one suits and book that one. Never call this a technical error, a "
      "glitch or a system problem, and never retry the same time."),
-    (("closed", "outside_business_hours", "in_past", "too_soon", "too_far_ahead"),
-     "the clinic cannot take that time. Say the message and offer the alternatives it lists the "
-     "same way; if there are none, ask for another day."),
+    (("closed", "outside_business_hours", "ends_after_closing", "in_past", "too_soon", "too_far_ahead"),
+     "the clinic cannot take that time (the message says why: closed, not open then, the visit would "
+     "not be over by closing time, too soon, or further ahead than the clinic books). Say the message "
+     "and offer the alternatives it lists the same way; if there are none, ask for another day."),
+    (("unknown_service",),
+     "the clinic does not offer what the caller asked for. Say the message (it names what the clinic "
+     "offers), then call again with serviceType set to the caller's choice. Never book a different "
+     "visit without asking."),
     (("provider_unavailable", "provider_not_qualified"),
      "the provider the caller asked for does not work at that time, or does not do that kind of "
      "visit. Say the message: it says when that provider is free or who else is free then. Book "

@@ -34,6 +34,7 @@ _OPENINGS = {
     "in_past": "That time has already passed.",
     "too_soon": "That's a little too soon for us to book.",
     "too_far_ahead": "We can't book that far ahead yet.",
+    "ends_after_closing": "That visit wouldn't be finished before we close.",
     # A plain refusal: it must not tell a caller who is not verified for the patient's other booking
     # that one exists (the verified caller hears it described, see patient_busy_opening).
     "patient_busy": "I can't book that time for this patient.",
@@ -229,7 +230,59 @@ def alternatives_offer(
     requested_day = _clinic_day(requested_at, tz)
     offer = _join(_times_by_day(instants, requested_day), pair_comma=True)
     question = "would that work?" if len(instants) == 1 else "would any of those work?"
+    if reason == "too_far_ahead":  # the offers are the latest inside the horizon
+        return one_line(f"{opening} The latest I can offer is {offer} — {question}")
     return one_line(f"{opening} I do have {offer} — {question}")
+
+
+def ends_after_closing(service: dict | None, requested_at: datetime | str | None, closes_at: str | None,
+                       tz: tzinfo | str) -> str | None:
+    """The real reason a start inside the opening hours is refused (SQL's ``ends_after_closing``):
+    ``A 30-minute consultation at 4:45 PM doesn't fit before we close at 5:00 PM.`` None when the
+    reply lacks a fact it needs (the generic opening is said then)."""
+    try:
+        at = _local(requested_at, tz)
+        closes = _clock(closes_at)
+        minutes = int(service["durationMinutes"]) if isinstance(service, dict) else None
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return None
+    if closes is None:
+        return None
+    name = service.get("name") if isinstance(service, dict) else None
+    visit = _service_words(name if isinstance(name, str) else None)
+    length = f"{minutes}-minute " if minutes and minutes > 0 else ""
+    phrase = _with_article(f"{length}{visit}") if length else _with_article(visit)
+    if length and re.match(r"(8|11|18)(\d)?-|8\d-", length):  # "an 8-minute", "an 11-minute", "an 80-minute"
+        phrase = "an " + phrase.split(" ", 1)[1]
+    return one_line(f"{phrase[0].upper()}{phrase[1:]} at {spoken_time(at)} doesn't fit before we close at "
+                    f"{_clock_words(closes)}.")
+
+
+def too_far_ahead(horizon_days) -> str | None:
+    """How far ahead the clinic books (SQL's ``bookingHorizonDays`` on ``too_far_ahead``): ``We book up
+    to 120 days ahead.`` None without the number."""
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days <= 0:
+        return None
+    unit = "day" if horizon_days == 1 else "days"
+    return one_line(f"We book up to {horizon_days} {unit} ahead.")
+
+
+def _clock_words(at: dt_time) -> str:
+    """A clock time on its own: ``noon``, ``midnight``, else ``5:00 PM``."""
+    if at == dt_time(12, 0):
+        return "noon"
+    if at == dt_time(0, 0):
+        return "midnight"
+    return spoken_time(datetime.combine(date(2000, 1, 1), at))
+
+
+def _clock(text: str | None) -> dt_time | None:
+    """``"17:00"`` (a reply's clinic-local HH:MI) as a time; ``"24:00"`` is midnight's end, said as
+    midnight. None for anything else."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text) if isinstance(text, str) else None
+    if match is None or int(match[1]) > 24 or int(match[2]) > 59:
+        return None
+    return dt_time(int(match[1]) % 24, int(match[2]))
 
 
 def available_times(
@@ -275,6 +328,121 @@ def available_times(
     if wanted_day is not None and wanted_day not in days:
         sentence = f"I don't have anything on {spoken_date(wanted_day)}. {sentence}"
     return one_line(sentence)
+
+
+# A caller's window (api.normalize.TimeWindow) as it sits in a sentence.
+_PART_PHRASES = {
+    "morning": "in the morning", "early_morning": "early in the morning", "mid_morning": "mid-morning",
+    "late_morning": "late in the morning", "afternoon": "in the afternoon",
+    "early_afternoon": "in the early afternoon", "mid_afternoon": "mid-afternoon",
+    "late_afternoon": "late in the afternoon", "evening": "in the evening", "early_evening": "in the early evening",
+    "late_evening": "late in the evening", "lunchtime": "around lunchtime", "after_lunch": "after lunch",
+    "before_lunch": "before lunch", "after_work": "after work", "after_school": "after school",
+    "before_work": "before work", "late_day": "late in the day", "first_thing": "first thing in the morning",
+    "after_noon": "after noon",
+}
+
+
+def window_words(window) -> str:
+    """``after 3:00 PM``, ``before noon``, ``by 11:00 AM``, ``between 2:00 PM and 4:00 PM``,
+    ``around 2:00 PM``, ``from 2:00 PM``, ``in the morning``; "" for the whole day."""
+    kind = getattr(window, "kind", "day")
+    start, end = getattr(window, "start", None), getattr(window, "end", None)
+    if kind == "part":
+        return _PART_PHRASES.get(getattr(window, "part", None), "then")
+    words = {"after": ("after", start), "at": ("from", start), "around": ("around", start),
+             "before": ("before", end), "by": ("by", end)}
+    if kind in words and isinstance(words[kind][1], dt_time):
+        return f"{words[kind][0]} {_clock_words(words[kind][1])}"
+    if kind == "between" and isinstance(start, dt_time) and isinstance(end, dt_time):
+        return f"between {_clock_words(start)} and {_clock_words(end)}"
+    return ""
+
+
+def _part_of_day(instants: list[datetime]) -> str:
+    parts = {"morning" if at.hour < 12 else "afternoon" if at.hour < 17 else "evening" for at in instants}
+    return parts.pop() if len(parts) == 1 else "day"
+
+
+def window_alternatives(
+    reason: str | None,
+    window,
+    day: date,
+    today: date,
+    slots: list,
+    tz: tzinfo | str,
+    *,
+    provider_slots: list | None = None,
+    provider: str | None = None,
+) -> str:
+    """Nothing is free in the caller's window (SQL's ``windowEmpty``: ``closed``, ``outside_hours``,
+    ``provider_off``, ``passed``, ``full``): say so for that window, then the openings SQL offers instead — the same
+    day's first, then another day's. ``I don't have anything after 5:00 PM on Tuesday, December 8th;
+    I do have 4:00 PM or 4:30 PM that afternoon, or Wednesday, December 9th at 5:00 PM — would any
+    of those work?`` ``provider_slots`` (a clinic with several providers): ``(timestamp, name)``
+    pairs, each name said with its times; ``provider``: the one the caller asked for."""
+    words = window_words(window)
+    when = "today" if day == today else f"on {spoken_date(day)}"
+    within = f"{words} {when}" if words else when
+    who = provider_name(provider)
+    if reason == "closed":
+        head = "We're closed today" if day == today else f"We're closed on {spoken_date(day)}"
+    elif reason == "outside_hours" and words:
+        head = f"We're not open {within}"
+    elif reason == "passed":
+        part = getattr(window, "part", None) if getattr(window, "kind", None) == "part" else None
+        head = (f"There's nothing left this {part}" if part in ("morning", "afternoon", "evening")
+                else f"There's nothing left {words} today" if words else "There's nothing left today")
+    elif reason == "provider_off" and who:
+        head = f"{who} isn't in {within}"
+    elif who:
+        head = f"{who} doesn't have anything {within}"
+    else:
+        head = f"I don't have anything {within}"
+
+    if provider_slots is not None:
+        pairs = sorted(_provider_pairs(provider_slots, tz), key=lambda pair: pair[0])
+    else:
+        pairs = [(instant, None) for instant in sorted(_local_instants(slots, tz))]
+    pairs = pairs[:MAX_SPOKEN_ALTERNATIVES]
+    for count in range(len(pairs), -1, -1):
+        line = one_line(_window_offer_line(head, pairs[:count], day, today, name_each=who is None),
+                        limit=10 * MAX_LINE_LENGTH)
+        if len(line) <= MAX_LINE_LENGTH:
+            return line
+    return one_line(line)
+
+
+def _window_offer_line(head: str, pairs: list, day: date, today: date, *, name_each: bool) -> str:
+    if not pairs:
+        return f"{head}. Is there another day or time that would suit you?"
+    same = [pair for pair in pairs if pair[0].date() == day]
+    other = [pair for pair in pairs if pair[0].date() != day]
+    phrases = []
+    if same:
+        part = _part_of_day([at for at, _ in same])
+        when = "later today" if day == today and part == "day" else f"{'this' if day == today else 'that'} {part}"
+        phrases.append(_offered_times(same, day, name_each, when))
+    if other:
+        phrases.append(_offered_times(other, None, name_each))
+    question = "would that work?" if len(pairs) == 1 else "would any of those work?"
+    return f"{head}; I do have {', or '.join(phrases)} — {question}"
+
+
+def _offered_times(pairs: list, plain_day: date | None, name_each: bool, when: str = "") -> str:
+    """Times of one stretch, each provider's together: ``9:00 AM or 9:30 AM that morning with Dr.
+    Anika Patel``; ``when`` ("that morning") follows the times, or the whole stretch when it names
+    several providers."""
+    groups = _by_provider(pairs) if name_each else [(None, [at for at, _ in pairs])]
+    spoken = []
+    for name, instants in groups:
+        times = _join(_times_by_day(instants, plain_day), pair_comma=True)
+        if when and len(groups) == 1:
+            times = f"{times} {when}"
+        spoken.append(f"{times} with {name}" if name else times)
+    if len(spoken) == 1:
+        return spoken[0]
+    return f"{_join(spoken)} {when}" if when else _join(spoken)
 
 
 def _clinic_day(value: date | datetime | str | None, tz: tzinfo | str) -> date | None:
@@ -619,8 +787,8 @@ def message_taken(own_number: bool) -> str:
 
 def not_found() -> str:
     return one_line(
-        "I couldn't find that appointment under this phone number. "
-        "Could you tell me the day it's booked for?"
+        "I couldn't find that appointment under this phone number — "
+        "could it be booked under another number?"
     )
 
 
@@ -757,12 +925,12 @@ def _provider_times(provider_slots: list, tz: tzinfo | str,
     return one_line(line)
 
 
-def _fitting(build, names: list[str]) -> str | None:
+def _fitting(build, names: list[str], conjunction: str = "or") -> str | None:
     """The first line ``build(listed)`` that fits, listing as many of ``names`` as possible
     ("A, B, or 3 others")."""
     for shown in range(len(names), 0, -1):
         extra = [f"{len(names) - shown} others"] if shown < len(names) else []
-        line = one_line(build(_join(names[:shown] + extra)), limit=10 * MAX_LINE_LENGTH)
+        line = one_line(build(_join(names[:shown] + extra, conjunction)), limit=10 * MAX_LINE_LENGTH)
         if len(line) <= MAX_LINE_LENGTH:
             return line
     return None
@@ -800,6 +968,39 @@ def provider_not_qualified(requested: str | None, service_name: str | None, qual
     else:
         line = _fitting(lambda listed: f"{head}, but {listed} can — who would you like?", offered)
     return line or one_line(f"{head}. Is there someone else you'd like to see?")
+
+
+# --------------------------------------------------------------------------
+# Services
+# --------------------------------------------------------------------------
+
+
+def _plural(noun_phrase: str) -> str:
+    """The services as a clinic offers them: "consultations", "flu shots", "MRI scans", "therapies";
+    a service named by its activity stays as it is ("cleaning", "teeth whitening"), as does one
+    that is plural already ("braces")."""
+    head, _, last = noun_phrase.rpartition(" ")
+    lower = last.lower()
+    if lower.endswith(("ing", "s")) or not lower[-1:].isalpha():
+        plural = last
+    elif lower.endswith(("x", "z", "ch", "sh")):
+        plural = last + "es"
+    elif lower.endswith("y") and lower[-2:-1] not in tuple("aeiou"):
+        plural = last[:-1] + "ies"
+    else:
+        plural = last + "s"
+    return f"{head} {plural}" if head else plural
+
+
+def unknown_service(names: list | None) -> str:
+    """The caller asked for a visit the clinic does not offer (SQL's ``unknown_service``): say what
+    it does offer. ``I'm not sure we do that here. We offer consultations, checkups, and
+    vaccinations — which would you like?``"""
+    offered = [_plural(_service_words(one_line(name))) for name in names or []
+               if isinstance(name, str) and one_line(name)]
+    line = _fitting(lambda listed: f"I'm not sure we do that here. We offer {listed} — which would you like?",
+                    offered, "and")
+    return line or one_line("I'm not sure we do that here — what is the visit for?")
 
 
 def patient_busy_opening(appointment: dict | None, tz: tzinfo | str, *,

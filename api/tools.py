@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, Callable
 
 from . import speech
@@ -34,7 +34,7 @@ from .normalize import (
     names_own_number,
     normalize_birth_date,
     normalize_booking,
-    normalize_date,
+    normalize_availability,
     normalize_datetime,
     normalize_day_hint,
     normalize_name,
@@ -188,7 +188,15 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
             else:
                 slots = [{"scheduledAt": at} for at in alternatives if isinstance(at, str)]
         opening = None
-        if code == "patient_busy":
+        if code == "ends_after_closing":  # the real reason: how long the visit is and when the clinic closes
+            opening = speech.ends_after_closing(reply.get("service"), requested_at, reply.get("closesAt"), tz)
+            if isinstance(reply.get("closesAt"), str):
+                payload["closesAt"] = reply["closesAt"]
+        elif code == "too_far_ahead":  # how far ahead the clinic books; the offers are the latest inside
+            opening = speech.too_far_ahead(reply.get("bookingHorizonDays"))
+            if isinstance(reply.get("bookingHorizonDays"), int):
+                payload["bookingHorizonDays"] = reply["bookingHorizonDays"]
+        elif code == "patient_busy":
             # `appointment` is there only for a caller verified for it (SQL decides).
             opening = speech.patient_busy_opening(reply.get("appointment"), tz, with_provider=names)
             if isinstance(reply.get("appointment"), dict):
@@ -200,6 +208,13 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
             service_name=_service_name(reply), opening=opening)
         log_event("booking.slot_unavailable" if code == "slot_unavailable" else "booking.rejected",
                   reason=code, alternatives=len(alternatives))
+    elif code == "unknown_service":
+        # The caller named no service of this clinic (SQL's lenient match found none): say what it offers.
+        offered = [item.get("name") for item in reply.get("services") or []
+                   if isinstance(item, dict) and isinstance(item.get("name"), str)]
+        payload.update(field="serviceType", services=offered)
+        message = speech.unknown_service(offered)
+        log_event("booking.rejected", reason=code, services=len(offered))
     elif code == "unknown_provider":
         offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
         payload["providers"] = offered
@@ -367,36 +382,42 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
 
 
 def check_availability(ctx: ToolContext, arguments: dict) -> dict:
-    date_text = _text(arguments, "date", "appointmentDate", "day")
-    time_text = _text(arguments, "time", "appointmentTime")
+    """What is free on a day, in the caller's window ("tomorrow morning", "after 3", "around 2"; no
+    time: the whole day; no day: the clinic's today): normalize reads the phrase into a day and a
+    window, SQL lists what is free in it — or, when nothing is, says why (`windowEmpty`) and what it
+    offers instead (the same day's other openings first)."""
     try:
-        # searching: "next week" / "as soon as possible" look from that week's first day on
-        clinic = dict(hours=ctx.profile.hours, region=ctx.profile.phone_region, searching=True)
-        if time_text:
-            start = normalize_datetime(date_text or "", time_text, ctx.today, ctx.profile.timezone, **clinic)
-            day = start.date()
-        else:
-            day = normalize_date(date_text, ctx.today, **clinic) if date_text else ctx.today
-            start = datetime.combine(day, time(0), ctx.profile.timezone)
+        request = normalize_availability(_text(arguments, "date", "appointmentDate", "day"),
+                                         _text(arguments, "time", "appointmentTime"), ctx.today,
+                                         ctx.profile.timezone, hours=ctx.profile.hours,
+                                         region=ctx.profile.phone_region)
     except NormalizationError as error:
         return _reask(error)
     provider_params = _provider_params(arguments)
     provider_params.pop("p_insist_provider", None)  # availability only ever lists the named provider
+    window = {key: value for key, value in request.window.rpc_params().items() if value is not None}
     reply = ctx.rpc("check_availability", p_service=_text(arguments, "serviceType", "service"),
-                    p_from=start.isoformat(), p_to=None, p_limit=3, p_first_day_only=True, **provider_params)
+                    p_day=request.day.isoformat(), **window, p_limit=3, **provider_params)
     if not reply.get("success"):
         return _refusal(ctx, reply, None, provider_params.get("p_provider"))
     slots = reply.get("slots") or []
     payload = {"success": True, "slots": slots}
     provider_slots = _provider_slots(reply, "slotProviders") if ctx.profile.names_providers else None
+    pairs = None
     if provider_slots is not None:
         payload["slotProviders"] = provider_slots
         by_time = {item["scheduledAt"]: item.get("providerName") for item in provider_slots}
         pairs = [(slot, by_time.get(slot)) for slot in slots]
-        payload["message"] = speech.available_times(slots, ctx.profile.timezone, requested_day=day,
-                                                    provider_slots=pairs)
+    empty = reply.get("windowEmpty")
+    if isinstance(empty, str):  # nothing in the window: the slots are the nearest other openings
+        payload["windowEmpty"] = empty
+        asked = _spoken_provider(ctx, reply) if provider_params.get("p_provider") else None
+        payload["message"] = speech.window_alternatives(empty, request.window, request.day, ctx.today, slots,
+                                                        ctx.profile.timezone, provider_slots=pairs, provider=asked)
     else:
-        payload["message"] = speech.available_times(slots, ctx.profile.timezone, requested_day=day)
+        payload["message"] = speech.available_times(slots, ctx.profile.timezone, requested_day=request.day,
+                                                    provider_slots=pairs)
+    log_event("availability.listed", slots=len(slots), window=request.window.kind, windowEmpty=empty)
     return payload
 
 

@@ -16,15 +16,23 @@ on conflict (id) do update
       booking_horizon_days = excluded.booking_horizon_days;
 
 -- Services -----------------------------------------------------------------------------------------
-insert into public.services (org_id, code, name, duration_minutes, buffer_minutes, is_default)
+-- aliases: what callers call each service (matched leniently by private.resolve_service; anything
+-- else is refused as unknown_service with the clinic's services named). Staff edit them in Studio.
+insert into public.services (org_id, code, name, duration_minutes, buffer_minutes, is_default, aliases)
 values
-  ('11111111-1111-4111-8111-111111111111', 'consultation', 'Consultation', 30, 0, true),
-  ('11111111-1111-4111-8111-111111111111', 'checkup', 'Checkup', 20, 10, false),
-  ('11111111-1111-4111-8111-111111111111', 'vaccination', 'Vaccination', 15, 15, false),
-  ('22222222-2222-4222-8222-222222222222', 'cleaning', 'Cleaning', 45, 15, true),
-  ('22222222-2222-4222-8222-222222222222', 'consultation', 'Consultation', 30, 0, false),
-  ('22222222-2222-4222-8222-222222222222', 'whitening', 'Whitening', 60, 0, false)
-on conflict (org_id, code) do nothing;
+  ('11111111-1111-4111-8111-111111111111', 'consultation', 'Consultation', 30, 0, true,
+   '{consult, "doctor''s appointment", "doctor visit", "see the doctor", "see a doctor", "sick visit", "office visit", "follow-up", "follow-up visit", "general appointment"}'),
+  ('11111111-1111-4111-8111-111111111111', 'checkup', 'Checkup', 20, 10, false,
+   '{check-up, physical, "annual physical", "yearly physical", "physical exam", "annual exam", "annual checkup", "routine checkup", "wellness visit", "wellness exam", "health check"}'),
+  ('11111111-1111-4111-8111-111111111111', 'vaccination', 'Vaccination', 15, 15, false,
+   '{"flu shot", "flu jab", "flu vaccine", shot, jab, vaccine, immunization, immunisation, booster, "covid shot", "covid vaccine", "covid booster", "tetanus shot", inoculation}'),
+  ('22222222-2222-4222-8222-222222222222', 'cleaning', 'Cleaning', 45, 15, true,
+   '{"teeth cleaning", "dental cleaning", "routine cleaning", "scale and polish", hygienist, "hygiene appointment", checkup, check-up, "dental checkup", "six month checkup"}'),
+  ('22222222-2222-4222-8222-222222222222', 'consultation', 'Consultation', 30, 0, false,
+   '{consult, exam, "dental exam", toothache, "tooth pain", "broken tooth", "chipped tooth", "second opinion", evaluation}'),
+  ('22222222-2222-4222-8222-222222222222', 'whitening', 'Whitening', 60, 0, false,
+   '{"teeth whitening", "tooth whitening", bleaching, "teeth bleaching", "whiten my teeth"}')
+on conflict (org_id, code) do update set aliases = excluded.aliases;
 
 -- Business hours (clinic-local; weekday 0 = Sunday) -------------------------------------------------
 insert into public.business_hours (org_id, weekday, opens_at, closes_at)

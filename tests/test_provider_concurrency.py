@@ -141,7 +141,7 @@ CLINICS = {
                             "consultation": ["Dr. Reyes"], "whitening": ["Sofia"]}),
     HERD: (NEW_YORK, {"consultation": list(HERD_PROVIDERS)}),
 }
-ALLOWED = {"slot_unavailable", "outside_business_hours", "closed", "too_soon", "provider_unavailable",
+ALLOWED = {"slot_unavailable", "outside_business_hours", "ends_after_closing", "closed", "too_soon", "provider_unavailable",
            "provider_not_qualified", "patient_busy"}
 
 

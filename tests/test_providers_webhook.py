@@ -34,14 +34,14 @@ def call(client, name, arguments, *, caller="+14155550199", org=SUNRISE, call_id
 
 
 def book(client, day, at, name="Ann Lee", phone="+14155550123", *, service="consultation", provider=None,
-         only=None, caller=None, org=SUNRISE, tool_id=None):
+         only=None, caller=None, org=SUNRISE, tool_id=None, call_id="call-1"):
     arguments = {"appointmentDate": day.isoformat(), "appointmentTime": at, "patientName": name,
                  "patientPhone": phone, "serviceType": service}
     if provider is not None:
         arguments["providerName"] = provider
     if only is not None:
         arguments["onlyThisProvider"] = only
-    return call(client, "bookClinicAppointment", arguments, caller=caller or phone, org=org,
+    return call(client, "bookClinicAppointment", arguments, caller=caller or phone, org=org, call_id=call_id,
                 tool_id=tool_id or f"b-{name}-{day}-{at}-{provider}")
 
 
@@ -158,8 +158,8 @@ def test_availability_names_who_is_free_and_follows_a_named_provider(client):
     assert result["message"] == f"On {spoken_date(tuesday)}, Dr. Marcus Lee is free at 9:00 AM, 9:30 AM, or 10:00 AM."
     named = call(client, "checkAvailability", {"date": tuesday.isoformat(), "providerName": "Dr. Patel"})
     assert {slot["providerName"] for slot in named["slotProviders"]} == {PATEL}
-    assert named["message"].startswith("I don't have anything on Tuesday")
-    assert "Dr. Anika Patel is free at 9:00 AM" in named["message"]
+    assert named["message"].startswith("Dr. Anika Patel isn't in on Tuesday")  # her own hours (issue 11 §2)
+    assert "; I do have " in named["message"] and "at 9:00 AM" in named["message"]
 
 
 def test_lookup_and_cancel_name_the_provider(client):
@@ -253,14 +253,15 @@ def test_the_same_patient_again_in_a_one_provider_clinic(client, sql):
     # The decision (docs/rpc-contract.md): on the Vapi route the patient already holds that time, so
     # the reply is patient_busy — described only to a caller verified by caller ID for it (here the
     # caller's own number: "you already have that time"). The v2 route keeps the original contract:
-    # the same request again → slot_unavailable with alternatives.
+    # the same request again → slot_unavailable with alternatives. Asked again in a later call: within
+    # one call, the same booking twice is one turn's parallel tool calls (issue 11 §4, both succeed).
     from test_concurrency import add_third_clinic
 
     add_third_clinic(sql)
     day = next_open_day(weekdays=(1, 2, 3))
     first = book(client, day, "10:00", service="assessment", org=HARBOR)
     assert first["success"]
-    again = book(client, day, "10:00", service="assessment", org=HARBOR, tool_id="again")
+    again = book(client, day, "10:00", service="assessment", org=HARBOR, tool_id="again", call_id="call-2")
     assert again["error"] == "patient_busy" and again["success"] is False
     at = sql("select starts_at from public.appointments where id = %s", [first["appointmentId"]])[0][0]
     (v2,) = sql("select public.book_appointment_atomic_v2(%s, 'Ann Lee', null, '+14155550123', 'assessment', %s)",

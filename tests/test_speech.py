@@ -610,3 +610,41 @@ def test_one_line_property(text):
     assert len(line) <= 300
     assert "\n" not in line
     assert not any(ch.isspace() and ch != " " for ch in line)
+
+
+# Issue 11 §2, §3, §5: the lines for an empty availability window, an unknown service, a visit that
+# does not fit before closing and the booking horizon (their wording: tests/test_receptionist_speech.py
+# and tests/test_time_windows.py).
+empty_reasons = st.sampled_from(["closed", "outside_hours", "provider_off", "passed", "full", None])
+clock_times = st.times().map(lambda t: t.replace(second=0, microsecond=0))
+
+
+@given(empty_reasons, clock_times, clock_times, st.sampled_from(["day", "part", "after", "before", "by", "between",
+                                                                  "around", "at"]),
+       st.dates(min_value=date(2001, 1, 1), max_value=date(2099, 1, 1)), st.lists(instants, max_size=8), zones,
+       st.none() | st.text(max_size=80))
+def test_empty_window_lines_are_one_line(reason, start, end, kind, day, slots, zone, provider):
+    from api.normalize import DAY_PARTS, TimeWindow
+
+    window = TimeWindow(kind, start=start, end=end, part=sorted(DAY_PARTS)[start.hour % len(DAY_PARTS)])
+    line = speech.window_alternatives(reason, window, day, day - timedelta(days=1), [iso(s) for s in slots], zone,
+                                      provider=provider)
+    assert_speakable(line)
+    assert_speakable(speech.window_alternatives(reason, window, day, day, [iso(s) for s in slots], zone,
+                                                provider_slots=[(iso(s), provider) for s in slots]))
+
+
+@given(st.lists(st.none() | st.text(max_size=120), max_size=40))
+def test_unknown_service_is_one_line(names):
+    assert_speakable(speech.unknown_service(names))
+
+
+@given(service_names, st.integers(-5, 600), instants, zones, st.sampled_from(["17:00", "12:00", "24:00", "08:30", "x"]),
+       st.none() | st.integers(-1, 3650))
+def test_real_reason_openings_are_one_line(name, minutes, when, zone, closes, horizon):
+    opening = speech.ends_after_closing({"name": name, "durationMinutes": minutes}, iso(when), closes, zone)
+    assert opening is None or assert_speakable(opening) is None
+    far = speech.too_far_ahead(horizon)
+    assert far is None or assert_speakable(far) is None
+    assert_speakable(alternatives_offer("too_far_ahead", [iso(when)], zone, None, opening=far))
+    assert_speakable(alternatives_offer("ends_after_closing", [iso(when)], zone, when, opening=opening))

@@ -178,3 +178,27 @@ def test_provider_arguments_are_offered_where_a_time_is_chosen():
     assert "onlyThisProvider" not in BY_NAME["checkAvailability"]["function"]["parameters"]["properties"]
     for name in ("lookupAppointments", "cancelAppointment"):
         assert "provider" in BY_NAME[name]["function"]["description"]  # their replies name the provider
+
+
+def test_the_examples_in_the_descriptions_are_understood():
+    # Issue 11: the tool descriptions and the code agree. Every example the model is shown for
+    # checkAvailability's time and date is read by normalize into a window (never re-asked), and the
+    # serviceType examples are services of the seed clinics (SQL's matcher, tests/test_receptionist_webhook.py).
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from api.normalize import OpeningHours, normalize_availability
+
+    hours = OpeningHours(tuple((d, 540, 1020) for d in range(1, 6)))
+    properties = BY_NAME["checkAvailability"]["function"]["parameters"]["properties"]
+    for said in ("morning", "afternoon", "evening", "after 3", "before noon", "by 11", "around 2", "2ish",
+                 "between 2 and 4", "after lunch", "2pm"):
+        assert said in properties["time"]["description"], said
+        assert normalize_availability(None, said, date(2026, 11, 30), ZoneInfo("America/New_York"),
+                                      hours=hours).window.kind != "day", said
+    for said in ("tomorrow", "Friday", "Thursday the 3rd", "next week", "tomorrow morning", "Friday after 3"):
+        assert said in properties["date"]["description"], said
+        normalize_availability(said, None, date(2026, 11, 30), ZoneInfo("America/New_York"), hours=hours)
+    service = BY_NAME["bookClinicAppointment"]["function"]["parameters"]["properties"]["serviceType"]["description"]
+    for said in ("a checkup", "a flu shot", "an annual physical", "a cleaning"):
+        assert said in service, said

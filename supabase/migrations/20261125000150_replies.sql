@@ -54,6 +54,27 @@ begin
 end;
 $$;
 
+-- unknown_service: the caller named something that is none of the clinic's services
+-- (private.resolve_service). `services` lists the active ones to offer, the default first, then by name.
+create or replace function private.unknown_service_reply(p_org public.orgs)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return json_build_object(
+    'success', false,
+    'error', 'unknown_service',
+    'message', 'No service of this clinic matches that',
+    'services', coalesce((select json_agg(json_build_object('code', s.code, 'name', s.name)
+                                          order by s.is_default desc, s.name)
+                            from public.services s
+                           where s.org_id = p_org.id and s.active), '[]'::json),
+    'timezone', p_org.timezone);
+end;
+$$;
+
 -- Operator-readable message per refusal code.
 create or replace function private.refusal_message(p_code text, p_has_alternatives boolean)
 returns text
@@ -67,6 +88,7 @@ begin
       case when p_has_alternatives then 'Slot taken, alternatives available'
            else 'Slot taken, no alternatives available within the booking horizon' end
     when 'outside_business_hours' then 'Requested time is outside business hours'
+    when 'ends_after_closing' then 'The visit would not end before the clinic closes'
     when 'closed' then 'The clinic is closed at the requested time'
     when 'in_past' then 'Requested time is in the past'
     when 'too_soon' then 'Requested time is sooner than the minimum booking notice'

@@ -1,6 +1,75 @@
 -- Catalog: what a clinic offers and when it is open, plus which Vapi assistant speaks for it.
 
+-- Extensions ---------------------------------------------------------------------------------------
+-- pg_trgm: trigram similarity, so a misspelt service ("vacination") still finds its service
+-- (private.resolve_service, 20261125000400_scheduling.sql). `supabase db reset` drops extensions no
+-- migration creates, so it is (re)created here, beside the table it serves.
+create extension if not exists pg_trgm with schema extensions;
+
 -- Tables -------------------------------------------------------------------------------------------
+
+-- What callers say, not a document: at most 50 aliases, each 1–100 characters and not blank.
+create or replace function private.service_aliases_plausible(p_aliases text[])
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return cardinality(p_aliases) <= 50
+     and not exists (select 1 from unnest(p_aliases) as a where a is null or btrim(a) = '' or length(a) > 100);
+end;
+$$;
+-- the CHECK below runs it as the role that writes the row: members edit their services (authenticated)
+grant execute on function private.service_aliases_plausible(text[]) to authenticated, service_role;
+
+-- A service as callers say it, reduced to what the matcher compares: lower case, apostrophes dropped
+-- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), filler words dropped
+-- ("I'd like to get a flu shot appointment, please" = "flu shot"; "not sure", "any kind of visit" =
+-- nothing, so the default service), each word singular
+-- ("vaccinations" = "vaccination", "x-rays" = "x ray", "glasses" = "glass"). Applied alike to what the
+-- caller said (private.resolve_service) and to every code, name and alias (services.match_keys), so
+-- both sides agree.
+create or replace function private.service_key(p_text text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  -- one expression, plpgsql's fast path (a loop over the words cost ~45 µs a phrase)
+  return btrim(regexp_replace(
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+      regexp_replace(translate(lower(p_text), '''’`', ''), '[^[:alnum:]]+', ' ', 'g'),
+      -- fillers, before and after a plural ("appointments")
+      '\m(a|an|the|my|our|some|for|please|just|i|id|im|to|like|would|need|want|get|have|book|schedule|'
+      'appointments?|appts?|visits?|services?|kind|type|of|not|sure|unsure|dont|know|idk|any|anything|'
+      'something|whatever)\M',
+      ' ', 'g'),
+      '\m(\w{2,})ies\M', '\1y', 'g'),                     -- therapies → therapy
+      '\m(\w+(ss|ch|sh|x|z))es\M', '\1', 'g'),            -- glasses → glass, boxes → box
+      '\m(\w+[^\Wsui])s\M', '\1', 'g'),                   -- shots → shot; not "ss", "us", "is"
+    '\s+', ' ', 'g'));
+end;
+$$;
+
+-- The keys services.match_keys holds: code, name and every alias, keyed, without blanks or repeats.
+create or replace function private.service_keys(p_code text, p_name text, p_aliases text[])
+returns text[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return array(select distinct k.key
+                 from unnest(array[p_code, p_name] || coalesce(p_aliases, '{}')) as t(term)
+                 cross join lateral (select private.service_key(t.term) as key) as k
+                where k.key <> ''
+                order by 1);
+end;
+$$;
+-- services.match_keys is generated with them as the role that writes the row (members edit services)
+grant execute on function private.service_key(text), private.service_keys(text, text, text[]) to authenticated, service_role;
 
 -- Bookable services. duration + buffer is what a booking blocks on the calendar.
 create table public.services (
@@ -12,18 +81,23 @@ create table public.services (
   buffer_minutes integer not null default 0,
   is_default boolean not null default false,
   active boolean not null default true,
+  aliases text[] not null default '{}',
+  match_keys text[] generated always as (private.service_keys(code, name, aliases)) stored,
   created_at timestamptz not null default now(),
   primary key (org_id, id),
   constraint services_org_code_key unique (org_id, code),
   constraint services_code_slug check (code ~ '^[a-z0-9]+(?:[_-][a-z0-9]+)*$'),
   constraint services_name_not_blank check (btrim(name) <> ''),
   constraint services_duration_range check (duration_minutes between 5 and 480),
-  constraint services_buffer_range check (buffer_minutes between 0 and 240)
+  constraint services_buffer_range check (buffer_minutes between 0 and 240),
+  constraint services_aliases_plausible check (private.service_aliases_plausible(aliases))
 );
-comment on table public.services is 'Services a clinic books. Callers may name a service by code or name (case-insensitive); unknown → the default service.';
+comment on table public.services is 'Services a clinic books. A caller names one by code, name or alias, leniently (case, punctuation, plural, a misspelling: private.resolve_service); a blank service is the default one; anything else is refused as unknown_service naming the clinic''s services (the v2 contract alone books the default for it).';
 comment on column public.services.code is 'Stable lower-case slug, e.g. consultation.';
 comment on column public.services.buffer_minutes is 'Clean-up time after the appointment; blocked on the calendar but not part of the visit.';
-comment on column public.services.is_default is 'Service used when the caller''s service text is blank or unknown (one per org).';
+comment on column public.services.is_default is 'Service used when the caller names none (blank service text), one per org; on the v2 contract also for text that matches no service.';
+comment on column public.services.match_keys is 'Generated: code, name and aliases as private.resolve_service compares them (private.service_key: lower case, no punctuation, fillers or plurals); never written.';
+comment on column public.services.aliases is 'What callers call this service, per clinic (e.g. {"flu shot", "flu jab"} for a vaccination): matched like code and name — case, punctuation and plural ignored, a misspelling tolerated (private.resolve_service). Edit in Studio.';
 
 -- Weekly opening intervals in clinic-local wall-clock time. Several per weekday (lunch breaks).
 create table public.business_hours (

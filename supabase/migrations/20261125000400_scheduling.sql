@@ -23,30 +23,76 @@ begin
 end;
 $$;
 
--- Service named by the caller: code or name, trimmed, case-insensitive, active only; blank or
--- unknown text falls back to the org's default service (never an error). NULL only if the org
--- has no active default at all.
+-- THE service matcher (booking, availability): which active service of the org the caller means.
+--   * blank or NULL text, or only filler words ("an appointment"): the org's default service (NULL if
+--     it has none);
+--   * the code or name as written, case-insensitive (the common case: what the profile lists);
+--   * the code, name or an alias (services.aliases) after private.service_key — case, punctuation,
+--     filler words and plurals aside, spaces ignored ("check up" = "checkup"): services.match_keys,
+--     keyed when the service is written, so a lookup keys only what the caller said;
+--   * else a misspelling: pg_trgm similarity of the keys >= 0.45 while the shorter key (without
+--     spaces) is more than 3/4 of the longer — an added word or a clipped one makes another service
+--     ("physical therapy" and "physio" are no "physical") — and the best service at least 0.1 ahead
+--     of the next, so a phrase between two services is asked about, never a coin toss.
+--     supabase/tests/34_service_matching.sql holds the near misses and false positives these
+--     numbers come from.
+-- NULL for anything else (unknown_service), and for a phrase whose key belongs to two services.
 create or replace function private.resolve_service(p_org_id uuid, p_service text)
 returns uuid
 language plpgsql
 stable
 set search_path = ''
 as $$
+declare
+  v_text text := nullif(btrim(p_service), '');
+  v_key text;
+  v_id uuid;
+  v_exact uuid[];
+  v_ids uuid[];
+  v_scores real[];
 begin
-  return coalesce(
-    (select s.id
-       from public.services s
-      where s.org_id = p_org_id
-        and s.active
-        and nullif(btrim(p_service), '') is not null
-        and (lower(s.code) = lower(btrim(p_service)) or lower(s.name) = lower(btrim(p_service)))
-      order by (lower(s.code) = lower(btrim(p_service))) desc
-      limit 1),
-    (select s.id
-       from public.services s
-      where s.org_id = p_org_id and s.active and s.is_default
-      limit 1)
-  );
+  if v_text is null then
+    return (select s.id from public.services s where s.org_id = p_org_id and s.active and s.is_default limit 1);
+  end if;
+
+  select s.id into v_id
+    from public.services s
+   where s.org_id = p_org_id and s.active
+     and (lower(s.code) = lower(v_text) or lower(s.name) = lower(v_text))
+   order by (lower(s.code) = lower(v_text)) desc
+   limit 1;
+  if found then
+    return v_id;
+  end if;
+
+  v_key := private.service_key(v_text);
+  if v_key = '' then  -- only filler words ("an appointment"): no service named, as if blank
+    return (select s.id from public.services s where s.org_id = p_org_id and s.active and s.is_default limit 1);
+  end if;
+
+  -- every code, name and alias of the clinic's active services (keyed on write), in one pass
+  select coalesce(array_agg(m.id) filter (where m.exact), '{}'),
+         coalesce(array_agg(m.id order by m.score desc, m.id), '{}'),
+         coalesce(array_agg(m.score order by m.score desc, m.id), '{}')
+    into v_exact, v_ids, v_scores
+    from (select t.id,
+                 bool_or(replace(t.key, ' ', '') = replace(v_key, ' ', '')) as exact,
+                 max(case when least(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 4
+                               > greatest(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 3
+                          then extensions.similarity(t.key, v_key) else 0 end) as score
+            from (select s.id, k.key
+                    from public.services s
+                    cross join lateral unnest(s.match_keys) as k(key)
+                   where s.org_id = p_org_id and s.active) as t
+           group by t.id) as m;
+
+  if cardinality(v_exact) > 0 then
+    return case when cardinality(v_exact) = 1 then v_exact[1] end;
+  end if;
+  if v_scores[1] >= 0.45 and coalesce(v_scores[2], 0) <= v_scores[1] - 0.1 then
+    return v_ids[1];
+  end if;
+  return null;
 end;
 $$;
 
@@ -205,6 +251,8 @@ $$;
 -- The earliest p_limit free start times from p_from (to p_to / the horizon), each with the provider
 -- the fair rule picks then (only p_provider_id's when given), expanding the scanned window
 -- progressively (2 → 8 → 32 → 128 → … clinic days) so the common case touches only a few days.
+-- p_after / p_before keep only starts whose clinic-local time of day is in [p_after, p_before) (a
+-- caller's window on every day: "after 3", "mornings"; NULL = from opening / to closing).
 create or replace function private.earliest_slots(
   p_org_id uuid,
   p_service_id uuid,
@@ -213,7 +261,9 @@ create or replace function private.earliest_slots(
   p_limit integer,
   p_exclude_appointment_id uuid default null,
   p_provider_id uuid default null,
-  p_prefer_provider_id uuid default null
+  p_prefer_provider_id uuid default null,
+  p_after time default null,
+  p_before time default null
 )
 returns table (starts_at timestamptz, provider_id uuid)
 language plpgsql
@@ -250,6 +300,8 @@ begin
               from private.candidate_slots(p_org_id, p_service_id, v_from, v_to, p_exclude_appointment_id,
                                            p_provider_id, p_prefer_provider_id) as c
              where c.pick = 1
+               and (p_after is null or (c.starts_at at time zone v_tz)::time >= p_after)
+               and (p_before is null or (c.starts_at at time zone v_tz)::time < p_before)
              order by c.starts_at
              limit p_limit) as c;
     exit when cardinality(v_times) >= p_limit or v_to >= v_end;
@@ -346,7 +398,10 @@ $$;
 
 -- The clinic's validator: why may p_start not be booked for this service, whoever the provider?
 -- NULL = the clinic could take it. Order: in_past, too_soon, too_far_ahead, closed,
--- outside_business_hours. Whether a provider is free then is private.available_providers' question.
+-- ends_after_closing (the start is inside an opening interval, but the visit and its buffer do not
+-- end by that interval's close: "a 30-minute visit at 4:45 at a clinic closing at 5", or running into
+-- lunch), outside_business_hours (the start is in no interval). Whether a provider is free then is
+-- private.available_providers' question.
 -- One statement for the lookups: every statement plpgsql runs costs an executor start.
 create or replace function private.slot_refusal(
   p_org_id uuid,
@@ -370,6 +425,7 @@ declare
   v_open_that_day boolean;
   v_closure boolean;
   v_within_hours boolean;
+  v_starts_inside boolean;
 begin
   select o.timezone, o.min_notice_minutes, o.booking_horizon_days,
          (select make_interval(mins => s.duration_minutes + s.buffer_minutes)
@@ -403,8 +459,14 @@ begin
            where bh.org_id = p_org_id
              and bh.weekday = extract(dow from v_date)
              and v_local >= v_date + bh.opens_at
-             and v_local_end <= v_date + bh.closes_at)
-    into v_open_that_day, v_closure, v_within_hours;
+             and v_local_end <= v_date + bh.closes_at),
+         exists (
+           select 1 from public.business_hours bh
+           where bh.org_id = p_org_id
+             and bh.weekday = extract(dow from v_date)
+             and v_local >= v_date + bh.opens_at
+             and v_local < v_date + bh.closes_at)
+    into v_open_that_day, v_closure, v_within_hours, v_starts_inside;
 
   if not v_open_that_day then
     return 'closed';
@@ -413,7 +475,7 @@ begin
     return 'closed';
   end if;
   if not v_within_hours then
-    return 'outside_business_hours';
+    return case when v_starts_inside then 'ends_after_closing' else 'outside_business_hours' end;
   end if;
   return null;
 end;
@@ -631,7 +693,9 @@ $$;
 --     caller insisted (p_insist), the requested time itself with each other qualified provider free
 --     then (up to 3, fair order) when the refusal is about the provider (slot_unavailable,
 --     provider_unavailable); and when the named provider has no time at all, anyone's nearest.
--- `provider` is the named provider ({id, name}) or NULL.
+-- `provider` is the named provider ({id, name}) or NULL. The real reason, where a code alone does not
+-- say it: ends_after_closing adds `closesAt` (clinic-local HH:MI, the close of the opening interval the
+-- requested start lies in), too_far_ahead adds `bookingHorizonDays`.
 create or replace function private.slot_refusal_reply(
   p_code text,
   p_org_id uuid,
@@ -653,6 +717,7 @@ declare
   v_providers uuid[];
   v_others_times timestamptz[];
   v_others uuid[];
+  v_reply json;
 begin
   select coalesce(array_agg(n.starts_at order by n.starts_at), '{}'),
          coalesce(array_agg(n.provider_id order by n.starts_at), '{}')
@@ -684,7 +749,7 @@ begin
     end if;
   end if;
 
-  return json_build_object(
+  v_reply := json_build_object(
     'success', false,
     'error', p_code,
     'message', coalesce(p_message, private.refusal_message(p_code, cardinality(v_times) > 0)),
@@ -699,5 +764,19 @@ begin
     'service', private.service_json(p_org_id, p_service_id),
     'provider', private.provider_json(p_org_id, p_provider_id),
     'timezone', (select o.timezone from public.orgs o where o.id = p_org_id));
+  if p_code = 'ends_after_closing' then
+    return (v_reply::jsonb || jsonb_build_object('closesAt', (
+      select to_char(bh.closes_at, 'HH24:MI')
+        from public.orgs o
+        cross join lateral (select p_requested at time zone o.timezone as t) as l
+        join public.business_hours bh
+          on bh.org_id = o.id and bh.weekday = extract(dow from l.t)::smallint
+         and l.t >= l.t::date + bh.opens_at and l.t < l.t::date + bh.closes_at
+       where o.id = p_org_id)))::json;
+  elsif p_code = 'too_far_ahead' then
+    return (v_reply::jsonb || jsonb_build_object('bookingHorizonDays', (
+      select o.booking_horizon_days from public.orgs o where o.id = p_org_id)))::json;
+  end if;
+  return v_reply;
 end;
 $$;

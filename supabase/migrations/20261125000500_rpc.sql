@@ -197,6 +197,39 @@ begin
 end;
 $$;
 
+-- Two identical booking calls of one turn (a model's parallel tool calls: one Vapi call id, two
+-- tool-call ids, so two idempotency keys): is p_appt — the patient's appointment that overlaps the
+-- requested one (private.patient_conflict: same lead, same patient) — exactly what this call asks
+-- for, booked earlier in this same call? Same service, same start, the provider asked for (or any),
+-- active, and its `booked` event carries this call's id (the audit context public.book_appointment
+-- sets). Then the later call is answered with that booking as a replay, never "that time is taken".
+-- No call id (the v2 contract, staff, Studio) never matches.
+create or replace function private.booked_by_this_call(
+  p_appt public.appointments,
+  p_service_id uuid,
+  p_start timestamptz,
+  p_provider_id uuid
+)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_call_id text := nullif(pg_catalog.current_setting('app.audit_call_id', true), '');
+begin
+  return v_call_id is not null
+     and p_appt.id is not null
+     and p_appt.status in ('pending', 'confirmed')
+     and p_appt.service_id = p_service_id
+     and p_appt.starts_at = p_start
+     and (p_provider_id is null or p_appt.provider_id = p_provider_id)
+     and exists (select 1 from public.appointment_events e
+                  where e.org_id = p_appt.org_id and e.appointment_id = p_appt.id
+                    and e.kind = 'booked' and e.payload ->> 'callId' = v_call_id);
+end;
+$$;
+
 -- patient_busy: the patient already holds an overlapping appointment. The existing one is described
 -- (`appointment`, as lookups show it) only when p_disclose: a caller verified for it (caller ID =
 -- its phone) or staff; everyone else hears a plain refusal that names no time and no one.
@@ -329,10 +362,13 @@ begin
     return v_replay;
   end if;
 
-  -- 4. service (unknown/blank → default)
+  -- 4. service: the one the caller named (leniently: private.resolve_service), the default for none
   select * into v_service from public.services s
    where s.org_id = p_org_id and s.id = private.resolve_service(p_org_id, p_service);
   if not found then
+    if nullif(btrim(p_service), '') is not null then
+      return private.unknown_service_reply(v_org);
+    end if;
     return json_build_object('success', false, 'error', 'invalid_input',
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
   end if;
@@ -376,6 +412,11 @@ begin
       v_existing := private.patient_conflict(
         p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
         private.lenient_name(v_name), p_scheduled_at, v_ends_at);
+      -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
+      if v_existing.id is not null and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named) then
+        v_replay := private.booking_reply(v_existing, true, v_email_dropped);
+        v_existing := null;
+      end if;
     end if;
     if v_replay is null and v_existing.id is null then
       if v_named is not null then
@@ -508,39 +549,229 @@ set lock_timeout = '3s'
 as $$
 declare
   v_reply json;
+  v_service text := p_service;
 begin
+  -- The original contract books the clinic's default service for text that names none of its
+  -- services (the Vapi route refuses it as unknown_service); aliases and misspellings still match.
+  if nullif(btrim(p_service), '') is not null and private.resolve_service(p_org_id, p_service) is null then
+    v_service := null;
+  end if;
   v_reply := public.book_appointment(
     p_org_id => p_org_id, p_name => p_name, p_email => p_email, p_phone => p_phone,
-    p_service => p_service, p_scheduled_at => p_scheduled_at, p_idempotency_key => p_idempotency_key,
+    p_service => v_service, p_scheduled_at => p_scheduled_at, p_idempotency_key => p_idempotency_key,
     p_source => p_source, p_date_of_birth => null, p_caller => null, p_provider => null);
   -- The original contract knows one refusal for a time that cannot be had: the same request again
   -- (the patient already holds that time) is slot_unavailable with alternatives, as it was before
   -- patient_busy existed.
   if v_reply ->> 'error' = 'patient_busy' then
     return private.slot_refusal_reply('slot_unavailable', p_org_id,
-                                      private.resolve_service(p_org_id, p_service), p_scheduled_at);
+                                      private.resolve_service(p_org_id, v_service), p_scheduled_at);
   end if;
   return v_reply;
 end;
 $$;
 comment on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) is
-  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth, caller context or provider (any qualified provider); a patient already booked then is slot_unavailable with alternatives, as the contract says.';
+  'Original booking contract (v2 route, operator commands): public.book_appointment without date of birth, caller context or provider (any qualified provider); service text that names no service books the default one, and a patient already booked then is slot_unavailable with alternatives, as the contract says.';
 grant execute on function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text) to authenticated, service_role;
 
 -- check_availability --------------------------------------------------------------------------------
--- Free start times for a service in [p_from, p_to or horizon), same rules as alternatives: for any
--- provider, the times at which some provider who performs the service is free; for a named one
--- (p_provider), that provider's. With p_first_day_only: only the first clinic-local day in the window
--- that has any free time. `slotProviders` says, per slot in the same order, who would be booked: the
--- named provider, or the one the fair rule picks (without a caller, no previous provider counts).
+
+-- A caller's window on one day ("Tuesday after 3", "tomorrow morning", "around 2", no time at all):
+-- check_availability's answer when it is given a day instead of an instant (issue 11 §2). The window
+-- is clinic-local [p_after, p_before) on p_day (NULL bounds: from opening / to closing); p_near is
+-- "around": p_near ± 60 minutes, both ends included, nearest first. Up to p_limit free starts in it
+-- (chronological) — or, when it holds none, why (`windowEmpty`: closed that day, outside_hours — the
+-- window meets none of the day's opening intervals —, provider_off — the named provider's own hours
+-- do not meet it that day —, passed — all of it is over today —, or full)
+-- and the nearest other openings instead: the same day's closest to the window first, then the next
+-- day with openings in the window (for a whole day: the next open day), p_limit in all, at least one
+-- of the next day when there is one ("Nothing after 5 on Tuesday; I do have 9:00 or 9:30 that
+-- morning, or Wednesday at 5:00"). A day beyond the booking horizon is too_far_ahead (with the
+-- latest times inside it and bookingHorizonDays), a past one in_past, as for booking.
+create or replace function private.availability_window(
+  p_org public.orgs,
+  p_service_id uuid,
+  p_provider_id uuid,
+  p_day date,
+  p_after time,
+  p_before time,
+  p_near time,
+  p_limit integer
+)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_tz text := p_org.timezone;
+  v_today date := (now() at time zone p_org.timezone)::date;
+  v_after time := p_after;
+  v_before time := p_before;
+  v_day_start timestamptz := p_day::timestamp at time zone p_org.timezone;
+  v_next_day timestamptz := (p_day + 1)::timestamp at time zone p_org.timezone;
+  v_hours json;
+  v_empty text;
+  v_times timestamptz[] := '{}';
+  v_providers uuid[] := '{}';
+  v_same_times timestamptz[] := '{}';
+  v_same_providers uuid[] := '{}';
+  v_next_times timestamptz[] := '{}';
+  v_next_providers uuid[] := '{}';
+  v_same integer;
+begin
+  if p_near is not null then
+    -- ± 60 minutes, both ends included; `time` wraps at midnight, so the edges are clamped
+    v_after := case when p_near >= time '01:00' then p_near - interval '60 minutes' end;
+    v_before := case when p_near < time '23:00' then p_near + interval '60 minutes 1 microsecond' end;
+  end if;
+  if v_after is not null and v_before is not null and v_before <= v_after then
+    return private.caller_refusal(p_org, 'invalid_input', 'Window end must be after its start');
+  end if;
+
+  -- a day the clinic cannot book at all: as booking answers it
+  if (p_day + coalesce(v_after, time '00:00')) at time zone v_tz > private.horizon_end(v_tz, p_org.booking_horizon_days) then
+    return private.slot_refusal_reply('too_far_ahead', p_org.id, p_service_id,
+                                      (p_day + coalesce(v_after, time '00:00')) at time zone v_tz, null, p_provider_id);
+  elsif p_day < v_today then
+    return private.slot_refusal_reply('in_past', p_org.id, p_service_id, v_day_start, null, p_provider_id);
+  end if;
+
+  v_hours := coalesce((select json_agg(json_build_object('opensAt', to_char(bh.opens_at, 'HH24:MI'),
+                                                         'closesAt', to_char(bh.closes_at, 'HH24:MI'))
+                                       order by bh.opens_at)
+                         from public.business_hours bh
+                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint), '[]'::json);
+
+  -- the day's free starts (the fair rule's provider each): those in the window (nearest p_near first,
+  -- else earliest), and the rest by their distance to the window
+  with day as (
+    select c.starts_at as t, c.provider_id as p, (c.starts_at at time zone v_tz)::time as local_time,
+           (v_after is null or (c.starts_at at time zone v_tz)::time >= v_after)
+             and (v_before is null or (c.starts_at at time zone v_tz)::time < v_before) as inside
+      from private.candidate_slots(p_org.id, p_service_id, v_day_start, v_next_day, null, p_provider_id) as c
+     where c.pick = 1
+  ), inside as (
+    select d.t, d.p from day d
+     where d.inside
+     order by case when p_near is not null then abs(extract(epoch from d.local_time - p_near)) end, d.t
+     limit p_limit
+  ), outside as (
+    select d.t, d.p,
+           case when d.local_time < v_after then v_after - d.local_time else d.local_time - v_before end as distance
+      from day d
+     where not d.inside
+     order by 3, d.t
+     limit p_limit
+  )
+  select coalesce((select array_agg(i.t order by i.t) from inside i), '{}'),
+         coalesce((select array_agg(i.p order by i.t) from inside i), '{}'),
+         coalesce((select array_agg(o.t order by o.distance, o.t) from outside o), '{}'),
+         coalesce((select array_agg(o.p order by o.distance, o.t) from outside o), '{}')
+    into v_times, v_providers, v_same_times, v_same_providers;
+
+  if cardinality(v_times) = 0 then
+    v_empty := case
+      when not exists (select 1 from public.business_hours bh
+                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint
+                          and not exists (select 1 from public.closures c
+                                           where c.org_id = p_org.id
+                                             and c.during @> tstzrange((p_day + bh.opens_at) at time zone v_tz,
+                                                                       (p_day + bh.closes_at) at time zone v_tz)))
+        then 'closed'
+      when not exists (select 1 from public.business_hours bh
+                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint
+                          and bh.opens_at < coalesce(v_before, time '24:00')
+                          and bh.closes_at > coalesce(v_after, time '00:00'))
+        then 'outside_hours'
+      when p_provider_id is not null
+           and exists (select 1 from public.provider_hours ph
+                        where ph.org_id = p_org.id and ph.provider_id = p_provider_id)
+           and not exists (select 1 from public.provider_hours ph
+                            where ph.org_id = p_org.id and ph.provider_id = p_provider_id
+                              and ph.weekday = extract(dow from p_day)::smallint
+                              and ph.opens_at < coalesce(v_before, time '24:00')
+                              and ph.closes_at > coalesce(v_after, time '00:00'))
+        then 'provider_off'
+      when p_day = v_today
+           and (p_day + least(coalesce(v_before, time '24:00'),
+                              (select max(bh.closes_at) from public.business_hours bh
+                                where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint))) at time zone v_tz
+               <= now() + make_interval(mins => p_org.min_notice_minutes)
+        then 'passed'
+      else 'full' end;
+
+    -- the next day with openings in the window, unless the window meets the clinic's hours on no day
+    if exists (select 1 from public.business_hours bh
+                where bh.org_id = p_org.id
+                  and bh.opens_at < coalesce(v_before, time '24:00')
+                  and bh.closes_at > coalesce(v_after, time '00:00')) then
+      select coalesce(array_agg(e.starts_at order by e.starts_at), '{}'),
+             coalesce(array_agg(e.provider_id order by e.starts_at), '{}')
+        into v_next_times, v_next_providers
+        from private.earliest_slots(p_org.id, p_service_id, v_next_day, null, p_limit, null, p_provider_id, null,
+                                    v_after, v_before) as e;
+      -- that day only
+      select coalesce(array_agg(t.s order by t.s), '{}'), coalesce(array_agg(t.p order by t.s), '{}')
+        into v_next_times, v_next_providers
+        from unnest(v_next_times, v_next_providers) as t(s, p)
+       where (t.s at time zone v_tz)::date = (v_next_times[1] at time zone v_tz)::date;
+    end if;
+
+    -- the same day's nearest first, at least one of the next day when there is one; chronological
+    v_same := least(cardinality(v_same_times), p_limit - case when cardinality(v_next_times) > 0 then 1 else 0 end);
+    select coalesce(array_agg(t.s order by t.s), '{}'), coalesce(array_agg(t.p order by t.s), '{}')
+      into v_times, v_providers
+      from (select x.s, x.p from unnest(v_same_times[1:v_same], v_same_providers[1:v_same]) as x(s, p)
+            union all
+            select x.s, x.p from unnest(v_next_times[1:p_limit - v_same], v_next_providers[1:p_limit - v_same]) as x(s, p)
+           ) as t;
+  end if;
+
+  return json_build_object(
+    'success', true,
+    'slots', (select coalesce(json_agg(private.iso(t.s) order by t.n), '[]'::json)
+                from unnest(v_times) with ordinality as t(s, n)),
+    'slotProviders', (select coalesce(json_agg(json_build_object(
+                               'scheduledAt', private.iso(t.s),
+                               'providerId', t.p,
+                               'providerName', pr.display_name) order by t.n), '[]'::json)
+                        from unnest(v_times, v_providers) with ordinality as t(s, p, n)
+                        join public.providers pr on pr.org_id = p_org.id and pr.id = t.p),
+    'window', json_build_object('date', p_day,
+                                'from', to_char(v_after, 'HH24:MI'),
+                                'to', to_char(case when p_near is null or v_before is null then v_before
+                                                   else p_near + interval '60 minutes' end, 'HH24:MI'),
+                                'near', to_char(p_near, 'HH24:MI')),
+    'windowEmpty', v_empty,
+    'dayHours', v_hours,
+    'service', private.service_json(p_org.id, p_service_id),
+    'provider', private.provider_json(p_org.id, p_provider_id),
+    'timezone', p_org.timezone);
+end;
+$$;
+
+-- Free start times for a service, same rules as alternatives: for any provider, the times at which
+-- some provider who performs the service is free; for a named one (p_provider), that provider's.
+-- Two ways to ask:
+--   * a caller's window on a day (p_from NULL: the voice's way): p_day (NULL = the clinic's today) and
+--     p_after / p_before / p_near, answered by private.availability_window above;
+--   * the original contract, an instant window [p_from, p_to or horizon); with p_first_day_only only
+--     the first clinic-local day in it that has any free time.
+-- `slotProviders` says, per slot in the same order, who would be booked: the named provider, or the
+-- one the fair rule picks (without a caller, no previous provider counts).
 create or replace function public.check_availability(
   p_org_id uuid,
   p_service text,
-  p_from timestamptz,
+  p_from timestamptz default null,
   p_to timestamptz default null,
   p_limit integer default 3,
   p_first_day_only boolean default false,
-  p_provider text default null
+  p_provider text default null,
+  p_day date default null,
+  p_after time default null,
+  p_before time default null,
+  p_near time default null
 )
 returns json
 language plpgsql
@@ -560,8 +791,14 @@ declare
   v_first timestamptz;
   v_local_date date;
 begin
-  if p_org_id is null or p_from is null then
-    return private.error_reply('invalid_input', 'Organization id and window start are required');
+  if p_org_id is null then
+    return private.error_reply('invalid_input', 'Organization id is required');
+  end if;
+  if p_from is not null and num_nonnulls(p_day, p_after, p_before, p_near) > 0 then
+    return private.error_reply('invalid_input', 'Give a window start (p_from) or a day and times, not both');
+  end if;
+  if p_near is not null and num_nonnulls(p_after, p_before) > 0 then
+    return private.error_reply('invalid_input', 'A time to be near (p_near) is its own window');
   end if;
   if p_to is not null and p_to <= p_from then
     return private.error_reply('invalid_input', 'Window end must be after its start');
@@ -577,6 +814,9 @@ begin
 
   v_service_id := private.resolve_service(p_org_id, p_service);
   if v_service_id is null then
+    if nullif(btrim(p_service), '') is not null then
+      return private.unknown_service_reply(v_org);
+    end if;
     return json_build_object('success', false, 'error', 'invalid_input',
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
   end if;
@@ -589,6 +829,12 @@ begin
   v_refusal := private.qualification_refusal(v_org, v_service_id, v_named);
   if v_refusal is not null then
     return v_refusal;
+  end if;
+
+  if p_from is null then
+    return private.availability_window(v_org, v_service_id, v_named,
+                                       coalesce(p_day, (now() at time zone v_org.timezone)::date),
+                                       p_after, p_before, p_near, p_limit);
   end if;
 
   if coalesce(p_first_day_only, false) then
@@ -632,9 +878,9 @@ begin
     'timezone', v_org.timezone);
 end;
 $$;
-comment on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text) is
-  'Free start times for a service (any provider who performs it, or the named p_provider) with who would be booked per slot (slotProviders).';
-grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text) to authenticated, service_role;
+comment on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text, date, time, time, time) is
+  'Free start times for a service (any provider who performs it, or the named p_provider) with who would be booked per slot (slotProviders): in a caller''s window on a day (p_day, p_after, p_before, p_near; the nearest other openings when it is empty, with windowEmpty saying why), or from an instant p_from (the original contract).';
+grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text, date, time, time, time) to authenticated, service_role;
 
 -- get_org_profile -------------------------------------------------------------------------------------
 -- What the assistant needs to talk about a clinic: settings, active services, weekly hours, and who

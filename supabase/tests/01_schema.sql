@@ -3,7 +3,7 @@
 -- function hygiene (search_path), RLS on every table, security_invoker views.
 -- Self-contained: creates its own fixtures (orgs A and B) inside the transaction.
 begin;
-select plan(214);
+select plan(221);
 
 -- ---------------------------------------------------------------------------------------------
 -- Extensions and schemas
@@ -43,6 +43,8 @@ insert into _cols (t, c, ty) values
   ('services', 'buffer_minutes', 'integer'),
   ('services', 'is_default', 'boolean'),
   ('services', 'active', 'boolean'),
+  ('services', 'aliases', 'text[]'),
+  ('services', 'match_keys', 'text[]'),
   ('business_hours', 'org_id', 'uuid'),
   ('business_hours', 'id', 'uuid'),
   ('business_hours', 'weekday', 'smallint'),
@@ -98,6 +100,10 @@ select col_default_is('public', 'orgs', 'timezone', 'America/New_York', 'orgs.ti
 select col_default_is('public', 'orgs', 'slot_interval_minutes', '30', 'orgs.slot_interval_minutes defaults to 30');
 select col_default_is('public', 'appointments', 'status', 'pending', 'appointments.status defaults to pending');
 select col_default_is('public', 'services', 'is_default', 'false', 'services.is_default defaults to false');
+select col_not_null('public', 'services', 'aliases', 'services.aliases is not null (none = empty)');
+select col_default_is('public', 'services', 'aliases', '{}', 'services.aliases defaults to none');
+select is((select attgenerated::text from pg_attribute where attrelid = 'public.services'::regclass and attname = 'match_keys'),
+          's', 'services.match_keys is a stored generated column');
 select is(
   (select attidentity::text from pg_attribute
     where attrelid = 'public.appointment_events'::regclass and attname = 'id'),

@@ -19,8 +19,9 @@ insert into _rpc (ord, fn, args, ident) values
       array['uuid', 'text', 'text', 'text', 'text', 'timestamp with time zone', 'text', 'text'],
       'p_org_id uuid, p_name text, p_email text, p_phone text, p_service text, p_scheduled_at timestamp with time zone, p_idempotency_key text, p_source text'),
   (2, 'check_availability',
-      array['uuid', 'text', 'timestamp with time zone', 'timestamp with time zone', 'integer', 'boolean', 'text'],
-      'p_org_id uuid, p_service text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_first_day_only boolean, p_provider text'),
+      array['uuid', 'text', 'timestamp with time zone', 'timestamp with time zone', 'integer', 'boolean', 'text',
+            'date', 'time without time zone', 'time without time zone', 'time without time zone'],
+      'p_org_id uuid, p_service text, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_first_day_only boolean, p_provider text, p_day date, p_after time without time zone, p_before time without time zone, p_near time without time zone'),
   (3, 'find_upcoming_appointments', array['uuid', 'jsonb'], 'p_org_id uuid, p_caller jsonb'),
   (4, 'cancel_appointment', array['uuid', 'jsonb', 'uuid', 'date', 'smallint', 'time without time zone', 'text'],
       'p_org_id uuid, p_caller jsonb, p_appointment_id uuid, p_local_date date, p_weekday smallint, p_local_time time without time zone, p_reason text'),
@@ -177,9 +178,10 @@ select is(
       and has_function_privilege('authenticated', p.oid, 'EXECUTE')
       and p.oid::regprocedure::text not in ('private.member_org_ids()', 'private.owner_org_ids()',
                                             'private.is_e164(text)', 'private.is_plausible_email(text)',
-                                            'private.lenient_name(text)')),
+                                            'private.lenient_name(text)', 'private.service_aliases_plausible(text[])',
+                                            'private.service_key(text)', 'private.service_keys(text,text,text[])')),
   '{}'::text[],
-  'authenticated can execute no private function except the two membership helpers RLS policies use, the two format predicates table constraints use and the pure name normaliser behind appointments.patient_key');
+  'authenticated can execute no private function except the two membership helpers RLS policies use, the three predicates table constraints use (formats, service aliases) and the pure normalisers behind generated columns (appointments.patient_key, services.match_keys)');
 select ok(not has_function_privilege('authenticated', 'private.is_org_member(uuid)', 'EXECUTE')
           and not has_function_privilege('authenticated', 'private.can_act_for_org(uuid)', 'EXECUTE'),
           'authenticated cannot execute private.is_org_member / can_act_for_org (only definer code calls them)');

@@ -111,6 +111,11 @@ insert into _authenticated values
   -- CHECK constraints on leads run the format predicates as the member who writes the row
   ('function private.is_e164(text) EXECUTE'),
   ('function private.is_plausible_email(text) EXECUTE'),
+  -- … and the one on services.aliases, and services.match_keys is generated, as the member who
+  -- edits a service (pure functions)
+  ('function private.service_aliases_plausible(text[]) EXECUTE'),
+  ('function private.service_key(text) EXECUTE'),
+  ('function private.service_keys(text, text, text[]) EXECUTE'),
   -- appointments.patient_key is generated from it when a member writes an appointment (pure function)
   ('function private.lenient_name(text) EXECUTE'),
   -- orgs: members read and edit their clinic's settings; id and created_at never change
@@ -192,7 +197,7 @@ insert into _authenticated values
   ('view public.open_callback_requests SELECT'),
   -- RPCs that act for the caller's own orgs only (private.can_act_for_org / can_manage_members)
   ('function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamp with time zone, text, text) EXECUTE'),
-  ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text) EXECUTE'),
+  ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text, date, time without time zone, time without time zone, time without time zone) EXECUTE'),
   ('function public.book_appointment(uuid, text, text, text, text, timestamp with time zone, text, text, date, jsonb, text, boolean) EXECUTE'),
   -- the caller-facing finders and changes: staff act as `staff` (p_caller null, membership checked)
   ('function public.find_upcoming_appointments(uuid, jsonb) EXECUTE'),
@@ -273,7 +278,7 @@ select set_has(
   $$select privilege from pg_temp.privileges('service_role')$$,
   $$values ('schema public USAGE'),
       ('function public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamp with time zone, text, text) EXECUTE'),
-      ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text) EXECUTE'),
+      ('function public.check_availability(uuid, text, timestamp with time zone, timestamp with time zone, integer, boolean, text, date, time without time zone, time without time zone, time without time zone) EXECUTE'),
       ('function public.book_appointment(uuid, text, text, text, text, timestamp with time zone, text, text, date, jsonb, text, boolean) EXECUTE'),
       ('function public.find_upcoming_appointments(uuid, jsonb) EXECUTE'),
       ('function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time without time zone) EXECUTE'),

@@ -1,7 +1,7 @@
 -- Conflicts and alternatives, overlaps of different durations, back-to-back, buffers, closures,
 -- business-hour edges, lunch break, closed days, in_past / too_soon / too_far_ahead.
 begin;
-select plan(39);
+select plan(43);
 
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
 values ('c1100000-0000-4000-8000-000000000001', 'Test Clinic Eleven', 'America/New_York', 30, 60, 365);
@@ -84,13 +84,20 @@ select throws_ok(
 select is(pg_temp.book('+12025550401', 'consult', pg_temp.at((select wed from d), '09:00'))->>'success', 'true', 'start exactly at opening');
 select is(pg_temp.book('+12025550402', 'consult', pg_temp.at((select wed from d), '16:30'))->>'success', 'true', 'end exactly at closing');
 insert into r values ('over', pg_temp.book('+12025550403', 'consult', pg_temp.at((select wed from d), '16:31')));
-select is((select j->>'error' from r where k = 'over'), 'outside_business_hours', 'one minute over closing');
-select is((select json_array_length(j->'alternatives') from r where k = 'over'), 3, 'outside_business_hours has alternatives');
+select is((select j->>'error' from r where k = 'over'), 'ends_after_closing', 'one minute over closing: it does not fit before closing');
+select is((select json_array_length(j->'alternatives') from r where k = 'over'), 3, 'ends_after_closing has alternatives');
+select is((select j->>'closesAt' from r where k = 'over'), '17:00', 'and says when the clinic closes');
+select is((select (j->'alternatives')::jsonb from r where k = 'over'),
+          jsonb_build_array(pg_temp.iso((select wed from d), '15:00'), pg_temp.iso((select wed from d), '15:30'),
+                            pg_temp.iso((select wed from d), '16:00')),
+          'the nearest times that fit, that afternoon (16:30 is taken above)');
 select is(pg_temp.book('+12025550404', 'consult', pg_temp.at((select wed from d), '08:59'))->>'error', 'outside_business_hours', 'one minute before opening');
-select is(pg_temp.book('+12025550405', 'consult', pg_temp.at((select wed from d), '11:45'))->>'error', 'outside_business_hours', 'runs into the lunch break');
+insert into r values ('lunch', pg_temp.book('+12025550405', 'consult', pg_temp.at((select wed from d), '11:45')));
+select is((select j->>'error' || ' ' || (j->>'closesAt') from r where k = 'lunch'), 'ends_after_closing 12:00', 'runs into the lunch break: ends after that interval closes');
 select is(pg_temp.book('+12025550406', 'checkup', pg_temp.at((select wed from d), '12:30'))->>'error', 'outside_business_hours', 'inside the lunch break');
 select is(pg_temp.book('+12025550407', 'checkup', pg_temp.at((select wed from d), '11:30'))->>'success', 'true', 'checkup + buffer ends exactly at 12:00');
-select is(pg_temp.book('+12025550408', 'long', pg_temp.at((select wed from d), '11:30'))->>'error', 'outside_business_hours', 'longer service does not fit before lunch');
+select is(pg_temp.book('+12025550408', 'long', pg_temp.at((select wed from d), '11:30'))->>'error', 'ends_after_closing', 'longer service does not fit before lunch');
+select is(pg_temp.book('+12025550409', 'consult', pg_temp.at((select wed from d), '17:00'))->>'error', 'outside_business_hours', 'a start at closing time is outside the hours, not "does not fit"');
 
 -- Closed days and closures ---------------------------------------------------------------------------
 insert into r values ('sun', pg_temp.book('+12025550501', 'consult', pg_temp.at((select sun from d), '10:00')));
@@ -113,6 +120,7 @@ select ok((select (j->'alternatives'->>0)::timestamptz >= now() + interval '60 m
 select is(pg_temp.book('+12025550602', 'consult', now() + interval '30 minutes')->>'error', 'too_soon', 'inside minimum notice → too_soon');
 insert into r values ('far', pg_temp.book('+12025550603', 'consult', now() + interval '400 days'));
 select is((select j->>'error' from r where k = 'far'), 'too_far_ahead', 'beyond horizon → too_far_ahead');
+select is((select (j->>'bookingHorizonDays')::int from r where k = 'far'), 365, 'too_far_ahead says how far ahead the clinic books');
 select ok((select json_array_length(j->'alternatives') = 3
                   and (j->'alternatives'->>2)::timestamptz <= now() + interval '366 days'
            from r where k = 'far'), 'too_far_ahead offers the latest slots inside the horizon');

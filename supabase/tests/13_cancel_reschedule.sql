@@ -103,7 +103,7 @@ select is((select starts_at from public.appointments where id = pg_temp.id('b'))
 select is((select count(*)::int from public.appointment_events where appointment_id = pg_temp.id('b')), 2, 'no event for the refused move');
 select is(public.reschedule_appointment_atomic(p_org_id => 'c1300000-0000-4000-8000-000000000001', p_appointment_id => pg_temp.id('b'),
             p_new_scheduled_at => pg_temp.at((select wed from d), '16:30'), p_caller => pg_temp.caller('+16125550001'))->>'error',
-          'outside_business_hours', 'validator shared with booking');
+          'ends_after_closing', 'validator shared with booking (an hour-long visit at 16:30 does not fit before 17:00)');
 select is(public.reschedule_appointment_atomic(p_org_id => 'c1300000-0000-4000-8000-000000000001', p_appointment_id => pg_temp.id('b'),
             p_new_scheduled_at => pg_temp.at((select wed from d), '14:00'), p_caller => pg_temp.caller('+16125550002'))->>'error',
           'not_found', 'another number''s appointment → not_found');

@@ -16,7 +16,7 @@ insert into _webhook_rpc values
   ('public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean)'),
   ('public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time)'),
   ('public.erase_patient_data(uuid, text, text)'),
-  ('public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text)'),
+  ('public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text, date, time, time, time)'),
   ('public.find_upcoming_appointments(uuid, jsonb)'),
   ('public.get_org_profile(uuid)'),
   ('public.resolve_vapi_org(text, text, uuid, boolean)'),
