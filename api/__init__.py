@@ -1,47 +1,29 @@
 """Clinic booking webhook for Vapi: parse, normalize, call one RPC, answer in one spoken line.
 
-Run in development: `flask --app api run` (see README). Production:
+Two parts. The request path, in the order a request meets it: api/webhook.py (the endpoints) →
+vapi.py (the envelope) → auth.py (who sent it) → normalize.py (what the caller said, as values)
+→ tools.py (one RPC per tool call) / calls.py (the call's other messages) → gateway.py (the
+database) → speech.py (the one line the caller hears). The operator commands are api/cli/
+(`flask --app api <command>`), registered below through ``cli.init_app``. Both use deps.py (the
+gateway, the profile cache, the clock), config.py and logs.py.
+
+Run in development: `make dev`, or `flask --app api run` (see README). Production:
 `gunicorn --config gunicorn.conf.py 'api:create_app()'` (threaded workers with socket timeouts).
 """
 
 from __future__ import annotations
 
-import json
-import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
+import logging
+from datetime import datetime
 from typing import Callable
 
-import click
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from . import cli, deps
 from .config import from_environment
-from .gateway import PostgresGateway, RpcGateway, SupabaseGateway, probe
+from .gateway import RpcGateway
 from .logs import configure_logging, log_event
-from .orgs import ProfileCache
-from .prompt_sync import prompts_cli
-
-
-@dataclass
-class Booking:
-    """What the request handlers share: the RPC gateway, the profile cache and the clock."""
-
-    gateway: RpcGateway
-    profiles: ProfileCache
-    clock: Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def build_gateway(config) -> RpcGateway:
-    if config["SUPABASE_URL"] and config["SUPABASE_SERVICE_ROLE_KEY"]:
-        return SupabaseGateway(config["SUPABASE_URL"], config["SUPABASE_SERVICE_ROLE_KEY"],
-                               timeout_s=config["RPC_TIMEOUT_MS"] / 1000)
-    return PostgresGateway(config["DATABASE_URL"], max_size=config["DB_POOL_MAX"],
-                           statement_timeout_ms=config["RPC_TIMEOUT_MS"])
 
 
 def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = None,
@@ -58,21 +40,16 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
         if app.config["APP_ENV"] != "development":
             raise RuntimeError("VAPI_SECRET is not set: refusing to serve an unauthenticated webhook "
                                "(set APP_ENV=development for local work only)")
-        log_event("auth.disabled", 30, reason="development mode without VAPI_SECRET")
+        log_event("auth.disabled", logging.WARNING, reason="development mode without VAPI_SECRET")
 
     # A metadata org id alone may pick the clinic only where nobody else can write that metadata.
     if app.config.get("ALLOW_METADATA_ORG") is None:
         app.config["ALLOW_METADATA_ORG"] = app.config["APP_ENV"] in ("development", "test")
     elif app.config["ALLOW_METADATA_ORG"] and app.config["APP_ENV"] not in ("development", "test"):
-        log_event("org.metadata_allowed", 30, reason="ALLOW_METADATA_ORG is on outside development: "
+        log_event("org.metadata_allowed", logging.WARNING, reason="ALLOW_METADATA_ORG is on outside development: "
                   "a metadata org id alone picks the clinic on the Vapi webhook")
 
-    gateway = gateway or build_gateway(app.config)
-    app.extensions["booking"] = Booking(
-        gateway=gateway,
-        profiles=ProfileCache(gateway, app.config["PROFILE_CACHE_SECONDS"]),
-        clock=clock or utc_now,
-    )
+    deps.init_app(app, gateway=gateway, clock=clock)
 
     from . import health, webhook
 
@@ -93,31 +70,5 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
     def internal_error(_):
         return jsonify(error="internal_error"), 500
 
-    from .assistants import assistants_cli
-    from .calls import calls_cli
-    from .credentials import cli as credentials_cli
-    from .operations import health_check, stress_test
-
-    for command in (assistants_cli, calls_cli, credentials_cli, prompts_cli, health_check, stress_test):
-        app.cli.add_command(command)
-
-    @app.cli.command("check-db")
-    def check_db():
-        """Call a harmless RPC and report whether the database path works."""
-        ok = probe(app.extensions["booking"].gateway)
-        click.echo("database: ok" if ok else "database: unreachable")
-        raise SystemExit(0 if ok else 1)
-
-    @app.cli.command("sign")
-    @click.argument("body_file", type=click.File("rb"))
-    def sign_body(body_file):
-        """Print x-timestamp and x-signature headers for a request body (for curl tests)."""
-        from .auth import sign
-
-        if not app.config["VAPI_SECRET"]:
-            raise click.UsageError("VAPI_SECRET is not set")
-        timestamp = int(time.time())
-        signature = sign(app.config["VAPI_SECRET"], body_file.read(), timestamp)
-        click.echo(json.dumps({"x-timestamp": str(timestamp), "x-signature": signature}))
-
+    cli.init_app(app)
     return app

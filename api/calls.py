@@ -47,10 +47,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import click
-from flask import current_app
-from flask.cli import AppGroup
-
 from . import speech
 from .gateway import RpcError, RpcGateway
 from .logs import log_event
@@ -556,28 +552,3 @@ def answer(request: VapiRequest, message: dict, env: CallEnv) -> dict | EncodedR
         log_event("call.error", 40, type=request.message_type, error=type(exc).__name__)
         return refused(request.message_type)
 
-
-# ---------------------------------------------------------------------------------------------
-# CLI: flask --app api calls purge
-# ---------------------------------------------------------------------------------------------
-
-calls_cli = AppGroup("calls", help="Call log housekeeping.")
-
-
-@calls_cli.command("purge")
-def purge():
-    """Null transcripts, messages and recording URLs of calls past their clinic's retention
-    (transcript_retention_days); the call rows and outcomes stay. Safe to run at any time."""
-    events = logging.getLogger("api.events")
-    previous = events.level
-    events.setLevel(max(logging.WARNING, events.getEffectiveLevel()))  # a command prints its result
-    try:
-        reply = current_app.extensions["booking"].gateway.rpc("purge_call_artifacts", {})
-    except RpcError as exc:
-        raise click.ClickException("the database could not be reached") from exc
-    finally:
-        events.setLevel(previous)
-    if not reply.get("success"):
-        raise click.ClickException(f"purge refused: {reply.get('error', 'unknown error')}")
-    purged = int(reply.get("purged") or 0)
-    click.echo(f"purged the transcripts, messages and recordings of {purged} call{'s' if purged != 1 else ''}")

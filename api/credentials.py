@@ -9,10 +9,8 @@ parameter, so no statement log can hold them. SQL still decides everything else
 is kept (Supabase Vault, else the table), validation, refusals, who may call what. Neither the key
 nor a value is ever logged or printed; decrypted webhook secrets live in process memory only.
 
-    flask --app api credentials set --org ORG --provider vapi [--name api_key|webhook_secret] < secret.txt
-    flask --app api credentials list --org ORG
-    flask --app api credentials delete --org ORG --provider vapi --name webhook_secret
-    flask --app api credentials rekey < new-key.txt      (old key: CREDENTIALS_KEY)
+The request path uses :class:`WebhookSecretCache` (api/webhook.py); the operator commands
+(`flask --app api credentials set|list|delete|rekey`) are api/cli/credentials.py.
 """
 
 from __future__ import annotations
@@ -21,23 +19,18 @@ import base64
 import binascii
 import functools
 import json
+import logging
 import os
-import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
 
-import click
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-from flask import current_app
-from flask.cli import with_appcontext
-
 from .gateway import RpcError, RpcGateway
 from .logs import log_event
-from .vapi import first_uuid
 
 KEY_MIN_LENGTH = 16
 SECRET_MAX_LENGTH = 4096
@@ -289,7 +282,7 @@ class WebhookSecretCache:
             try:
                 self._cipher = CredentialCipher(encryption_key)
             except CredentialError as problem:
-                log_event("credentials.unavailable", 30, error=problem.code)
+                log_event("credentials.unavailable", logging.WARNING, error=problem.code)
         self._index: _Index | None = None
         self._checked_at = float("-inf")
         self._entries: dict[str, _Entry] = {}
@@ -360,13 +353,13 @@ class WebhookSecretCache:
         except RpcError:
             return None
         if not reply.get("success"):
-            log_event("credentials.unavailable", 30, error=reply.get("error"))
+            log_event("credentials.unavailable", logging.WARNING, error=reply.get("error"))
             return None
         if reply.get("unchanged") and current is not None and reply.get("version") == current.version:
             return replace(current, loaded_at=now)
         assistants, phone_numbers = reply.get("assistants") or {}, reply.get("phoneNumbers") or {}
         if len(assistants) + len(phone_numbers) > self._max_index_ids:
-            log_event("credentials.unavailable", 40, error="index_too_large",
+            log_event("credentials.unavailable", logging.ERROR, error="index_too_large",
                       ids=len(assistants) + len(phone_numbers), limit=self._max_index_ids)
             return None
         return _Index(version=str(reply.get("version")), assistants=dict(assistants),
@@ -384,9 +377,9 @@ class WebhookSecretCache:
                 value = OrgWebhookSecret(org_id=reply["orgId"], secret=self._cipher.decrypt(
                     reply["orgId"], reply["provider"], reply["name"], reply["ciphertext"]))
             except CredentialError as problem:
-                log_event("credentials.unavailable", 30, error=problem.code, orgId=org_id)
+                log_event("credentials.unavailable", logging.WARNING, error=problem.code, orgId=org_id)
         elif reply.get("error") != "not_found":  # not_found: deleted since the index was read
-            log_event("credentials.unavailable", 30, error=reply.get("error"), orgId=org_id)
+            log_event("credentials.unavailable", logging.WARNING, error=reply.get("error"), orgId=org_id)
         # Kept under the index's version: a failure is not retried per request, only once the
         # version changes. At most one entry per clinic in the index; the bound is a safety net.
         with self._lock:
@@ -395,112 +388,3 @@ class WebhookSecretCache:
             self._entries[org_id] = _Entry(version, value)
         return value
 
-
-# ---------------------------------------------------------------------------------------------
-# CLI
-# ---------------------------------------------------------------------------------------------
-
-@click.group("credentials")
-def cli() -> None:
-    """Per-clinic provider credentials (values are never printed)."""
-
-
-def _org_id(ctx, param, value: str) -> str:
-    org_id = first_uuid(value)
-    if org_id is None:
-        raise click.BadParameter("must be an org id (a UUID)")
-    return org_id
-
-
-def _gateway() -> RpcGateway:
-    return current_app.extensions["booking"].gateway
-
-
-def _key() -> str | None:
-    return current_app.config.get("CREDENTIALS_KEY") or None
-
-
-def _run(action, *args):
-    try:
-        return action(*args)
-    except CredentialError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from None
-    except RpcError as exc:
-        raise click.ClickException(f"database unavailable ({exc})") from None
-
-
-def _call(name: str, params: dict) -> dict:
-    try:
-        reply = _gateway().rpc(name, params)
-    except RpcError as exc:
-        raise click.ClickException(f"database unavailable ({exc})") from None
-    if not reply.get("success"):
-        raise click.ClickException(f"{reply.get('error')}: {reply.get('message', '')}")
-    return reply
-
-
-def _read_secret(prompt: str = "Secret") -> str:
-    stdin = sys.stdin
-    if stdin.isatty():
-        text = click.prompt(prompt, hide_input=True, default="", show_default=False)
-    else:
-        text = stdin.read()
-        # One trailing newline is how `echo` and editors end the line; anything else is the secret's.
-        if text.endswith("\r\n"):
-            text = text[:-2]
-        elif text.endswith("\n"):
-            text = text[:-1]
-    if "\x00" in text:
-        raise click.ClickException("invalid_input: the value contains a NUL character")
-    return text
-
-
-@cli.command("set")
-@click.option("--org", "org_id", required=True, callback=_org_id, help="Org (clinic) id.")
-@click.option("--provider", default="vapi", show_default=True, help="Credential provider.")
-@click.option("--name", default="api_key", show_default=True, help="api_key or webhook_secret.")
-@with_appcontext
-def set_command(org_id: str, provider: str, name: str) -> None:
-    """Encrypt and store a credential read from stdin (one trailing newline is dropped)."""
-    secret = _read_secret()
-    reply = _run(store_org_secret, _gateway(), org_id, provider, name, secret, _key())
-    click.echo(f"stored {reply['provider']}/{reply['name']} for org {reply['orgId']} "
-               f"({reply['storage']}, updated {reply['updatedAt']})")
-
-
-@cli.command("list")
-@click.option("--org", "org_id", required=True, callback=_org_id, help="Org (clinic) id.")
-@with_appcontext
-def list_command(org_id: str) -> None:
-    """Which credentials an org has (provider, name, storage, last update; never values)."""
-    reply = _call("list_org_credentials", {"p_org_id": org_id})
-    if not reply["credentials"]:
-        click.echo(f"no credentials stored for org {reply['orgId']}")
-    for item in reply["credentials"]:
-        click.echo(f"{item['provider']}\t{item['name']}\t{item['storage']}\t{item['updatedAt']}")
-
-
-@cli.command("delete")
-@click.option("--org", "org_id", required=True, callback=_org_id, help="Org (clinic) id.")
-@click.option("--provider", default="vapi", show_default=True)
-@click.option("--name", required=True, help="api_key or webhook_secret.")
-@with_appcontext
-def delete_command(org_id: str, provider: str, name: str) -> None:
-    """Remove a stored credential."""
-    reply = _call("delete_org_credential", {"p_org_id": org_id, "p_provider": provider, "p_name": name})
-    click.echo(f"deleted {reply['provider']}/{reply['name']} for org {reply['orgId']}")
-
-
-@cli.command("rekey")
-@with_appcontext
-def rekey_command() -> None:
-    """Re-encrypt every stored credential from CREDENTIALS_KEY to a new key read from stdin.
-
-    All or nothing, in one transaction. Afterwards set CREDENTIALS_KEY to the new key and restart
-    the service at once; until then it cannot decrypt (per-clinic webhook secrets are refused and
-    the global secret still works).
-    """
-    new_key = _read_secret("New key")
-    count = _run(rekey_credentials, _gateway(), _key(), new_key)
-    click.echo(f"re-encrypted {count} credential(s); now set CREDENTIALS_KEY to the new key "
-               "and restart the service")

@@ -1,5 +1,6 @@
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
+from .deps import get_deps
 from .gateway import probe
 
 bp = Blueprint("health", __name__)
@@ -7,6 +8,6 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/health")
 def health():
-    if probe(current_app.extensions["booking"].gateway):
+    if probe(get_deps().gateway):
         return jsonify(status="ok", database="ok")
     return jsonify(status="degraded", database="unreachable"), 503

@@ -23,6 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from . import calls, speech
 from .auth import AuthResult, verify_request
 from .credentials import WebhookSecretCache
+from .deps import get_deps
 from .gateway import RpcBusy, RpcError, request_deadline
 from .logs import bound, log_event
 from .tools import ToolContext, dispatch
@@ -48,7 +49,7 @@ bp = Blueprint("vapi", __name__, url_prefix="/api/vapi")
 def _attach_org_secrets(state):
     app = state.app
     app.extensions["org_webhook_secrets"] = WebhookSecretCache(
-        app.extensions["booking"].gateway, app.config["PROFILE_CACHE_SECONDS"],
+        get_deps(app).gateway, app.config["PROFILE_CACHE_SECONDS"],
         app.config.get("CREDENTIALS_KEY"))
 
 
@@ -106,11 +107,11 @@ def _verify_with_org_secret(raw_body: bytes, now: float, global_result: AuthResu
 def _claim_signature(result: AuthResult) -> AuthResult:
     """Accept an HMAC signature once: the claim lives in the database, so a replay to another
     worker or instance within the 5-minute window meets it too (claim_webhook_signature)."""
-    booking = current_app.extensions["booking"]
+    deps = get_deps()
     signed_at = datetime.fromtimestamp(result.signed_at, timezone.utc).isoformat()
     try:
-        reply = booking.gateway.rpc("claim_webhook_signature",
-                                    {"p_signature": result.signature, "p_signed_at": signed_at})
+        reply = deps.gateway.rpc("claim_webhook_signature",
+                                 {"p_signature": result.signature, "p_signed_at": signed_at})
     except RpcError:
         reply = None
     if reply is not None and reply.get("success"):
@@ -161,10 +162,10 @@ def _claims_allowed(v2_route: bool) -> bool:
     return v2_route and g.get("authenticated_org_id") is None
 
 
-def _resolve_org(booking, vapi_request: VapiRequest, allow_claim: bool) -> str | None:
+def _resolve_org(deps, vapi_request: VapiRequest, allow_claim: bool) -> str | None:
     context = vapi_request.context
-    reply = booking.profiles.resolve(context.assistant_id, context.phone_number_id, context.claimed_org_id,
-                                     allow_claim)
+    reply = deps.profiles.resolve(context.assistant_id, context.phone_number_id, context.claimed_org_id,
+                                  allow_claim)
     if reply.get("success"):
         authenticated_org_id = g.get("authenticated_org_id")
         if authenticated_org_id is None or authenticated_org_id == reply["orgId"]:
@@ -205,20 +206,20 @@ def _answer_first_calls(vapi_request: VapiRequest, calls, key_for, allow_claim: 
     if g.get("replay_unchecked"):
         unavailable = _no_answer(RpcError("claim_webhook_signature"))
         return [ToolResult(c.id, c.name, unavailable) for c in calls]
-    booking = current_app.extensions["booking"]
+    deps = get_deps()
     try:
-        org_id = _resolve_org(booking, vapi_request, allow_claim)
-        profile = booking.profiles.get(org_id) if org_id else None
+        org_id = _resolve_org(deps, vapi_request, allow_claim)
+        profile = deps.profiles.get(org_id) if org_id else None
     except RpcError as error:
         return [ToolResult(c.id, c.name, _no_answer(error)) for c in calls]
     if profile is None:
         return [ToolResult(c.id, c.name, _failure(speech.generic_failure(), "unknown_org")) for c in calls]
 
-    today = booking.clock().astimezone(profile.timezone).date()
+    today = deps.clock().astimezone(profile.timezone).date()
     results = []
     for call in calls:
         key = key_for(call) if key_for else None
-        ctx = ToolContext(gateway=booking.gateway, profile=profile, today=today, tool_call_id=call.ref,
+        ctx = ToolContext(gateway=deps.gateway, profile=profile, today=today, tool_call_id=call.ref,
                           caller_number=vapi_request.context.caller_number,
                           call_id=vapi_request.context.call_id, idempotency_key=key,
                           source="vapi" if vapi_request.shape == "vapi" else "api")
@@ -257,11 +258,11 @@ def _answer_call_message(vapi_request: VapiRequest, message: dict):
         log_event("vapi.event", type=vapi_request.message_type, callId=vapi_request.context.call_id)
     if g.get("replay_unchecked"):  # authentic, but unknown whether a replay: it may not act
         return jsonify(calls.refused(vapi_request.message_type))
-    booking = current_app.extensions["booking"]
+    deps = get_deps()
     env = calls.CallEnv(
-        gateway=booking.gateway, profiles=booking.profiles, now=booking.clock(),
+        gateway=deps.gateway, profiles=deps.profiles, now=deps.clock(),
         server_url=lambda: (current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")) + calls.WEBHOOK_PATH,
-        resolve_org=lambda: _resolve_org(booking, vapi_request, _claims_allowed(v2_route=False)),
+        resolve_org=lambda: _resolve_org(deps, vapi_request, _claims_allowed(v2_route=False)),
         authenticated_org_id=g.get("authenticated_org_id"))
     # The request's budget as for tool calls. assistant-request (Vapi waits 7.5 s) does one RPC:
     # a database that does not answer costs at most the pool wait (5 s), then a spoken line.

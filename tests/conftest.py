@@ -74,7 +74,7 @@ def app(database_url):
     app = create_app({"TESTING": True, "APP_ENV": "test", "VAPI_SECRET": SECRET,
                       "DATABASE_URL": database_url, "DB_POOL_MAX": 4})
     yield app
-    app.extensions["booking"].gateway.close()
+    app.extensions["deps"].gateway.close()
 
 
 @pytest.fixture
@@ -89,9 +89,9 @@ def unreachable_app():
 
     app = create_app({"APP_ENV": "test", "VAPI_SECRET": SECRET, "RPC_TIMEOUT_MS": 1000,
                       "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=1"})
-    app.extensions["booking"].gateway._pool.timeout = 1.0
+    app.extensions["deps"].gateway._pool.timeout = 1.0
     yield app
-    app.extensions["booking"].gateway.close()
+    app.extensions["deps"].gateway.close()
 
 
 AUTH = {"X-Vapi-Secret": SECRET}

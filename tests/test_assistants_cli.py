@@ -83,11 +83,11 @@ def cli_app(database_url, vapi):
 
     app = create_app({"TESTING": True, "APP_ENV": "test", "VAPI_SECRET": SECRET, "DATABASE_URL": database_url,
                       "DB_POOL_MAX": 2, "VAPI_API_URL": vapi.url, "CREDENTIALS_KEY": CREDENTIALS_KEY})
-    reply = store_org_secret(app.extensions["booking"].gateway, SUNRISE, "vapi", "api_key", SUNRISE_KEY,
+    reply = store_org_secret(app.extensions["deps"].gateway, SUNRISE, "vapi", "api_key", SUNRISE_KEY,
                              CREDENTIALS_KEY)
     assert reply.get("success"), reply
     yield app
-    app.extensions["booking"].gateway.close()
+    app.extensions["deps"].gateway.close()
 
 
 def run(app, *args):
@@ -127,7 +127,7 @@ def test_map_confirms_a_phone_number_at_its_own_endpoint(cli_app, vapi, sql):
     assert [r["path"] for r in vapi.requests] == ["/phone-number/pn_sunrise_second"]
     assert mapping(sql, "phone_number_id", "pn_sunrise_second") == (SUNRISE, None)
     # the webhook now routes that number to Sunrise
-    reply = cli_app.extensions["booking"].gateway.rpc("resolve_vapi_org", {
+    reply = cli_app.extensions["deps"].gateway.rpc("resolve_vapi_org", {
         "p_assistant_id": None, "p_phone_number_id": "pn_sunrise_second", "p_claimed_org_id": None})
     assert (reply["orgId"], reply["source"]) == (SUNRISE, "phone_number")
 

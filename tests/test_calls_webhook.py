@@ -52,7 +52,7 @@ def app(database_url, clock):
     app = create_app({"TESTING": True, "APP_ENV": "test", "VAPI_SECRET": SECRET, "DATABASE_URL": database_url,
                       "DB_POOL_MAX": 6, "PUBLIC_BASE_URL": "https://api.clinic.example"}, clock=clock)
     yield app
-    app.extensions["booking"].gateway.close()
+    app.extensions["deps"].gateway.close()
 
 
 def post(client, body) -> dict:
@@ -430,4 +430,4 @@ def test_a_clinics_own_webhook_secret_gets_only_its_own_numbers_assistant(databa
         assert crossed.status_code == 200 and crossed.get_json() == {"error": speech.unknown_number()}
         assert client.post(WEBHOOK, json=assistant_request("pn_sunrise_main"), headers=bayview_secret).status_code == 401
     finally:
-        app.extensions["booking"].gateway.close()
+        app.extensions["deps"].gateway.close()

@@ -33,7 +33,7 @@ def make_app(database_url, **config):
 def cred_app(database_url):
     app = make_app(database_url)
     yield app
-    app.extensions["booking"].gateway.close()
+    app.extensions["deps"].gateway.close()
 
 
 def cli(app, *args, input=None):
@@ -41,7 +41,7 @@ def cli(app, *args, input=None):
 
 
 def gateway(app):
-    return app.extensions["booking"].gateway
+    return app.extensions["deps"].gateway
 
 
 def store(app, org, name, secret, key=KEY):
@@ -391,7 +391,7 @@ def test_database_down_means_401_not_500():
 
     app = create_app({"APP_ENV": "test", "VAPI_SECRET": SECRET, "RPC_TIMEOUT_MS": 1000, "CREDENTIALS_KEY": KEY,
                       "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=1"})
-    app.extensions["booking"].gateway._pool.timeout = 1.0
+    app.extensions["deps"].gateway._pool.timeout = 1.0
     try:
         response = app.test_client().post(
             WEBHOOK, json=tool_call_body("asst_sunrise_sarah"), headers={"X-Vapi-Secret": SUNRISE_HOOK_SECRET})
@@ -410,7 +410,7 @@ def test_tool_calls_act_only_for_the_org_whose_secret_authenticated_the_request(
     assert result_of(first)["success"] is True  # Sunrise's secret is now cached for this assistant
     # The assistant is re-mapped to Bayview while the secret index (for up to a second) still says Sunrise.
     sql("update public.vapi_assistants set org_id = %s where assistant_id = 'asst_sunrise_sarah'", [BAYVIEW])
-    cred_app.extensions["booking"].profiles.clear()
+    cred_app.extensions["deps"].profiles.clear()
     moved = client.post(WEBHOOK, json=tool_call_body("asst_sunrise_sarah", call_id="c-9"),
                         headers={"X-Vapi-Secret": SUNRISE_HOOK_SECRET})
     assert result_of(moved)["error"] == "unknown_org"
@@ -500,7 +500,7 @@ def test_a_new_mapping_takes_effect_within_a_second(spied, sql):
     body = tool_call_body("asst_bayview_second", tool="checkAvailability")
     assert client.post(WEBHOOK, json=body, headers={"X-Vapi-Secret": BAYVIEW_HOOK_SECRET}).status_code == 401
     sql("insert into public.vapi_assistants (org_id, assistant_id) values (%s, 'asst_bayview_second')", [BAYVIEW])
-    app.extensions["booking"].profiles.clear()
+    app.extensions["deps"].profiles.clear()
     clock.now += 1.0
     assert result_of(client.post(WEBHOOK, json=body, headers={"X-Vapi-Secret": BAYVIEW_HOOK_SECRET}))["success"] is True
 

@@ -85,7 +85,7 @@ def verbose_server_log(postgresql, sql):
 def test_neither_the_key_nor_a_secret_reaches_the_server_log(verbose_server_log, database_url, sql, caplog, capfd):
     caplog.set_level(logging.DEBUG)
     app = make_app(database_url, CREDENTIALS_KEY=KEY)
-    gateway = app.extensions["booking"].gateway
+    gateway = app.extensions["deps"].gateway
     outputs = []
     try:
         # set (CLI), list, get
@@ -162,7 +162,7 @@ def test_the_log_check_would_see_a_key_sent_as_a_parameter(verbose_server_log, d
     """The control for the test above: had the service sent the key as a bind parameter (as the
     pgcrypto design did, `p_encryption_key`), the same reading of the log would have found it."""
     app = make_app(database_url, CREDENTIALS_KEY=KEY)
-    gateway = app.extensions["booking"].gateway
+    gateway = app.extensions["deps"].gateway
     try:
         with pytest.raises(RpcError):  # no such argument any more: the call fails, and is logged
             gateway.rpc("get_org_credential", {"p_org_id": SUNRISE, "p_provider": "vapi", "p_name": "api_key",

@@ -46,7 +46,7 @@ def live_server(database_url: str, pool_max: int, **config):
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-        app.extensions["booking"].gateway.close()
+        app.extensions["deps"].gateway.close()
 
 
 def booking_body(tool_call_id: str, day: date, time_text: str, phone: str, *, call_id: str = "call-faults",

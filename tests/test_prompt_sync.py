@@ -31,7 +31,7 @@ def sunrise_clinic(app) -> Clinic:
     the enforced prompt lists them (a one-provider clinic's prompt has no provider list)."""
     from api.orgs import OrgProfile
 
-    reply = app.extensions["booking"].gateway.rpc("get_org_profile", {"p_org_id": SUNRISE})
+    reply = app.extensions["deps"].gateway.rpc("get_org_profile", {"p_org_id": SUNRISE})
     clinic = Clinic.from_profile(OrgProfile.from_rpc(reply))
     assert [p.name for p in clinic.providers] == ["Dr. Anika Patel", "Dr. Marcus Lee", "Nurse Joy Kim"]
     return clinic
@@ -115,10 +115,10 @@ def prompts_app(database_url, vapi, sql):
                       "DB_POOL_MAX": 2, "VAPI_API_URL": vapi.url, "CREDENTIALS_KEY": CREDENTIALS_KEY},
                      clock=lambda: CLOCK)
     for org, key in ((SUNRISE, SUNRISE_KEY), (BAYVIEW, BAYVIEW_KEY)):
-        reply = store_org_secret(app.extensions["booking"].gateway, org, "vapi", "api_key", key, CREDENTIALS_KEY)
+        reply = store_org_secret(app.extensions["deps"].gateway, org, "vapi", "api_key", key, CREDENTIALS_KEY)
         assert reply.get("success"), reply
     yield app
-    app.extensions["booking"].gateway.close()
+    app.extensions["deps"].gateway.close()
 
 
 def run(app, *args):
@@ -243,7 +243,7 @@ def test_sync_is_idempotent_also_when_falling_back_to_the_prompt_vapi_has(prompt
 
 
 def test_sync_without_a_stored_key_or_with_a_wrong_passphrase_fails_clearly(prompts_app, vapi, sql):
-    prompts_app.extensions["booking"].gateway.rpc("delete_org_credential", {
+    prompts_app.extensions["deps"].gateway.rpc("delete_org_credential", {
         "p_org_id": SUNRISE, "p_provider": "vapi", "p_name": "api_key"})
     missing = run(prompts_app, "sync", "--org", SUNRISE)
     assert missing.exit_code == 1 and "no Vapi API key is stored" in missing.stderr

@@ -273,7 +273,7 @@ def test_the_same_patient_again_in_a_one_provider_clinic(client, sql):
 # --- the profile and the prompt -----------------------------------------------------------------
 
 def test_the_profile_and_prompt_list_sunrise_providers(app):
-    profile = OrgProfile.from_rpc(app.extensions["booking"].gateway.rpc("get_org_profile", {"p_org_id": SUNRISE}))
+    profile = OrgProfile.from_rpc(app.extensions["deps"].gateway.rpc("get_org_profile", {"p_org_id": SUNRISE}))
     assert profile.provider_count == 3 and [p.name for p in profile.providers] == [PATEL, LEE, KIM]
     from datetime import datetime, timezone
     text = enforced_prompt(None, Clinic.from_profile(profile), "Sarah", now=datetime.now(timezone.utc))
@@ -281,5 +281,5 @@ def test_the_profile_and_prompt_list_sunrise_providers(app):
             'Wednesday, Friday and Saturday.') in text
     assert '- Dr. Marcus Lee (callers may say "Dr. Lee", "Marcus"): Consultation, Checkup; works Tuesday and Thursday.' in text
     assert '- Nurse Joy Kim (callers may say "Nurse Kim", "Joy"): Vaccination; works whenever the clinic is open.' in text
-    bayview = OrgProfile.from_rpc(app.extensions["booking"].gateway.rpc("get_org_profile", {"p_org_id": BAYVIEW}))
+    bayview = OrgProfile.from_rpc(app.extensions["deps"].gateway.rpc("get_org_profile", {"p_org_id": BAYVIEW}))
     assert {p.name for p in bayview.providers} == {REYES, DANA, OMAR}

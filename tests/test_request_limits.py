@@ -123,7 +123,7 @@ def test_deep_json_in_development_mode_is_400(database_url):
         response = post_raw(app.test_client(), DEEP_BODIES["arrays"], headers={})
         assert response.status_code == 400 and response.get_json()["reason"] == "too_deep"
     finally:
-        app.extensions["booking"].gateway.close()
+        app.extensions["deps"].gateway.close()
 
 
 def _vapi_with_assistant(assistant_id: str) -> bytes:

@@ -73,7 +73,7 @@ def test_webhook_end_to_end_on_the_supabase_path(database_url, standin, sql):
 
     app = create_app({"APP_ENV": "test", "VAPI_SECRET": SECRET, "SUPABASE_URL": standin.url,
                       "SUPABASE_SERVICE_ROLE_KEY": service_role_key()})
-    assert isinstance(app.extensions["booking"].gateway, SupabaseGateway)
+    assert isinstance(app.extensions["deps"].gateway, SupabaseGateway)
     client = app.test_client()
     assert client.get("/health").get_json() == {"status": "ok", "database": "ok"}
     body = {"toolCallId": "sb-1", "tool": {"arguments": {

@@ -44,7 +44,7 @@ def clinic_on(database_url):
 
     yield make
     for app in apps:
-        app.extensions["booking"].gateway.close()
+        app.extensions["deps"].gateway.close()
 
 
 def tool(client, name: str, arguments: dict, call_id: str = "tc-1") -> dict:

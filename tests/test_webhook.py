@@ -336,7 +336,7 @@ def test_a_replayed_hmac_signature_is_refused_by_every_instance(client, sql, dat
         replay = other.test_client().post(V2_URL, data=raw, content_type="application/json", headers=headers)
         assert replay.status_code == 401 and replay.get_json()["reason"] == "replayed_signature"
     finally:
-        other.extensions["booking"].gateway.close()
+        other.extensions["deps"].gateway.close()
     assert count(sql, "appointments") == 1
 
     # A freshly signed request is a new request (the v2 contract: the same slot is now taken). Another
@@ -414,7 +414,7 @@ def production_client(database_url):
 
     app = create_app({"APP_ENV": "production", "VAPI_SECRET": SECRET, "DATABASE_URL": database_url, "DB_POOL_MAX": 4})
     yield app.test_client()
-    app.extensions["booking"].gateway.close()
+    app.extensions["deps"].gateway.close()
 
 
 def test_in_production_metadata_alone_does_not_pick_the_clinic(production_client, sql, caplog):
@@ -458,7 +458,7 @@ def test_allow_metadata_org_defaults_on_only_in_development_and_test(database_ur
                 body = vapi_body(("a1", "bookClinicAppointment", _book_args("15:00")), org=SUNRISE)
                 assert results(app.test_client().post(WEBHOOK, json=body, headers=AUTH))[0]["success"] is True
         finally:
-            app.extensions["booking"].gateway.close()
+            app.extensions["deps"].gateway.close()
     assert count(sql, "appointments") == 1
 
 
@@ -476,7 +476,7 @@ def test_a_clinic_secret_request_never_picks_its_clinic_by_metadata(database_url
             (result,) = results(response)
             assert result["error"] == "unknown_org", url
     finally:
-        app.extensions["booking"].gateway.close()
+        app.extensions["deps"].gateway.close()
     assert count(sql, "appointments") == 0
 
 
@@ -487,7 +487,7 @@ def test_app_refuses_to_start_without_a_secret_outside_development(database_url)
         create_app({"APP_ENV": "production", "VAPI_SECRET": "", "DATABASE_URL": database_url})
     dev = create_app({"APP_ENV": "development", "VAPI_SECRET": "", "DATABASE_URL": database_url})
     assert dev.test_client().post(WEBHOOK, json={"message": {"type": "status-update"}}).status_code == 200
-    dev.extensions["booking"].gateway.close()
+    dev.extensions["deps"].gateway.close()
 
 
 # --- health and failure -----------------------------------------------------------------------

@@ -221,7 +221,7 @@ $$;
 -- org succeeds (created = false; a given label replaces the old one). An id mapped to another org is
 -- refused with that org named — the caller is the operator (service_role), not a clinic's staff, so
 -- this is no oracle. Whether the id belongs to the clinic's Vapi account is checked by the command
--- before it calls this (api/assistants.py).
+-- before it calls this (api/cli/assistants.py).
 create or replace function public.map_vapi_id(
   p_org_id uuid,
   p_assistant_id text default null,

@@ -19,7 +19,7 @@ as $$
 $$;
 
 -- Was this appointment booked by a health check? The checks call the webhook as Vapi does, with
--- call ids starting with `health-check-` (api/operations.py, CALL_ID_PREFIX), and the booking records
+-- call ids starting with `health-check-` (api/cli/operations.py, CALL_ID_PREFIX), and the booking records
 -- the call id in the appointment's `booked` event (payload callId, from the caller context). Cleanup
 -- in a real clinic deletes nothing without it. The idempotency key is not read: its format is the
 -- service's, opaque here.

@@ -16,12 +16,13 @@ from urllib.parse import quote
 
 import click
 import httpx
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .credentials import CredentialError, org_secret
-from .gateway import RpcError, RpcGateway
-from .prompts import Clinic, enforced_prompt, enforced_prompt_template, unwrap
+from ..credentials import CredentialError, org_secret
+from ..deps import get_deps
+from ..gateway import RpcError, RpcGateway
+from ..prompts import Clinic, enforced_prompt, enforced_prompt_template, unwrap
 
 VAPI_TIMEOUT_S = 15.0
 
@@ -144,7 +145,7 @@ def _assistants(gateway: RpcGateway, org_id: str) -> list[dict]:
 
 def org_vapi_api_key(app, org_id: str) -> str | None:
     """The org's own Vapi API key, from the encrypted per-org credentials (api/credentials.py)."""
-    return org_secret(app.extensions["booking"].gateway, org_id, "vapi", "api_key",
+    return org_secret(get_deps(app).gateway, org_id, "vapi", "api_key",
                       app.config.get("CREDENTIALS_KEY"))
 
 
@@ -155,9 +156,13 @@ def org_vapi_api_key(app, org_id: str) -> str | None:
 prompts_cli = AppGroup("prompts", help="The enforced assistant system prompt: show it, or sync it to Vapi.")
 
 
+def init_app(app: Flask) -> None:
+    app.cli.add_command(prompts_cli)
+
+
 def _clinic(org_id: str) -> Clinic:
     try:
-        profile = current_app.extensions["booking"].profiles.get(org_id)
+        profile = get_deps().profiles.get(org_id)
     except RpcError as exc:
         raise click.ClickException("the database could not be reached") from exc
     if profile is None:
@@ -197,17 +202,17 @@ def _pick(rows: list[dict], wanted: str | None) -> dict:
 def show(org_id, assistant, template):
     """Print the enforced system prompt for one of the org's assistants."""
     org_id = str(org_id)
-    booking = current_app.extensions["booking"]
+    deps = get_deps()
     clinic = _clinic(org_id)
     try:
-        row = _pick(_assistants(booking.gateway, org_id), assistant)
+        row = _pick(_assistants(deps.gateway, org_id), assistant)
     except RpcError as exc:
         raise click.ClickException("the database could not be reached") from exc
     custom, name = row.get("customPrompt"), row.get("assistantName")
     if template:
         click.echo(enforced_prompt_template(custom, clinic, name), nl=False)
     else:
-        click.echo(enforced_prompt(custom, clinic, name, now=booking.clock()), nl=False)
+        click.echo(enforced_prompt(custom, clinic, name, now=deps.clock()), nl=False)
 
 
 @prompts_cli.command("sync")
@@ -228,7 +233,7 @@ def sync(org_id, dry_run):
         raise click.ClickException(f"no Vapi API key is stored for org {org_id} (credential vapi/api_key)")
     client = VapiClient(app.config["VAPI_API_URL"], api_key)
     try:
-        results = sync_org(app.extensions["booking"].gateway, clinic, org_id, client, dry_run=dry_run)
+        results = sync_org(get_deps(app).gateway, clinic, org_id, client, dry_run=dry_run)
     except RpcError as exc:
         raise click.ClickException("the database could not be reached") from exc
     finally:

@@ -14,7 +14,6 @@ any clinic's hours and never depend on a slot being free by luck.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import statistics
 import threading
@@ -28,11 +27,12 @@ from zoneinfo import ZoneInfo
 
 import click
 import httpx
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .gateway import RpcError, RpcGateway
-from .speech import parse_instant, spoken_date, spoken_time
+from ..gateway import RpcError, RpcGateway
+from ..speech import parse_instant, spoken_date, spoken_time
+from .common import gateway as app_gateway
 
 
 def default_url() -> str:
@@ -49,6 +49,11 @@ SCENARIO_4_PHONE = "(415) 555-0123"
 SCENARIO_4_E164 = "+14155550123"
 STRESS_PHONE = "+1 415 555 0199"
 PREFERRED_START = "9:00 AM"  # ask for daytime slots, as a caller would
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(health_check)
+    app.cli.add_command(stress_test)
 
 
 class CheckFailure(Exception):
@@ -75,8 +80,8 @@ class Target:
         return parse_instant(instant).astimezone(self.timezone)
 
 
-class Service:
-    """The running service, spoken to as Vapi does."""
+class WebhookClient:
+    """An HTTP client of the running service's webhook that speaks to it as Vapi does."""
 
     def __init__(self, url: str, secret: str, target: Target, run_id: str, *, timeout: float = 15.0,
                  connections: int = 10):
@@ -164,10 +169,6 @@ def check_reachable(url: str, timeout: float) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _gateway() -> RpcGateway:
-    return current_app.extensions["booking"].gateway
-
-
 def prepare_target(gateway: RpcGateway, org_id: str | None) -> Target:
     if org_id is None:
         reply = gateway.rpc("ensure_health_check_org", {})
@@ -231,13 +232,13 @@ SCENARIO_TITLES = ("booking succeeds", "same slot again -> slot_unavailable with
                    "stale year two years back rolled forward", "phone (415) 555-0123 stored as E.164")
 
 
-def _health_scenarios(service: Service, gateway: RpcGateway, target: Target) -> tuple[Callable[[], str], ...]:
+def _health_scenarios(webhook: WebhookClient, gateway: RpcGateway, target: Target) -> tuple[Callable[[], str], ...]:
     """The four scenarios, in SCENARIO_TITLES order; each returns what it saw or raises CheckFailure."""
     first: dict[str, str] = {}
 
     def booking_succeeds() -> str:
-        slot = service.free_slot(target.today() + timedelta(days=7))
-        reply, _ = service.book(slot)
+        slot = webhook.free_slot(target.today() + timedelta(days=7))
+        reply, _ = webhook.book(slot)
         appointment_id = _booked(target, reply)
         stored = stored_appointment(gateway, target, appointment_id)
         if stored["scheduledAt"] != slot:
@@ -248,7 +249,7 @@ def _health_scenarios(service: Service, gateway: RpcGateway, target: Target) -> 
     def same_slot_pivots() -> str:
         if "slot" not in first:
             raise CheckFailure("needs the booking of scenario 1")
-        reply, _ = service.book(first["slot"], name="Health Check Second Caller")
+        reply, _ = webhook.book(first["slot"], name="Health Check Second Caller")
         if reply.get("success"):
             _booked(target, reply)
             raise CheckFailure("the same slot was booked twice")
@@ -262,10 +263,10 @@ def _health_scenarios(service: Service, gateway: RpcGateway, target: Target) -> 
         return f"slot_unavailable with {len(alternatives)} alternative(s): {reply.get('message')}"
 
     def stale_year_rolls_forward() -> str:
-        slot = service.free_slot(target.today() + timedelta(days=14), skip_feb_29=True)
+        slot = webhook.free_slot(target.today() + timedelta(days=14), skip_feb_29=True)
         local = target.local(slot)
         stale = local.date().replace(year=local.year - 2)
-        reply, _ = service.book(slot, date_text=stale.isoformat())
+        reply, _ = webhook.book(slot, date_text=stale.isoformat())
         appointment_id = _booked(target, reply)
         stored = stored_appointment(gateway, target, appointment_id)["scheduledAt"]
         stored_local = target.local(stored)
@@ -276,8 +277,8 @@ def _health_scenarios(service: Service, gateway: RpcGateway, target: Target) -> 
         return f"{stale} was booked as {stored_local.date()} ({stored}, in the future)"
 
     def phone_is_e164() -> str:
-        slot = service.free_slot(target.today() + timedelta(days=7))
-        reply, _ = service.book(slot, phone=SCENARIO_4_PHONE, name="Health Check Phone")
+        slot = webhook.free_slot(target.today() + timedelta(days=7))
+        reply, _ = webhook.book(slot, phone=SCENARIO_4_PHONE, name="Health Check Phone")
         appointment_id = _booked(target, reply)
         phone = stored_appointment(gateway, target, appointment_id)["phone"]
         if phone != SCENARIO_4_E164:
@@ -308,10 +309,8 @@ def health_check(url: str, org_id: uuid.UUID | None, timeout: float) -> None:
 
 def _set_up(url: str, org_id: str | None, timeout: float) -> tuple[RpcGateway, Target]:
     """The gateway and the clinic to work in, once the service answers. Raises CheckFailure/RpcError."""
-    # httpx logs every request at INFO; the commands print their own lines.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     check_reachable(url, timeout)
-    gateway = _gateway()
+    gateway = app_gateway()
     return gateway, prepare_target(gateway, org_id)
 
 
@@ -324,10 +323,10 @@ def _run_health_check(url: str, org_id: str | None, timeout: float) -> bool:
         return False
 
     click.echo(f"health-check: {url} -> {target.label}")
-    service = Service(url, current_app.config["VAPI_SECRET"], target, uuid.uuid4().hex[:12], timeout=timeout)
+    webhook = WebhookClient(url, current_app.config["VAPI_SECRET"], target, uuid.uuid4().hex[:12], timeout=timeout)
     results = []
     try:
-        scenarios = zip(SCENARIO_TITLES, _health_scenarios(service, gateway, target))
+        scenarios = zip(SCENARIO_TITLES, _health_scenarios(webhook, gateway, target))
         for number, (title, scenario) in enumerate(scenarios, start=1):
             try:
                 detail, passed = scenario(), True
@@ -336,7 +335,7 @@ def _run_health_check(url: str, org_id: str | None, timeout: float) -> bool:
             _report(number, title, passed, detail)
             results.append(passed)
     finally:
-        service.close()
+        webhook.close()
         results.append(_clean_up_and_report(gateway, target))
     return all(results)
 
@@ -362,13 +361,13 @@ class Attempt:
     appointment_id: str | None = None
 
 
-def _attempt(service: Service, slot: str, index: int, start: threading.Barrier) -> Attempt:
+def _attempt(webhook: WebhookClient, slot: str, index: int, start: threading.Barrier) -> Attempt:
     try:
         start.wait()
     except threading.BrokenBarrierError:
         return Attempt("error: the requests could not be started together", None)
     try:
-        reply, latency = service.book(slot, phone=STRESS_PHONE, name=f"Stress Test {index}")
+        reply, latency = webhook.book(slot, phone=STRESS_PHONE, name=f"Stress Test {index}")
     except CheckFailure as failure:
         return Attempt(f"error: {failure}", None)
     if reply.get("success"):
@@ -412,16 +411,16 @@ def _run_stress_test(url: str, count: int, org_id: str | None, timeout: float) -
         gateway, target = _set_up(url, org_id, timeout)
     except (CheckFailure, RpcError) as failure:
         return [f"setup: {failure}"]
-    service = Service(url, current_app.config["VAPI_SECRET"], target, uuid.uuid4().hex[:12], timeout=timeout,
+    webhook = WebhookClient(url, current_app.config["VAPI_SECRET"], target, uuid.uuid4().hex[:12], timeout=timeout,
                       connections=count)
     problems: list[str] = []
     try:
-        slot = service.free_slot(target.today() + timedelta(days=3))
+        slot = webhook.free_slot(target.today() + timedelta(days=3))
         click.echo(f"stress-test: {count} concurrent bookings of {_spoken(target, slot)} ({slot}) "
                    f"at {url} -> {target.label}")
         start = threading.Barrier(count, timeout=60)  # all requests leave at once
         with ThreadPoolExecutor(max_workers=count) as pool:
-            attempts = list(pool.map(lambda i: _attempt(service, slot, i, start), range(1, count + 1)))
+            attempts = list(pool.map(lambda i: _attempt(webhook, slot, i, start), range(1, count + 1)))
         target.created.extend(a.appointment_id for a in attempts if a.appointment_id)
 
         successes = sum(a.outcome == "success" for a in attempts)
@@ -449,7 +448,7 @@ def _run_stress_test(url: str, count: int, org_id: str | None, timeout: float) -
     except (CheckFailure, RpcError) as failure:
         problems.append(str(failure))
     finally:
-        service.close()
+        webhook.close()
         if not _clean_up_and_report(gateway, target):
             problems.append("cleanup failed")
     return problems

@@ -20,11 +20,12 @@ from urllib.parse import quote
 
 import click
 import httpx
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .credentials import CredentialError, org_secret
-from .gateway import RpcError, RpcGateway
+from ..credentials import CredentialError, org_secret
+from ..gateway import RpcError
+from .common import UNREACHABLE, call, gateway
 
 VAPI_TIMEOUT_S = 15.0
 
@@ -108,26 +109,16 @@ def confirm_with_vapi(base_url: str, api_key: str, vapi_id: VapiId, *, timeout_s
 assistants_cli = AppGroup("assistants", help="Map Vapi assistant and phone-number ids to clinics (operator only).")
 
 
-def _gateway() -> RpcGateway:
-    return current_app.extensions["booking"].gateway
-
-
-def _call(name: str, params: dict) -> dict:
-    try:
-        reply = _gateway().rpc(name, params)
-    except RpcError:
-        raise click.ClickException("the database could not be reached") from None
-    if not reply.get("success"):
-        raise click.ClickException(f"{reply.get('error')}: {reply.get('message', '')}")
-    return reply
+def init_app(app: Flask) -> None:
+    app.cli.add_command(assistants_cli)
 
 
 def _clinic_vapi_key(org_id: str) -> str | None:
     """The clinic's stored Vapi private API key, None when it has none; refusals end the command."""
     try:
-        return org_secret(_gateway(), org_id, "vapi", "api_key", current_app.config.get("CREDENTIALS_KEY"))
+        return org_secret(gateway(), org_id, "vapi", "api_key", current_app.config.get("CREDENTIALS_KEY"))
     except RpcError:
-        raise click.ClickException("the database could not be reached") from None
+        raise click.ClickException(UNREACHABLE) from None
     except CredentialError as exc:
         if exc.code == "unknown_org":
             raise click.ClickException(f"unknown org {org_id}") from None
@@ -157,7 +148,7 @@ def map_command(org_id, assistant_id, phone_number_id, label):
         click.echo(f"warning: org {org_id} has no stored Vapi API key (credential vapi/api_key), so Vapi was not "
                    f"asked whether {vapi_id.kind} {vapi_id.value} belongs to this clinic's account", err=True)
         checked = "NOT confirmed with Vapi"
-    reply = _call("map_vapi_id", {"p_org_id": org_id, **vapi_id.rpc_params(), "p_label": label})
+    reply = call("map_vapi_id", {"p_org_id": org_id, **vapi_id.rpc_params(), "p_label": label})
     if reply.get("created"):
         click.echo(f"mapped {vapi_id.kind} {vapi_id.value} to org {org_id} ({checked})")
     else:
@@ -169,7 +160,7 @@ def map_command(org_id, assistant_id, phone_number_id, label):
 @click.option("--org", "org_id", type=click.UUID, required=True, help="The org (clinic) id.")
 def list_command(org_id):
     """The clinic's mappings: assistant id, phone-number id, label."""
-    reply = _call("list_org_assistants", {"p_org_id": str(org_id)})
+    reply = call("list_org_assistants", {"p_org_id": str(org_id)})
     rows = reply.get("assistants") or []
     if not rows:
         click.echo(f"no Vapi ids are mapped to org {org_id}")
@@ -184,5 +175,5 @@ def list_command(org_id):
 def unmap_command(org_id, assistant_id, phone_number_id):
     """Remove one Vapi id from the clinic's mappings (calls to it no longer reach this clinic)."""
     vapi_id = _vapi_id(assistant_id, phone_number_id)
-    _call("unmap_vapi_id", {"p_org_id": str(org_id), **vapi_id.rpc_params()})
+    call("unmap_vapi_id", {"p_org_id": str(org_id), **vapi_id.rpc_params()})
     click.echo(f"unmapped {vapi_id.kind} {vapi_id.value} from org {org_id}")
