@@ -26,7 +26,9 @@ db: deps
 	@echo "DATABASE_URL=$(DATABASE_URL)"
 
 ## Database as above, then the API on http://127.0.0.1:$(PORT) in development mode.
+## Operator commands in another shell: `source .venv/bin/activate`, then `flask --app api --help`.
 dev: db
+	@echo "operator commands (another shell): source .venv/bin/activate && flask --app api --help"
 	FLASK_DEBUG=0 APP_ENV=development DATABASE_URL='$(DATABASE_URL)' \
 	  $(PY)/flask --app api run --host 127.0.0.1 --port $(PORT)
 

@@ -17,6 +17,7 @@ import logging
 from datetime import datetime
 from typing import Callable
 
+import click
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -26,17 +27,33 @@ from .gateway import RpcGateway
 from .logs import configure_logging, log_event
 
 
+def _for_operator_command() -> bool:
+    """Is `flask --app api <command>` building this app for a command other than `run`?
+
+    Flask's CLI loads the app inside a click context: the `run` command's own when serving, the
+    `flask` group's while it looks up any other command. gunicorn and tests build it outside one.
+    """
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.command.name != "run"
+
+
 def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = None,
                clock: Callable[[], datetime] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(from_environment())
     if test_config:
         app.config.update(test_config)
-    configure_logging(app.config["LOG_LEVEL"])
+    if app.config.get("OPERATOR_COMMAND") is None:
+        app.config["OPERATOR_COMMAND"] = _for_operator_command()
+    operator_command = bool(app.config["OPERATOR_COMMAND"])
+    # An operator command prints its result on stdout; log lines go to stderr, warnings only.
+    configure_logging(app.config["CLI_LOG_LEVEL"] if operator_command else app.config["LOG_LEVEL"])
     app.json.sort_keys = False  # the v2 contract's key order is part of what clients read
 
     app.config["VAPI_SECRET"] = (app.config["VAPI_SECRET"] or "").strip()
-    if not app.config["VAPI_SECRET"]:
+    # Only serving the webhook needs the secret: an operator command's app serves nothing (and were
+    # it asked to, the webhook refuses every request without a secret outside development).
+    if not app.config["VAPI_SECRET"] and not operator_command:
         if app.config["APP_ENV"] != "development":
             raise RuntimeError("VAPI_SECRET is not set: refusing to serve an unauthenticated webhook "
                                "(set APP_ENV=development for local work only)")
@@ -45,7 +62,8 @@ def create_app(test_config: dict | None = None, *, gateway: RpcGateway | None = 
     # A metadata org id alone may pick the clinic only where nobody else can write that metadata.
     if app.config.get("ALLOW_METADATA_ORG") is None:
         app.config["ALLOW_METADATA_ORG"] = app.config["APP_ENV"] in ("development", "test")
-    elif app.config["ALLOW_METADATA_ORG"] and app.config["APP_ENV"] not in ("development", "test"):
+    elif (app.config["ALLOW_METADATA_ORG"] and app.config["APP_ENV"] not in ("development", "test")
+          and not operator_command):
         log_event("org.metadata_allowed", logging.WARNING, reason="ALLOW_METADATA_ORG is on outside development: "
                   "a metadata org id alone picks the clinic on the Vapi webhook")
 

@@ -57,6 +57,9 @@ def from_environment(env=os.environ) -> dict:
         # assistant-request itself came to.
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").strip().rstrip("/"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # An operator command's (`flask --app api <command>` other than `run`) log level: warnings
+        # only, on stderr, so the command's own output on stdout reads clean.
+        "CLI_LOG_LEVEL": env.get("CLI_LOG_LEVEL", "WARNING"),
         # Passphrase the service derives its credentials key from (api/credentials.py); it never
         # reaches the database and is never logged.
         "CREDENTIALS_KEY": (env.get("CREDENTIALS_KEY") or "").strip(),

@@ -7,6 +7,7 @@ phone numbers and e-mail addresses (see api.normalize.mask_phone / mask_email).
 
 import json
 import logging
+import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -48,10 +49,11 @@ def log_event(event: str, level: int = logging.INFO, **fields) -> None:
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Send every log record to stderr as JSON lines (idempotent)."""
+    """Send every log record to stderr as JSON lines (idempotent; a second call only sets the level).
+    Never stdout: that is where an operator command prints its result."""
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonLineFormatter) for h in root.handlers):
-        handler = logging.StreamHandler()
+        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonLineFormatter())
         root.addHandler(handler)
     root.setLevel(level)

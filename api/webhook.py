@@ -14,6 +14,7 @@ What a request may cost before it is trusted (docs/security-requests.md), in ord
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime, timezone
 
@@ -73,8 +74,12 @@ def _raw_body() -> bytes:
 def authenticate():
     raw_body = _raw_body()
     secret = current_app.config["VAPI_SECRET"]
-    if not secret:  # only possible in development mode (create_app refuses otherwise)
-        return None
+    if not secret:  # development mode (create_app refuses to serve without one otherwise)
+        if current_app.config["APP_ENV"] == "development":
+            return None
+        # an app built for an operator command needs no secret, and serves nothing without one
+        log_event("auth.failed", logging.WARNING, reason="no_secret_configured", path=request.path)
+        return jsonify(error="unauthorized", reason="missing_credentials"), 401
     now = time.time()
     result = verify_request(request.headers, raw_body, secret, now=now)
     if not result.ok and result.reason != "missing_credentials":

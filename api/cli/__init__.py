@@ -5,6 +5,9 @@ the same database as the webhook, through the app's RPC gateway, and print what 
 request path (api/webhook.py and what it calls) does not import anything from here. Each module
 registers its commands with ``init_app(app)``, called once from ``create_app``.
 
+An app built for one of these needs no VAPI_SECRET and logs warnings only, on stderr, so a
+command's own output (stdout) is never interleaved with log lines (api.create_app).
+
     assistants   map | list | unmap            which Vapi assistant / phone number speaks for a clinic
     calls        purge                         drop call transcripts past each clinic's retention
     credentials  set | list | delete | rekey   per-clinic provider credentials (values never printed)
