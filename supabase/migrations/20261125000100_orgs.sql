@@ -50,6 +50,7 @@ alter default privileges in schema extensions grant execute on functions to publ
 -- booking horizon are all interpreted in it (never UTC, never the session zone).
 create table public.orgs (
   id uuid primary key default gen_random_uuid(),
+  slug text,
   name text not null,
   timezone text not null default 'America/New_York',
   phone_region text not null default 'US',
@@ -57,6 +58,8 @@ create table public.orgs (
   min_notice_minutes integer not null default 60,
   booking_horizon_days integer not null default 90,
   created_at timestamptz not null default now(),
+  constraint orgs_slug_key unique (slug),
+  constraint orgs_slug_format check (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$' and char_length(slug) <= 63),
   constraint orgs_name_not_blank check (btrim(name) <> ''),
   constraint orgs_phone_region_format check (phone_region ~ '^[A-Z]{2}$'),
   constraint orgs_slot_interval_range check (slot_interval_minutes between 5 and 240),
@@ -64,6 +67,7 @@ create table public.orgs (
   constraint orgs_booking_horizon_range check (booking_horizon_days between 1 and 730)
 );
 comment on table public.orgs is 'Tenants (clinics). All scheduling is done in the clinic''s own time zone.';
+comment on column public.orgs.slug is 'The operator''s name for the clinic (lower-case words joined by hyphens, e.g. harbor-physio): what `flask --app api clinics apply` finds it by. NULL for a clinic never applied from a file.';
 comment on column public.orgs.timezone is 'IANA zone of the clinic wall clock (validated against pg_timezone_names), e.g. America/New_York.';
 comment on column public.orgs.phone_region is 'ISO 3166 region used by the service to normalise local phone numbers to E.164.';
 comment on column public.orgs.slot_interval_minutes is 'Grid of bookable start times, counted from each business-hours opening.';

@@ -308,7 +308,8 @@ select set_has(
       ('function public.mark_call_ended(uuid, text, timestamp with time zone, text) EXECUTE'),
       ('function public.transfer_destination(uuid, timestamp with time zone) EXECUTE'),
       ('function public.take_message(uuid, jsonb, text, text, text, text) EXECUTE'),
-      ('function public.purge_call_artifacts() EXECUTE')$$,
+      ('function public.purge_call_artifacts() EXECUTE'),
+      ('function public.apply_clinic(jsonb, boolean) EXECUTE')$$,
   'service_role can execute every RPC the webhook and the operator commands call');
 -- the platform's ALL on tables: what ALL means depends on the major version
 select set_eq(
