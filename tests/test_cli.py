@@ -39,6 +39,7 @@ READ_ONLY = [
     ("credentials", "list", "--org", SUNRISE),
     ("assistants", "list", "--org", SUNRISE),
     ("check-db",),
+    ("clinics", "apply", "--dry-run", "docs/clinic.example.toml"),
 ]
 
 
@@ -105,6 +106,6 @@ def test_flask_is_on_path_once_the_venv_is_activated(database_url):
     result = subprocess.run(["bash", "-c", "source .venv/bin/activate && flask --app api --help"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    for group in ("assistants", "calls", "credentials", "prompts", "health-check", "stress-test"):
+    for group in ("assistants", "calls", "clinics", "credentials", "prompts", "health-check", "stress-test"):
         assert f"  {group} " in result.stdout
 

@@ -10,6 +10,7 @@ command's own output (stdout) is never interleaved with log lines (api.create_ap
 
     assistants   map | list | unmap            which Vapi assistant / phone number speaks for a clinic
     calls        purge                         drop call transcripts past each clinic's retention
+    clinics      apply FILE.toml [--dry-run]   create or update a clinic from one file
     credentials  set | list | delete | rekey   per-clinic provider credentials (values never printed)
     prompts      show | sync                   the enforced system prompt, printed or pushed to Vapi
     health-check, stress-test                  a running service, spoken to over HTTP as Vapi does
@@ -20,9 +21,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import assistants, calls, credentials, diagnostics, operations, prompts
+from . import assistants, calls, clinics, credentials, diagnostics, operations, prompts
 
-GROUPS = (assistants, calls, credentials, diagnostics, operations, prompts)
+GROUPS = (assistants, calls, clinics, credentials, diagnostics, operations, prompts)
 
 
 def init_app(app: Flask) -> None:

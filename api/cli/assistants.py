@@ -42,6 +42,13 @@ class VapiId:
     def rpc_params(self) -> dict:
         return {"p_assistant_id": None, "p_phone_number_id": None, self.param: self.value}
 
+    @classmethod
+    def of(cls, kind: str, value: str) -> "VapiId":
+        """The id of `kind` ("assistant" or "phone number", as SQL replies name them)."""
+        if kind == "assistant":
+            return cls("assistant", "assistant", "p_assistant_id", value)
+        return cls("phone number", "phone-number", "p_phone_number_id", value)
+
 
 def _vapi_id(assistant_id: str | None, phone_number_id: str | None) -> VapiId:
     given = [v for v in (assistant_id, phone_number_id) if v is not None]
@@ -50,9 +57,7 @@ def _vapi_id(assistant_id: str | None, phone_number_id: str | None) -> VapiId:
     value = given[0].strip()
     if not value:
         raise click.UsageError("the Vapi id is empty")
-    if assistant_id is not None:
-        return VapiId("assistant", "assistant", "p_assistant_id", value)
-    return VapiId("phone number", "phone-number", "p_phone_number_id", value)
+    return VapiId.of("assistant" if assistant_id is not None else "phone number", value)
 
 
 def _reason(response: httpx.Response) -> str:
@@ -113,7 +118,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(assistants_cli)
 
 
-def _clinic_vapi_key(org_id: str) -> str | None:
+def clinic_vapi_key(org_id: str) -> str | None:
     """The clinic's stored Vapi private API key, None when it has none; refusals end the command."""
     try:
         return org_secret(gateway(), org_id, "vapi", "api_key", current_app.config.get("CREDENTIALS_KEY"))
@@ -140,7 +145,7 @@ def map_command(org_id, assistant_id, phone_number_id, label):
     """Map one Vapi assistant or phone-number id to the clinic, confirmed with the clinic's Vapi key."""
     org_id = str(org_id)
     vapi_id = _vapi_id(assistant_id, phone_number_id)
-    api_key = _clinic_vapi_key(org_id)
+    api_key = clinic_vapi_key(org_id)
     if api_key:
         confirm_with_vapi(current_app.config["VAPI_API_URL"], api_key, vapi_id)
         checked = "confirmed with the clinic's Vapi account"
