@@ -1832,9 +1832,11 @@ def names_own_number(text: str | None) -> bool:
 
 @dataclass(frozen=True)
 class BookingRequest:
-    name: str
-    phone: str  # E.164
-    email: str | None
+    # Two people: the patient is who is seen (appointments.patient_name); the lead is who holds the
+    # phone the booking is under (public.leads: phone, e-mail), e.g. a parent booking for a child.
+    patient_name: str
+    phone: str  # the lead's, E.164
+    email: str | None  # the lead's
     service: str | None  # what the caller asked for, as said; None if blank
     scheduled_at: datetime  # aware, in the clinic zone
     date_of_birth: date | None = None  # the patient's, if the caller gave it; never spoken back
@@ -1885,7 +1887,7 @@ def normalize_booking(
     date_of_birth = normalize_birth_date(birth_text, today, region) if birth_text else None
 
     return BookingRequest(
-        name=name,
+        patient_name=name,
         phone=phone,
         email=normalize_email(as_text(arguments.get("patientEmail"))),
         service=as_text(arguments.get("serviceType")),

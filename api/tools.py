@@ -342,7 +342,7 @@ def book(ctx: ToolContext, arguments: dict) -> dict:
               service=request.service, hasEmail=request.email is not None,
               hasDateOfBirth=request.date_of_birth is not None)
     params = dict(
-        p_name=request.name,
+        p_name=request.patient_name,
         p_email=request.email,
         p_phone=request.phone,
         p_service=request.service,

@@ -609,7 +609,7 @@ def booking(arguments, **overrides):
 
 def test_normalize_booking():
     assert booking(GOOD_ARGUMENTS) == BookingRequest(
-        name="John Doe",
+        patient_name="John Doe",
         phone="+14155550123",
         email="john@example.com",
         service="Consultation",
@@ -620,7 +620,7 @@ def test_normalize_booking():
 def test_booking_request_is_frozen():
     request = booking(GOOD_ARGUMENTS)
     with pytest.raises(AttributeError):
-        request.name = "Someone Else"
+        request.patient_name = "Someone Else"
 
 
 def test_booking_with_only_required_fields():
