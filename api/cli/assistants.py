@@ -25,9 +25,7 @@ from flask.cli import AppGroup
 
 from ..credentials import CredentialError, org_secret
 from ..gateway import RpcError
-from .common import UNREACHABLE, call, gateway
-
-VAPI_TIMEOUT_S = 15.0
+from .common import UNREACHABLE, VAPI_TIMEOUT_S, call, gateway, vapi_reason
 
 
 @dataclass(frozen=True)
@@ -60,17 +58,6 @@ def _vapi_id(assistant_id: str | None, phone_number_id: str | None) -> VapiId:
     return VapiId.of("assistant" if assistant_id is not None else "phone number", value)
 
 
-def _reason(response: httpx.Response) -> str:
-    """Vapi's own explanation of an error reply, short, or nothing."""
-    try:
-        message = response.json().get("message")
-    except (ValueError, AttributeError):
-        return ""
-    if isinstance(message, list):
-        message = "; ".join(map(str, message))
-    return f" ({str(message)[:200]})" if message else ""
-
-
 def confirm_with_vapi(base_url: str, api_key: str, vapi_id: VapiId, *, timeout_s: float = VAPI_TIMEOUT_S) -> None:
     """Return when Vapi, asked with the clinic's own key, has this id; otherwise raise a
     ClickException that says precisely why nothing was mapped (the key itself is never shown)."""
@@ -92,12 +79,12 @@ def confirm_with_vapi(base_url: str, api_key: str, vapi_id: VapiId, *, timeout_s
             "belongs to the Vapi account that owns it")
     if status in (401, 403):
         raise click.ClickException(
-            f"Vapi refused the clinic's stored API key ({request}: HTTP {status}{_reason(response)}); nothing was "
+            f"Vapi refused the clinic's stored API key ({request}: HTTP {status}{vapi_reason(response)}); nothing was "
             "mapped. Store the clinic's Vapi private API key with "
             "`flask --app api credentials set --org ORG --provider vapi --name api_key`")
     if response.is_error:
         raise click.ClickException(
-            f"could not confirm the {vapi_id.kind} with Vapi ({request}: HTTP {status}{_reason(response)}); "
+            f"could not confirm the {vapi_id.kind} with Vapi ({request}: HTTP {status}{vapi_reason(response)}); "
             "nothing was mapped. Try again later")
     try:
         body = response.json()

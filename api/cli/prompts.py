@@ -23,8 +23,7 @@ from ..credentials import CredentialError, org_secret
 from ..deps import get_deps
 from ..gateway import RpcError, RpcGateway
 from ..prompts import Clinic, enforced_prompt, enforced_prompt_template, unwrap
-
-VAPI_TIMEOUT_S = 15.0
+from .common import VAPI_TIMEOUT_S, vapi_reason
 
 
 class VapiError(Exception):
@@ -43,7 +42,7 @@ class VapiClient:
         except httpx.HTTPError as exc:
             raise VapiError(f"{method} {path}: {type(exc).__name__}") from exc
         if response.is_error:
-            raise VapiError(f"{method} {path}: HTTP {response.status_code}{_vapi_reason(response)}")
+            raise VapiError(f"{method} {path}: HTTP {response.status_code}{vapi_reason(response)}")
         try:
             return response.json()
         except ValueError as exc:
@@ -57,16 +56,6 @@ class VapiClient:
 
     def close(self) -> None:
         self._http.close()
-
-
-def _vapi_reason(response: httpx.Response) -> str:
-    try:
-        message = response.json().get("message")
-    except (ValueError, AttributeError):
-        return ""
-    if isinstance(message, list):
-        message = "; ".join(map(str, message))
-    return f" ({str(message)[:200]})" if message else ""
 
 
 def system_message(model: dict) -> str | None:
