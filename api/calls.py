@@ -428,7 +428,7 @@ def _assistant_request(request: VapiRequest, message: dict, env: CallEnv) -> Enc
     assistant's prompt needs (p_with_profile), so that is never a second round trip."""
     context = request.context
     if not context.phone_number_id and not context.assistant_id:
-        log_event("call.unknown_number", 30, reason="no_phone_number_id")
+        log_event("call.unknown_number", logging.WARNING, reason="no_phone_number_id")
         return EncodedReply(encode({"error": speech.unknown_number()}))
     known_org = env.profiles.org_of_number(context.phone_number_id)
     resolved = env.gateway.rpc("resolve_assistant_request", {
@@ -436,11 +436,11 @@ def _assistant_request(request: VapiRequest, message: dict, env: CallEnv) -> Enc
         "p_at": env.now.isoformat(),
         "p_with_profile": known_org is None or env.profiles.cached(known_org) is None})
     if not resolved.get("success"):
-        log_event("call.unknown_number", 30, reason=resolved.get("error"), phoneNumberId=context.phone_number_id)
+        log_event("call.unknown_number", logging.WARNING, reason=resolved.get("error"), phoneNumberId=context.phone_number_id)
         return EncodedReply(encode({"error": speech.unknown_number()}))
     org_id = resolved.get("orgId")
     if env.authenticated_org_id is not None and env.authenticated_org_id != org_id:
-        log_event("org.refused", 30, reason="not_the_authenticated_org", orgId=org_id,
+        log_event("org.refused", logging.WARNING, reason="not_the_authenticated_org", orgId=org_id,
                   authenticatedOrgId=env.authenticated_org_id)
         return EncodedReply(encode({"error": speech.unknown_number()}))
     env.profiles.note_number(context.phone_number_id, org_id)
@@ -464,13 +464,13 @@ def _end_of_call_report(request: VapiRequest, message: dict, env: CallEnv) -> di
     if org_id is None:
         return {}
     if not request.context.call_id:
-        log_event("call.report_refused", 30, orgId=org_id, reason="no_call_id")
+        log_event("call.report_refused", logging.WARNING, orgId=org_id, reason="no_call_id")
         return {}
     profile = env.profiles.get(org_id)
     p_call = call_report(message, request, region=profile.phone_region if profile else "US")
     reply = env.gateway.rpc("record_call_report", {"p_org_id": org_id, "p_call": p_call})
     if not reply.get("success"):
-        log_event("call.report_refused", 30, orgId=org_id, reason=reply.get("error"), field=reply.get("field"))
+        log_event("call.report_refused", logging.WARNING, orgId=org_id, reason=reply.get("error"), field=reply.get("field"))
         return {}
     log_event("call.report", orgId=org_id, outcome=reply.get("outcome"),
               linkedAppointments=len(reply.get("linkedAppointments") or []),
@@ -506,7 +506,7 @@ def _status_update(request: VapiRequest, message: dict, env: CallEnv) -> dict:
 def _hang(request: VapiRequest, message: dict, env: CallEnv) -> dict:
     # Vapi: "hang" is sent when the assistant is hanging due to a delay (model, voice or a tool
     # still waiting for its server). Worth a warning; the call goes on.
-    log_event("call.hang", 30)
+    log_event("call.hang", logging.WARNING)
     return {}
 
 
@@ -546,9 +546,9 @@ def answer(request: VapiRequest, message: dict, env: CallEnv) -> dict | EncodedR
     try:
         return _HANDLERS[request.message_type](request, message, env)
     except RpcError as error:
-        log_event("call.unanswered", 40, type=request.message_type, error=type(error).__name__)
+        log_event("call.unanswered", logging.ERROR, type=request.message_type, error=type(error).__name__)
         return refused(request.message_type)
     except Exception as exc:  # a bug must still leave the caller with a calm answer
-        log_event("call.error", 40, type=request.message_type, error=type(exc).__name__)
+        log_event("call.error", logging.ERROR, type=request.message_type, error=type(exc).__name__)
         return refused(request.message_type)
 

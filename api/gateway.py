@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import time
 import weakref
 from contextvars import ContextVar
@@ -133,7 +134,7 @@ class PostgresGateway:
         if deadline is not None:
             left_s = deadline - time.monotonic()
             if left_s < 0.05:
-                log_event("rpc.error", 40, rpc=name, path="postgres", error="BudgetSpent", sqlstate=None)
+                log_event("rpc.error", logging.ERROR, rpc=name, path="postgres", error="BudgetSpent", sqlstate=None)
                 raise RpcBusy(f"{name} not called: the request's time budget is spent")
             statement_timeout_ms = min(statement_timeout_ms, int(left_s * 1000))
             pool_wait_s = min(pool_wait_s, left_s)
@@ -151,7 +152,7 @@ class PostgresGateway:
                 self._returned_at[conn] = time.monotonic()
         except (psycopg.Error, PoolTimeout) as exc:
             sqlstate = getattr(exc, "sqlstate", None)
-            log_event("rpc.error", 40, rpc=name, path="postgres", error=type(exc).__name__, sqlstate=sqlstate)
+            log_event("rpc.error", logging.ERROR, rpc=name, path="postgres", error=type(exc).__name__, sqlstate=sqlstate)
             raise _failure(name, exc, sqlstate) from exc
         finally:
             log_event("rpc.call", rpc=name, path="postgres",
@@ -179,7 +180,7 @@ class SupabaseGateway:
             response = self._client.rpc(name, params).execute()
         except Exception as exc:  # postgrest.APIError, httpx errors, JSON decoding: all "no answer"
             sqlstate = getattr(exc, "code", None)  # PostgREST passes the SQLSTATE through as `code`
-            log_event("rpc.error", 40, rpc=name, path="supabase", error=type(exc).__name__, sqlstate=sqlstate)
+            log_event("rpc.error", logging.ERROR, rpc=name, path="supabase", error=type(exc).__name__, sqlstate=sqlstate)
             raise _failure(name, exc, sqlstate) from exc
         finally:
             log_event("rpc.call", rpc=name, path="supabase",

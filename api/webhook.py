@@ -88,7 +88,7 @@ def authenticate():
         result = _claim_signature(result)
     if result.ok:
         return None
-    log_event("auth.failed", 30, reason=result.reason, path=request.path, remote=request.remote_addr)
+    log_event("auth.failed", logging.WARNING, reason=result.reason, path=request.path, remote=request.remote_addr)
     return jsonify(error="unauthorized", reason=result.reason), 401
 
 
@@ -126,7 +126,7 @@ def _claim_signature(result: AuthResult) -> AuthResult:
     # Unknown whether this is a replay: the request is authentic but may not act. Its tool calls
     # get the spoken "trouble reaching our booking system" (the database is what failed) and
     # nothing is written; an event is only logged anyway.
-    log_event("auth.replay_unchecked", 30, path=request.path, error=(reply or {}).get("error", "unavailable"))
+    log_event("auth.replay_unchecked", logging.WARNING, path=request.path, error=(reply or {}).get("error", "unavailable"))
     g.replay_unchecked = True
     return result
 
@@ -137,7 +137,7 @@ def _parse() -> VapiRequest:
 
 @bp.errorhandler(EnvelopeError)
 def invalid_envelope(error: EnvelopeError):
-    log_event("vapi.invalid_request", 30, reason=error.reason, path=request.path)
+    log_event("vapi.invalid_request", logging.WARNING, reason=error.reason, path=request.path)
     return jsonify(error="invalid_request", reason=error.reason), 400
 
 
@@ -175,10 +175,10 @@ def _resolve_org(deps, vapi_request: VapiRequest, allow_claim: bool) -> str | No
         authenticated_org_id = g.get("authenticated_org_id")
         if authenticated_org_id is None or authenticated_org_id == reply["orgId"]:
             return reply["orgId"]
-        log_event("org.refused", 30, reason="not_the_authenticated_org", orgId=reply["orgId"],
+        log_event("org.refused", logging.WARNING, reason="not_the_authenticated_org", orgId=reply["orgId"],
                   authenticatedOrgId=authenticated_org_id, callId=context.call_id)
         return None
-    log_event("org.refused", 30, reason=reply.get("error"), claimedOrgId=context.claimed_org_id,
+    log_event("org.refused", logging.WARNING, reason=reply.get("error"), claimedOrgId=context.claimed_org_id,
               assistantId=context.assistant_id, phoneNumberId=context.phone_number_id, callId=context.call_id,
               claimsAllowed=allow_claim)
     return None
@@ -200,7 +200,7 @@ def _answer_tool_calls(vapi_request: VapiRequest, key_for, allow_claim: bool) ->
     refused = []
     surplus = vapi_request.tool_calls[MAX_TOOL_CALLS_PER_REQUEST:]
     if surplus:
-        log_event("vapi.too_many_tool_calls", 30, toolCalls=len(vapi_request.tool_calls),
+        log_event("vapi.too_many_tool_calls", logging.WARNING, toolCalls=len(vapi_request.tool_calls),
                   answered=MAX_TOOL_CALLS_PER_REQUEST)
         refusal = _failure(speech.too_many_tool_calls(), "too_many_tool_calls")
         refused = [ToolResult(c.id, c.name, refusal) for c in surplus]
@@ -234,7 +234,7 @@ def _answer_first_calls(vapi_request: VapiRequest, calls, key_for, allow_claim: 
         except RpcError as error:
             payload = _no_answer(error)
         except Exception as exc:  # a bug must still leave the caller with a calm answer
-            log_event("tool.error", 40, tool=call.name, toolCallId=call.ref, orgId=profile.org_id,
+            log_event("tool.error", logging.ERROR, tool=call.name, toolCallId=call.ref, orgId=profile.org_id,
                       error=type(exc).__name__)
             current_app.logger.exception("tool %s failed", call.name)
             payload = _failure(speech.infrastructure_failure(), "internal_error")
