@@ -8,6 +8,7 @@ as the README says.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -89,12 +90,15 @@ def test_serving_still_refuses_to_start_without_the_secret(database_url):
 def test_an_app_built_for_a_command_answers_no_webhook_request(database_url):
     from api import create_app
 
+    level = logging.getLogger().level  # the command's app sets the process's log level (WARNING)
     app = create_app({"OPERATOR_COMMAND": True, "APP_ENV": "production", "VAPI_SECRET": "",
                       "DATABASE_URL": database_url})
     try:
+        assert logging.getLogger().level == logging.WARNING
         response = app.test_client().post("/api/vapi/webhook", json={"message": {"type": "status-update"}})
     finally:
         app.extensions["deps"].gateway.close()
+        logging.getLogger().setLevel(level)
     assert response.status_code == 401
 
 
