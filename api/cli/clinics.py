@@ -123,8 +123,10 @@ def _as_json(value, shape, path: str, problems: list[str]):
             week[day] = list(ranges)
         return week
     if shape == INSTANT:
-        if isinstance(value, (dt.datetime, dt.date)) or isinstance(value, str):
-            return value.isoformat() if not isinstance(value, str) else value
+        if isinstance(value, str):
+            return value  # SQL reads it (and names it when it cannot)
+        if isinstance(value, (dt.datetime, dt.date)):
+            return value.isoformat()  # a local date-time stays local: the clinic's wall clock
         problems.append(f"{path}: must be {INSTANT}")
         return None
     # bool is an int in Python; TOML keeps them apart, so must this
