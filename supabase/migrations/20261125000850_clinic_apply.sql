@@ -40,7 +40,6 @@ as $$
   select (array_position(array['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
                          lower(btrim(p_name))) - 1)::smallint
 $$;
-revoke all on function private.spec_weekday(text) from public, anon, authenticated;
 
 create or replace function private.weekday_name(p_weekday smallint)
 returns text
@@ -50,7 +49,6 @@ set search_path = ''
 as $$
   select (array['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'])[p_weekday + 1]
 $$;
-revoke all on function private.weekday_name(smallint) from public, anon, authenticated;
 
 -- "08:00-12:00" as the spec writes an interval, and back.
 create or replace function private.interval_text(p_opens time, p_closes time)
@@ -61,7 +59,6 @@ set search_path = ''
 as $$
   select to_char(p_opens, 'HH24:MI') || '-' || to_char(p_closes, 'HH24:MI')
 $$;
-revoke all on function private.interval_text(time, time) from public, anon, authenticated;
 
 -- One interval of a week table: "08:00-12:00" (also "8:00 - 12:00", "08:00–12:00"; 24:00 closes a
 -- day); no row when the text is not one.
@@ -86,7 +83,6 @@ begin
   return next;
 end;
 $$;
-revoke all on function private.spec_interval(text) from public, anon, authenticated;
 
 -- A week table ({"monday": ["08:00-12:00", "13:00-17:00"], …}) as rows; a row that cannot be read
 -- carries `problem` (prefixed by p_path) instead.
@@ -129,7 +125,6 @@ begin
   end loop;
 end;
 $$;
-revoke all on function private.spec_week(text, jsonb) from public, anon, authenticated;
 
 -- A date or date-time of the spec as an instant: "2026-12-24T12:00:00" (and "2026-12-24", its
 -- midnight) on the clinic's wall clock; with an offset ("…Z", "…+01:00") it is that instant. NULL
@@ -155,7 +150,6 @@ exception when others then
   return null;
 end;
 $$;
-revoke all on function private.spec_instant(text, text) from public, anon, authenticated;
 
 -- Closed periods of the spec ([[closures]], a provider's [[time_off]]): {"date": day} (that whole
 -- clinic-local day) or {"from", "to"} ([from, to); a bare date means its midnight), each with an
@@ -208,7 +202,6 @@ begin
   end loop;
 end;
 $$;
-revoke all on function private.spec_periods(text, jsonb, text) from public, anon, authenticated;
 
 -- "2026-12-24 12:00 - 2026-12-27 00:00" on the clinic's wall clock.
 create or replace function private.period_text(p_during tstzrange, p_timezone text)
@@ -220,7 +213,6 @@ as $$
   select to_char(lower(p_during) at time zone p_timezone, 'YYYY-MM-DD HH24:MI') || ' - '
       || to_char(upper(p_during) at time zone p_timezone, 'YYYY-MM-DD HH24:MI')
 $$;
-revoke all on function private.period_text(tstzrange, text) from public, anon, authenticated;
 
 -- A write that broke a rule, said by the spec's name for the row and the rule's owner: the message,
 -- and for a check or exclusion constraint its definition from the catalog.
@@ -239,7 +231,6 @@ as $$
                             where n.nspname = p_schema and t.relname = p_table and c.conname = p_constraint
                               and c.contype in ('c', 'x')) || ')', '')
 $$;
-revoke all on function private.spec_write_problem(text, text, text, text, text) from public, anon, authenticated;
 
 -- What a clinic is, one line per fact, in the spec's words: (sort, item, value). apply_clinic's
 -- changes are the difference of two of these, so whatever the spec can say is described here.
@@ -328,7 +319,6 @@ as $$
   select '80', 'transfer hours', 'the clinic''s opening hours'
     from o where not exists (select 1 from public.transfer_hours t where t.org_id = o.id)
 $$;
-revoke all on function private.clinic_description(uuid) from public, anon, authenticated;
 
 create or replace function private.clinic_description_json(p_org_id uuid)
 returns jsonb
@@ -339,7 +329,6 @@ as $$
   select coalesce(jsonb_agg(jsonb_build_object('sort', d.sort, 'item', d.item, 'value', d.value)), '[]')
     from private.clinic_description(p_org_id) d
 $$;
-revoke all on function private.clinic_description_json(uuid) from public, anon, authenticated;
 
 -- The difference of two descriptions: [{op: + | - | ~, item, before, after}], in description order.
 create or replace function private.description_changes(p_before jsonb, p_after jsonb)
@@ -357,7 +346,6 @@ as $$
     from b full join a on a.item = b.item
    where b.value is distinct from a.value
 $$;
-revoke all on function private.description_changes(jsonb, jsonb) from public, anon, authenticated;
 
 -- What the spec gets wrong that no table can hold (see the header); '{}' when nothing. p_org is the
 -- clinic found by the slug (NULL fields when it is new).
@@ -498,9 +486,8 @@ begin
   return v_problems;
 end;
 $$;
-revoke all on function private.clinic_spec_problems(jsonb, public.orgs) from public, anon, authenticated;
 
--- RPC (service_role only) --------------------------------------------------------------------------
+-- Public RPCs (service_role only) -------------------------------------------------------------------
 
 -- apply_clinic ----------------------------------------------------------------------------------------
 -- Creates or updates the clinic of p_spec (found by clinic.slug; clinic.id may adopt an existing
@@ -945,7 +932,6 @@ begin
     'newVapiIds', v_new_ids);
 end;
 $$;
-revoke all on function public.apply_clinic(jsonb, boolean) from public, anon, authenticated;
 grant execute on function public.apply_clinic(jsonb, boolean) to service_role;
 comment on function public.apply_clinic(jsonb, boolean) is
   'service_role: create or update one clinic (found by clinic.slug) from a declarative spec — settings, hours, closures, services with aliases, providers with hours, services and time off, Vapi mappings, front desk and transfer hours — in one transaction; answers the changes, or every problem with nothing written. Never deletes what an appointment points at (deactivates it). p_dry_run: answer, then roll back. Used by `flask --app api clinics apply`.';
