@@ -364,19 +364,19 @@ def test_a_transient_assistant_costs_one_rpc_with_or_without_the_profile_held():
 def test_a_profile_that_expired_between_asking_and_answering_is_fetched_once_more():
     gateway = FakeGateway(resolve_assistant_request=resolved(), get_org_profile=TRANSIENT_PROFILE)
     client = fake_client(gateway)
-    booking = client.application.extensions["booking"]
-    booking.profiles.note_number("pn_sunrise_main", SUNRISE)
-    booking.profiles.keep(SUNRISE, PROFILE)  # held when asked (p_with_profile false) ...
-    original = booking.profiles.cached
+    deps = client.application.extensions["deps"]
+    deps.profiles.note_number("pn_sunrise_main", SUNRISE)
+    deps.profiles.keep(SUNRISE, PROFILE)  # held when asked (p_with_profile false) ...
+    original = deps.profiles.cached
     calls_seen = []
 
     def expiring(org_id):
         calls_seen.append(org_id)
         if len(calls_seen) > 1:  # ... gone when the answer came
-            booking.profiles.clear()
+            deps.profiles.clear()
         return original(org_id)
 
-    booking.profiles.cached = expiring
+    deps.profiles.cached = expiring
     reply = client.post(WEBHOOK, json=assistant_request("pn_sunrise_main"), headers=AUTH).get_json()
     assert "Nurse Kim" in reply["assistant"]["model"]["messages"][0]["content"]
     assert [name for name, _ in gateway.calls] == ["resolve_assistant_request", "get_org_profile"]

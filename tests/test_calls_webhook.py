@@ -185,7 +185,7 @@ def test_a_transient_assistant_is_one_rpc_and_its_prompt_follows_the_clinics_pro
     assert prompt() == first and rpcs(caplog) == ["resolve_assistant_request"]
     sql("update public.providers set display_name = 'Dr. Sofia Reyes-Ortiz' where org_id = %s"
         " and display_name = 'Dr. Sofia Reyes'", [BAYVIEW])
-    app.extensions["booking"].profiles.clear()  # what PROFILE_CACHE_SECONDS does to every entry
+    app.extensions["deps"].profiles.clear()  # what PROFILE_CACHE_SECONDS does to every entry
     caplog.clear()
     renamed = prompt()
     assert "Dr. Sofia Reyes-Ortiz" in renamed and rpcs(caplog) == ["resolve_assistant_request"]

@@ -80,8 +80,6 @@ create table public.services (
   duration_minutes integer not null,
   buffer_minutes integer not null default 0,
   is_default boolean not null default false,
-  -- i13layout: the column as decided for issue 11 (helper i11sql adds it with its checks; merge takes theirs)
-  aliases text[] not null default '{}',
   active boolean not null default true,
   aliases text[] not null default '{}',
   match_keys text[] generated always as (private.service_keys(code, name, aliases)) stored,
