@@ -1093,6 +1093,13 @@ _SENTENCE_END = re.compile(r"[\s.,;:!?]+$")  # a transcript's full stop after "d
 _EMAIL_CASE_WORDS = re.compile(r"\b(?:capital|uppercase|upper case|lowercase|lower case|small)\s+(?=\S\b)")
 _EMAIL_ONE_WORD = re.compile(r"\s*\b(?:all one word|one word|all together|no spaces?)\b\s*")
 _EMAIL_SYMBOLS = "@.-_+"
+# A caller declining to give one ("none", "I don't have one", "not sure"): no address, so nothing is
+# dropped and the confirmation does not say it "couldn't use that e-mail address".
+_EMAIL_DECLINED = re.compile(
+    r"^(?:no|nope|nah|none|nothing|n/?a|not applicable|no thanks|no thank you|not sure|i'?m not sure|"
+    r"skip(?: it| that)?|(?:i'?d )?rather not|(?:i )?(?:do not|don'?t) have (?:one|an? (?:e-?mail|email)"
+    r"(?: address)?|(?:e-?mail|email)(?: address)?)|no (?:e-?mail|email)(?: address)?)"
+    r"(?:,? (?:thanks|thank you|sorry))?[.!]*$")
 _SPELLED_OUT = re.compile(r"[a-z0-9](?:-[a-z0-9]){2,}")  # "j-o-h-n", as spelling is transcribed
 _SPELLED_WITH_DOTS = re.compile(r"\b(?:[a-z0-9]\.\s+){1,}[a-z0-9]\b\.?")  # "j. o. h. n", transcribed
 
@@ -1107,7 +1114,8 @@ def normalize_email(text: str | None) -> str | None:
     ``j-o-h-n``, ``j. o. h. n``, ``capital j``) are joined. What is said around the address goes
     (``my e-mail is``, ``please``, a closing full stop). Two plain words in a row keep their
     space (``john smith at example dot com`` could be several addresses): never an invented
-    address — unless the caller says ``all one word``. None only for blanks and non-text.
+    address — unless the caller says ``all one word``. None only for blanks, non-text and a caller
+    declining to give one (``none``, ``no e-mail``, ``I don't have one``, ``not sure``).
     Whether the result is a plausible address is decided by the database alone
     (``private.is_plausible_email``): an implausible one is stored as NULL and the booking goes
     through, its reply saying ``emailDropped``.
@@ -1116,6 +1124,8 @@ def normalize_email(text: str | None) -> str | None:
         return None
     said = " ".join(text.strip().lower().replace("’", "'").split())
     spoken = _EMAIL_TAIL.sub("", _EMAIL_LEAD_IN.sub("", said)) or said
+    if _EMAIL_DECLINED.match(said) or _EMAIL_DECLINED.match(spoken):
+        return None
     if "@" not in spoken:
         spoken = _SENTENCE_END.sub("", spoken) or spoken
     spoken = _EMAIL_CASE_WORDS.sub("", spoken)

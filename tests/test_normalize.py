@@ -6,7 +6,7 @@ import phonenumbers
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from api import speech
+from api import normalize, speech
 from api.normalize import (
     BookingRequest,
     NormalizationError,
@@ -564,6 +564,11 @@ def test_absurdly_long_name_asks_again():
         ("", None),
         ("   ", None),
         (42, None),
+        # a caller declining to give one: no address (nothing "dropped", nothing to apologise for)
+        ("none", None), ("None.", None), ("no", None), ("no email", None), ("No e-mail, sorry", None),
+        ("I don't have one", None), ("i dont have an email address", None), ("not sure", None),
+        ("n/a", None), ("my email is none", None), ("nope", None),
+        ("noah at example dot com", "noah@example.com"), ("none@example.com", "none@example.com"),
     ],
 )
 def test_normalize_email_only_writes_out_what_was_said(text, expected):
@@ -572,7 +577,10 @@ def test_normalize_email_only_writes_out_what_was_said(text, expected):
 
 @given(st.text(min_size=1, max_size=40).filter(str.strip))
 def test_normalize_email_never_drops_an_address(text):
-    assert normalize_email(text)  # only blanks are None: plausibility is SQL's call
+    # only blanks and a declined e-mail ("none", "no email") are None: plausibility is SQL's call
+    said = " ".join(text.strip().lower().replace("’", "'").split())
+    spoken = normalize._EMAIL_TAIL.sub("", normalize._EMAIL_LEAD_IN.sub("", said)) or said
+    assert normalize_email(text) or normalize._EMAIL_DECLINED.match(said) or normalize._EMAIL_DECLINED.match(spoken)
 
 
 @pytest.mark.parametrize(
