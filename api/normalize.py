@@ -572,9 +572,17 @@ class _DateReader:
 
     def _past_rules(self, reading: _Reading) -> date:
         """A month/day before today is its next occurrence, unless it fell within the last
-        RECENTLY_PASSED_DAYS: then that recent day (which has passed). Others are as read."""
+        RECENTLY_PASSED_DAYS: then that recent day (which has passed). Others are as read. A
+        month/day said without a year counts across New Year too: "December 29th" said on January
+        3rd has passed (not next December, refused as too far ahead)."""
         day = reading.day
-        if day >= self.today or reading.kind != "calendar":
+        if reading.kind != "calendar":
+            return day
+        if day >= self.today:
+            if not reading.explicit_year:
+                latest = _latest_occurrence(day.month, day.day, self.today)
+                if latest is not None and latest < self.today and (self.today - latest).days <= RECENTLY_PASSED_DAYS:
+                    return latest
             return day
         latest = _latest_occurrence(day.month, day.day, self.today)
         if latest is not None and (self.today - latest).days <= RECENTLY_PASSED_DAYS:

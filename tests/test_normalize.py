@@ -164,6 +164,27 @@ def test_normalized_date_is_never_in_the_past(value, today):
         assert result == value
 
 
+@pytest.mark.parametrize("text, today, passed", [
+    ("December 29th", date(2027, 1, 3), date(2026, 12, 29)),  # across New Year: passed, not next December
+    ("Dec 15", date(2027, 1, 4), date(2026, 12, 15)),
+    ("12/31", date(2027, 1, 1), date(2026, 12, 31)),
+    ("November 29th", date(2026, 11, 30), date(2026, 11, 29)),
+])
+def test_a_month_and_day_that_just_passed_is_passed_across_new_year(text, today, passed):
+    with pytest.raises(NormalizationError) as caught:
+        normalize_date(text, today)
+    assert (caught.value.reask, caught.value.choices) == ("appointment_date_passed", (passed,))
+
+
+@pytest.mark.parametrize("text, today, expected", [
+    ("December 5th", date(2027, 1, 5), date(2027, 12, 5)),  # 31 days ago: next December
+    ("2026-12-29", date(2026, 12, 1), date(2026, 12, 29)),  # an explicit year ahead is as said
+    ("January 3rd", date(2026, 12, 20), date(2027, 1, 3)),
+])
+def test_a_month_and_day_not_recently_passed_is_its_next_occurrence(text, today, expected):
+    assert normalize_date(text, today) == expected
+
+
 # --------------------------------------------------------------------------
 # normalize_time
 # --------------------------------------------------------------------------
