@@ -1517,7 +1517,8 @@ def normalize_availability(
     * ``before noon``, ``earlier than 11`` (starts before it); ``by 11``, ``until 11``, ``no later than
       11``, ``11 at the latest``, ``11 or earlier`` (a start at 11 included);
     * ``between 2 and 4``, ``from 2 to 4``, ``2-4``, ``2 till 4pm``, ``between 10 and 2`` (a bare hour
-      before a later one with AM/PM is read to come before it);
+      before a later one with AM/PM is read to come before it when the clinic is open then; else
+      the range is read the right way round: ``between 4 and 2`` is 2–4 PM);
     * ``around 2``, ``about 2``, ``2ish``, ``twoish``, ``2 or so``, ``roughly half past two``;
     * a clock time in any form :func:`normalize_time` reads (``2pm``, ``at 2``, ``two thirty``): from
       then on.
@@ -1732,8 +1733,22 @@ def _between(first: str, second: str, hours: OpeningHours, weekday: int | None) 
     if end <= start and not _AMPM.search(second.strip()) and end.hour < 12:
         end = end.replace(hour=end.hour + 12)  # "between 11 and 1"
     if end <= start and not _AMPM.search(first.strip()) and start.hour >= 12 and start.hour - 12 < end.hour:
-        start = start.replace(hour=start.hour - 12)  # "between 10 and 2" read as 22:00–14:00
+        morning = start.replace(hour=start.hour - 12)  # "between 10 and 2" read as 22:00–14:00
+        if _open_at(hours, weekday, morning):
+            start = morning
+        elif end < start and not _AMPM.search(second.strip()):
+            start, end = end, start  # "between 4 and 2": 4 AM is shut, so the caller means 2 to 4
     return (start, end) if start < end else None
+
+
+def _open_at(hours: OpeningHours, weekday: int | None, at: time) -> bool:
+    """Whether the clinic is open at ``at`` on that weekday (any day's hours when None); without
+    hours, yes (nothing says otherwise)."""
+    if not hours.intervals:
+        return True
+    minutes = at.hour * 60 + at.minute
+    return any(opens <= minutes < closes for day, opens, closes in hours.intervals
+               if weekday is None or day == weekday)
 
 
 # --------------------------------------------------------------------------
