@@ -736,13 +736,15 @@ def test_odd_but_harmless_input_still_answers(client, arguments):
     assert reply["success"] is True, reply
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (left): a date argument that is not text (list, object, true) is read "
-                   "as absent, so checkAvailability silently answers for today; expected invalid_input naming "
-                   "appointmentDate (api/tools.py _text/as_text drop the value)")
-@pytest.mark.parametrize("value", [[said(d(2))], {"day": said(d(2))}, True])
-def test_a_date_that_is_not_text_is_asked_again(client, value):
-    reply = tool(client, "checkAvailability", {"date": value})
-    assert reply.get("field") == "appointmentDate", reply
+@pytest.mark.parametrize("key,value,field", [
+    ("date", [said(d(2))], "appointmentDate"), ("date", {"day": said(d(2))}, "appointmentDate"),
+    ("date", True, "appointmentDate"), ("time", ["morning"], "appointmentTime"), ("time", False, "appointmentTime"),
+])
+def test_a_day_or_time_that_is_not_text_is_asked_again(client, key, value, field):
+    # not read as absent (today / the whole day): the caller never said that
+    arguments = {"date": said(d(2)), key: value}
+    reply = tool(client, "checkAvailability", arguments)
+    assert (reply["error"], reply["field"]) == ("invalid_input", field), reply
 
 
 def test_an_unknown_tool_is_a_spoken_refusal(client):
