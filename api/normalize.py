@@ -86,7 +86,7 @@ _ORDINAL_WORDS = {
 }
 _WEEKDAY_WORDS = {  # PostgreSQL's extract(dow): 0 = Sunday
     "sunday": 0, "sun": 0, "monday": 1, "mon": 1, "tuesday": 2, "tue": 2, "tues": 2,
-    "wednesday": 3, "wed": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4,
+    "wednesday": 3, "wed": 3, "weds": 3, "wednes": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4,
     "friday": 5, "fri": 5, "saturday": 6, "sat": 6,
 }
 

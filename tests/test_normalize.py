@@ -98,6 +98,8 @@ def test_normalize_date(text, expected):
         ("next Tuesday", date(2026, 12, 1)),
         ("next tuesday", date(2026, 12, 1)),
         ("Tue", date(2026, 12, 1)),
+        ("next weds", date(2026, 12, 2)),  # as transcribed
+        ("Thurs", date(2026, 11, 26)),
         ("this coming Monday", date(2026, 11, 30)),
     ],
 )
