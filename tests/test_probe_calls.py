@@ -182,6 +182,11 @@ DATES = [
     (f"{d(3):%A} the {ordinal(d(3))}", 3), (f"{d(3):%A}, {said(d(3))}", 3), (f"{d(3).month}/{d(3).day}", 3),
     (f"{d(3).year - 2}-{d(3):%m-%d}", 3),  # a stale year rolls forward (the health-check scenario)
     (f"{said(d(10))}", 10), (f"{d(10):%A} {said(d(10))}", 10),
+    ("Tuesday after next", 8), ("Monday after next", 14), ("a week Tuesday", 8), ("two weeks Friday", 18),
+    ("in ten days", 10), ("in 2 days' time", 2), ("this weekend", 5), ("this Sat", 5), ("Sat", 5),
+    ("thurs", 3), ("next weds", 2), (f"the {speech._ordinal(d(8).day)}", 8), (f"{d(8):%b} {ordinal(d(8))}", 8),
+    (f"{d(8):%B} the {ordinal(d(8))}", 8), ("early next week", 7), ("mid next week", 9), ("sometime next week", 7),
+    ("next Friday morning", 4), ("tomorrow afternoon", 1), ("the following Wednesday", 2),
 ]
 
 
@@ -207,6 +212,15 @@ REASKED_DATES = [
     ("the 32nd", "appointment_date_invalid"),
     ("someday", "appointment_date_invalid"),
 ]
+
+
+@pytest.mark.xfail(strict=True, reason="GAP (left): 'next weekend' and 'first week of <month>' are re-asked as "
+                   "appointment_date_invalid; a receptionist offers that weekend's Saturday / that week's first day "
+                   "(normalize._DateReader._week)")
+@pytest.mark.parametrize("text", ["next weekend", f"first week of {d(35):%B}"])
+def test_weekends_and_month_weeks(client, text):
+    reply = tool(client, "checkAvailability", {"date": text})
+    assert reply["success"] is True, reply
 
 
 @pytest.mark.parametrize("text,reask", REASKED_DATES, ids=[text for text, _ in REASKED_DATES])
@@ -313,9 +327,9 @@ def test_a_reversed_range_is_the_open_one_and_an_empty_one_is_asked_again(client
 
 
 @pytest.mark.xfail(strict=True, reason="BUG (left): an exact time when the clinic is shut (7 AM, midnight) lists "
-                   "the day's first openings as if nothing were odd; windowEmpty stays null (SQL check_availability "
+                   "the next openings as if nothing were odd (noon / 12:30 at a clinic shut for lunch: 'free at 1:00 PM'); windowEmpty stays null (SQL check_availability "
                    "treats an 'at' window as 'from then on'); expected outside_hours: 'We're not open at 7:00 AM…'")
-@pytest.mark.parametrize("text", ["at 7am", "midnight"])
+@pytest.mark.parametrize("text", ["at 7am", "midnight", "noon", "at 12:30"])
 def test_an_exact_time_when_the_clinic_is_shut_says_so(client, text):
     reply = tool(client, "checkAvailability", {"date": said(d(2)), "time": text})
     assert reply.get("windowEmpty") == "outside_hours", reply
@@ -538,6 +552,28 @@ def test_cancel_the_tuesday_one_asks_when_two_match_and_changes_nothing(client, 
     assert db("select count(*) from public.appointments where patient_name = 'Two Tues' and status = 'cancelled'") == [(0,)]
 
 
+def test_a_reschedule_by_loose_words_moves_the_callers_only_booking(client, db):
+    caller = "+14155550305"
+    booked, _, _ = book(client, (d(17), time(15)), caller=caller, patientName="Move Me", patientPhone="this number")
+    assert booked["success"], booked
+    moved = tool(client, "rescheduleAppointment", {"currentDate": "the Thursday one", "newDate": said(d(17)),
+                                                   "newTime": "around 4"}, caller=caller)
+    assert moved["success"] is True, moved
+    ((starts_at, status),) = db("select starts_at, status from public.appointments where id = %s", [booked["appointmentId"]])
+    assert status != "cancelled" and starts_at.astimezone(NEW_YORK).time() == time(16)
+    wrong = tool(client, "rescheduleAppointment", {"currentDate": "the Friday one", "newDate": said(d(18)),
+                                                   "newTime": "10am"}, caller=caller)
+    assert wrong["success"] is False and "Is that the one?" in wrong["message"], wrong
+
+
+def test_a_message_for_the_clinic_takes_the_callers_number(client):
+    reply = tool(client, "takeMessage", {"callerName": "jane doe", "reason": "a question about a bill",
+                                         "callbackNumber": "this number", "preferredTime": "after 5"}, caller="+14155550306")
+    assert reply["success"] is True and "the number you're calling from" in reply["message"], reply
+    missing = tool(client, "takeMessage", {"callerName": "jane doe", "reason": ""}, caller="+14155550306")
+    assert missing["error"] == "invalid_input" and missing["field"] == "reason", missing
+
+
 def test_a_lookup_lists_without_asking_which_one(client):
     caller = "+14155550304"
     reply, _, _ = book(client, caller=caller, patientName="Look Up", patientPhone="this number")
@@ -648,6 +684,22 @@ def test_the_replay_path_needs_the_same_caller_not_only_the_same_call_id(client,
         "patientName": "Vera Victim", "appointmentDate": said(d(16)), "appointmentTime": "11am",
         "patientPhone": "415-555-8001"}, caller=STRANGER, call="call-victim", tc="tc-spoof")
     assert reply["success"] is False and "appointmentId" not in reply, reply
+
+
+@pytest.mark.xfail(strict=True, reason="LEAK (left, SQL design): a stranger who knows a patient's phone and name "
+                   "can learn when the patient is booked: booking that name+phone at a time with another free "
+                   "provider (a flu shot with Nurse Kim) answers patient_busy exactly when it overlaps the patient's "
+                   "own appointment, and books it otherwise (private.patient_busy_reply / book_appointment_core)")
+def test_patient_busy_is_no_oracle_for_a_stranger(client, db, victim):
+    probes = {}
+    for at in ("10:00 AM", "11:00 AM"):
+        reply = tool(client, "bookClinicAppointment", {"patientName": "vera victim", "patientPhone": "415-555-8001",
+                     "appointmentDate": said(d(16)), "appointmentTime": at, "serviceType": "flu shot"},
+                     caller=STRANGER, call="call-oracle")
+        probes[at] = reply.get("error")
+    db("update public.appointments set status = 'cancelled' where patient_name = 'Vera Victim'"
+       " and service_id = (select id from public.services where org_id = %s and code = 'vaccination')", [SUNRISE])
+    assert probes["11:00 AM"] != "patient_busy", probes
 
 
 def test_the_victim_still_hears_their_own(client, victim):
