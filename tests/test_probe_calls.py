@@ -802,3 +802,29 @@ def test_a_day_or_time_that_is_not_text_is_asked_again(client, key, value, field
 def test_an_unknown_tool_is_a_spoken_refusal(client):
     reply = tool(client, "deleteEverything", {"all": True})
     assert reply["success"] is False and reply["error"] == "unknown_tool"
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. Privileges of the new paths: clinic apply, the matcher, the same-call replay
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["anon", "authenticated"])
+@pytest.mark.parametrize("statement", [
+    "select public.apply_clinic('{}'::jsonb, true)",
+    f"select private.resolve_service('{BAYVIEW}', 'cleaning')",
+    f"select private.unknown_service_reply(o) from public.orgs o where o.id = '{BAYVIEW}'",
+    "select private.booked_by_this_call(a, a.service_id, a.starts_at, null) from public.appointments a",
+    f"update public.services set aliases = '{{\"flu shot\"}}' where org_id = '{BAYVIEW}' returning id",
+])
+def test_the_new_paths_are_closed_to_anon_and_strangers(probe_db, role, statement):
+    with psycopg.connect(probe_db) as conn, conn.cursor() as cur:
+        cur.execute("select set_config('request.jwt.claims', %s, true)",
+                    [json.dumps({"role": role, "sub": "0badbad0-0000-4000-8000-000000000000"})])
+        cur.execute(f"set local role {role}")
+        try:
+            cur.execute(statement)
+            rows = cur.fetchall()
+        except psycopg.errors.InsufficientPrivilege:
+            return
+        assert rows == [], (role, statement, rows)  # RLS: nothing of a clinic one is no member of
+        conn.rollback()
