@@ -86,7 +86,7 @@ _ORDINAL_WORDS = {
 }
 _WEEKDAY_WORDS = {  # PostgreSQL's extract(dow): 0 = Sunday
     "sunday": 0, "sun": 0, "monday": 1, "mon": 1, "tuesday": 2, "tue": 2, "tues": 2,
-    "wednesday": 3, "wed": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4,
+    "wednesday": 3, "wed": 3, "weds": 3, "wednes": 3, "thursday": 4, "thu": 4, "thur": 4, "thurs": 4,
     "friday": 5, "fri": 5, "saturday": 6, "sat": 6,
 }
 
@@ -572,9 +572,17 @@ class _DateReader:
 
     def _past_rules(self, reading: _Reading) -> date:
         """A month/day before today is its next occurrence, unless it fell within the last
-        RECENTLY_PASSED_DAYS: then that recent day (which has passed). Others are as read."""
+        RECENTLY_PASSED_DAYS: then that recent day (which has passed). Others are as read. A
+        month/day said without a year counts across New Year too: "December 29th" said on January
+        3rd has passed (not next December, refused as too far ahead)."""
         day = reading.day
-        if day >= self.today or reading.kind != "calendar":
+        if reading.kind != "calendar":
+            return day
+        if day >= self.today:
+            if not reading.explicit_year:
+                latest = _latest_occurrence(day.month, day.day, self.today)
+                if latest is not None and latest < self.today and (self.today - latest).days <= RECENTLY_PASSED_DAYS:
+                    return latest
             return day
         latest = _latest_occurrence(day.month, day.day, self.today)
         if latest is not None and (self.today - latest).days <= RECENTLY_PASSED_DAYS:
@@ -1093,6 +1101,13 @@ _SENTENCE_END = re.compile(r"[\s.,;:!?]+$")  # a transcript's full stop after "d
 _EMAIL_CASE_WORDS = re.compile(r"\b(?:capital|uppercase|upper case|lowercase|lower case|small)\s+(?=\S\b)")
 _EMAIL_ONE_WORD = re.compile(r"\s*\b(?:all one word|one word|all together|no spaces?)\b\s*")
 _EMAIL_SYMBOLS = "@.-_+"
+# A caller declining to give one ("none", "I don't have one", "not sure"): no address, so nothing is
+# dropped and the confirmation does not say it "couldn't use that e-mail address".
+_EMAIL_DECLINED = re.compile(
+    r"^(?:no|nope|nah|none|nothing|n/?a|not applicable|no thanks|no thank you|not sure|i'?m not sure|"
+    r"skip(?: it| that)?|(?:i'?d )?rather not|(?:i )?(?:do not|don'?t) have (?:one|an? (?:e-?mail|email)"
+    r"(?: address)?|(?:e-?mail|email)(?: address)?)|no (?:e-?mail|email)(?: address)?)"
+    r"(?:,? (?:thanks|thank you|sorry))?[.!]*$")
 _SPELLED_OUT = re.compile(r"[a-z0-9](?:-[a-z0-9]){2,}")  # "j-o-h-n", as spelling is transcribed
 _SPELLED_WITH_DOTS = re.compile(r"\b(?:[a-z0-9]\.\s+){1,}[a-z0-9]\b\.?")  # "j. o. h. n", transcribed
 
@@ -1107,7 +1122,8 @@ def normalize_email(text: str | None) -> str | None:
     ``j-o-h-n``, ``j. o. h. n``, ``capital j``) are joined. What is said around the address goes
     (``my e-mail is``, ``please``, a closing full stop). Two plain words in a row keep their
     space (``john smith at example dot com`` could be several addresses): never an invented
-    address — unless the caller says ``all one word``. None only for blanks and non-text.
+    address — unless the caller says ``all one word``. None only for blanks, non-text and a caller
+    declining to give one (``none``, ``no e-mail``, ``I don't have one``, ``not sure``).
     Whether the result is a plausible address is decided by the database alone
     (``private.is_plausible_email``): an implausible one is stored as NULL and the booking goes
     through, its reply saying ``emailDropped``.
@@ -1116,6 +1132,8 @@ def normalize_email(text: str | None) -> str | None:
         return None
     said = " ".join(text.strip().lower().replace("’", "'").split())
     spoken = _EMAIL_TAIL.sub("", _EMAIL_LEAD_IN.sub("", said)) or said
+    if _EMAIL_DECLINED.match(said) or _EMAIL_DECLINED.match(spoken):
+        return None
     if "@" not in spoken:
         spoken = _SENTENCE_END.sub("", spoken) or spoken
     spoken = _EMAIL_CASE_WORDS.sub("", spoken)
@@ -1499,7 +1517,8 @@ def normalize_availability(
     * ``before noon``, ``earlier than 11`` (starts before it); ``by 11``, ``until 11``, ``no later than
       11``, ``11 at the latest``, ``11 or earlier`` (a start at 11 included);
     * ``between 2 and 4``, ``from 2 to 4``, ``2-4``, ``2 till 4pm``, ``between 10 and 2`` (a bare hour
-      before a later one with AM/PM is read to come before it);
+      before a later one with AM/PM is read to come before it when the clinic is open then; else
+      the range is read the right way round: ``between 4 and 2`` is 2–4 PM);
     * ``around 2``, ``about 2``, ``2ish``, ``twoish``, ``2 or so``, ``roughly half past two``;
     * a clock time in any form :func:`normalize_time` reads (``2pm``, ``at 2``, ``two thirty``): from
       then on.
@@ -1714,8 +1733,22 @@ def _between(first: str, second: str, hours: OpeningHours, weekday: int | None) 
     if end <= start and not _AMPM.search(second.strip()) and end.hour < 12:
         end = end.replace(hour=end.hour + 12)  # "between 11 and 1"
     if end <= start and not _AMPM.search(first.strip()) and start.hour >= 12 and start.hour - 12 < end.hour:
-        start = start.replace(hour=start.hour - 12)  # "between 10 and 2" read as 22:00–14:00
+        morning = start.replace(hour=start.hour - 12)  # "between 10 and 2" read as 22:00–14:00
+        if _open_at(hours, weekday, morning):
+            start = morning
+        elif end < start and not _AMPM.search(second.strip()):
+            start, end = end, start  # "between 4 and 2": 4 AM is shut, so the caller means 2 to 4
     return (start, end) if start < end else None
+
+
+def _open_at(hours: OpeningHours, weekday: int | None, at: time) -> bool:
+    """Whether the clinic is open at ``at`` on that weekday (any day's hours when None); without
+    hours, yes (nothing says otherwise)."""
+    if not hours.intervals:
+        return True
+    minutes = at.hour * 60 + at.minute
+    return any(opens <= minutes < closes for day, opens, closes in hours.intervals
+               if weekday is None or day == weekday)
 
 
 # --------------------------------------------------------------------------

@@ -927,9 +927,10 @@ def _provider_times(provider_slots: list, tz: tzinfo | str,
 
 def _fitting(build, names: list[str], conjunction: str = "or") -> str | None:
     """The first line ``build(listed)`` that fits, listing as many of ``names`` as possible
-    ("A, B, or 3 others")."""
+    ("A, B, or 3 others"; "A, B, and one other")."""
     for shown in range(len(names), 0, -1):
-        extra = [f"{len(names) - shown} others"] if shown < len(names) else []
+        left = len(names) - shown
+        extra = ["one other" if left == 1 else f"{left} others"] if left else []
         line = one_line(build(_join(names[:shown] + extra, conjunction)), limit=10 * MAX_LINE_LENGTH)
         if len(line) <= MAX_LINE_LENGTH:
             return line

@@ -386,6 +386,13 @@ def check_availability(ctx: ToolContext, arguments: dict) -> dict:
     time: the whole day; no day: the clinic's today): normalize reads the phrase into a day and a
     window, SQL lists what is free in it — or, when nothing is, says why (`windowEmpty`) and what it
     offers instead (the same day's other openings first)."""
+    # a day or time given as something other than text (a list, an object, true) is no "no day" (today)
+    # or "no time" (the whole day): ask for it rather than answer for something the caller never said
+    for field, reask, names in (("appointmentDate", "appointment_date_invalid", ("date", "appointmentDate", "day")),
+                                ("appointmentTime", "appointment_time_invalid", ("time", "appointmentTime"))):
+        if any(arguments.get(name) is not None and isinstance(arguments.get(name), (bool, list, dict))
+               for name in names):
+            return _reask(NormalizationError(field, reask))
     try:
         request = normalize_availability(_text(arguments, "date", "appointmentDate", "day"),
                                          _text(arguments, "time", "appointmentTime"), ctx.today,

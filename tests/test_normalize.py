@@ -6,7 +6,7 @@ import phonenumbers
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from api import speech
+from api import normalize, speech
 from api.normalize import (
     BookingRequest,
     NormalizationError,
@@ -98,6 +98,8 @@ def test_normalize_date(text, expected):
         ("next Tuesday", date(2026, 12, 1)),
         ("next tuesday", date(2026, 12, 1)),
         ("Tue", date(2026, 12, 1)),
+        ("next weds", date(2026, 12, 2)),  # as transcribed
+        ("Thurs", date(2026, 11, 26)),
         ("this coming Monday", date(2026, 11, 30)),
     ],
 )
@@ -162,6 +164,27 @@ def test_normalized_date_is_never_in_the_past(value, today):
     assert (result.month, result.day) == (value.month, value.day)
     if value >= today:
         assert result == value
+
+
+@pytest.mark.parametrize("text, today, passed", [
+    ("December 29th", date(2027, 1, 3), date(2026, 12, 29)),  # across New Year: passed, not next December
+    ("Dec 15", date(2027, 1, 4), date(2026, 12, 15)),
+    ("12/31", date(2027, 1, 1), date(2026, 12, 31)),
+    ("November 29th", date(2026, 11, 30), date(2026, 11, 29)),
+])
+def test_a_month_and_day_that_just_passed_is_passed_across_new_year(text, today, passed):
+    with pytest.raises(NormalizationError) as caught:
+        normalize_date(text, today)
+    assert (caught.value.reask, caught.value.choices) == ("appointment_date_passed", (passed,))
+
+
+@pytest.mark.parametrize("text, today, expected", [
+    ("December 5th", date(2027, 1, 5), date(2027, 12, 5)),  # 31 days ago: next December
+    ("2026-12-29", date(2026, 12, 1), date(2026, 12, 29)),  # an explicit year ahead is as said
+    ("January 3rd", date(2026, 12, 20), date(2027, 1, 3)),
+])
+def test_a_month_and_day_not_recently_passed_is_its_next_occurrence(text, today, expected):
+    assert normalize_date(text, today) == expected
 
 
 # --------------------------------------------------------------------------
@@ -564,6 +587,11 @@ def test_absurdly_long_name_asks_again():
         ("", None),
         ("   ", None),
         (42, None),
+        # a caller declining to give one: no address (nothing "dropped", nothing to apologise for)
+        ("none", None), ("None.", None), ("no", None), ("no email", None), ("No e-mail, sorry", None),
+        ("I don't have one", None), ("i dont have an email address", None), ("not sure", None),
+        ("n/a", None), ("my email is none", None), ("nope", None),
+        ("noah at example dot com", "noah@example.com"), ("none@example.com", "none@example.com"),
     ],
 )
 def test_normalize_email_only_writes_out_what_was_said(text, expected):
@@ -572,7 +600,10 @@ def test_normalize_email_only_writes_out_what_was_said(text, expected):
 
 @given(st.text(min_size=1, max_size=40).filter(str.strip))
 def test_normalize_email_never_drops_an_address(text):
-    assert normalize_email(text)  # only blanks are None: plausibility is SQL's call
+    # only blanks and a declined e-mail ("none", "no email") are None: plausibility is SQL's call
+    said = " ".join(text.strip().lower().replace("’", "'").split())
+    spoken = normalize._EMAIL_TAIL.sub("", normalize._EMAIL_LEAD_IN.sub("", said)) or said
+    assert normalize_email(text) or normalize._EMAIL_DECLINED.match(said) or normalize._EMAIL_DECLINED.match(spoken)
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,13 @@ def test_unknown_service_names_what_the_clinic_offers(names, offered):
         f"I'm not sure we do that here. We offer {offered} — which would you like?")
 
 
+def test_services_that_do_not_fit_are_counted_in_words_a_person_says():
+    long = "Whitening " + "extra " * 60
+    assert spoken(speech.unknown_service(["Cleaning", "Consultation", long])) == (
+        "I'm not sure we do that here. We offer cleaning, consultations, and one other — which would you like?")
+    assert "and 2 others" in speech.unknown_service(["Cleaning", long, long + "x"])
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(min_size=1, max_size=80), max_size=30))
 def test_unknown_service_lines_stay_one_short_line(names):

@@ -129,6 +129,16 @@ def test_a_bare_first_hour_comes_before_the_second():
     assert window("between 8 and 11", hours=LONG).window == TimeWindow("between", start=time(8), end=time(11))
 
 
+def test_a_reversed_range_is_the_one_the_clinic_is_open_for():
+    # "between 4 and 2": 4 AM is shut, so not 4 AM to 2 PM (the whole morning) but 2 to 4 PM
+    assert window("between 4 and 2").window == TimeWindow("between", start=time(14), end=time(16))
+    assert window("from 5 to 3").window == TimeWindow("between", start=time(15), end=time(17))
+    # the same hour twice is no range: asked again, not read as 2 AM to 2 PM
+    with pytest.raises(NormalizationError) as caught:
+        window("between 2 and 2")
+    assert (caught.value.field, caught.value.reask) == ("appointmentTime", "appointment_time_invalid")
+
+
 @pytest.mark.parametrize("key", sorted(DAY_PARTS))
 def test_every_part_of_the_day_has_its_window(key):
     said = key.replace("_", " ")

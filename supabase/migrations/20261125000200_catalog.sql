@@ -88,6 +88,9 @@ create table public.services (
   constraint services_org_code_key unique (org_id, code),
   constraint services_code_slug check (code ~ '^[a-z0-9]+(?:[_-][a-z0-9]+)*$'),
   constraint services_name_not_blank check (btrim(name) <> ''),
+  -- spoken inside one line of at most 300 characters ("You're all set: a <name> with <provider> on
+  -- <day> at <time>."): a longer name would crowd out the day and time; control characters are unsayable
+  constraint services_name_speakable check (char_length(name) <= 80 and name !~ '[[:cntrl:]]'),
   constraint services_duration_range check (duration_minutes between 5 and 480),
   constraint services_buffer_range check (buffer_minutes between 0 and 240),
   constraint services_aliases_plausible check (private.service_aliases_plausible(aliases))

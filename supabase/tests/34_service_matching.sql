@@ -3,7 +3,7 @@
 -- aside, then pg_trgm for misspellings), unknown_service on booking and availability, the default for
 -- a blank service only — and on the v2 contract also for text that names no service.
 begin;
-select plan(31);
+select plan(33);
 
 -- A family clinic and a dental one, services and aliases as in the seed ------------------------------
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
@@ -194,6 +194,10 @@ select throws_ok($$update public.services set aliases = array[repeat('x', 101)] 
                  '23514', null, 'an alias over 100 characters is refused');
 select throws_ok($$update public.services set aliases = array(select 'alias ' || n from generate_series(1, 51) n) where org_id = 'c3400000-0000-4000-8000-000000000001' and code = 'vaccination'$$,
                  '23514', null, 'more than 50 aliases are refused');
+select throws_ok($$update public.services set name = 'Vaccination ' || repeat('extra ', 12) where org_id = 'c3400000-0000-4000-8000-000000000001' and code = 'vaccination'$$,
+                 '23514', null, 'a service name over 80 characters is refused (it would crowd the day and time out of a spoken confirmation)');
+select throws_ok($$update public.services set name = E'Vaccination\nsecond line' where org_id = 'c3400000-0000-4000-8000-000000000001' and code = 'vaccination'$$,
+                 '23514', null, 'a service name with a control character is refused');
 select throws_ok($$update public.services set aliases = null where org_id = 'c3400000-0000-4000-8000-000000000001' and code = 'vaccination'$$,
                  '23502', null, 'aliases is never NULL (empty = none)');
 
