@@ -1025,6 +1025,27 @@ def patient_busy_opening(appointment: dict | None, tz: tzinfo | str, *,
     return one_line(f"{who} already has {visit} on {when}, so I can't book that time too.")
 
 
+def already_booked(appointment: dict | None, tz: tzinfo | str, *, with_provider: bool = False) -> str | None:
+    """The caller (verified for it) asked for the very visit the patient already holds — same
+    patient, service and time (SQL's ``alreadyBooked``): not a refusal, a reminder. "You're already
+    booked for that: Ann's consultation on Tuesday, January 20th at 2:00 PM. Is there anything else
+    I can help with?" None when the appointment cannot be described."""
+    if not isinstance(appointment, dict):
+        return None
+    try:
+        when = _when(_local(appointment.get("scheduledAt"), tz))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    service = appointment.get("service")
+    name = service.get("name") if isinstance(service, dict) else None
+    visit = _service_words(name if isinstance(name, str) else None)
+    who = _first_name(appointment)
+    visit = f"{who}'s {visit}" if who else _with_article(visit)
+    if with_provider:
+        visit += _with_provider(provider_name(appointment.get("provider")))
+    return one_line(f"You're already booked for that: {visit} on {when}. Is there anything else I can help with?")
+
+
 # --------------------------------------------------------------------------
 # The guard every line goes through
 # --------------------------------------------------------------------------

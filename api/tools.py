@@ -177,6 +177,12 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
         message = speech.provider_not_qualified(_requested_provider(ctx, reply, asked_provider),
                                                 _service_name(reply), offered)
         log_event("booking.rejected", reason=code, providers=len(offered))
+    elif code == "patient_busy" and reply.get("alreadyBooked") is True and \
+            speech.already_booked(reply.get("appointment"), tz, with_provider=names):
+        # The verified caller asked again for the visit they hold (SQL decides): a reminder, no offers.
+        payload.update(alreadyBooked=True, appointment=reply["appointment"])
+        message = speech.already_booked(reply["appointment"], tz, with_provider=names)
+        log_event("booking.rejected", reason=code, already_booked=True)
     elif "alternatives" in reply or code in _OFFER_CODES:  # SQL attaches alternatives to every refusal that has them
         alternatives = reply.get("alternatives") or []
         payload["alternatives"] = alternatives

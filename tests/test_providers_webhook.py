@@ -126,6 +126,32 @@ def test_whoever_is_free_means_any_provider(client, sql):
 
 # --- one patient, one place ----------------------------------------------------------------------
 
+def test_asking_again_for_the_visit_you_hold_is_a_reminder_not_a_refusal(client, sql):
+    """Issue 11 §4: the caller (verified by caller ID) asks in a later call for the very slot they
+    hold — same patient, service and time: "You're already booked for that", no offers; anyone else
+    hears the plain refusal that discloses nothing."""
+    tuesday = next_open_day(weekdays=TUESDAY)
+    parent = "+14155550141"
+    first = book(client, tuesday, "10:00", name="Ann Lee", phone=parent, call_id="call-a")
+    assert first["success"]
+    again = book(client, tuesday, "10:00", name="ann lee", phone=parent, call_id="call-b", tool_id="again")
+    assert again["success"] is False and again["error"] == "patient_busy" and again["alreadyBooked"] is True
+    assert again["message"].startswith("You're already booked for that: Ann's consultation with Dr. Marcus Lee"
+                                       " on Tuesday")
+    assert "alternatives" not in again and "can't" not in again["message"]
+    # the same time but another service is a different visit: the described refusal, with offers
+    other_visit = book(client, tuesday, "10:00", name="Ann Lee", phone=parent, service="vaccination",
+                       call_id="call-c", tool_id="other-visit")
+    assert "alreadyBooked" not in other_visit
+    assert other_visit["message"].startswith("Ann already has a consultation")
+    # a stranger asking for the same: nothing disclosed
+    stranger = book(client, tuesday, "10:00", name="Ann Lee", phone=parent, caller="+12125550000",
+                    call_id="call-d", tool_id="stranger")
+    assert stranger["error"] == "patient_busy" and "appointment" not in stranger
+    assert "alreadyBooked" not in stranger and "already" not in stranger["message"]
+    assert sql("select count(*) from public.appointments where status <> 'cancelled'") == [(1,)]
+
+
 def test_one_patient_cannot_be_in_two_places_but_siblings_can(client, sql):
     tuesday = next_open_day(weekdays=TUESDAY)
     parent = "+14155550140"

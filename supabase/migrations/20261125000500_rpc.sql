@@ -237,7 +237,8 @@ create or replace function private.patient_busy_reply(
   p_org public.orgs,
   p_service_id uuid,
   p_existing public.appointments,
-  p_disclose boolean
+  p_disclose boolean,
+  p_start timestamptz default null
 )
 returns json
 language plpgsql
@@ -251,6 +252,9 @@ begin
       'error', 'patient_busy',
       'message', 'The patient already has an appointment at an overlapping time',
       'appointment', private.caller_appointment_json(p_existing),
+      -- the very visit asked for (same patient, service and start): "You're already booked for that"
+      'alreadyBooked', p_start is not null and p_existing.starts_at = p_start
+                       and p_existing.service_id = p_service_id,
       'service', private.service_json(p_org.id, p_service_id),
       'timezone', p_org.timezone);
   end if;
@@ -450,7 +454,7 @@ begin
     if v_refusal is not null then
       return v_refusal;
     elsif v_existing.id is not null then
-      return private.patient_busy_reply(v_org, v_service.id, v_existing, p_disclose_existing);
+      return private.patient_busy_reply(v_org, v_service.id, v_existing, p_disclose_existing, p_scheduled_at);
     elsif v_code = 'provider_unavailable' then
       return private.slot_refusal_reply('provider_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
         v_named, v_insist, null,
@@ -500,7 +504,7 @@ begin
         if v_constraint = 'appointments_patient_no_overlap' then
           return private.patient_busy_reply(v_org, v_service.id,
             private.patient_conflict(p_org_id, v_lead_id, private.lenient_name(v_name), p_scheduled_at, v_ends_at),
-            p_disclose_existing);
+            p_disclose_existing, p_scheduled_at);
         end if;
         return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
                                           v_named, v_insist, v_prefer);
