@@ -650,6 +650,8 @@ declare
   v_ctx private.caller_context;
   v_verified_by text;
   v_reply json;
+  v_call_key text;
+  v_claim_key text;
 begin
   select * into v_org from public.orgs o where o.id = p_org_id;
   v_may_act := found and private.can_act_for_org(p_org_id);
@@ -661,6 +663,19 @@ begin
     end if;
     v_verified_by := case when v_ctx.staff then 'staff'
                           when v_ctx.caller_number = btrim(p_phone) then 'caller_id' end;
+    -- An unverified caller's patient_busy says "this patient is booked then": an oracle for someone
+    -- else's schedule. Each one counts as a failed verification on the call and on the claimed phone +
+    -- name (the counters lookups use); once locked, no booking under that phone + name is taken from
+    -- this call (3) or from anyone unverified for a day (10), so probing stops after a few guesses.
+    if v_verified_by is null then
+      v_call_key := private.caller_call_key(v_ctx);
+      v_claim_key := 'claim:' || btrim(p_phone) || ':' || pg_catalog.md5(private.lenient_name(p_name));
+      if (v_call_key is not null and private.caller_failures(p_org_id, v_call_key) >= 3)
+         or (v_claim_key is not null and private.caller_failures(p_org_id, v_claim_key) >= 10) then
+        return private.log_caller_access(p_org_id, v_ctx, 'book', null,
+          private.caller_refusal(v_org, 'verification_locked', 'Too many failed verifications for this booking'));
+      end if;
+    end if;
   end if;
 
   -- who acted and the call id, for the outbox row the appointments trigger writes
@@ -671,6 +686,10 @@ begin
   perform private.set_audit_context(null);
   if not v_may_act or v_reply ->> 'error' = 'unknown_org' then
     return v_reply;  -- nothing to log for a clinic the caller may not act for
+  end if;
+  if v_verified_by is null and v_reply ->> 'error' = 'patient_busy' then
+    perform private.note_caller_failure(p_org_id, v_claim_key);
+    perform private.note_caller_failure(p_org_id, v_call_key);
   end if;
   v_ctx.source := coalesce(v_ctx.source, left(coalesce(nullif(btrim(p_source), ''), 'api'), 40));
   return private.log_caller_access(p_org_id, v_ctx, 'book', v_verified_by, v_reply);
