@@ -198,9 +198,10 @@ volatile
 set search_path = ''
 as $$
 begin
-  perform pg_catalog.set_config('app.audit_actor', coalesce(left(btrim(p_actor), 200), ''), true);
-  perform pg_catalog.set_config('app.audit_call_id', coalesce(left(btrim(p_call_id), 200), ''), true);
-  perform pg_catalog.set_config('app.audit_reason', coalesce(left(btrim(p_reason), 500), ''), true);
+  -- one statement (every booking sets and clears the context: statements are what it costs)
+  perform pg_catalog.set_config('app.audit_actor', coalesce(left(btrim(p_actor), 200), ''), true),
+          pg_catalog.set_config('app.audit_call_id', coalesce(left(btrim(p_call_id), 200), ''), true),
+          pg_catalog.set_config('app.audit_reason', coalesce(left(btrim(p_reason), 500), ''), true);
 end;
 $$;
 revoke all on function private.set_audit_context(text, text, text) from public, anon, authenticated;

@@ -397,19 +397,15 @@ begin
   v_local_end := v_end at time zone v_tz;
   v_date := v_local::date;
 
-  select exists (
-           select 1 from public.business_hours bh
-           where bh.org_id = p_org_id and bh.weekday = extract(dow from v_date)),
-         exists (
-           select 1 from public.closures c
-           where c.org_id = p_org_id and c.during && tstzrange(p_start, v_end)),
-         exists (
-           select 1 from public.business_hours bh
-           where bh.org_id = p_org_id
-             and bh.weekday = extract(dow from v_date)
-             and v_local >= v_date + bh.opens_at
-             and v_local_end <= v_date + bh.closes_at)
-    into v_open_that_day, v_closure, v_within_hours;
+  -- that weekday's intervals in one index scan (weekday compared as smallint, the column's type:
+  -- extract() is numeric, and a numeric comparison cannot use the index's weekday column)
+  select count(*) > 0,
+         coalesce(bool_or(v_local >= v_date + bh.opens_at and v_local_end <= v_date + bh.closes_at), false),
+         exists (select 1 from public.closures c
+                  where c.org_id = p_org_id and c.during && tstzrange(p_start, v_end))
+    into v_open_that_day, v_within_hours, v_closure
+    from public.business_hours bh
+   where bh.org_id = p_org_id and bh.weekday = extract(dow from v_date)::smallint;
 
   if not v_open_that_day then
     return 'closed';

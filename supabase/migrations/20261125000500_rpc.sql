@@ -56,16 +56,29 @@ revoke all on function private.booking_reply(public.appointments, boolean, boole
 -- The original success for an idempotency key the org has already booked (replayed = true), or
 -- null. Asked again wherever a concurrent attempt of the same call may just have committed. The key
 -- is opaque here: its format belongs to whoever sends it (the service). emailDropped is this call's
--- (a retry sends the same e-mail, so it says what the original said).
+-- (a retry sends the same e-mail, so it says what the original said). plpgsql, not SQL: a SQL
+-- function with a SET clause is parsed and planned again on every call (it was a tenth of a
+-- booking's database time, called twice per booking; docs/rpc-contract.md, "Performance").
 create or replace function private.replayed_booking(p_org_id uuid, p_key text, p_email_dropped boolean default false)
 returns json
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select private.booking_reply(a, true, p_email_dropped)
-  from public.appointments a
-  where a.org_id = p_org_id and a.idempotency_key = p_key;
+declare
+  v_appt public.appointments;
+begin
+  if p_key is null then
+    return null;  -- no key, nothing to replay
+  end if;
+  select a.* into v_appt
+    from public.appointments a
+   where a.org_id = p_org_id and a.idempotency_key = p_key;
+  if not found then
+    return null;
+  end if;
+  return private.booking_reply(v_appt, true, p_email_dropped);
+end;
 $$;
 revoke all on function private.replayed_booking(uuid, text, boolean) from public, anon;
 
@@ -254,8 +267,11 @@ revoke all on function private.patient_busy_reply(public.orgs, uuid, public.appo
 -- booking goes ahead, reporting emailDropped = true; it is never a reason to refuse.
 -- This is the body of public.book_appointment (20261125000550_callers.sql), which adds the caller
 -- context and the access-log row around it; private so nothing can book without leaving that row.
+-- p_org is the clinic's row as that caller read and authorised it (NULL when the clinic is unknown
+-- or the caller may not act for it), so the booking reads and checks it once.
 create or replace function private.book_appointment_core(
   p_org_id uuid,
+  p_org public.orgs,
   p_name text,
   p_email text,
   p_phone text,
@@ -318,9 +334,9 @@ begin
     return private.error_reply('invalid_input', 'Organization id is required');
   end if;
 
-  -- 2. org + authorisation (unknown and forbidden look the same)
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
+  -- 2. org + authorisation (unknown and forbidden look the same; the caller checked both: p_org)
+  v_org := p_org;
+  if v_org.id is distinct from p_org_id then
     return private.error_reply('unknown_org');
   end if;
   -- a birth date, never one in the clinic's future (it is not rolled forward like a visit date)
@@ -489,7 +505,7 @@ begin
   end loop;
 end;
 $$;
-revoke all on function private.book_appointment_core(uuid, text, text, text, text, timestamptz, text, text, date, text, boolean, boolean)
+revoke all on function private.book_appointment_core(uuid, public.orgs, text, text, text, text, timestamptz, text, text, date, text, boolean, boolean)
   from public, anon, authenticated, service_role;
 
 -- book_appointment_atomic_v2 ------------------------------------------------------------------------

@@ -681,7 +681,8 @@ begin
 
   -- who acted and the call id, for the outbox row the appointments trigger writes
   perform private.set_audit_context('caller:' || coalesce(v_ctx.source, 'api'), v_ctx.call_id, null);
-  v_reply := private.book_appointment_core(p_org_id, p_name, p_email, p_phone, p_service, p_scheduled_at,
+  v_reply := private.book_appointment_core(p_org_id, case when v_may_act then v_org end,
+                                           p_name, p_email, p_phone, p_service, p_scheduled_at,
                                            p_idempotency_key, p_source, p_date_of_birth,
                                            p_provider, p_insist_provider, v_verified_by is not null);
   perform private.set_audit_context(null);
