@@ -217,12 +217,12 @@ set search_path = ''
 as $$
 begin
   if private.is_end_user() then
-    return coalesce('user:' || (select auth.uid())::text,
+    return coalesce('user:' || auth.uid()::text,
                     'role:' || coalesce(nullif(pg_catalog.current_setting('role', true), 'none'),
-                                        nullif((select auth.role()), ''), 'anon'));
+                                        nullif(auth.role(), ''), 'anon'));
   end if;
   return coalesce(nullif(pg_catalog.current_setting('app.audit_actor', true), ''),
-                  'role:' || coalesce(nullif((select auth.role()), ''),
+                  'role:' || coalesce(nullif(auth.role(), ''),
                                       nullif(pg_catalog.current_setting('role', true), 'none'),
                                       session_user::text));
 end;

@@ -388,19 +388,17 @@ begin
   end if;
 
   -- 7. queue for the clinic-local day, then decide on what has committed meanwhile (a winner keeps
-  --    the day locked until commit; everyone else leaves the queue before building a reply)
+  --    the day locked until commit; everyone else leaves the queue before building a reply).
+  --    A first attempt of this very call that committed meanwhile is found as a conflict (the same
+  --    patient and time) and answered as its replay below, or, if it differs, meets the idempotency
+  --    key's unique constraint when writing (step 8): the free path asks no replay question.
   v_ends_at := p_scheduled_at + make_interval(mins => v_service.duration_minutes);
   v_days := private.queue_clinic_days(p_org_id, v_org.timezone, p_scheduled_at);
   begin
-    if v_key is not null then
-      v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
-    end if;
-    if v_replay is null then
-      v_existing := private.patient_conflict(
-        p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
-        private.lenient_name(v_name), p_scheduled_at, v_ends_at);
-    end if;
-    if v_replay is null and v_existing.id is null then
+    v_existing := private.patient_conflict(
+      p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
+      private.lenient_name(v_name), p_scheduled_at, v_ends_at);
+    if v_existing.id is null then
       if v_named is not null then
         select f.works, f.free into v_works, v_free
           from private.available_providers(p_org_id, v_service.id, p_scheduled_at) as f
@@ -425,9 +423,12 @@ begin
   end;
   perform private.leave_clinic_days(p_org_id, v_days, v_provider_id is not null);
 
-  if v_replay is not null then
-    return v_replay;
-  elsif v_existing.id is not null or v_code is not null then
+  if v_existing.id is not null or v_code is not null then
+    -- the conflict may be this very call's first attempt, committed since step 3
+    v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
+    if v_replay is not null then
+      return v_replay;
+    end if;
     v_refusal := private.qualification_refusal(v_org, v_service.id, v_named);
     if v_refusal is not null then
       return v_refusal;
