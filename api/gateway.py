@@ -94,7 +94,9 @@ class PostgresGateway:
             kwargs={"connect_timeout": max(1, int(connect_timeout_s)), "application_name": "clinic-booking-api"},
             configure=self._act_as_service_role,
             check=self._check_unless_just_returned,
-            reset=self._note_return,
+            # No `reset` callback: with one, psycopg_pool hands every returned connection to a
+            # background worker thread (a queue put and a thread switch per RPC, and the connection
+            # is back in the pool only once that thread ran); without, it is returned inline.
             # psycopg_pool retries a failed reconnect with doubling delays (1, 2, 4, 8 s, ...), so
             # after a longer outage the pool could sit idle for as long again once the database is
             # back. Giving each attempt series up after 2 s makes the next waiting request start a
@@ -119,9 +121,6 @@ class PostgresGateway:
                      " set_config('request.jwt.claims', %s, false),"
                      " set_config('statement_timeout', %s, false)",
                      ['{"role":"service_role"}', str(self._statement_timeout_ms)])
-
-    def _note_return(self, conn: psycopg.Connection) -> None:
-        self._returned_at[conn] = time.monotonic()
 
     def _check_unless_just_returned(self, conn: psycopg.Connection) -> None:
         if time.monotonic() - self._returned_at.get(conn, float("-inf")) > self.CHECK_AFTER_IDLE_S:
@@ -150,6 +149,8 @@ class PostgresGateway:
                     with conn.transaction():
                         conn.execute("select set_config('statement_timeout', %s, true)", [str(statement_timeout_ms)])
                         row = conn.execute(call, values).fetchone()
+                # it answered: no need to check it when it is taken again within CHECK_AFTER_IDLE_S
+                self._returned_at[conn] = time.monotonic()
         except (psycopg.Error, PoolTimeout) as exc:
             sqlstate = getattr(exc, "sqlstate", None)
             log_event("rpc.error", 40, rpc=name, path="postgres", error=type(exc).__name__, sqlstate=sqlstate)
