@@ -162,6 +162,11 @@ stable
 set search_path = ''
 as $$
 begin
+  if p_provider_id is null then
+    -- without this, the NULL calls' custom plans look cheaper than the generic one and the query
+    -- would be planned again on every call
+    return null;
+  end if;
   return (select json_build_object('id', p.id, 'name', p.display_name)
             from public.providers p
            where p.org_id = p_org_id and p.id = p_provider_id);

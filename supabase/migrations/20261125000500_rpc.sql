@@ -183,14 +183,16 @@ revoke all on function private.previous_provider(uuid, text, text) from public, 
 
 -- No patient in two places: the active appointment of this lead's patient (patient_key) whose visit
 -- overlaps [p_start, p_end), or NULL (p_exclude_appointment_id: the one being rescheduled). The same
--- question appointments_patient_no_overlap answers, asked first so the reply can say so.
+-- question appointments_patient_no_overlap answers, asked first so the reply can say so. The lead is
+-- p_lead_id, or (NULL) the clinic's lead with phone p_phone, found in the same statement.
 create or replace function private.patient_conflict(
   p_org_id uuid,
   p_lead_id uuid,
   p_patient_key text,
   p_start timestamptz,
   p_end timestamptz,
-  p_exclude_appointment_id uuid default null
+  p_exclude_appointment_id uuid default null,
+  p_phone text default null
 )
 returns public.appointments
 language plpgsql
@@ -200,12 +202,14 @@ as $$
 declare
   v_appt public.appointments;
 begin
-  if p_lead_id is null or p_patient_key is null then
+  if (p_lead_id is null and p_phone is null) or p_patient_key is null then
     return null;
   end if;
   select a.* into v_appt
     from public.appointments a
-   where a.org_id = p_org_id and a.lead_id = p_lead_id and a.patient_key = p_patient_key
+   where a.org_id = p_org_id
+     and a.lead_id = coalesce(p_lead_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = p_phone))
+     and a.patient_key = p_patient_key
      and a.status <> 'cancelled'
      and tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(p_start, p_end, '[)')
      and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
@@ -214,7 +218,7 @@ begin
   return v_appt;
 end;
 $$;
-revoke all on function private.patient_conflict(uuid, uuid, text, timestamptz, timestamptz, uuid) from public, anon, authenticated;
+revoke all on function private.patient_conflict(uuid, uuid, text, timestamptz, timestamptz, uuid, text) from public, anon, authenticated;
 
 -- patient_busy: the patient already holds an overlapping appointment. The existing one is described
 -- (`appointment`, as lookups show it) only when p_disclose: a caller verified for it (caller ID =
@@ -395,9 +399,8 @@ begin
   v_ends_at := p_scheduled_at + make_interval(mins => v_service.duration_minutes);
   v_days := private.queue_clinic_days(p_org_id, v_org.timezone, p_scheduled_at);
   begin
-    v_existing := private.patient_conflict(
-      p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
-      private.lenient_name(v_name), p_scheduled_at, v_ends_at);
+    v_existing := private.patient_conflict(p_org_id, null, private.lenient_name(v_name), p_scheduled_at, v_ends_at,
+                                           p_phone => v_phone);
     if v_existing.id is null then
       if v_named is not null then
         select f.works, f.free into v_works, v_free
