@@ -95,6 +95,9 @@ class PostgresGateway:
             kwargs={"connect_timeout": max(1, int(connect_timeout_s)), "application_name": "clinic-booking-api"},
             configure=self._act_as_service_role,
             check=self._check_unless_just_returned,
+            # No `reset` callback: with one, psycopg_pool hands every returned connection to a
+            # background worker thread (a queue put and a thread switch per RPC, and the connection
+            # is back in the pool only once that thread ran); without, it is returned inline.
             # psycopg_pool retries a failed reconnect with doubling delays (1, 2, 4, 8 s, ...), so
             # after a longer outage the pool could sit idle for as long again once the database is
             # back. Giving each attempt series up after 2 s makes the next waiting request start a

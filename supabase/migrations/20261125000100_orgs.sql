@@ -197,6 +197,8 @@ grant execute on function private.owner_org_ids() to authenticated, service_role
 -- `authenticated`/`anon`, or a session that did SET ROLE authenticated/anon without claims. Anything
 -- else (a service_role JWT, or a direct connection with no claims as a non-API role) is trusted.
 -- The one definition behind can_act_for_org, can_manage_members and the audit trigger's actor.
+-- Plain expressions, no sub-selects: plpgsql then evaluates them without starting the executor
+-- (every booking asks twice; docs/rpc-contract.md, "Performance").
 create or replace function private.is_end_user()
 returns boolean
 language plpgsql
@@ -204,8 +206,8 @@ stable
 set search_path = ''
 as $$
 begin
-  return (select auth.uid()) is not null
-      or coalesce((select auth.role()), '') in ('authenticated', 'anon')
+  return auth.uid() is not null
+      or coalesce(auth.role(), '') in ('authenticated', 'anon')
       or coalesce(pg_catalog.current_setting('role', true), '') in ('authenticated', 'anon');
 end;
 $$;
@@ -226,8 +228,8 @@ as $$
 begin
   return case
     when private.is_end_user() then private.is_org_member(p_org_id)
-    when (select auth.role()) = 'service_role' then true
-    when coalesce((select auth.role()), '') = '' then true
+    when auth.role() = 'service_role' then true
+    when coalesce(auth.role(), '') = '' then true
     else false
   end;
 end;

@@ -97,6 +97,11 @@ immutable
 set search_path = ''
 as $$
 begin
+  -- ASCII text (the usual name; one byte per character) is its own NFKD form, has no combining
+  -- marks and none of the extra non-ASCII separators below: the same result, without normalize().
+  if octet_length(p_name) = length(p_name) then
+    return regexp_replace(lower(p_name), '[[:space:][:punct:]]+', '', 'g');
+  end if;
   return regexp_replace(
            lower(regexp_replace(
              normalize(p_name, NFKD),
@@ -154,6 +159,11 @@ stable
 set search_path = ''
 as $$
 begin
+  if p_provider_id is null then
+    -- without this, the NULL calls' custom plans look cheaper than the generic one and the query
+    -- would be planned again on every call
+    return null;
+  end if;
   return (select json_build_object('id', p.id, 'name', p.display_name)
             from public.providers p
            where p.org_id = p_org_id and p.id = p_provider_id);
@@ -293,13 +303,15 @@ declare
   v_days integer[];
   v_held integer := 0;
 begin
-  v_days := case when v_a = v_b then array[v_a] else array[least(v_a, v_b), greatest(v_a, v_b)] end;
-  begin
+  if v_a = v_b then  -- one day (every booking): nothing is held if the wait fails
+    perform pg_catalog.pg_advisory_lock(v_key, v_a);
+    return array[v_a];
+  end if;
+  v_days := array[least(v_a, v_b), greatest(v_a, v_b)];
+  begin  -- two days: a failure waiting for the second must release the first
     perform pg_catalog.pg_advisory_lock(v_key, v_days[1]);
     v_held := 1;
-    if cardinality(v_days) = 2 then
-      perform pg_catalog.pg_advisory_lock(v_key, v_days[2]);
-    end if;
+    perform pg_catalog.pg_advisory_lock(v_key, v_days[2]);
   exception when others or query_canceled then
     if v_held = 1 then
       perform pg_catalog.pg_advisory_unlock(v_key, v_days[1]);

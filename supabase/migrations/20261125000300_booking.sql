@@ -197,9 +197,10 @@ volatile
 set search_path = ''
 as $$
 begin
-  perform pg_catalog.set_config('app.audit_actor', coalesce(left(btrim(p_actor), 200), ''), true);
-  perform pg_catalog.set_config('app.audit_call_id', coalesce(left(btrim(p_call_id), 200), ''), true);
-  perform pg_catalog.set_config('app.audit_reason', coalesce(left(btrim(p_reason), 500), ''), true);
+  -- one statement (every booking sets and clears the context: statements are what it costs)
+  perform pg_catalog.set_config('app.audit_actor', coalesce(left(btrim(p_actor), 200), ''), true),
+          pg_catalog.set_config('app.audit_call_id', coalesce(left(btrim(p_call_id), 200), ''), true),
+          pg_catalog.set_config('app.audit_reason', coalesce(left(btrim(p_reason), 500), ''), true);
 end;
 $$;
 
@@ -214,12 +215,12 @@ set search_path = ''
 as $$
 begin
   if private.is_end_user() then
-    return coalesce('user:' || (select auth.uid())::text,
+    return coalesce('user:' || auth.uid()::text,
                     'role:' || coalesce(nullif(pg_catalog.current_setting('role', true), 'none'),
-                                        nullif((select auth.role()), ''), 'anon'));
+                                        nullif(auth.role(), ''), 'anon'));
   end if;
   return coalesce(nullif(pg_catalog.current_setting('app.audit_actor', true), ''),
-                  'role:' || coalesce(nullif((select auth.role()), ''),
+                  'role:' || coalesce(nullif(auth.role(), ''),
                                       nullif(pg_catalog.current_setting('role', true), 'none'),
                                       session_user::text));
 end;

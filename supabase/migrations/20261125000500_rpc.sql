@@ -55,16 +55,29 @@ $$;
 -- The original success for an idempotency key the org has already booked (replayed = true), or
 -- null. Asked again wherever a concurrent attempt of the same call may just have committed. The key
 -- is opaque here: its format belongs to whoever sends it (the service). emailDropped is this call's
--- (a retry sends the same e-mail, so it says what the original said).
+-- (a retry sends the same e-mail, so it says what the original said). plpgsql, not SQL: a SQL
+-- function with a SET clause is parsed and planned again on every call (it was a tenth of a
+-- booking's database time, called twice per booking; docs/rpc-contract.md, "Performance").
 create or replace function private.replayed_booking(p_org_id uuid, p_key text, p_email_dropped boolean default false)
 returns json
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select private.booking_reply(a, true, p_email_dropped)
-  from public.appointments a
-  where a.org_id = p_org_id and a.idempotency_key = p_key;
+declare
+  v_appt public.appointments;
+begin
+  if p_key is null then
+    return null;  -- no key, nothing to replay
+  end if;
+  select a.* into v_appt
+    from public.appointments a
+   where a.org_id = p_org_id and a.idempotency_key = p_key;
+  if not found then
+    return null;
+  end if;
+  return private.booking_reply(v_appt, true, p_email_dropped);
+end;
 $$;
 
 -- unknown_provider: the name matched nobody (`providers` = the active providers who perform the
@@ -165,14 +178,16 @@ $$;
 
 -- No patient in two places: the active appointment of this lead's patient (patient_key) whose visit
 -- overlaps [p_start, p_end), or NULL (p_exclude_appointment_id: the one being rescheduled). The same
--- question appointments_patient_no_overlap answers, asked first so the reply can say so.
+-- question appointments_patient_no_overlap answers, asked first so the reply can say so. The lead is
+-- p_lead_id, or (NULL) the clinic's lead with phone p_phone, found in the same statement.
 create or replace function private.patient_conflict(
   p_org_id uuid,
   p_lead_id uuid,
   p_patient_key text,
   p_start timestamptz,
   p_end timestamptz,
-  p_exclude_appointment_id uuid default null
+  p_exclude_appointment_id uuid default null,
+  p_phone text default null
 )
 returns public.appointments
 language plpgsql
@@ -182,12 +197,14 @@ as $$
 declare
   v_appt public.appointments;
 begin
-  if p_lead_id is null or p_patient_key is null then
+  if (p_lead_id is null and p_phone is null) or p_patient_key is null then
     return null;
   end if;
   select a.* into v_appt
     from public.appointments a
-   where a.org_id = p_org_id and a.lead_id = p_lead_id and a.patient_key = p_patient_key
+   where a.org_id = p_org_id
+     and a.lead_id = coalesce(p_lead_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = p_phone))
+     and a.patient_key = p_patient_key
      and a.status <> 'cancelled'
      and tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(p_start, p_end, '[)')
      and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
@@ -284,8 +301,11 @@ $$;
 -- booking goes ahead, reporting emailDropped = true; it is never a reason to refuse.
 -- This is the body of public.book_appointment (20261125000550_callers.sql), which adds the caller
 -- context and the access-log row around it; private so nothing can book without leaving that row.
+-- p_org is the clinic's row as that caller read and authorised it (NULL when the clinic is unknown
+-- or the caller may not act for it), so the booking reads and checks it once.
 create or replace function private.book_appointment_core(
   p_org_id uuid,
+  p_org public.orgs,
   p_name text,
   p_email text,
   p_phone text,
@@ -348,9 +368,9 @@ begin
     return private.error_reply('invalid_input', 'Organization id is required');
   end if;
 
-  -- 2. org + authorisation (unknown and forbidden look the same)
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
+  -- 2. org + authorisation (unknown and forbidden look the same; the caller checked both: p_org)
+  v_org := p_org;
+  if v_org.id is distinct from p_org_id then
     return private.error_reply('unknown_org');
   end if;
   -- a birth date, never one in the clinic's future (it is not rolled forward like a visit date)
@@ -405,22 +425,19 @@ begin
   end if;
 
   -- 7. queue for the clinic-local day, then decide on what has committed meanwhile (a winner keeps
-  --    the day locked until commit; everyone else leaves the queue before building a reply)
+  --    the day locked until commit; everyone else leaves the queue before building a reply).
+  --    A first attempt of this very call that committed meanwhile is found as a conflict (the same
+  --    patient and time) and answered as its replay below, or, if it differs, meets the idempotency
+  --    key's unique constraint when writing (step 8): the free path asks no replay question.
   v_ends_at := p_scheduled_at + make_interval(mins => v_service.duration_minutes);
   v_days := private.queue_clinic_days(p_org_id, v_org.timezone, p_scheduled_at);
   begin
-    if v_key is not null then
-      v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
-    end if;
-    if v_replay is null then
-      v_existing := private.patient_conflict(
-        p_org_id, (select l.id from public.leads l where l.org_id = p_org_id and l.phone = v_phone),
-        private.lenient_name(v_name), p_scheduled_at, v_ends_at);
-      -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
-      if v_existing.id is not null and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named) then
-        v_replay := private.booking_reply(v_existing, true, v_email_dropped);
-        v_existing := null;
-      end if;
+    v_existing := private.patient_conflict(p_org_id, null, private.lenient_name(v_name), p_scheduled_at, v_ends_at,
+                                           p_phone => v_phone);
+    -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
+    if v_existing.id is not null and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named) then
+      v_replay := private.booking_reply(v_existing, true, v_email_dropped);
+      v_existing := null;
     end if;
     if v_replay is null and v_existing.id is null then
       if v_named is not null then
@@ -449,7 +466,13 @@ begin
 
   if v_replay is not null then
     return v_replay;
-  elsif v_existing.id is not null or v_code is not null then
+  end if;
+  if v_existing.id is not null or v_code is not null then
+    -- the conflict may be this very call's first attempt, committed since step 3
+    v_replay := private.replayed_booking(p_org_id, v_key, v_email_dropped);
+    if v_replay is not null then
+      return v_replay;
+    end if;
     v_refusal := private.qualification_refusal(v_org, v_service.id, v_named);
     if v_refusal is not null then
       return v_refusal;

@@ -526,6 +526,8 @@ declare
   v_reply jsonb := p_reply::jsonb;
   v_outcome text;
   v_ids uuid[];
+  v_one uuid;
+  v_other uuid;
 begin
   v_outcome := coalesce(p_outcome, case
     when (v_reply ->> 'success')::boolean then
@@ -541,18 +543,27 @@ begin
                                  'verification_failed', 'verification_locked') then v_reply ->> 'error'
     else 'refused'
   end);
-  v_ids := array(
-    select distinct x.id::uuid from (
-      select v_reply ->> 'appointmentId' as id
-      union all
-      select v_reply -> 'appointment' ->> 'appointmentId'
-      union all
-      select e ->> 'appointmentId'
-        from jsonb_array_elements(case when jsonb_typeof(v_reply -> 'appointments') = 'array'
-                                       then v_reply -> 'appointments' else '[]'::jsonb end) e
-    ) x
-    where x.id is not null
-    order by 1);
+  if jsonb_typeof(v_reply -> 'appointments') is distinct from 'array' then
+    -- a booking, cancel or reschedule names at most these two (no query: plain expressions)
+    v_one := (v_reply ->> 'appointmentId')::uuid;
+    v_other := (v_reply -> 'appointment' ->> 'appointmentId')::uuid;
+    v_ids := case when v_one is null and v_other is null then '{}'
+                  when v_other is null or v_one = v_other then array[v_one]
+                  when v_one is null then array[v_other]
+                  else array[least(v_one, v_other), greatest(v_one, v_other)] end;
+  else
+    v_ids := array(
+      select distinct x.id::uuid from (
+        select v_reply ->> 'appointmentId' as id
+        union all
+        select v_reply -> 'appointment' ->> 'appointmentId'
+        union all
+        select e ->> 'appointmentId'
+          from jsonb_array_elements(v_reply -> 'appointments') e
+      ) x
+      where x.id is not null
+      order by 1);
+  end if;
 
   insert into public.caller_access_log (
     org_id, action, outcome, verified_by, appointment_ids, call_id, caller_number,
@@ -560,7 +571,7 @@ begin
   values (
     p_org_id, p_action, v_outcome, p_verified_by, v_ids, p_ctx.call_id, p_ctx.caller_number,
     p_ctx.phone, coalesce(p_ctx.claimed, '{}'), p_ctx.source,
-    (select auth.uid()));  -- a member passing a caller context is still that member
+    auth.uid());  -- a member passing a caller context is still that member
   return p_reply;
 end;
 $$;
@@ -656,7 +667,7 @@ begin
   select * into v_org from public.orgs o where o.id = p_org_id;
   v_may_act := found and private.can_act_for_org(p_org_id);
   if v_may_act then
-    select * into v_parsed from private.parse_caller(v_org, p_caller, true);
+    v_parsed := private.parse_caller(v_org, p_caller, true);  -- an expression: no executor start
     v_ctx := v_parsed.ctx;
     if v_parsed.refusal is not null then
       return private.log_caller_access(p_org_id, v_ctx, 'book', null, v_parsed.refusal);
@@ -680,7 +691,8 @@ begin
 
   -- who acted and the call id, for the outbox row the appointments trigger writes
   perform private.set_audit_context('caller:' || coalesce(v_ctx.source, 'api'), v_ctx.call_id, null);
-  v_reply := private.book_appointment_core(p_org_id, p_name, p_email, p_phone, p_service, p_scheduled_at,
+  v_reply := private.book_appointment_core(p_org_id, case when v_may_act then v_org end,
+                                           p_name, p_email, p_phone, p_service, p_scheduled_at,
                                            p_idempotency_key, p_source, p_date_of_birth,
                                            p_provider, p_insist_provider, v_verified_by is not null);
   perform private.set_audit_context(null);
