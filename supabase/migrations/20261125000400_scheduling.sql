@@ -167,11 +167,6 @@ begin
            p.display_name,
            exists (select 1 from public.provider_hours h
                     where h.org_id = p_org_id and h.provider_id = p.id) as has_hours,
-           coalesce((select range_agg(a.blocked) from public.appointments a
-                      where a.org_id = p_org_id and a.provider_id = p.id and a.status <> 'cancelled'
-                        and a.blocked && v_window
-                        and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)),
-                    '{}'::tstzmultirange) as busy,
            coalesce((select range_agg(t.during) from public.provider_time_off t
                       where t.org_id = p_org_id and t.provider_id = p.id and t.during && v_window),
                     '{}'::tstzmultirange) as away,
@@ -184,15 +179,24 @@ begin
        and p.active
        and (p_provider_id is null or p.id = p_provider_id)
   ),
-  day_load as (
-    -- active appointments per provider and clinic-local day (the fair rule: fewest that day)
-    select a.provider_id as pid, (a.starts_at at time zone v_tz)::date as d, count(*) as n
+  booked as (
+    -- the providers' active appointments in the window's whole clinic days, one range scan per
+    -- provider, for both questions below (every start's block lies inside those days: a slot ends
+    -- inside its business-hours interval)
+    select a.provider_id as pid, a.blocked, (a.starts_at at time zone v_tz)::date as d
       from public.appointments a
      where a.org_id = p_org_id and a.status <> 'cancelled'
        and a.provider_id in (select pr.id from prov pr)
        and a.blocked && v_days
        and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
-     group by 1, 2
+  ),
+  busy as materialized (
+    -- what each provider's calendar blocks (materialized: aggregated once, not per start)
+    select b.pid, range_agg(b.blocked) as busy from booked b group by b.pid
+  ),
+  day_load as materialized (
+    -- active appointments per provider and clinic-local day (the fair rule: fewest that day)
+    select b.pid, b.d, count(*) as n from booked b group by 1, 2
   ),
   grid as (
     select
@@ -209,7 +213,8 @@ begin
     cross join lateral generate_series(
       0, (extract(epoch from (bh.closes_at - bh.opens_at))::integer / 60) / v_step_min) as k
   ),
-  open_starts as (
+  open_starts as materialized (
+    -- materialized: computed once, not once per provider of the join below
     select g.d, g.weekday, g.local_start, x.t as t,
            tstzrange(x.t, x.t + v_total) as block,
            (x.t + v_total) at time zone v_tz as local_end
@@ -228,8 +233,9 @@ begin
     select o.t, pr.id as pid, pr.display_name, pr.last_booked, coalesce(dl.n, 0) as n
       from open_starts o
       cross join prov pr
+      left join busy bz on bz.pid = pr.id
       left join day_load dl on dl.pid = pr.id and dl.d = o.d
-     where not (pr.busy && o.block)
+     where not coalesce(bz.busy && o.block, false)
        and not (pr.away && o.block)
        -- inside one of the provider's own intervals of that weekday (none = all clinic hours)
        and (not pr.has_hours or exists (
