@@ -1004,12 +1004,11 @@ def unknown_service(names: list | None) -> str:
     return line or one_line("I'm not sure we do that here — what is the visit for?")
 
 
-def patient_busy_opening(appointment: dict | None, tz: tzinfo | str, *,
-                         with_provider: bool = False) -> str | None:
-    """The patient already has an appointment overlapping the requested time. Described only
-    when SQL gave it (the caller is verified for it by caller ID): "Ann already has a consultation
-    on Tuesday, January 20th at 2:00 PM, so I can't book that time too." Otherwise None: the plain
-    refusal of _OPENINGS, which does not say that a booking exists."""
+def _existing_visit(appointment: dict | None, tz: tzinfo | str, *, with_provider: bool,
+                   possessive: bool) -> tuple[str, str, str | None] | None:
+    """An existing appointment SQL described, as (visit, when, first name): "a consultation with
+    Dr. Lee" (or "Ann's consultation…" when ``possessive``), "Tuesday, January 20th at 2:00 PM".
+    None when it cannot be described."""
     if not isinstance(appointment, dict):
         return None
     try:
@@ -1017,12 +1016,26 @@ def patient_busy_opening(appointment: dict | None, tz: tzinfo | str, *,
     except (ValueError, TypeError, OverflowError):
         return None
     service = appointment.get("service")
-    name = service.get("name") if isinstance(service, dict) else None
-    visit = _with_article(_service_words(name if isinstance(name, str) else None))
+    words = _service_words(service.get("name") if isinstance(service, dict) and isinstance(service.get("name"), str)
+                           else None)
+    who = _first_name(appointment)
+    visit = f"{who}'s {words}" if possessive and who else _with_article(words)
     if with_provider:
         visit += _with_provider(provider_name(appointment.get("provider")))
-    who = _first_name(appointment) or "This patient"
-    return one_line(f"{who} already has {visit} on {when}, so I can't book that time too.")
+    return visit, when, who
+
+
+def patient_busy_opening(appointment: dict | None, tz: tzinfo | str, *,
+                         with_provider: bool = False) -> str | None:
+    """The patient already has an appointment overlapping the requested time. Described only
+    when SQL gave it (the caller is verified for it by caller ID): "Ann already has a consultation
+    on Tuesday, January 20th at 2:00 PM, so I can't book that time too." Otherwise None: the plain
+    refusal of _OPENINGS, which does not say that a booking exists."""
+    described = _existing_visit(appointment, tz, with_provider=with_provider, possessive=False)
+    if described is None:
+        return None
+    visit, when, who = described
+    return one_line(f"{who or 'This patient'} already has {visit} on {when}, so I can't book that time too.")
 
 
 def already_booked(appointment: dict | None, tz: tzinfo | str, *, with_provider: bool = False) -> str | None:
@@ -1030,19 +1043,10 @@ def already_booked(appointment: dict | None, tz: tzinfo | str, *, with_provider:
     patient, service and time (SQL's ``alreadyBooked``): not a refusal, a reminder. "You're already
     booked for that: Ann's consultation on Tuesday, January 20th at 2:00 PM. Is there anything else
     I can help with?" None when the appointment cannot be described."""
-    if not isinstance(appointment, dict):
+    described = _existing_visit(appointment, tz, with_provider=with_provider, possessive=True)
+    if described is None:
         return None
-    try:
-        when = _when(_local(appointment.get("scheduledAt"), tz))
-    except (ValueError, TypeError, OverflowError):
-        return None
-    service = appointment.get("service")
-    name = service.get("name") if isinstance(service, dict) else None
-    visit = _service_words(name if isinstance(name, str) else None)
-    who = _first_name(appointment)
-    visit = f"{who}'s {visit}" if who else _with_article(visit)
-    if with_provider:
-        visit += _with_provider(provider_name(appointment.get("provider")))
+    visit, when, _ = described
     return one_line(f"You're already booked for that: {visit} on {when}. Is there anything else I can help with?")
 
 
