@@ -50,6 +50,8 @@ def test_the_example_applies_once_then_reports_no_changes(app, sql):
             "aliases: first appointment, new patient, first visit") in lines
     assert "+ provider Tom Becker hours: whenever the clinic is open" in lines
     assert "+ front desk number: +442079460000" in lines  # "+44 20 7946 0000" in the file
+    assert "+ calls transcript_retention_days: 30" in lines
+    assert "+ calls server_credential_id: cred_harbor_webhook" in lines
     assert lines[-1] == "a running service sees these changes within 60 s (PROFILE_CACHE_SECONDS)"
     # a new clinic has no Vapi key yet: its ids are mapped with a warning on stderr, not on stdout
     assert "is mapped without asking Vapi" in first.stderr and "warning" not in first.stdout
@@ -60,6 +62,10 @@ def test_the_example_applies_once_then_reports_no_changes(app, sql):
         ("assessment", ["first appointment", "new patient", "first visit"])]
     assert sql("select display_name from public.providers where org_id = %s order by 1", [org]) == [
         ("Dr. Amelia Shaw",), ("Tom Becker",)]
+    assert sql("select first_message, transcript_retention_days, server_credential_id, voice, model"
+               " from public.clinic_call_settings where org_id = %s", [org]) == [(
+        "Hello, Harbor Physiotherapy, this is Sarah. How can I help you today?", 30, "cred_harbor_webhook",
+        {"provider": "11labs", "voiceId": "sarah"}, {"provider": "openai", "model": "gpt-4o", "temperature": 0.3})]
 
     second = apply(app, EXAMPLE)
     assert second.exit_code == 0, second.output
@@ -73,6 +79,7 @@ def test_a_modified_copy_prints_only_the_difference(app, sql, tmp_path):
     text = text.replace('duration_minutes = 30\naliases = ["follow up"', 'duration_minutes = 40\naliases = ["follow up"')
     text = text.replace('saturday  = ["09:00-13:00"]\n', "")
     text = text.replace("min_notice_minutes = 120", "min_notice_minutes = 240")
+    text = text.replace("transcript_retention_days = 30", "transcript_retention_days = 14")
     text = text.replace('[[closures]]\ndate = 2026-12-25\nreason = "Christmas Day"\n',
                         '[[closures]]\ndate = 2026-12-25\nreason = "Christmas Day"\n\n'
                         '[[closures]]\ndate = 2026-12-26\nreason = "Boxing Day"\n')
@@ -86,6 +93,7 @@ def test_a_modified_copy_prints_only_the_difference(app, sql, tmp_path):
         "+ closure 2026-12-26 00:00 - 2026-12-27 00:00: Boxing Day",
         "~ service follow-up: Follow-up session; 30 min; aliases: follow up, treatment, session -> "
         "Follow-up session; 40 min; aliases: follow up, treatment, session",
+        "~ calls transcript_retention_days: 30 -> 14",
     ]
     assert apply(app, modified).stdout.endswith(": no changes\n")
 
@@ -134,7 +142,7 @@ def test_shape_problems_list(app, sql, tmp_path):
         "min_notice_minutes, booking_horizon_days)",
         "  clinic.slug: required",
         "  services[1].duration_minutes: must be a whole number",
-        "  provider: unknown key (known here: clinic, hours, closures, services, providers, assistants, front_desk)",
+        "  provider: unknown key (known here: clinic, hours, closures, services, providers, assistants, front_desk, calls)",
     ]
 
 

@@ -72,9 +72,11 @@ SPEC = Table({
     "assistants": ListOf(Table({"assistant_id": str, "phone_number_id": str, "label": str, "name": str,
                                 "prompt": str})),
     "front_desk": Table({"number": str, "transfer_message": str, "hours": WEEK}),
+    "calls": Table({"first_message": str, "transcript_retention_days": int, "server_credential_id": str,
+                    "voice": dict, "model": dict}),
 }, required=("clinic",))
 
-_KINDS = {str: "text", int: "a whole number", bool: "true or false"}
+_KINDS = {str: "text", int: "a whole number", bool: "true or false", dict: "a table"}
 
 
 def _kind(shape) -> str:

@@ -311,6 +311,22 @@ as $$
   union all
   select '70 2', 'front desk transfer_message', coalesce(cs.transfer_message, '(the service''s line)')
     from o left join public.clinic_call_settings cs on cs.org_id = o.id
+  -- [calls]
+  union all
+  select '75 1', 'calls first_message', coalesce(to_json(cs.first_message)::text, '(the service''s greeting)')
+    from o left join public.clinic_call_settings cs on cs.org_id = o.id
+  union all
+  select '75 2', 'calls transcript_retention_days', coalesce(cs.transcript_retention_days, 30)::text
+    from o left join public.clinic_call_settings cs on cs.org_id = o.id
+  union all
+  select '75 3', 'calls server_credential_id', coalesce(cs.server_credential_id, 'none')
+    from o left join public.clinic_call_settings cs on cs.org_id = o.id
+  union all
+  select '75 4', 'calls voice', coalesce(cs.voice::text, '(Vapi''s default)')
+    from o left join public.clinic_call_settings cs on cs.org_id = o.id
+  union all
+  select '75 5', 'calls model', coalesce(cs.model::text, '(the service''s default)')
+    from o left join public.clinic_call_settings cs on cs.org_id = o.id
   union all
   select '80 ' || (t.weekday + 6) % 7, 'transfer hours ' || private.weekday_name(t.weekday),
          string_agg(private.interval_text(t.opens_at, t.closes_at), ', ' order by t.opens_at)
@@ -893,6 +909,31 @@ begin
           end;
         end loop;
       end if;
+    end if;
+
+    -- [calls] ---------------------------------------------------------------------------------------
+    -- the transient assistant's settings and the transcript retention (clinic_call_settings); a key
+    -- left out keeps its value, an empty text clears it
+    if p_spec ? 'calls' then
+      v_spec := p_spec -> 'calls';
+      v_item := 'calls';
+      begin
+        insert into public.clinic_call_settings (org_id) values (v_org.id) on conflict (org_id) do nothing;
+        update public.clinic_call_settings cs
+           set first_message = case when v_spec ? 'first_message' then nullif(btrim(v_spec ->> 'first_message'), '')
+                                    else cs.first_message end,
+               transcript_retention_days = coalesce((v_spec ->> 'transcript_retention_days')::integer,
+                                                    cs.transcript_retention_days),
+               server_credential_id = case when v_spec ? 'server_credential_id'
+                                           then nullif(btrim(v_spec ->> 'server_credential_id'), '')
+                                           else cs.server_credential_id end,
+               voice = case when v_spec ? 'voice' then v_spec -> 'voice' else cs.voice end,
+               model = case when v_spec ? 'model' then v_spec -> 'model' else cs.model end
+         where cs.org_id = v_org.id;
+      exception when others then
+        get stacked diagnostics v_msg = message_text, v_schema = schema_name, v_table = table_name, v_constraint = constraint_name;
+        v_problems := v_problems || private.spec_write_problem(v_item, v_msg, v_schema, v_table, v_constraint);
+      end;
     end if;
 
     if cardinality(v_problems) > 0 then
