@@ -130,7 +130,10 @@ def normalize_date(
       ``end of next week``: that week's last day the clinic opens from Monday to Friday (Friday
       when the hours say nothing); ``beginning of next week`` its first, ``middle of next week``
       its Wednesday; within this week never before today. ``this weekend``: Saturday (Sunday when
-      said on a Sunday). A week without a day (``next week``) is re-asked
+      said on a Sunday); ``next weekend``: next week's Saturday, ``the weekend after next`` the
+      one after. A week of a month (``first``…``fourth`` / ``last week of February``, ``early`` /
+      ``mid`` / ``end of March``: from the 1st, 8th, 15th, 22nd, 11th or the last seven days of the
+      nearest such month not yet over) is read like ``next week``. A week without a day (``next week``) is re-asked
       (``appointment_date_week``, ``choices``: its Monday) unless ``searching``
       (checkAvailability): then it names the week's first day not before today, and ``as soon as
       possible`` / ``first available`` name today.
@@ -420,9 +423,17 @@ class _DateReader:
     # Weeks: "Wednesday next week", "end of next week", "this weekend", "next week" ----------
 
     def _week(self, phrase: str) -> _Reading | None:
-        if phrase in ("weekend", "this weekend"):
+        if phrase in ("weekend", "this weekend", "this coming weekend", "coming weekend", "the weekend",
+                      "upcoming weekend", "this upcoming weekend"):
             saturday = self._in_week(_monday(self.today), 6)
             return _Reading(max(saturday, self.today), "relative")
+        weekend = re.fullmatch(r"(?:(?:the )?(?P<next>next|following) )?weekend(?P<after> after next)?", phrase)
+        if weekend is not None:  # "next weekend": next week's Saturday (weeks run Monday to Sunday)
+            weeks_ahead = 2 if weekend["after"] else 1
+            return _Reading(self._in_week(_monday(self.today) + timedelta(weeks=weeks_ahead), 6), "relative")
+        month_week = self._month_week(phrase)
+        if month_week is not None:
+            return month_week
         match = (re.fullmatch(rf"(?:{_WEEK_PART} (?:in )?)?{_WHICH_WEEK}", phrase)
                  or re.fullmatch(rf"{_WD} (?:in )?{_WHICH_WEEK}", phrase)
                  or re.fullmatch(rf"{_WHICH_WEEK} {_WD}", phrase))
@@ -445,6 +456,28 @@ class _DateReader:
         else:
             day = workdays[2]  # the middle of the week: Wednesday
         return _Reading(max(day, self.today), "relative")
+
+    def _month_week(self, phrase: str) -> _Reading | None:
+        """"first week of February", "the last week of March", "early/mid/end of January": a week
+        of a month (the nearest such month that has not ended), read like "next week": re-asked
+        for a day when booking, its first day not before today when searching."""
+        match = re.fullmatch(r"(?:(?P<nth>od[1-4]|last) week|(?P<part>beginning|start|early|middle|mid|end|late))"
+                             r" (?:of )?mo(?P<month>\d{1,2})", phrase)
+        if match is None:
+            return None
+        month = int(match["month"])
+        year = self.today.year if (self.today.month, 1) <= (month, 1) else self.today.year + 1
+        last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+        nth, part = match["nth"], match["part"]
+        if nth == "last" or part in ("end", "late"):
+            first = last - 6
+        elif nth is not None:
+            first = 1 + 7 * (int(nth[2:]) - 1)
+        elif part in ("middle", "mid"):
+            first = 11
+        else:
+            first = 1
+        return _Reading(date(year, month, first), "week")
 
     def _opens_on(self, day: date) -> bool:
         if self.hours is None or not self.hours.intervals:

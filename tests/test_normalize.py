@@ -986,3 +986,29 @@ def test_words_for_the_callers_own_number(text, own):
 def test_booking_with_words_for_the_callers_own_number_uses_the_caller_id():
     arguments = GOOD_ARGUMENTS | {"patientPhone": "the number I'm calling from"}
     assert booking(arguments, caller_phone="+14155559999").phone == "+14155559999"
+
+
+# Weekends and weeks of a month (issue 11 §1's class: what a receptionist offers, not a re-ask)
+@pytest.mark.parametrize("text,searching,expected", [
+    ("next weekend", False, date(2026, 12, 12)),            # said on Monday 30 Nov: next week's Saturday
+    ("the weekend after next", True, date(2026, 12, 19)),
+    ("this coming weekend", False, date(2026, 12, 5)),
+    ("the weekend", True, date(2026, 12, 5)),
+    ("first week of February", True, date(2027, 2, 1)),
+    ("the second week of January", True, date(2027, 1, 8)),
+    ("last week of January", True, date(2027, 1, 25)),
+    ("end of February", True, date(2027, 2, 22)),
+    ("early March", True, date(2027, 3, 1)),
+    ("mid January", True, date(2027, 1, 11)),
+    ("the first week of December", True, date(2026, 12, 1)),
+    ("end of November", True, date(2026, 11, 30)),       # the month is not over: from today
+])
+def test_weekends_and_weeks_of_a_month(text, searching, expected):
+    assert normalize_date(text, today=date(2026, 11, 30), searching=searching) == expected
+
+
+@pytest.mark.parametrize("text", ["first week of February", "end of March", "mid January"])
+def test_a_week_of_a_month_is_asked_for_its_day_when_booking(text):
+    with pytest.raises(NormalizationError) as caught:
+        normalize_date(text, today=date(2026, 11, 30))
+    assert caught.value.reask == "appointment_date_week" and caught.value.field == "appointmentDate"

@@ -214,9 +214,6 @@ REASKED_DATES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (left): 'next weekend' and 'first week of <month>' are re-asked as "
-                   "appointment_date_invalid; a receptionist offers that weekend's Saturday / that week's first day "
-                   "(normalize._DateReader._week)")
 @pytest.mark.parametrize("text", ["next weekend", f"first week of {d(35):%B}"])
 def test_weekends_and_month_weeks(client, text):
     reply = tool(client, "checkAvailability", {"date": text})

@@ -183,7 +183,7 @@ def test_dates_callers_say(text, expected):
 @pytest.mark.parametrize(
     "text",
     ["", "banana", "next", "January", "20", "2027", "2pm", "Feb 30", "April 31st", "13/45/2027", "the 32nd",
-     "next weekend", "Friday week", "a few days from now", "in a week or two", "sometime", "Thursday Friday",
+     "Friday week", "a few days from now", "in a week or two", "sometime", "Thursday Friday",
      "the 3rd the 4th", "December", "in two", "weeks", "2027-02-29", "the 0th", "as soon as possible"],
 )
 def test_what_is_not_one_day_is_re_asked(text):
