@@ -92,6 +92,9 @@ class Side:
                 raise SystemExit(f"loading {self.db} failed")
         psql(self.db, "-c", "analyze")
         self.base = date.fromisoformat(psql(self.db, "-c", "select base_date from bench.settings"))
+        # each side's own bench.org_id (the id scheme of bench/sql/setup.sql changed over time)
+        self.orgs = dict(line.split("|") for line in psql(
+            self.db, "-c", "select n, bench.org_id(n) from generate_series(1, 100) n").splitlines())
 
     def serve(self, workers: int) -> int:
         port = run.free_port()
@@ -229,7 +232,7 @@ def sql_cpu(sides: list[Side], blocks: int, per_block: int) -> dict:
             org, slot = 1 + k % 100, (k // 100) % 24
             at = datetime.combine(side.base + timedelta(days=first_day + k // 2400),
                                   datetime.min.time().replace(hour=8 + slot // 2, minute=(slot % 2) * 30), TZ).isoformat()
-            org_id = f"00000000-0000-4000-8000-{org:012x}"
+            org_id = side.orgs[str(org)]
             if kind == "v2":
                 statement, args = BOOK_V2, [org_id, f"AB SQL {k}", None, f"+1415{7000000 + k:07d}", "consultation", at,
                                             f"absql-{kind}-{k}", "bench"]

@@ -23,6 +23,7 @@ for the p99 ratios, and writes bench/results/assistant_request.json.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import math
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -91,7 +93,9 @@ def say(text: str) -> None:
 
 
 def org_id(n: int) -> str:
-    return f"00000000-0000-4000-8000-{n:012x}"
+    """bench.org_id(n) of bench/sql/setup.sql: md5('bench-org:<n>') as a uuid (random-looking, as in
+    production, which the GiST indexes depend on)."""
+    return str(uuid.UUID(hashlib.md5(f"bench-org:{n}".encode()).hexdigest()))
 
 
 def psql_args(*extra: str) -> list[str]:

@@ -10,7 +10,7 @@
 --   * the remainder as completed history, every slot of the days before base (the 100k clinic
 --     thus has ~11 years of history);
 --   * from base+48 on: empty, the load phases book there (see bench.load_slot).
--- Ids are deterministic so pgbench, wrk's Lua script and Python derive them without a lookup.
+-- Ids are deterministic (md5 of the clinic number) so pgbench and Python derive them without a lookup.
 --
 -- Providers (issue 10): every scale clinic has one provider (as every clinic set up the old way
 -- does); the bulk load skips triggers, so the org trigger that would create it is replaced by the
@@ -34,14 +34,20 @@ select (now() at time zone 'America/New_York')::date as base_date,
        100 as load_orgs;
 
 -- Clinic n: n = 0 is the 100k clinic, 1..1000 the 1k clinics.
+-- Ids look random, as gen_random_uuid() ones do in production, yet are derived from n (md5), so
+-- Python computes the same (bench/run.py org_id). Not '00000000-0000-4000-8000-<n in hex>': btree_gist
+-- ranks uuids by a double made of all 16 bytes, which cannot tell ids that differ only in their last
+-- bytes apart, so the exclusion constraints' GiST indexes were organised by time alone and every
+-- "this clinic's appointments then" lookup read 5–40 times the pages it does with random ids
+-- (28 vs 4 index pages for one clinic's day in a controlled test; bench/README.md).
 create function bench.org_id(n integer) returns uuid
 language sql immutable as $$
-  select ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid;
+  select md5('bench-org:' || n)::uuid;
 $$;
 
 create function bench.lead_id(n integer) returns uuid
 language sql immutable as $$
-  select ('00000000-0000-4000-a000-' || lpad(to_hex(n), 12, '0'))::uuid;
+  select md5('bench-lead:' || n)::uuid;
 $$;
 
 create function bench.service_id() returns uuid
@@ -50,7 +56,7 @@ language sql immutable as $$ select '00000000-0000-4000-9000-000000000001'::uuid
 -- Provider k (0-based) of clinic n.
 create function bench.provider_id(n integer, k integer default 0) returns uuid
 language sql immutable as $$
-  select ('00000000-0000-4000-b' || lpad(to_hex(k), 3, '0') || '-' || lpad(to_hex(n), 12, '0'))::uuid;
+  select md5('bench-provider:' || n || ':' || k)::uuid;
 $$;
 
 -- The n-th distinct free slot of a load phase: clinic 1 + n % 100, then slot, then day, starting

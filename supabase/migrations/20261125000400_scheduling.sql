@@ -635,13 +635,14 @@ begin
   v_day := tstzrange(v_date::timestamp at time zone v_tz, (v_date + 1)::timestamp at time zone v_tz);
   return query
   with day_load as materialized (
-    -- the day's active appointments of the candidates, counted in one range scan
+    -- the day's active appointments per provider, counted in ONE range scan of the clinic's day
+    -- (only the candidates' counts are read below). Naming the candidates here (provider_id =
+    -- any(...)) made the index scan once per candidate: ten scans for ten providers.
     select a.provider_id as pid, count(*) as n
       from public.appointments a
      where a.org_id = p_org_id and a.status <> 'cancelled'
        and a.blocked && v_day
        and a.starts_at >= lower(v_day) and a.starts_at < upper(v_day)
-       and a.provider_id = any (p_candidates)
        and (p_exclude_appointment_id is null or a.id <> p_exclude_appointment_id)
      group by 1
   )
