@@ -190,6 +190,19 @@ begin
 end;
 $$;
 
+-- The counter key of a claimed booking phone + patient name (lookups by name + DOB and bookings by
+-- unverified callers count on it): one owner of its format; erase_patient_data matches its prefix.
+create or replace function private.caller_claim_key(p_phone text, p_name text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return 'claim:' || btrim(p_phone) || ':' || pg_catalog.md5(private.lenient_name(p_name));
+end;
+$$;
+
 -- How long a counter counts: a call id is one call (for ever); a caller number stands for "a call"
 -- only for an hour after its last failure; a claimed booking phone + name for a day.
 create or replace function private.caller_failure_window(p_key text)
@@ -289,7 +302,7 @@ begin
     v_name := private.lenient_name(p_ctx.name);
     -- 10 failed attempts on this booking phone + name in a day, from any calls: no more guessing
     -- (the patient's own line and staff still work; checked before the details are)
-    v_claim_key := 'claim:' || p_ctx.phone || ':' || pg_catalog.md5(v_name);
+    v_claim_key := private.caller_claim_key(p_ctx.phone, p_ctx.name);
     if private.caller_failures(p_org.id, v_claim_key) >= 10 then
       refusal := private.caller_refusal(p_org, 'verification_locked', 'Too many failed verifications for this booking');
       return;
@@ -680,7 +693,7 @@ begin
     -- this call (3) or from anyone unverified for a day (10), so probing stops after a few guesses.
     if v_verified_by is null then
       v_call_key := private.caller_call_key(v_ctx);
-      v_claim_key := 'claim:' || btrim(p_phone) || ':' || pg_catalog.md5(private.lenient_name(p_name));
+      v_claim_key := private.caller_claim_key(p_phone, p_name);
       if (v_call_key is not null and private.caller_failures(p_org_id, v_call_key) >= 3)
          or (v_claim_key is not null and private.caller_failures(p_org_id, v_claim_key) >= 10) then
         return private.log_caller_access(p_org_id, v_ctx, 'book', null,
