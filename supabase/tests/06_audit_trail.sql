@@ -227,7 +227,8 @@ select is(current_setting('app.audit_reason', true), '', 'the RPC clears its aud
 select is((select count(*)::int from public.appointment_events
             where org_id = 'c0600000-0000-4000-8000-00000000000a'
               and (payload ?| array['patientName', 'name', 'phone', 'email']
-                   or payload::text ~* 'ada|lovelace|king|\+1555|t06\.example')), 0,
+                   -- whole words: ids are random hex, and 'ada' is hex (a uuid containing it is no name)
+                   or payload::text ~* '\mada\M|lovelace|\mking\M|\+1555|t06\.example')), 0,
           'no event payload carries a name, phone number or e-mail address');
 
 -- ---------------------------------------------------------------------------------------------
