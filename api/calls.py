@@ -18,9 +18,17 @@ Vapi message types served here (tool calls are api/tools.py's):
   ``transfer_destination`` → ``{"destination": {"type": "number", "number", "message"}}`` during
   the front desk's hours, else ``{"error": <a line offering a message or a call back>}``.
 * ``status-update`` with ``status: "ended"`` → ``mark_call_ended`` (the call row exists even if
-  no report ever comes) → ``{}``. ``hang`` is *not* the end of a call — Vapi sends it when the
-  assistant is delayed (a slow model, voice or tool) — so it is logged (a warning) and answered
-  ``{}`` like every other event.
+  no report ever comes) → ``{}``.
+* ``hang`` → ``mark_call_hang`` → ``{}``. A hang is *not* the end of a call — Vapi sends it when
+  the assistant is delayed (a slow model, voice or tool), possibly many times per call — so it
+  marks the call row without ending it: the row is created if missing (the call is on the log even
+  if no report ever comes), ``hang_count`` goes up and ``last_hang_at`` moves on; the end, the
+  reason and the outcome are left to the report or an ended status update. Logged as a warning
+  (``call.hang``).
+
+Every message but the two that Vapi speaks from (assistant-request, transfer-destination-request)
+is answered ``{}`` whatever happens: an unknown number or clinic, no call id, a refusal or no answer
+from the database.
 
 The builders (:func:`assistant_request_reply`, :func:`transient_assistant`, :func:`call_report`,
 :func:`transfer_reply`) are pure functions: an RPC reply and settings in, a Vapi reply out.
@@ -487,12 +495,7 @@ def _status_update(request: VapiRequest, message: dict, env: CallEnv) -> dict:
         return {}
     call = message.get("call") if isinstance(message.get("call"), dict) else {}
     params: dict[str, Any] = {"p_org_id": org_id, "p_call_id": request.context.call_id}
-    ended = _instant(call.get("endedAt"))
-    if ended is None and _number(message.get("timestamp")) is not None:
-        try:
-            ended = datetime.fromtimestamp(message["timestamp"] / 1000, timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            ended = None
+    ended = _instant(call.get("endedAt")) or _message_instant(message)
     if ended is not None:  # else the function's default, now()
         params["p_ended_at"] = ended.isoformat()
     reason = _short(message.get("endedReason")) or _short(call.get("endedReason"))
@@ -503,10 +506,30 @@ def _status_update(request: VapiRequest, message: dict, env: CallEnv) -> dict:
     return {}
 
 
+def _message_instant(message: dict) -> datetime | None:
+    """When Vapi sent a message: its ``timestamp`` (epoch milliseconds), or None."""
+    if _number(message.get("timestamp")) is None:
+        return None
+    try:
+        return datetime.fromtimestamp(message["timestamp"] / 1000, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def _hang(request: VapiRequest, message: dict, env: CallEnv) -> dict:
     # Vapi: "hang" is sent when the assistant is hanging due to a delay (model, voice or a tool
-    # still waiting for its server). Worth a warning; the call goes on.
-    log_event("call.hang", logging.WARNING)
+    # still waiting for its server). Worth a warning and a mark on the call's row; the call goes on.
+    org_id = env.resolve_org()
+    if org_id is None or not request.context.call_id:
+        log_event("call.hang", logging.WARNING, orgId=org_id, recorded=False)
+        return {}
+    params: dict[str, Any] = {"p_org_id": org_id, "p_call_id": request.context.call_id}
+    at = _message_instant(message)
+    if at is not None:  # else the function's default, now()
+        params["p_at"] = at.isoformat()
+    reply = env.gateway.rpc("mark_call_hang", params)
+    log_event("call.hang", logging.WARNING, orgId=org_id, recorded=bool(reply.get("success")),
+              hangCount=reply.get("hangCount"))
     return {}
 
 

@@ -432,12 +432,39 @@ def test_status_update_ended_marks_the_call_and_other_statuses_do_not():
         "p_ended_at": datetime.fromtimestamp(body["message"]["timestamp"] / 1000, timezone.utc).isoformat()}
 
 
-def test_hang_is_a_delay_not_the_end_of_the_call(caplog):
+def test_hang_marks_the_call_for_the_resolved_clinic_without_ending_it(caplog):
+    """Vapi's hang: the assistant is delayed. mark_call_hang (never mark_call_ended) with the call id
+    and the message's timestamp; logged as a warning with the count SQL answers; answered {}."""
     caplog.set_level(logging.INFO)
+    gateway = FakeGateway(mark_call_hang={"success": True, "callId": CALL_ID, "status": "in_progress", "hangCount": 2})
+    body = hang()
+    assert post(gateway, body) == {}
+    assert gateway.called("mark_call_hang") == [{
+        "p_org_id": SUNRISE, "p_call_id": CALL_ID,
+        "p_at": datetime.fromtimestamp(body["message"]["timestamp"] / 1000, timezone.utc).isoformat()}]
+    assert gateway.called("mark_call_ended") == [] and gateway.called("record_call_report") == []
+    logged = next(r for r in caplog.records if getattr(r, "event_fields", {}).get("event") == "call.hang")
+    assert logged.levelno == logging.WARNING
+    assert logged.event_fields["hangCount"] == 2 and logged.event_fields["recorded"] is True
+    del body["message"]["timestamp"]  # no timestamp: the function's default, now()
+    assert post(gateway, body) == {}
+    assert gateway.called("mark_call_hang")[-1] == {"p_org_id": SUNRISE, "p_call_id": CALL_ID}
+
+
+@pytest.mark.parametrize("failure", ["unknown number", "no call id", RpcError("down"),
+                                     {"success": False, "error": "unknown_org"}, ValueError("a bug")])
+def test_hang_is_always_answered_empty(failure):
+    body = hang()
     gateway = FakeGateway()
-    assert post(gateway, hang()) == {}
-    assert gateway.calls == []
-    assert any(getattr(r, "event_fields", {}).get("event") == "call.hang" for r in caplog.records)
+    if failure == "unknown number":
+        gateway = FakeGateway(resolve_vapi_org={"success": False, "error": "no_org"})
+    elif failure == "no call id":
+        del body["message"]["call"]["id"]
+    else:
+        gateway = FakeGateway(mark_call_hang=failure)
+    assert post(gateway, body) == {}
+    if isinstance(failure, str):
+        assert gateway.called("mark_call_hang") == []
 
 
 def test_transfer_destination_request_answers_from_sql():

@@ -5,8 +5,9 @@ assistant-request for a mapped number (variables in the clinic's zone across mid
 days, from the app's injectable clock), for a clinic without an assistant of its own (a transient
 assistant whose prompt is what `prompts show` prints and whose tools are docs/vapi-tools.json),
 and for an unknown number; end-of-call-report stored once when sent three times at once, linked
-to the call's booking, with the outcome of each case; status-update ended; the purge command and
-retention; transfers in and out of the front desk's hours; takeMessage.
+to the call's booking, with the outcome of each case; status-update ended; hang (the assistant was
+delayed: the call's row is marked, never ended, also when many arrive at once); the purge command
+and retention; transfers in and out of the front desk's hours; takeMessage.
 """
 
 from __future__ import annotations
@@ -304,11 +305,13 @@ def test_the_newer_recording_object_and_a_report_without_caller_id(client, sql):
     assert caller is None and recording == "https://storage.vapi.ai/recordings/call-rec.wav"
 
 
-def test_status_update_ended_marks_the_call_until_the_report_comes_and_hang_does_not(client, sql):
+def test_status_update_ended_marks_the_call_until_the_report_comes_and_hang_does_not_end_it(client, sql):
     for status in ("ringing", "in-progress"):
         assert post(client, status_update(status, call_id="call-status")) == {}
-    assert post(client, hang(call_id="call-status")) == {}
     assert call_row(sql, "call-status") is None
+    assert post(client, hang(call_id="call-status")) == {}
+    outcome, status, *_ = call_row(sql, "call-status")
+    assert (outcome, status) == ("info_only", "in_progress")  # marked, not ended
     assert post(client, status_update("ended", call_id="call-status", ended_reason="assistant-forwarded-call")) == {}
     outcome, status, *_ = call_row(sql, "call-status")
     assert (outcome, status) == ("transferred", "ended")
@@ -318,6 +321,65 @@ def test_status_update_ended_marks_the_call_until_the_report_comes_and_hang_does
     assert post(client, status_update("ended", call_id="call-status", ended_reason="silence-timed-out")) == {}
     assert call_row(sql, "call-status")[3] == "customer-ended-call"  # a stored report stands
     assert sql("select count(*) from public.calls") == [(1,)]
+    assert sql("select hang_count from public.calls where vapi_call_id = 'call-status'") == [(1,)]
+
+
+def hang_row(sql, call_id):
+    rows = sql("select hang_count, last_hang_at, status, ended_at, ended_reason, reported_at, outcome"
+               " from public.calls where org_id = %s and vapi_call_id = %s", [SUNRISE, call_id])
+    return rows[0] if rows else None
+
+
+def test_hangs_sent_at_once_mark_one_row_never_end_it_and_the_report_fills_it(app, client, sql, caplog):
+    """Vapi's hang (the assistant is delayed) can come many times per call, several at once: one row
+    (created by the first), every hang counted, nothing ended; the report later fills the row."""
+    caplog.set_level(logging.INFO)
+    body = hang(call_id="call-hang")
+    sent_at = datetime.fromtimestamp(body["message"]["timestamp"] / 1000, UTC)
+    gate = threading.Barrier(5)
+    answers = []
+
+    def send():
+        local = app.test_client()
+        gate.wait()
+        answers.append(local.post(WEBHOOK, json=body, headers=AUTH))
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [(r.status_code, r.get_json()) for r in answers] == [(200, {})] * 5
+    assert hang_row(sql, "call-hang") == (5, sent_at, "in_progress", None, None, None, "info_only")
+    assert sql("select hang_count, last_hang_at, status, ended_at from public.call_log where call_id = 'call-hang'") == [
+        (5, sent_at, "in_progress", None)]
+    counts = sorted(r.event_fields["hangCount"] for r in caplog.records
+                    if getattr(r, "event_fields", {}).get("event") == "call.hang")
+    assert counts == [1, 2, 3, 4, 5]
+
+    assert post(client, end_of_call_report(3, call_id="call-hang")) == {}
+    hangs, last, status, ended_at, reason, reported_at, outcome = hang_row(sql, "call-hang")
+    assert (hangs, last, status, reason, outcome) == (5, sent_at, "ended", "customer-ended-call", "info_only")
+    assert ended_at is not None and reported_at is not None
+    _, _, caller, _, has_transcript, has_messages, _, duration = call_row(sql, "call-hang")
+    assert (caller, has_transcript, has_messages, duration) == (CALLER, True, True, 180)
+    assert sql("select count(*) from public.calls") == [(1,)]
+
+
+def test_a_hang_on_a_booked_call_keeps_its_outcome(client, sql):
+    book(client, "call-hang-booked")
+    assert post(client, end_of_call_report(2, call_id="call-hang-booked")) == {}
+    assert post(client, hang(call_id="call-hang-booked")) == {}
+    hangs, _, status, _, reason, _, outcome = hang_row(sql, "call-hang-booked")
+    assert (hangs, status, reason, outcome) == (1, "ended", "customer-ended-call", "booked")
+
+
+def test_a_hang_for_an_unmapped_number_or_without_a_call_id_stores_nothing(client, sql):
+    assert post(client, hang(call_id="call-stranger-hang", phone_number_id="pn_nobody")) == {}
+    body = hang(call_id="call-no-id")
+    del body["message"]["call"]["id"]
+    assert post(client, body) == {}
+    assert sql("select count(*) from public.calls") == [(0,)]
 
 
 def test_a_report_for_an_unmapped_number_stores_nothing(client, sql):

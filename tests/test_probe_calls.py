@@ -671,12 +671,9 @@ def test_a_stranger_booking_the_victims_slot_hears_a_plain_refusal(client, db, v
     assert victim_states(db) == before
 
 
-@pytest.mark.xfail(strict=True, reason="HARDENING (left, not reachable through Vapi): the same-call replay "
-                   "(private.booked_by_this_call) keys on the call id alone, so a request carrying the victim's call "
-                   "id but another caller number is told 'You're all set' with the victim's appointmentId. Call id "
-                   "and caller number come from the same signed envelope, so only a holder of the webhook secret can "
-                   "do this; also requiring the first booking's caller number would close it")
 def test_the_replay_path_needs_the_same_caller_not_only_the_same_call_id(client, victim):
+    """The same-call replay (private.booked_by_this_call) asks for the victim's call id AND the caller
+    number its booking was made for (its access-log row): another caller with that call id is refused."""
     reply = tool(client, "bookClinicAppointment", {
         "patientName": "Vera Victim", "appointmentDate": said(d(16)), "appointmentTime": "11am",
         "patientPhone": "415-555-8001"}, caller=STRANGER, call="call-victim", tc="tc-spoof")
@@ -840,7 +837,7 @@ def test_an_unknown_tool_is_a_spoken_refusal(client):
     "select public.apply_clinic('{}'::jsonb, true)",
     f"select private.resolve_service('{BAYVIEW}', 'cleaning')",
     f"select private.unknown_service_reply(o) from public.orgs o where o.id = '{BAYVIEW}'",
-    "select private.booked_by_this_call(a, a.service_id, a.starts_at, null) from public.appointments a",
+    "select private.booked_by_this_call(a, a.service_id, a.starts_at, null, null) from public.appointments a",
     f"update public.services set aliases = '{{\"flu shot\"}}' where org_id = '{BAYVIEW}' returning id",
 ])
 def test_the_new_paths_are_closed_to_anon_and_strangers(probe_db, role, statement):

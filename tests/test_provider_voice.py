@@ -343,7 +343,11 @@ def test_lookup_cancel_and_reschedule_name_the_provider():
 # Every line stays one speakable line, whatever the data
 # --------------------------------------------------------------------------------------------------
 
-names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=120)
+# Any name, but not one that is (or, once speech drops what cannot be said — "0\ud7a4Z" — becomes)
+# ISO-like text such as "0Z": that would be spoken as named, and spoken_ok's ISO check is about
+# the instants speech formats, not about names.
+names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=120).filter(
+    lambda text: not ISO.search(text) and not ISO.search(speech.one_line(text)))
 instants = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2030, 1, 1),
                         timezones=st.just(ZoneInfo("UTC"))).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:00Z"))
 codes = st.sampled_from(["slot_unavailable", "provider_unavailable", "provider_not_qualified", "patient_busy",
@@ -367,9 +371,8 @@ def test_every_availability_line_is_one_line(pairs, day):
 
 
 @settings(max_examples=200, deadline=None)
-@given(provider=names.filter(lambda text: not ISO.search(text)), service=names.filter(lambda text: not ISO.search(text)))
+@given(provider=names, service=names)
 def test_confirmations_with_any_provider_name_are_one_line(provider, service):
-    # (a name like a time stamp, "0Z", would be spoken as named: not what this checks)
     for line in (speech.booking_confirmed(TWO_PM, NEW_YORK, service, provider),
                  speech.cancelled(TWO_PM, NEW_YORK, service, provider),
                  speech.rescheduled(TWO_PM, NEW_YORK, service, provider),

@@ -217,15 +217,25 @@ $$;
 -- Two identical booking calls of one turn (a model's parallel tool calls: one Vapi call id, two
 -- tool-call ids, so two idempotency keys): is p_appt — the patient's appointment that overlaps the
 -- requested one (private.patient_conflict: same lead, same patient) — exactly what this call asks
--- for, booked earlier in this same call? Same service, same start, the provider asked for (or any),
--- active, and its `booked` event carries this call's id (the audit context public.book_appointment
--- sets). Then the later call is answered with that booking as a replay, never "that time is taken".
--- No call id (the v2 contract, staff, Studio) never matches.
+-- for, booked earlier in this same call by this same caller? Same service, same start, the provider
+-- asked for (or any), active, and the access-log row of its booking (public.caller_access_log,
+-- 20261125000550_callers.sql, written by public.book_appointment in the booking's own transaction)
+-- carries this call's id (the audit context public.book_appointment sets) and p_caller_number, the
+-- caller ID of this request (NULL = withheld, which matches a booking made without one). The call id
+-- alone is not enough: a request with the victim's call id but another caller number would be told
+-- "you're all set" with the victim's appointment. The access log is the one record of the caller
+-- number a booking was made for (the lead's phone is the patient's, the idempotency key and the
+-- `booked` event carry no number, and events hold no personal data); an erased caller number never
+-- matches. Then the later call is answered with that booking as a replay, never "that time is taken".
+-- No call id (the v2 contract, staff, Studio) never matches. Asked only when the patient already holds
+-- an overlapping appointment, never on the ordinary booking path; one index probe
+-- (caller_access_log_org_call_idx).
 create or replace function private.booked_by_this_call(
   p_appt public.appointments,
   p_service_id uuid,
   p_start timestamptz,
-  p_provider_id uuid
+  p_provider_id uuid,
+  p_caller_number text
 )
 returns boolean
 language plpgsql
@@ -241,9 +251,11 @@ begin
      and p_appt.service_id = p_service_id
      and p_appt.starts_at = p_start
      and (p_provider_id is null or p_appt.provider_id = p_provider_id)
-     and exists (select 1 from public.appointment_events e
-                  where e.org_id = p_appt.org_id and e.appointment_id = p_appt.id
-                    and e.kind = 'booked' and e.payload ->> 'callId' = v_call_id);
+     and exists (select 1 from public.caller_access_log g
+                  where g.org_id = p_appt.org_id and g.call_id = v_call_id
+                    and g.action = 'book' and g.outcome = 'booked'
+                    and p_appt.id = any (g.appointment_ids)
+                    and g.caller_number is not distinct from p_caller_number);
 end;
 $$;
 
@@ -302,7 +314,9 @@ $$;
 -- This is the body of public.book_appointment (20261125000550_callers.sql), which adds the caller
 -- context and the access-log row around it; private so nothing can book without leaving that row.
 -- p_org is the clinic's row as that caller read and authorised it (NULL when the clinic is unknown
--- or the caller may not act for it), so the booking reads and checks it once.
+-- or the caller may not act for it), so the booking reads and checks it once. p_caller_number: the
+-- caller ID of the request (caller context), which a same-call replay must share with the first
+-- booking (private.booked_by_this_call).
 create or replace function private.book_appointment_core(
   p_org_id uuid,
   p_org public.orgs,
@@ -316,7 +330,8 @@ create or replace function private.book_appointment_core(
   p_date_of_birth date,
   p_provider text default null,
   p_insist_provider boolean default false,
-  p_disclose_existing boolean default false
+  p_disclose_existing boolean default false,
+  p_caller_number text default null
 )
 returns json
 language plpgsql
@@ -435,7 +450,7 @@ begin
     v_existing := private.patient_conflict(p_org_id, null, private.lenient_name(v_name), p_scheduled_at, v_ends_at,
                                            p_phone => v_phone);
     -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
-    if v_existing.id is not null and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named) then
+    if v_existing.id is not null and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named, p_caller_number) then
       v_replay := private.booking_reply(v_existing, true, v_email_dropped);
       v_existing := null;
     end if;

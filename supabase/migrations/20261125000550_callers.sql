@@ -707,7 +707,8 @@ begin
   v_reply := private.book_appointment_core(p_org_id, case when v_may_act then v_org end,
                                            p_name, p_email, p_phone, p_service, p_scheduled_at,
                                            p_idempotency_key, p_source, p_date_of_birth,
-                                           p_provider, p_insist_provider, v_verified_by is not null);
+                                           p_provider, p_insist_provider, v_verified_by is not null,
+                                           v_ctx.caller_number);
   perform private.set_audit_context(null);
   if not v_may_act or v_reply ->> 'error' = 'unknown_org' then
     return v_reply;  -- nothing to log for a clinic the caller may not act for

@@ -1,12 +1,15 @@
 -- Calls: the whole call, not only its tool calls (issue 12).
 --
--- Vapi sends more than tool calls to the webhook; three of its messages need the database:
+-- Vapi sends more than tool calls to the webhook; these of its messages need the database:
 --   * `assistant-request` — which assistant answers a call to one of our numbers, with today's
 --     facts of the clinic (date, time, hours in its own zone) as variables
 --     (public.resolve_assistant_request);
 --   * `end-of-call-report` — one row per call in public.calls, idempotent on the Vapi call id,
 --     linked to what the call did and given an outcome decided here (public.record_call_report;
---     public.mark_call_ended when only a status update says the call ended);
+--     public.mark_call_ended when only a status update says the call ended; public.mark_call_hang
+--     counts Vapi's `hang` notices — the assistant was delayed — on the row without ending the call).
+--     A call's row is born in one place, private.ensure_call, whichever of them comes first
+--     (status-update and hang messages come from the same call over its whole length);
 --   * `transfer-destination-request` — the clinic's front desk during its transfer hours
 --     (public.transfer_destination).
 -- And one tool: `takeMessage` stores a call-back request (public.take_message), which staff mark
@@ -82,7 +85,8 @@ create table public.transfer_hours (
 comment on table public.transfer_hours is 'Weekly intervals (clinic-local) in which calls may be transferred to the front desk; a clinic without rows uses its business hours. Closures apply either way.';
 comment on column public.transfer_hours.weekday is '0 = Sunday … 6 = Saturday (as extract(dow)).';
 
--- One row per call, from Vapi's end-of-call-report (or a status update that says it ended).
+-- One row per call, from Vapi's end-of-call-report (or a status update that says it ended, or a
+-- `hang` notice during the call).
 -- Written only by the service (service_role); members read their clinic's calls.
 create table public.calls (
   org_id uuid not null references public.orgs (id) on delete cascade,
@@ -103,6 +107,8 @@ create table public.calls (
   messages jsonb,
   outcome text not null,
   status text not null default 'in_progress',
+  hang_count integer not null default 0,
+  last_hang_at timestamptz,
   reported_at timestamptz,
   artifacts_purged_at timestamptz,
   created_at timestamptz not null default now(),
@@ -122,6 +128,8 @@ create table public.calls (
   constraint calls_outcome_valid check (outcome in (
     'booked', 'rescheduled', 'cancelled', 'message_taken', 'info_only', 'transferred', 'abandoned', 'failed')),
   constraint calls_status_valid check (status in ('in_progress', 'ended')),
+  constraint calls_hang_count_nonnegative check (hang_count >= 0),
+  constraint calls_hangs_together check ((hang_count = 0) = (last_hang_at is null)),
   constraint calls_purged_means_empty check (
     artifacts_purged_at is null or (transcript is null and messages is null and recording_url is null))
 );
@@ -129,7 +137,9 @@ comment on table public.calls is 'One row per Vapi call (end-of-call-report, ide
 comment on column public.calls.vapi_call_id is 'Vapi call.id (clamped to 200 characters, as in every caller context); unique per clinic.';
 comment on column public.calls.caller_number is 'E.164 caller ID from the phone network, or NULL (withheld / not a phone call).';
 comment on column public.calls.outcome is 'booked > rescheduled > cancelled > message_taken > transferred > failed > abandoned > info_only: the first that applies (20261125000750_calls.sql).';
-comment on column public.calls.status is 'in_progress until an end-of-call-report or an ended status update arrives.';
+comment on column public.calls.status is 'in_progress until an end-of-call-report or an ended status update arrives (a hang notice never ends a call).';
+comment on column public.calls.hang_count is 'How many times Vapi said the assistant was delayed (`hang`: a slow model, voice or tool) during the call; 0 = never.';
+comment on column public.calls.last_hang_at is 'When the latest `hang` notice was sent (Vapi''s timestamp, else when it arrived); NULL = never.';
 comment on column public.calls.reported_at is 'When the last end-of-call-report was stored; NULL = only an ended status update was seen.';
 comment on column public.calls.artifacts_purged_at is 'When transcript, messages and recording URL were dropped (retention); the row and its outcome stay.';
 
@@ -497,7 +507,34 @@ exception when others then
 end;
 $$;
 
--- The reply of record_call_report / mark_call_ended for one stored call.
+-- The id of the clinic's row for a call, created bare (in_progress, nothing known yet, an outcome
+-- from what the call did so far) when there is none: the one place a calls row is born, for
+-- record_call_report, mark_call_ended and mark_call_hang alike, which then update it. Race-safe: two
+-- first messages of one call (a report and a status update, hang after hang) insert the same
+-- (org_id, vapi_call_id); ON CONFLICT DO NOTHING waits for the other insert to commit and this finds
+-- its row, and the callers' UPDATEs serialise on the row lock, each applied to the latest version.
+-- p_call_id is already clamped (left(btrim(…), 200), as every caller context).
+create or replace function private.ensure_call(p_org_id uuid, p_call_id text)
+returns uuid
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_id uuid;
+begin
+  insert into public.calls (org_id, vapi_call_id, outcome)
+  values (p_org_id, p_call_id, private.call_outcome(p_org_id, p_call_id, null, null, null))
+  on conflict (org_id, vapi_call_id) do nothing
+  returning id into v_id;
+  if v_id is null then
+    select c.id into v_id from public.calls c where c.org_id = p_org_id and c.vapi_call_id = p_call_id;
+  end if;
+  return v_id;
+end;
+$$;
+
+-- The reply of record_call_report / mark_call_ended / mark_call_hang for one stored call.
 create or replace function private.call_reply(p_call public.calls)
 returns json
 language plpgsql
@@ -599,6 +636,8 @@ select
   c.outcome,
   c.status,
   c.ended_reason,
+  c.hang_count,
+  c.last_hang_at,
   c.summary,
   c.success_evaluation,
   c.cost,
@@ -621,7 +660,7 @@ left join lateral (
   select array_agg(cr.id order by cr.created_at, cr.id) as callback_request_ids
     from public.callback_requests cr
    where cr.org_id = c.org_id and cr.vapi_call_id = c.vapi_call_id) r on true;
-comment on view public.call_log is 'One line per call: clinic-local start, caller, duration, outcome, summary, linked appointments (id + kind) and call-back requests. RLS of the caller applies.';
+comment on view public.call_log is 'One line per call: clinic-local start, caller, duration, outcome, how often the assistant was delayed (hang_count, last_hang_at), summary, linked appointments (id + kind) and call-back requests. RLS of the caller applies.';
 
 -- The call-back requests still to be done, oldest first when ordered by created_at.
 create view public.open_callback_requests
@@ -769,7 +808,7 @@ grant execute on function public.resolve_assistant_request(text, text, timestamp
 
 -- record_call_report -----------------------------------------------------------------------------
 -- Vapi's end-of-call-report: one row per (clinic, call id). A repeated report — also three sent at
--- once — updates that row (one INSERT … ON CONFLICT DO UPDATE: concurrent reports serialise on it):
+-- once — updates that row (private.ensure_call, then one UPDATE: concurrent reports serialise on it):
 -- values it carries replace the stored ones, values it lacks keep them; artifacts already purged
 -- stay purged. The outcome is decided here from what the call did (header of this file).
 create or replace function public.record_call_report(p_org_id uuid, p_call jsonb)
@@ -790,6 +829,13 @@ declare
   v_caller text;
   v_recording text;
   v_messages jsonb;
+  v_assistant text;
+  v_phone_number text;
+  v_cost numeric;
+  v_summary text;
+  v_evaluation text;
+  v_transcript text;
+  v_id uuid;
   v_row public.calls;
 begin
   if p_org_id is null then
@@ -824,43 +870,35 @@ begin
                           and octet_length((p_call -> 'messages')::text) <= 2000000
                      then p_call -> 'messages' end;
 
-  insert into public.calls as c (
-    org_id, vapi_call_id, assistant_id, phone_number_id, caller_number, started_at, ended_at,
-    duration_seconds, ended_reason, cost, summary, success_evaluation, recording_url, transcript,
-    messages, outcome, status, reported_at)
-  values (
-    p_org_id, v_call_id,
-    left(nullif(btrim(p_call ->> 'assistantId'), ''), 200),
-    left(nullif(btrim(p_call ->> 'phoneNumberId'), ''), 200),
-    v_caller, v_started, v_ended, v_duration, v_reason,
-    private.jsonb_numeric(p_call -> 'cost'),
-    left(nullif(btrim(p_call ->> 'summary'), ''), 20000),
-    left(nullif(btrim(p_call ->> 'successEvaluation'), ''), 2000),
-    v_recording,
-    left(nullif(p_call ->> 'transcript', ''), 500000),
-    v_messages,
-    private.call_outcome(p_org_id, v_call_id, v_reason, v_duration, v_messages),
-    'ended', now())
-  on conflict (org_id, vapi_call_id) do update
-    set assistant_id = coalesce(excluded.assistant_id, c.assistant_id),
-        phone_number_id = coalesce(excluded.phone_number_id, c.phone_number_id),
-        caller_number = coalesce(excluded.caller_number, c.caller_number),
-        started_at = coalesce(excluded.started_at, c.started_at),
-        ended_at = coalesce(excluded.ended_at, c.ended_at),
-        duration_seconds = coalesce(excluded.duration_seconds, c.duration_seconds),
-        ended_reason = coalesce(excluded.ended_reason, c.ended_reason),
-        cost = coalesce(excluded.cost, c.cost),
-        summary = coalesce(excluded.summary, c.summary),
-        success_evaluation = coalesce(excluded.success_evaluation, c.success_evaluation),
-        recording_url = case when c.artifacts_purged_at is null then coalesce(excluded.recording_url, c.recording_url) end,
-        transcript = case when c.artifacts_purged_at is null then coalesce(excluded.transcript, c.transcript) end,
-        messages = case when c.artifacts_purged_at is null then coalesce(excluded.messages, c.messages) end,
-        outcome = private.call_outcome(c.org_id, c.vapi_call_id,
-                    coalesce(excluded.ended_reason, c.ended_reason),
-                    coalesce(excluded.duration_seconds, c.duration_seconds),
-                    case when c.artifacts_purged_at is null then coalesce(excluded.messages, c.messages) end),
-        status = 'ended',
-        reported_at = now()
+  v_assistant := left(nullif(btrim(p_call ->> 'assistantId'), ''), 200);
+  v_phone_number := left(nullif(btrim(p_call ->> 'phoneNumberId'), ''), 200);
+  v_cost := private.jsonb_numeric(p_call -> 'cost');
+  v_summary := left(nullif(btrim(p_call ->> 'summary'), ''), 20000);
+  v_evaluation := left(nullif(btrim(p_call ->> 'successEvaluation'), ''), 2000);
+  v_transcript := left(nullif(p_call ->> 'transcript', ''), 500000);
+
+  v_id := private.ensure_call(p_org_id, v_call_id);
+  update public.calls c
+     set assistant_id = coalesce(v_assistant, c.assistant_id),
+         phone_number_id = coalesce(v_phone_number, c.phone_number_id),
+         caller_number = coalesce(v_caller, c.caller_number),
+         started_at = coalesce(v_started, c.started_at),
+         ended_at = coalesce(v_ended, c.ended_at),
+         duration_seconds = coalesce(v_duration, c.duration_seconds),
+         ended_reason = coalesce(v_reason, c.ended_reason),
+         cost = coalesce(v_cost, c.cost),
+         summary = coalesce(v_summary, c.summary),
+         success_evaluation = coalesce(v_evaluation, c.success_evaluation),
+         recording_url = case when c.artifacts_purged_at is null then coalesce(v_recording, c.recording_url) end,
+         transcript = case when c.artifacts_purged_at is null then coalesce(v_transcript, c.transcript) end,
+         messages = case when c.artifacts_purged_at is null then coalesce(v_messages, c.messages) end,
+         outcome = private.call_outcome(c.org_id, c.vapi_call_id,
+                     coalesce(v_reason, c.ended_reason),
+                     coalesce(v_duration, c.duration_seconds),
+                     case when c.artifacts_purged_at is null then coalesce(v_messages, c.messages) end),
+         status = 'ended',
+         reported_at = now()
+   where c.org_id = p_org_id and c.id = v_id
   returning c.* into v_row;
 
   return private.call_reply(v_row);
@@ -891,6 +929,8 @@ declare
   v_org public.orgs;
   v_call_id text := left(nullif(btrim(p_call_id), ''), 200);
   v_reason text := left(nullif(btrim(p_ended_reason), ''), 200);
+  v_ended timestamptz := coalesce(p_ended_at, now());
+  v_id uuid;
   v_row public.calls;
 begin
   if p_org_id is null then
@@ -904,25 +944,23 @@ begin
     return private.field_refusal(v_org, 'callId', 'The call id is required');
   end if;
 
-  insert into public.calls as c (org_id, vapi_call_id, ended_at, ended_reason, outcome, status)
-  values (p_org_id, v_call_id, coalesce(p_ended_at, now()), v_reason,
-          private.call_outcome(p_org_id, v_call_id, v_reason, null, null), 'ended')
-  on conflict (org_id, vapi_call_id) do update
-    set ended_at = coalesce(c.ended_at, excluded.ended_at),
-        ended_reason = coalesce(c.ended_reason, excluded.ended_reason),
-        duration_seconds = coalesce(c.duration_seconds,
-          case when coalesce(c.ended_at, excluded.ended_at) >= c.started_at
-               then trim_scale(extract(epoch from coalesce(c.ended_at, excluded.ended_at) - c.started_at)) end),
-        outcome = private.call_outcome(c.org_id, c.vapi_call_id, coalesce(c.ended_reason, excluded.ended_reason),
-                    coalesce(c.duration_seconds,
-                      case when coalesce(c.ended_at, excluded.ended_at) >= c.started_at
-                           then trim_scale(extract(epoch from coalesce(c.ended_at, excluded.ended_at) - c.started_at)) end),
-                    c.messages),
-        status = 'ended'
-    where c.reported_at is null
+  v_id := private.ensure_call(p_org_id, v_call_id);
+  update public.calls c
+     set ended_at = coalesce(c.ended_at, v_ended),
+         ended_reason = coalesce(c.ended_reason, v_reason),
+         duration_seconds = coalesce(c.duration_seconds,
+           case when coalesce(c.ended_at, v_ended) >= c.started_at
+                then trim_scale(extract(epoch from coalesce(c.ended_at, v_ended) - c.started_at)) end),
+         outcome = private.call_outcome(c.org_id, c.vapi_call_id, coalesce(c.ended_reason, v_reason),
+                     coalesce(c.duration_seconds,
+                       case when coalesce(c.ended_at, v_ended) >= c.started_at
+                            then trim_scale(extract(epoch from coalesce(c.ended_at, v_ended) - c.started_at)) end),
+                     c.messages),
+         status = 'ended'
+   where c.org_id = p_org_id and c.id = v_id and c.reported_at is null
   returning c.* into v_row;
   if v_row.id is null then  -- a report is stored: it stands
-    select * into v_row from public.calls c where c.org_id = p_org_id and c.vapi_call_id = v_call_id;
+    select * into v_row from public.calls c where c.org_id = p_org_id and c.id = v_id;
   end if;
   return private.call_reply(v_row);
 end;
@@ -930,6 +968,58 @@ $$;
 comment on function public.mark_call_ended(uuid, text, timestamptz, text) is
   'service_role: a status update says the call ended — store its end and an outcome unless an end-of-call-report is already stored (a later report replaces it).';
 grant execute on function public.mark_call_ended(uuid, text, timestamptz, text) to service_role;
+
+-- mark_call_hang ---------------------------------------------------------------------------------
+-- Vapi's `hang`: the assistant is delayed (a slow model, voice or tool) — the call goes on. Not an
+-- end: the call gets its row if it has none (private.ensure_call, so the call is on the log even if
+-- no report ever comes), its hang_count goes up by one and last_hang_at moves to the latest notice;
+-- ended_at, ended_reason, status and the outcome are never touched, and a report or an ended status
+-- update later fills them as for any call. Hang after hang of one call: each UPDATE waits for the
+-- previous one's row lock and counts on top of it. A late notice after the report still counts (it
+-- happened). p_at: when Vapi sent it (NULL = now()).
+create or replace function public.mark_call_hang(
+  p_org_id uuid,
+  p_call_id text,
+  p_at timestamptz default now()
+)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = ''
+set lock_timeout = '3s'
+as $$
+declare
+  v_org public.orgs;
+  v_call_id text := left(nullif(btrim(p_call_id), ''), 200);
+  v_at timestamptz := coalesce(p_at, now());
+  v_id uuid;
+  v_row public.calls;
+begin
+  if p_org_id is null then
+    return private.error_reply('invalid_input', 'Organization id is required');
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    return private.error_reply('unknown_org');
+  end if;
+  if v_call_id is null then
+    return private.field_refusal(v_org, 'callId', 'The call id is required');
+  end if;
+
+  v_id := private.ensure_call(p_org_id, v_call_id);
+  update public.calls c
+     set hang_count = c.hang_count + 1,
+         last_hang_at = greatest(c.last_hang_at, v_at)
+   where c.org_id = p_org_id and c.id = v_id
+  returning c.* into v_row;
+  return (private.call_reply(v_row)::jsonb
+          || jsonb_build_object('hangCount', v_row.hang_count, 'lastHangAt', private.iso(v_row.last_hang_at)))::json;
+end;
+$$;
+comment on function public.mark_call_hang(uuid, text, timestamptz) is
+  'service_role: Vapi''s hang notice (the assistant was delayed; the call goes on) — create the call''s row if missing, count the hang and keep the latest time; never ends the call or changes its outcome.';
+grant execute on function public.mark_call_hang(uuid, text, timestamptz) to service_role;
 
 -- transfer_destination ---------------------------------------------------------------------------
 -- Vapi's transfer-destination-request: the front desk number during transfer hours (clinic-local,

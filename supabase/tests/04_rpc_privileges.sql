@@ -7,7 +7,7 @@
 -- Behaviour: anon cannot call; a member of org A acting for org B gets unknown_org and nothing is
 -- written; service_role can book for both orgs.
 begin;
-select plan(255);
+select plan(266);
 
 -- ---------------------------------------------------------------------------------------------
 -- The contract
@@ -48,18 +48,20 @@ insert into _rpc (ord, fn, args, ident) values
   (15, 'record_call_report', array['uuid', 'jsonb'], 'p_org_id uuid, p_call jsonb'),
   (16, 'mark_call_ended', array['uuid', 'text', 'timestamp with time zone', 'text'],
        'p_org_id uuid, p_call_id text, p_ended_at timestamp with time zone, p_ended_reason text'),
-  (17, 'transfer_destination', array['uuid', 'timestamp with time zone'], 'p_org_id uuid, p_at timestamp with time zone'),
-  (18, 'take_message', array['uuid', 'jsonb', 'text', 'text', 'text', 'text'],
+  (17, 'mark_call_hang', array['uuid', 'text', 'timestamp with time zone'],
+       'p_org_id uuid, p_call_id text, p_at timestamp with time zone'),
+  (18, 'transfer_destination', array['uuid', 'timestamp with time zone'], 'p_org_id uuid, p_at timestamp with time zone'),
+  (19, 'take_message', array['uuid', 'jsonb', 'text', 'text', 'text', 'text'],
        'p_org_id uuid, p_caller jsonb, p_name text, p_phone text, p_reason text, p_preferred_time text'),
-  (19, 'purge_call_artifacts', array[]::name[], ''),
+  (20, 'purge_call_artifacts', array[]::name[], ''),
   -- the operator's clinic apply (20261125000850_clinic_apply.sql)
-  (20, 'apply_clinic', array['jsonb', 'boolean'], 'p_spec jsonb, p_dry_run boolean');
+  (21, 'apply_clinic', array['jsonb', 'boolean'], 'p_spec jsonb, p_dry_run boolean');
 -- resolve_vapi_org answers unknown_org vs no_org: an existence oracle for a signed-in user, and only
 -- the webhook needs it. The mapping RPCs are the operator's. Only a signed-in invitee accepts.
 -- The call RPCs are the webhook's and the operator's: members read calls, call-back requests and
 -- settings through RLS, and resolve_assistant_request would tell them which numbers other clinics use.
 update _rpc set auth_privs = '{}' where fn in ('resolve_vapi_org', 'map_vapi_id', 'unmap_vapi_id',
-  'resolve_assistant_request', 'record_call_report', 'mark_call_ended', 'transfer_destination', 'take_message',
+  'resolve_assistant_request', 'record_call_report', 'mark_call_ended', 'mark_call_hang', 'transfer_destination', 'take_message',
   'purge_call_artifacts', 'apply_clinic');
 update _rpc set svc_privs = '{}' where fn = 'accept_org_invitation';
 grant select on _rpc to anon, authenticated, service_role;
@@ -69,7 +71,7 @@ language sql stable as $$
   select to_regprocedure(format('public.%I(%s)', p_fn, array_to_string(p_args, ',')))
 $$;
 
--- 20 × 10 = 200
+-- 21 × 10 = 210
 select has_function('public', fn, args, format('public.%s(%s) exists', fn, array_to_string(args, ', ')))
   from _rpc order by ord;
 select is(pg_get_function_identity_arguments(pg_temp.rpc_oid(fn, args)), ident,

@@ -306,6 +306,7 @@ select set_has(
       ('function public.resolve_assistant_request(text, text, timestamp with time zone, boolean) EXECUTE'),
       ('function public.record_call_report(uuid, jsonb) EXECUTE'),
       ('function public.mark_call_ended(uuid, text, timestamp with time zone, text) EXECUTE'),
+      ('function public.mark_call_hang(uuid, text, timestamp with time zone) EXECUTE'),
       ('function public.transfer_destination(uuid, timestamp with time zone) EXECUTE'),
       ('function public.take_message(uuid, jsonb, text, text, text, text) EXECUTE'),
       ('function public.purge_call_artifacts() EXECUTE'),

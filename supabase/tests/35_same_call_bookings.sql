@@ -2,9 +2,12 @@
 -- carry one Vapi call id and two tool-call ids (two idempotency keys). The later one is answered with
 -- the booking the first made (replayed), never "that time is taken" after a confirmation; anything
 -- that differs (another call, service, time, provider, patient) is still refused, and the v2 contract
--- still meets its conflict. The concurrent case runs through the webhook (tests/test_receptionist_webhook.py).
+-- still meets its conflict. The replay also needs the same caller: a request carrying the call id of
+-- someone else's booking but another caller number is refused like any other (the first booking's
+-- caller number is the one its access-log row recorded). The concurrent case runs through the webhook
+-- (tests/test_receptionist_webhook.py).
 begin;
-select plan(16);
+select plan(23);
 
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
 values ('c3500000-0000-4000-8000-000000000001', 'Same Call Clinic', 'America/New_York', 30, 60, 365);
@@ -19,12 +22,13 @@ create function pg_temp.at(p_time time) returns timestamptz language sql as $$
                                                (now() at time zone 'America/New_York')::date + 20, interval '1 day') d
             where extract(dow from d) = 3 limit 1) + p_time) at time zone 'America/New_York' $$;
 create function pg_temp.book(p_key text, p_call text, p_name text, p_service text, p_time time,
-                             p_phone text default '+14155553501') returns json language sql as $$
+                             p_phone text default '+14155553501',
+                             p_caller_number text default '+14155553501') returns json language sql as $$
   select public.book_appointment(
     p_org_id => 'c3500000-0000-4000-8000-000000000001', p_name => p_name, p_email => null, p_phone => p_phone,
     p_service => p_service, p_scheduled_at => pg_temp.at(p_time), p_idempotency_key => p_key, p_source => 'vapi',
     p_caller => case when p_call is null then null
-                     else jsonb_build_object('callId', p_call, 'callerNumber', '+14155553501', 'source', 'vapi') end) $$;
+                     else jsonb_build_object('callId', p_call, 'callerNumber', p_caller_number, 'source', 'vapi') end) $$;
 create temp table r (k text primary key, j json);
 
 -- one call, two tool calls asking for the same booking ---------------------------------------------
@@ -41,6 +45,32 @@ select is((select count(*)::int from public.appointment_events
             where org_id = 'c3500000-0000-4000-8000-000000000001' and kind = 'booked'), 1, 'one booked event');
 select is((select array_agg(outcome order by id) from public.caller_access_log where call_id = 'call-a'),
           array['booked', 'booked'], 'both tool calls are logged as the booking');
+
+-- the same call id from another caller is no replay (a spoofed call id) --------------------------------
+insert into r values ('spoof', pg_temp.book('vapi:call-a:tool-s1', 'call-a', 'Ann Same', 'consult', '10:00',
+                                             p_caller_number => '+14155553666'));
+select is((select j->>'error' from r where k = 'spoof'), 'patient_busy',
+          'same call id, same request, another caller number: refused, not replayed');
+select ok((select (j::jsonb ? 'appointmentId') is false and (j::jsonb ? 'appointment') is false from r where k = 'spoof'),
+          'and the refusal names no appointment');
+select is(pg_temp.book('vapi:call-a:tool-s2', 'call-a', 'Ann Same', 'consult', '10:00', p_caller_number => null)->>'error',
+          'patient_busy', 'same call id with the caller ID withheld, when the booking had one: refused');
+
+-- a withheld caller ID on both tool calls is still the same caller
+insert into r values ('w1', pg_temp.book('vapi:call-w:tool-1', 'call-w', 'Wes Withheld', 'consult', '14:00',
+                                          '+14155553502', null));
+insert into r values ('w2', pg_temp.book('vapi:call-w:tool-2', 'call-w', 'Wes Withheld', 'consult', '14:00',
+                                          '+14155553502', null));
+select is((select (j->>'replayed')::boolean from r where k = 'w2'), true,
+          'no caller ID on either parallel tool call: the second is a replay');
+select is((select j->>'appointmentId' from r where k = 'w2'), (select j->>'appointmentId' from r where k = 'w1'),
+          'of the same appointment');
+select is(pg_temp.book('vapi:call-w:tool-3', 'call-w', 'Wes Withheld', 'consult', '14:00', '+14155553502',
+                       '+14155553502')->>'error', 'patient_busy',
+          'a caller ID on a request replaying a booking made without one: refused');
+select is((select count(*)::int from public.appointments
+            where org_id = 'c3500000-0000-4000-8000-000000000001' and status <> 'cancelled'), 2,
+          'the spoofs booked nothing');
 
 -- what is not the same request is still refused ----------------------------------------------------
 select is(pg_temp.book('vapi:call-b:tool-1', 'call-b', 'Ann Same', 'consult', '10:00')->>'error', 'patient_busy',

@@ -2,10 +2,12 @@
 -- however often the report comes (values it carries replace, values it lacks stay); the outcome of
 -- each case and the documented precedence (what the call did beats how it ended); the links to the
 -- appointments the call booked / moved / cancelled, read from the access log under the call id;
--- mark_call_ended before and after a report; purge_call_artifacts respects each clinic's retention;
--- members read only their clinic's calls in call_log.
+-- mark_call_ended before and after a report; mark_call_hang (Vapi's `hang`: the assistant was
+-- delayed) creates the row, counts, never ends the call nor changes an outcome, and a report later
+-- fills everything; purge_call_artifacts respects each clinic's retention; members read only their
+-- clinic's calls (and hangs) in call_log.
 begin;
-select plan(75);
+select plan(99);
 
 insert into auth.users (id, email) values
   ('d4000000-0000-4000-8000-00000000000a', 'staff.a@t40.example'),
@@ -255,6 +257,71 @@ select is(public.mark_call_ended('c4000000-0000-4000-8000-00000000000a', '')::js
 select is(public.mark_call_ended('c4000000-0000-4000-8000-0000000000ff', 'x')::jsonb ->> 'error', 'unknown_org', 'mark_call_ended: unknown_org');
 
 -- ---------------------------------------------------------------------------------------------
+-- mark_call_hang: the assistant was delayed; the call goes on
+-- ---------------------------------------------------------------------------------------------
+create function pg_temp.hang(p_call text, p_at timestamptz default now(), p_org uuid default 'c4000000-0000-4000-8000-00000000000a')
+returns jsonb language sql as $$ select public.mark_call_hang(p_org, p_call, p_at)::jsonb $$;
+grant execute on function pg_temp.hang(text, timestamptz, uuid) to public;
+insert into r values ('h1', pg_temp.hang('call-hang', now() - interval '3 minutes'));
+select is((select j - 'timezone' - 'lastHangAt' from r where k = 'h1'),
+          '{"success": true, "callId": "call-hang", "outcome": "info_only", "status": "in_progress", "reported": false,
+            "linkedAppointments": [], "callbackRequestIds": [], "hangCount": 1}'::jsonb,
+          'a hang before any report: a row, in progress, not reported, counted once');
+select is((select j ->> 'lastHangAt' from r where k = 'h1'), private.iso(now() - interval '3 minutes'),
+          'the reply says when (ISO, UTC)');
+select is((select row(c.hang_count, c.last_hang_at, c.status, c.ended_at, c.ended_reason, c.reported_at)::text from pg_temp.call('call-hang') c),
+          row(1, now() - interval '3 minutes', 'in_progress', null::timestamptz, null::text, null::timestamptz)::text,
+          'the row: one hang at its time, no end, no reason, no report');
+select pg_temp.hang('call-hang', now() - interval '1 minute');
+select pg_temp.hang('call-hang', now() - interval '2 minutes');  -- out of order: the latest stays
+select is((select row(c.hang_count, c.last_hang_at)::text from pg_temp.call('call-hang') c),
+          row(3, now() - interval '1 minute')::text, 'every hang counts; last_hang_at is the latest one');
+select is((select count(*)::int from public.calls where vapi_call_id = 'call-hang'), 1, 'hang after hang: still one row');
+select is((select row(c.status, c.ended_at, c.outcome)::text from pg_temp.call('call-hang') c),
+          row('in_progress', null::timestamptz, 'info_only')::text, 'hangs never end the call');
+select is(pg_temp.hang('call-hang', null) ->> 'hangCount', '4', 'no time given: now()');
+select is((pg_temp.call('call-hang')).last_hang_at, now(), 'stored as now()');
+select is((select l.hang_count from public.call_log l
+            where l.org_id = 'c4000000-0000-4000-8000-00000000000a' and l.call_id = 'call-hang'), 4,
+          'call_log shows the hangs');
+-- the report that comes later fills everything, and keeps the count
+select pg_temp.report('call-hang', jsonb_build_object('startedAt', private.iso(now() - interval '5 minutes'),
+  'endedAt', private.iso(now()), 'endedReason', 'assistant-forwarded-call', 'summary', 'Slow, then transferred.'));
+select is((select row(c.status, c.ended_reason, c.duration_seconds, c.summary, c.outcome, c.reported_at is not null, c.hang_count)::text
+             from pg_temp.call('call-hang') c),
+          row('ended', 'assistant-forwarded-call', 300::numeric, 'Slow, then transferred.', 'transferred', true, 4)::text,
+          'a report after the hangs fills the row (end, reason, duration, summary, outcome) and keeps the hang count');
+-- a hang after the outcome is decided changes neither the end nor the outcome
+select pg_temp.hang('call-hang');
+select is((select row(c.status, c.ended_reason, c.outcome, c.reported_at is not null, c.hang_count)::text from pg_temp.call('call-hang') c),
+          row('ended', 'assistant-forwarded-call', 'transferred', true, 5)::text,
+          'a late hang after the report: counted, the reported end and outcome stand');
+insert into r values ('hb', pg_temp.book('hb', 'call-hang-booked', '+12125550120', pg_temp.at(11, '09:00')));
+select pg_temp.report('call-hang-booked', '{"endedReason": "customer-ended-call", "durationSeconds": 12}');
+select is(pg_temp.hang('call-hang-booked') ->> 'outcome', 'booked', 'a hang on a booked call: still booked');
+select is((select row(c.status, c.ended_reason, c.outcome)::text from pg_temp.call('call-hang-booked') c),
+          row('ended', 'customer-ended-call', 'booked')::text, 'and its end is unchanged');
+-- a hang, then an ended status update (no report): the update ends it, the count stays
+select pg_temp.hang('call-hang-end', now() - interval '1 minute');
+select is(public.mark_call_ended('c4000000-0000-4000-8000-00000000000a', 'call-hang-end', now(), 'silence-timed-out')::jsonb ->> 'status',
+          'ended', 'an ended status update after a hang ends the call');
+select is((select row(c.hang_count, c.ended_reason, c.reported_at)::text from pg_temp.call('call-hang-end') c),
+          row(1, 'silence-timed-out', null::timestamptz)::text, 'with its reason, the hang still counted');
+select pg_temp.hang('call-hang-end');
+select is((select row(c.status, c.ended_reason, c.hang_count)::text from pg_temp.call('call-hang-end') c),
+          row('ended', 'silence-timed-out', 2)::text, 'a hang after the status update does not reopen it');
+-- the same call id in another clinic is that clinic's own call
+select is(pg_temp.hang('call-hang', now(), 'c4000000-0000-4000-8000-00000000000b') ->> 'hangCount', '1',
+          'clinic B''s hang of the same call id is counted on clinic B''s row');
+select is((pg_temp.call('call-hang')).hang_count, 5, 'clinic A''s row is untouched');
+-- input
+select is(public.mark_call_hang('c4000000-0000-4000-8000-00000000000a', '  ')::jsonb ->> 'field', 'callId',
+          'mark_call_hang: a call id is required');
+select is(public.mark_call_hang('c4000000-0000-4000-8000-0000000000ff', 'x')::jsonb ->> 'error', 'unknown_org',
+          'mark_call_hang: unknown_org');
+select is(public.mark_call_hang(null, 'x')::jsonb ->> 'error', 'invalid_input', 'mark_call_hang: no org id');
+
+-- ---------------------------------------------------------------------------------------------
 -- purge_call_artifacts: each clinic's retention (A: default 30 days, B: 7 days)
 -- ---------------------------------------------------------------------------------------------
 insert into public.clinic_call_settings (org_id, transcript_retention_days)
@@ -311,6 +378,10 @@ select is((select array_agg(distinct l.org_id) from public.call_log l), array['c
 select is((select count(*)::int from public.calls c where c.org_id = 'c4000000-0000-4000-8000-00000000000a'), 0,
           'member of B sees none of clinic A''s calls');
 select is((select count(*)::int from public.call_appointments), 0, 'member of B sees no call links of clinic A');
+select is((select array_agg(l.hang_count) from public.call_log l where l.call_id = 'call-hang'), array[1],
+          'member of B: only clinic B''s hang of call-hang, none of clinic A''s');
+select throws_ok($$select public.mark_call_hang('c4000000-0000-4000-8000-00000000000b', 'call-x')$$, '42501', null,
+                 'a member cannot call mark_call_hang');
 select throws_ok($$update public.calls set outcome = 'booked'$$, '42501', null, 'a member cannot write calls');
 reset role;
 set local role authenticated;
@@ -321,6 +392,8 @@ select is((select l.appointments from public.call_log l where l.call_id = 'call-
           'member of A: call_log shows the call''s links');
 select is((select count(*)::int from public.call_log l where l.org_id <> 'c4000000-0000-4000-8000-00000000000a'), 0,
           'member of A: nothing of another clinic');
+select is((select row(l.hang_count, l.status)::text from public.call_log l where l.call_id = 'call-hang'), row(5, 'ended')::text,
+          'member of A: the hangs of its own call');
 reset role;
 
 select * from finish();
