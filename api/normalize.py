@@ -265,14 +265,36 @@ _DATE_SPELLINGS = {
     "tommorrow": "tomorrow", "2morrow": "tomorrow", "wk": "week", "wks": "weeks",
     "midweek": "mid week", "asap": "soonest",
 }
+# What callers wrap a day in ("uh tomorrow I guess", "Thursday, if possible", "how about Friday"):
+# taken off before the words are read (on the lower-cased, space-separated words; "i'd" is "i d").
+_DATE_WRAPPING = re.compile(
+    r"\b(?:if (?:(?:that|it) s |that is |it is )?(?:possible|ok|okay|alright|all right|you can|you have (?:it|one|anything))"
+    r"|i (?:guess|think|suppose|reckon)|would be (?:good|great|best|fine|ideal|nice|perfect)"
+    r"|(?:is|s) (?:fine|good|best|better|ideal|ok|okay)|works(?: for me| best| better)?|suits me"
+    r"|thanks|thank you|ideally|preferably|probably|hmm|well|ok|okay|so|just|then"
+    r"|i d (?:like|prefer)|i would (?:like|prefer)|i (?:want|need|prefer)|what about"
+    r"|can i (?:get|come in|do|have)|could i (?:get|come in|do|have)|do you have(?: anything| something)?"
+    r"|have you got(?: anything| something)?|any ?time(?: on)?|please)\b"
+)
 # Phrases rewritten before the words are read (on the lower-cased, space-separated words).
 _DATE_PHRASES = (
+    (_DATE_WRAPPING, " "),
+    (re.compile(r"^\s+|\s+$"), ""),
+    (re.compile(r"\s{2,}"), " "),
+    # "Monday week", "tomorrow week" (British): a week on from that day.
+    (re.compile(r"^(?:this )?(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|weds|"
+                r"thu|thur|thurs|fri|sat|sun|tomorrow|today) week$"), r"a week \g<day>"),
+    # "Wednesday coming", "this Wednesday coming": the coming Wednesday.
+    (re.compile(r"^(?:this )?(?:the )?(?P<day>[a-z]+day|mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun) coming$"),
+     r"coming \g<day>"),
+    # "this time next year", "next year", "a year from now": a year from today (beyond any horizon).
+    (re.compile(r"^(?:(?:this|same) time |around this time )?next year$"), "in a year"),
     (re.compile(r"\b(?:this|today) (?:morning|afternoon|evening|lunchtime)\b|\btonight\b"), "today"),
     (re.compile(r"\b(?:the )?day after tomorrow\b|\bovermorrow\b"), "dayaftertomorrow"),
     (re.compile(r"\b(?:the )?day before yesterday\b"), "daybeforeyesterday"),
     (re.compile(r"^(?:as soon as possible|as early as possible|(?:the )?(?:earliest|soonest)(?: possible| available)?"
                 r"(?: day| date| time| opening| appointment| slot)?|(?:the )?(?:first|next) (?:available|possible|open)"
-                r"(?: day| date| time| opening| appointment| slot)?)$"), "soonest"),
+                r"(?: day| date| time| opening| appointment| slot)?|any day(?: is fine)?|whichever day|whenever)$"), "soonest"),
     (re.compile(r"\b(?:in the )?(?:morning|afternoon|evening|night|lunchtime)\b"), ""),
     (re.compile(r"\b(?:weeks?|days?|months?|fortnights?) time\b"), lambda m: m[0].rsplit(" ", 1)[0]),
 )
@@ -281,7 +303,7 @@ _DATE_FILLER = {
     "around", "about", "sometime", "s", "say", "like", "how", "lets", "let", "date",
 }
 _DAY_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "fortnights": 14}
-_MONTH_UNITS = {"month": 1, "months": 1}
+_MONTH_UNITS = {"month": 1, "months": 1, "year": 12, "years": 12}
 
 
 def _date_tokens(text: str, today: date) -> list[str]:
@@ -329,7 +351,7 @@ def _date_tokens(text: str, today: date) -> list[str]:
 # -- the grammar -------------------------------------------------------------------------------
 
 _COUNT = r"(?P<count>a|an|nm\d+|a couple|couple)"
-_UNIT = r"(?P<unit>days?|weeks?|fortnights?|months?)"
+_UNIT = r"(?P<unit>days?|weeks?|fortnights?|months?|years?)"
 _WD = r"wd(?P<weekday>\d)"
 _WHICH_WEEK = (r"(?P<week>this coming week|this week|current week|next week|coming week|following week|"
                r"upcoming week|week after next|week)")
@@ -364,9 +386,6 @@ class _DateReader:
     # The whole phrase ------------------------------------------------------------------------
 
     def read(self, tokens: list[str]) -> _Reading | None:
-        phrase = " ".join(tokens)
-        if re.search(r"wd\d week$", phrase):  # "Friday week": British for a week after Friday
-            return None
         phrase = " ".join(t for t in tokens if t not in _DATE_FILLER)
         try:
             return self._read(phrase)
@@ -379,7 +398,7 @@ class _DateReader:
         if phrase == "soonest":
             return _Reading(self.today, "relative") if self.searching else None
         return (self._offset(phrase) or self._week(phrase) or self._weekday(phrase)
-                or self._calendar(phrase))
+                or self._nth_weekday(phrase) or self._calendar(phrase))
 
     # "in two weeks", "a week from Friday", "Tuesday in two weeks" ----------------------------
 
@@ -399,7 +418,7 @@ class _DateReader:
                  or re.fullmatch(rf"{_COUNT} {_UNIT} (?P<anchor>.+)", phrase))
         if match:
             anchor = self._read(match["anchor"])
-            if anchor is None or anchor.kind == "week":
+            if anchor is None or anchor.kind in ("week", "month"):
                 return None
             return _Reading(self._add(self._anchor_day(anchor), match), "relative")
         return None
@@ -410,7 +429,7 @@ class _DateReader:
         number = 1 if count in ("a", "an") else 2 if count.endswith("couple") else int(count[2:])
         unit = match["unit"]
         if unit in _MONTH_UNITS:
-            return day + relativedelta(months=number)
+            return day + relativedelta(months=number * _MONTH_UNITS[unit])
         return day + timedelta(days=number * _DAY_UNITS[unit])
 
     def _anchor_day(self, anchor: _Reading) -> date:
@@ -431,6 +450,9 @@ class _DateReader:
         if weekend is not None:  # "next weekend": next week's Saturday (weeks run Monday to Sunday)
             weeks_ahead = 2 if weekend["after"] else 1
             return _Reading(self._in_week(_monday(self.today) + timedelta(weeks=weeks_ahead), 6), "relative")
+        if self.searching and re.fullmatch(r"later (?:on )?(?:in )?(?:this|the|current) week|later in week", phrase):
+            # From tomorrow to the week's end: searched from tomorrow (a booking takes its last day, below).
+            return _Reading(self.today + timedelta(days=1), "relative")
         month_week = self._month_week(phrase)
         if month_week is not None:
             return month_week
@@ -461,14 +483,21 @@ class _DateReader:
         """"first week of February", "the last week of March", "early/mid/end of January": a week
         of a month (the nearest such month that has not ended), read like "next week": re-asked
         for a day when booking, its first day not before today when searching."""
-        match = re.fullmatch(r"(?:(?P<nth>od[1-4]|last) week|(?P<part>beginning|start|early|middle|mid|end|late))"
-                             r" (?:of )?mo(?P<month>\d{1,2})", phrase)
-        if match is None:
-            return None
-        month = int(match["month"])
-        year = self.today.year if (self.today.month, 1) <= (month, 1) else self.today.year + 1
+        match = re.fullmatch(r"(?:(?:(?P<nth>od[1-4]|last) week|(?P<part>beginning|start|early|middle|mid|end|late))"
+                             r" (?:of |in )?)?(?:mo(?P<month>\d{1,2})|(?P<which>this|next|coming|following) month)",
+                             phrase)
+        if match is None or (match["month"] and not (match["nth"] or match["part"])):
+            return None  # a month alone ("March") is no day
+        if match["which"]:  # "next month", "early next month", "end of this month"
+            start = self.today.replace(day=1) + relativedelta(months=int(match["which"] != "this"))
+            month, year = start.month, start.year
+        else:
+            month = int(match["month"])
+            year = self.today.year if (self.today.month, 1) <= (month, 1) else self.today.year + 1
         last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
         nth, part = match["nth"], match["part"]
+        if nth is None and part is None:  # "next month": searched from its 1st; a booking needs a day
+            return _Reading(date(year, month, 1), "month")
         if nth == "last" or part in ("end", "late"):
             first = last - 6
         elif nth is not None:
@@ -502,6 +531,35 @@ class _DateReader:
         if match["after"]:
             day += timedelta(weeks=1)
         return _Reading(day, "relative")
+
+    # "the second Tuesday in February", "the last Monday of March", "first Friday of next month" --
+
+    def _nth_weekday(self, phrase: str) -> _Reading | None:
+        """The nth (1st…5th, or last) such weekday of a month: of the nearest such month that has
+        not ended (a day of it that has passed is said to have passed); a month without that many
+        (a fifth Monday it does not have) is no day."""
+        match = re.fullmatch(rf"(?P<nth>od[1-5]|last) {_WD} (?:in )?(?:mo(?P<month>\d{{1,2}})(?: (?P<year>yr\d+))?"
+                             r"|(?P<which>this|next|coming|following) month)", phrase)
+        if match is None:
+            return None
+        if match["which"]:
+            first = self.today.replace(day=1) + relativedelta(months=int(match["which"] != "this"))
+        else:
+            month = int(match["month"])
+            if match["year"]:
+                year = int(match["year"][2:])
+            else:
+                year = self.today.year if month >= self.today.month else self.today.year + 1
+            first = date(year, month, 1)
+        weekday = int(match["weekday"])
+        if match["nth"] == "last":
+            last = first + relativedelta(months=1) - timedelta(days=1)
+            day = last - timedelta(days=(weekday_of(last) - weekday) % 7)
+        else:
+            day = first + timedelta(days=(weekday - weekday_of(first)) % 7 + 7 * (int(match["nth"][2:]) - 1))
+            if day.month != first.month:
+                raise ValueError(f"no {match['nth']} weekday {weekday} in {first:%B %Y}")
+        return _Reading(day, "relative", explicit_year=bool(match["year"]))
 
     # "the 3rd", "Thursday the 3rd", "December third", "12/3", "Dec 3rd 2026" ----------------
 
@@ -593,9 +651,11 @@ class _DateReader:
     def finish(self, reading: _Reading) -> date:
         """The date a reading names, or the re-ask: a week without a day, a day that has passed,
         a weekday that does not agree with the date."""
-        if reading.kind == "week":
+        if reading.kind in ("week", "month"):
             if self.searching:
                 return max(reading.day, self.today)
+            if reading.kind == "month":
+                raise NormalizationError("appointmentDate", "appointment_date_invalid")
             raise NormalizationError("appointmentDate", "appointment_date_week", choices=(reading.day,))
         day = self._past_rules(reading)
         if day < self.today:
@@ -1617,13 +1677,40 @@ def _split_day_and_window(text: str, today: date, region: str, hours: OpeningHou
         except NormalizationError:
             return True  # it is a window, only its AM/PM is open: asked once the day is known
 
+    def day_of(part: list[str]) -> date | None:
+        try:
+            return _parse_date_and_time(" ".join(part), today, None, region=region, hours=hours, searching=True)[0]
+        except NormalizationError:
+            return None
+
+    def whole_is_the_day(day_words: list[str], window_words: list[str]) -> bool:
+        """Whether the words a split would call a window belong to the day: the whole text reads as
+        another day than its day part ("later this week", "the first", "1-14"), the window adds
+        nothing (the whole day), or it is a part of a week or month ("early next month")."""
+        whole = day_of(words)
+        if whole is None:
+            return False
+        said = " ".join(window_words).lower().rstrip(" ,")
+        if re.fullmatch(r"(?:the )?(?:early|late|later|end|beginning|start|mid|middle)(?: of| in)?(?: the)?", said):
+            return True
+        if not day_words and re.fullmatch(r"\d{1,2}-\d{1,2}", said):  # "1-14" alone: a month-day, even today's
+            return True
+        window = read_window(said, hours, None, whole_day=False)
+        return (window is not None and window.kind == "day") or whole != (day_of(day_words) if day_words else today)
+
     for at in range(1, len(words)):  # the day first: "Friday after 3"
         if is_window(words[at:]) and is_day(words[:at]):
+            if whole_is_the_day(words[:at], words[at:]):
+                return text, None
             return " ".join(words[:at]).rstrip(" ,"), " ".join(words[at:])
     for at in range(len(words) - 1, 0, -1):  # the window first: "after 3 on Friday"
         if is_window(words[:at]) and is_day(words[at:]):
+            if whole_is_the_day(words[at:], words[:at]):
+                return text, None
             return " ".join(words[at:]), " ".join(words[:at]).rstrip(" ,")
     if read_window(text, hours, None, whole_day=False) is not None:
+        if whole_is_the_day([], words):
+            return text, None
         return "", text
     return text, None
 
@@ -1797,6 +1884,12 @@ class DayHint:
 
     date: date | None = None
     weekday: int | None = None  # 0 = Sunday .. 6 = Saturday, as PostgreSQL's extract(dow)
+    day_of_month: int | None = None  # "the one on the 9th": whichever month (SQL's p_day_of_month)
+
+
+# A weekday said with a day of the month ("Tuesday the 9th") names the next date that is both, this
+# far ahead at most (a booking is never further away than the booking horizon).
+HINT_SEARCH_DAYS = 190
 
 
 def normalize_day_hint(
@@ -1805,7 +1898,11 @@ def normalize_day_hint(
     """Which day an appointment the caller already has is on.
 
     A bare weekday — ``Tuesday``, ``the Tuesday one``, ``on Tue``, ``this Tuesday`` — is only a
-    weekday: the caller means the appointment that falls on a Tuesday, whichever week that is.
+    weekday: the caller means the appointment that falls on a Tuesday, whichever week that is. A
+    bare day of the month — ``the 9th``, ``the one on the ninth``, ``9th`` — is only that
+    (``day_of_month``): the appointment on a 9th, whichever month. A weekday with a day of the
+    month — ``Tuesday the 9th``, ``the Wednesday the seventeenth one`` — is the next date that is
+    both (searched up to :data:`HINT_SEARCH_DAYS` ahead; none: asked which, as a date is).
     Anything else (``December 8th``, ``tomorrow``, ``next Tuesday``, ``the one in two weeks``,
     ``2026-12-08``) is a date, read by :func:`normalize_date` in the clinic's ``region``. A
     re-ask names ``field``: a weekday that does not agree with the date asks which one is meant;
@@ -1822,6 +1919,16 @@ def normalize_day_hint(
         weekday = _WEEKDAY_WORDS.get(word, _WEEKDAY_WORDS.get(word[:-1]) if word.endswith("s") else None)
         if weekday is not None:  # "Tuesdays" too
             return DayHint(weekday=weekday)
+    tokens = [t for t in _date_tokens(" ".join(words), today) if t not in _DATE_FILLER]
+    match = re.fullmatch(r"(?:wd(?P<weekday>\d) )?od(?P<day>\d+)", " ".join(tokens))
+    if match and 1 <= int(match["day"]) <= 31:
+        if match["weekday"] is None:
+            return DayHint(day_of_month=int(match["day"]))
+        both = next((today + timedelta(days=n) for n in range(HINT_SEARCH_DAYS)
+                     if (today + timedelta(days=n)).day == int(match["day"])
+                     and weekday_of(today + timedelta(days=n)) == int(match["weekday"])), None)
+        if both is not None:
+            return DayHint(date=both)
     try:
         return DayHint(date=normalize_date(" ".join(words) or text, today, region=region))
     except NormalizationError as error:

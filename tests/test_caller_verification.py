@@ -131,6 +131,8 @@ def test_an_unreadable_claim_is_re_asked_and_nothing_is_called(tool, argument, v
     ({"appointmentId": " 0D7A3F9C-1B2E-4C5D-8E9F-0A1B2C3D4E5F "},
      dict(p_appointment_id="0d7a3f9c-1b2e-4c5d-8e9f-0a1b2c3d4e5f", p_local_date=None, p_weekday=None, p_local_time=None)),
     ({"appointmentId": "the second one"}, dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None)),
+    ({"appointmentDate": "the one on the 9th"},  # a day of the month, whichever month: SQL matches it
+     dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_day_of_month=9)),
 ])
 def test_cancel_is_one_rpc_with_the_callers_description_as_hints(arguments, hints):
     gateway = RecordingGateway({"success": False, "error": "not_found", "appointments": [], "searched": "caller_id"})

@@ -167,11 +167,6 @@ def nth_weekday(first: date, n: int, weekday: int) -> date:
     return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG, silently wrong day (normalize date reader: '<ordinal> <weekday> of "
-                   "<month>' is read as '<weekday> the <ordinal>'): 'second Tuesday in February' → Tuesday, February "
-                   "2nd; 'third Wednesday of March' → March 3rd; 'fourth Thursday in February' → February 4th — each "
-                   "listed as if understood whenever that date happens to be that weekday, otherwise a confusing "
-                   "'February 3rd is a Wednesday — did you mean …' re-ask. A receptionist counts the weekdays")
 @pytest.mark.parametrize("n", [2, 3, 4])
 @pytest.mark.parametrize("weekday", [1, 2, 3])  # Tuesday, Wednesday, Thursday
 @pytest.mark.parametrize("joiner", ["in", "of"])
@@ -199,10 +194,6 @@ def test_a_day_with_its_window_in_one_phrase(client, text, offset, window):
     assert all(window[0] <= t <= window[1] for t in times_of(reply)), (text, times_of(reply))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (normalize date reader): 'the first' / 'on the first' (the ordinal WORD, "
-                   "no month) is read as 'first available' and answered with today's openings, while 'the 1st' is "
-                   "the 1st of next month. A receptionist hears the 1st: the next one (or says this month's has "
-                   "passed)")
 @pytest.mark.parametrize("text", ["the first", "on the first"])
 def test_the_first_as_a_word_is_the_1st(client, text):
     reply = tool(client, "checkAvailability", {"date": text})
@@ -211,15 +202,12 @@ def test_the_first_as_a_word_is_the_1st(client, text):
     assert not reply.get("slots") or local(reply["slots"][0]).date().day == 1, reply["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (normalize date reader, _week 'later'): 'later this week' said on a Monday "
-                   "lists today (Monday) — 'later' is read as the start of the week; a receptionist offers Wednesday–"
-                   "Friday, never today")
 def test_later_this_week_is_not_today(client):
     reply = tool(client, "checkAvailability", {"date": "later this week"})
     assert reply["success"] is True and all(local(s).date() > M for s in reply["slots"]), reply["message"]
 
 
-DAYS_REASKED_BUT_CLEAR = [
+DAYS_ONCE_REASKED = [
     ("Monday week", 7, "UK 'Monday week' = a week on Monday"),
     ("tomorrow week", 8, "UK 'tomorrow week' = a week tomorrow"),
     ("this Wednesday coming", 2, "'Wednesday coming' word order"),
@@ -233,10 +221,8 @@ DAYS_REASKED_BUT_CLEAR = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (normalize date reader): a clear day in a common form is re-asked "
-                   "('I didn't quite get the date') or misread; see each id. A receptionist understands it")
-@pytest.mark.parametrize("text,offset,why", DAYS_REASKED_BUT_CLEAR, ids=[t for t, _, _ in DAYS_REASKED_BUT_CLEAR])
-def test_a_clear_day_that_is_still_reasked(client, text, offset, why):
+@pytest.mark.parametrize("text,offset,why", DAYS_ONCE_REASKED, ids=[t for t, _, _ in DAYS_ONCE_REASKED])
+def test_a_clear_day_once_reasked(client, text, offset, why):
     reply = tool(client, "checkAvailability", {"date": text})
     if offset is None:  # the last such weekday of that month
         target = d(28)
@@ -247,17 +233,11 @@ def test_a_clear_day_that_is_still_reasked(client, text, offset, why):
         assert_day(reply, d(offset), text)
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (normalize date reader): 'any time Thursday' / 'Thursday any time' / "
-                   "'any day' are re-asked as dates although 'any time' alone is the whole day; a receptionist "
-                   "lists Thursday's (or the next) openings")
 @pytest.mark.parametrize("text,offset", [("any time Thursday", 3), ("Thursday any time", 3), ("any day", 0)])
 def test_any_time_with_a_day(client, text, offset):
     assert_day(tool(client, "checkAvailability", {"date": text}), d(offset), text)
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (normalize date reader): 'next month' / 'early next month' in "
-                   "checkAvailability are re-asked although 'next week' lists from its first day and 'early March' "
-                   "is read; a receptionist offers the first openings of next month")
 @pytest.mark.parametrize("text", ["next month", "early next month"])
 def test_next_month_lists_from_its_start(client, text):
     reply = tool(client, "checkAvailability", {"date": text})
@@ -720,11 +700,6 @@ def test_cancel_the_tuesday_one_said_another_way(client, db, two_bookings, hint)
     assert stored(db, thu["appointmentId"])["status"] != "cancelled"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (normalize.normalize_day_hint → the date reader): a day-of-month hint "
-                   "without the month ('the one on the 9th', 'the ninth', 'tuesday the 9th') is resolved to the NEXT "
-                   "calendar 9th, so a booking on the 9th of a later month is 'I don't see an appointment then' (or, "
-                   "with the weekday, 'January 9th is a Saturday — did you mean …'). The caller has exactly one "
-                   "booking on a 9th; a receptionist matches it, as 'the Tuesday one' already does weeks away")
 @pytest.mark.parametrize("hint", ["the one on the {o}", "the {w}", "tuesday the {o}"])
 def test_cancel_by_day_of_month_matches_a_booking_in_a_later_month(client, db, two_bookings, hint):
     phone, tue, thu, _ = two_bookings
@@ -733,11 +708,13 @@ def test_cancel_by_day_of_month_matches_a_booking_in_a_later_month(client, db, t
     assert reply["success"] is True and reply["appointmentId"] == tue["appointmentId"], reply["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (normalize date reader, weekday check): '<weekday> the <nth>' with no "
-                   "month, when this month's <nth> is another weekday but a later month's is that weekday ('Wednesday "
-                   "the seventeenth' on January 4th, meaning Wednesday, February 17th), is re-asked offering only "
-                   "this month: 'January 17th is a Sunday — did you mean Sunday, January 17th, or Wednesday, "
-                   "January 20th?'. A receptionist finds the Wednesday the 17th (or at least offers it)")
+@pytest.mark.xfail(strict=True, reason="BY CONTRACT, for a NEW day (ISSUE-11 §1 'Thursday the 3rd: check the "
+                   "weekday agrees; if not, ask which'; tests/test_spoken_phrases.py::test_a_weekday_said_with_the_nth_must_agree "
+                   "pins the two choices): '<weekday> the <nth>' with no month, when this month's <nth> is another weekday "
+                   "but a later month's is that weekday ('Wednesday the seventeenth' on January 4th), is re-asked offering "
+                   "this month's date and the nearest such weekday, not the later month's match. For the caller's OWN "
+                   "booking (normalize_day_hint) the next date that is both is searched (fixed). Changing the new-day "
+                   "rule is the lead's call: it would break the pinned re-ask")
 def test_a_weekday_and_day_of_month_in_a_later_month(client):
     def this_months(day: date) -> date | None:
         try:
@@ -874,9 +851,6 @@ def test_months_beyond_the_horizon_say_how_far_ahead(client, text):
         assert reply["error"] == "too_far_ahead" and reply["message"].startswith("We book up to 120 days ahead."), reply
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (normalize date reader): 'in a year', 'next year', 'this time next year' "
-                   "are re-asked 'I didn't quite get the date' instead of the horizon's reason; a receptionist says "
-                   "'We book up to 120 days ahead — the latest I can offer is …'")
 @pytest.mark.parametrize("text", ["in a year", "next year", "this time next year"])
 def test_a_year_ahead_says_how_far_ahead(client, text):
     reply = tool(client, "checkAvailability", {"date": text})
