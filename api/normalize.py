@@ -136,8 +136,18 @@ def normalize_date(
       nearest such month not yet over) is read like ``next week``. A week without a day (``next week``) is re-asked
       (``appointment_date_week``, ``choices``: its Monday) unless ``searching``
       (checkAvailability): then it names the week's first day not before today, and ``as soon as
-      possible`` / ``first available`` name today.
-    * A day of the month: ``the 3rd``, ``the third``, ``the twenty-first`` (up to
+      possible`` / ``first available`` / ``any day`` name today, ``later this week`` tomorrow (when
+      booking: this week's last open day, as ``end of this week``), ``next month`` its 1st (when
+      booking it is re-asked as ``appointment_date_invalid``: a month is no day).
+    * British ``Monday week`` / ``tomorrow week`` (a week on from that day); ``Wednesday coming`` /
+      ``this Wednesday coming`` (the coming Wednesday); ``in a year``, ``next year``, ``this time
+      next year``, ``in two years`` (a year on from today: SQL says how far ahead the clinic books).
+    * The nth or last weekday of a month: ``the second Tuesday in February``, ``third Wednesday of
+      March``, ``the last Monday in Feb``, ``first Friday of next month``, ``2nd Tue this month``,
+      with or without a year: the weekdays counted, in the nearest such month that has not ended
+      (one of its days that has passed is ``appointment_date_passed``); a month without that many
+      (a fifth Monday) is ``appointment_date_invalid``.
+    * A day of the month: ``the 3rd``, ``the third``, ``the first``, ``the twenty-first`` (up to
       ``thirty-first``): the nearest one from today on. ``the 3rd of next month``.
     * Month and day: ``December third``, ``third of December``, ``Dec. 3rd``, ``Dec 3``, ``3
       December``, with or without a year (``2026``, ``'26``, ``twenty twenty-six``). Numeric:
@@ -150,6 +160,8 @@ def normalize_date(
       (``appointment_date_weekday_mismatch``, ``choices``: the date, and the nearest such weekday).
     * A time said with the day (``tomorrow at 2pm``, ``Friday 10am``, ``noon tomorrow``) is not
       part of it; :func:`normalize_datetime` uses it when no time argument is given.
+    * Words wrapped around the day do not matter: ``uh tomorrow I guess``, ``Thursday, if
+      possible``, ``how about Friday``, ``I'd like Thursday please``, ``any time Thursday``.
 
     Years: a date before today — a model's stale year (``2024-12-03``) or a month/day without a
     year — is its next occurrence from today on (Feb 29 waits for a leap year), *unless* that
@@ -1657,7 +1669,10 @@ def normalize_availability(
 def _split_day_and_window(text: str, today: date, region: str, hours: OpeningHours) -> tuple[str, str | None]:
     """("tomorrow", "morning") from "tomorrow morning"; ("Friday", "3pm") from "3pm Friday"; ("",
     "this afternoon") when it is all window; (text, None) when it has none. A split counts only when
-    both halves read: "the day after tomorrow" and "a week from today" stay days."""
+    both halves read: "the day after tomorrow" and "a week from today" stay days. The whole text
+    stays the day when the would-be window belongs to it: it reads as another day than its day part
+    ("later this week", "the first" — not "first available"), adds nothing (the whole day), is a part
+    of a week or month ("early next month"), or is a month-day alone ("1-14")."""
     words = text.split()
     if len(text) > MAX_DATE_TEXT_LENGTH or _parse_iso(text) is not None:  # too long to be a day; a machine
         return text, None                                                    # date(time): its time is read with it
