@@ -323,13 +323,55 @@ def test_a_reversed_range_is_the_open_one_and_an_empty_one_is_asked_again(client
     assert (empty["field"], empty["reask"]) == ("appointmentTime", "appointment_time_invalid"), empty
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (left): an exact time when the clinic is shut (7 AM, midnight) lists "
-                   "the next openings as if nothing were odd (noon / 12:30 at a clinic shut for lunch: 'free at 1:00 PM'); windowEmpty stays null (SQL check_availability "
-                   "treats an 'at' window as 'from then on'); expected outside_hours: 'We're not open at 7:00 AM…'")
-@pytest.mark.parametrize("text", ["at 7am", "midnight", "noon", "at 12:30"])
-def test_an_exact_time_when_the_clinic_is_shut_says_so(client, text):
+SHUT_AT = [("at 7am", "7:00 AM"), ("7 AM", "7:00 AM"), ("seven in the morning", "7:00 AM"), ("at 8:30am", "8:30 AM"),
+           ("midnight", "midnight"), ("noon", "noon"), ("at 12:30", "12:30 PM"), ("twelve thirty", "12:30 PM"),
+           ("12:45 pm", "12:45 PM"), ("at 5pm", "5:00 PM"), ("at 6:30 pm", "6:30 PM"), ("8pm", "8:00 PM")]
+
+
+@pytest.mark.parametrize("text,clock", SHUT_AT, ids=[t for t, _ in SHUT_AT])
+def test_an_exact_time_when_the_clinic_is_shut_says_so(client, text, clock):
     reply = tool(client, "checkAvailability", {"date": said(d(2)), "time": text})
     assert reply.get("windowEmpty") == "outside_hours", reply
+    assert reply["message"].startswith(f"We're not open at {clock} on {speech.spoken_date(d(2))}; I do have "), \
+        reply["message"]
+    got = [local(s) for s in reply["slots"]]
+    assert got and got[0].date() == d(2), got  # that day's nearest first
+    assert all(at.date() in (d(2), d(3)) for at in got), got
+
+
+def test_an_exact_time_when_the_clinic_is_shut_offers_the_nearest_on_both_sides(client):
+    # Wednesday 12:30, shut for lunch: 1:00 PM (30 minutes) and 11:30 AM (60) that day, nothing after 1:00 PM first
+    reply = tool(client, "checkAvailability", {"date": said(d(2)), "time": "at 12:30"})
+    same_day = sorted(local(s).time() for s in reply["slots"] if local(s).date() == d(2))
+    assert same_day == [time(11, 30), time(13)], reply
+
+
+@pytest.mark.parametrize("text", ["at 10am", "10:30", "at two", "3pm"])
+def test_an_exact_time_when_the_clinic_is_open_lists_from_then_on(client, text):
+    reply = tool(client, "checkAvailability", {"date": said(d(2)), "time": text})
+    assert reply["success"] is True and "windowEmpty" not in reply, reply
+    assert reply["message"].startswith(f"On {speech.spoken_date(d(2))}, Dr. Anika Patel is free at "), reply["message"]
+
+
+def test_an_exact_time_the_named_provider_is_off_says_so(client):
+    reply = tool(client, "checkAvailability", {"date": said(d(2)), "time": "at 10am", "providerName": "Dr. Lee"})
+    assert reply.get("windowEmpty") == "provider_off", reply
+    assert reply["message"].startswith(f"Dr. Marcus Lee isn't in at 10:00 AM on {speech.spoken_date(d(2))}"), reply
+
+
+@pytest.mark.parametrize("text,clock", [("7am", time(7)), ("12:30", time(12, 30)), ("noon", time(12)),
+                                        ("6pm", time(18)), ("8:45 AM", time(8, 45))])
+def test_booking_an_exact_time_when_the_clinic_is_shut_says_so_with_the_nearest_times(client, db, text, clock):
+    day = d(2)
+    reply = tool(client, "bookClinicAppointment", {"patientName": "Shut Hours", "appointmentDate": said(day),
+                                                   "appointmentTime": text}, caller="+14155550881")
+    assert reply["success"] is False and reply["error"] == "outside_business_hours", reply
+    assert "not open" in reply["message"] or "closed" in reply["message"], reply["message"]
+    got = [local(s) for s in reply["alternatives"]]
+    assert got and got[0].date() == day, got
+    nearest = min(got, key=lambda at: abs(datetime.combine(day, at.time()) - datetime.combine(day, clock)))
+    assert nearest.date() == day
+    assert db("select count(*) from public.appointments where patient_name = 'Shut Hours'") == [(0,)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -128,14 +128,16 @@ WINDOW_REPLY = {"success": True, "slots": [], "slotProviders": [], "windowEmpty"
     ({"date": "tomorrow", "time": "after 3"}, {"p_day": (TODAY + timedelta(days=1)).isoformat(), "p_after": "15:00"}),
     ({"date": "tomorrow around 2"}, {"p_day": (TODAY + timedelta(days=1)).isoformat(), "p_near": "14:00"}),
     ({"time": "between 2 and 4"}, {"p_day": TODAY.isoformat(), "p_after": "14:00", "p_before": "16:00"}),
-    ({"time": "2pm"}, {"p_day": TODAY.isoformat(), "p_after": "14:00"}),
+    ({"time": "2pm"}, {"p_day": TODAY.isoformat(), "p_at": "14:00"}),  # an exact time: SQL says when it is shut
+    ({"time": "at 7am"}, {"p_day": TODAY.isoformat(), "p_at": "07:00"}),
+    ({"time": "noon"}, {"p_day": TODAY.isoformat(), "p_at": "12:00"}),
 ])
 def test_the_window_goes_to_sql_as_a_day_and_times(arguments, params):
     gateway = RecordingGateway(WINDOW_REPLY)
     dispatch("checkAvailability", context(gateway), arguments)
     ((name, sent),) = gateway.calls
     assert name == "check_availability" and "p_from" not in sent
-    assert {key: value for key, value in sent.items() if key in ("p_day", "p_after", "p_before", "p_near")} == params
+    assert {key: value for key, value in sent.items() if key in ("p_day", "p_after", "p_before", "p_near", "p_at")} == params
 
 
 def test_an_empty_window_is_spoken_for_that_window():
