@@ -1916,12 +1916,12 @@ _EXCLUSION = re.compile(
     r")\s+(?P<name>\S.*)$",
     re.IGNORECASE,
 )
-# What follows "not" that is no name: "not sure", "not fussy" (SQL reads what is left as it is).
+# What follows "not" / "no" that is no name (its first word): "not sure", "not fussy", "no one in
+# particular", "no preference" (the text is then left as said, for SQL to read).
 _NOT_A_NAME = frozenset({
     "sure", "fussy", "picky", "bothered", "important", "really", "particular", "preference", "a preference",
-    "anyone", "anybody", "one", "matter", "care", "mind", "know", "any", "someone", "somebody", "fussed",
-    "too fussy", "that fussy", "really sure", "sure who", "anyone in particular", "anybody in particular",
-    "bothered who", "fussy who", "fussed who",
+    "anyone", "anybody", "one", "body", "matter", "care", "mind", "know", "any", "someone", "somebody", "fussed",
+    "too", "that", "one's", "ones", "problem", "worries",
 })
 _EXCLUSION_TAIL = re.compile(r"(?:[\s,.;:!?]+(?:please|thanks|thank\s+you|if\s+possible|if\s+you\s+can))*[\s,.;:!?]*$",
                              re.IGNORECASE)
@@ -1941,7 +1941,7 @@ def excluded_provider(text: str | None) -> str | None:
     if match is None:
         return None
     name = _EXCLUSION_TAIL.sub("", match.group("name")).strip(" ,.;:!?")
-    if not name or name.lower() in _NOT_A_NAME or _EXCLUSION.match(name):
+    if not name or name.lower() in _NOT_A_NAME or name.split()[0].lower() in _NOT_A_NAME or _EXCLUSION.match(name):
         return None
     return name
 

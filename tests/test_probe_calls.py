@@ -547,11 +547,79 @@ def test_a_provider_of_another_clinic_is_unknown_here_and_only_this_clinics_are_
     assert bay["error"] == "unknown_provider" and "Patel" not in bay["message"] and "Lee" not in bay["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (left): 'anyone but Dr. Lee' is unknown_provider; a receptionist books "
-                   "someone else (normalize/provider_request has no exclusion)")
+def _offered(reply: dict) -> set[str]:
+    return {item["providerName"] for item in reply.get("slotProviders") or reply.get("alternativeSlots") or []}
+
+
 def test_anyone_but_a_named_provider(client):
+    # Thursday is Dr. Lee's day alone: nobody else then, so the next day someone else is in
     reply = tool(client, "checkAvailability", {"date": said(d(3)), "providerName": "anyone but Dr. Lee"})
-    assert reply["success"] is True, reply
+    assert reply["success"] is True and reply["slots"], reply
+    assert _offered(reply) == {"Dr. Anika Patel"}, reply
+    assert "Dr. Anika Patel" in reply["message"] and "Lee" not in reply["message"], reply["message"]
+
+
+EXCLUDING_LEE = ["anyone but Dr. Lee", "not Dr. Lee", "someone other than Dr. Lee", "anybody except Lee",
+                 "I don't want Dr. Lee", "anyone else but Marcus", "Any doctor besides Dr Lee, please",
+                 "I'd rather not see Dr. Lee", "somebody who isn't Dr. Lee", "no Dr. Lee"]
+
+
+@pytest.mark.parametrize("text", EXCLUDING_LEE)
+def test_excluding_a_provider_in_any_words_offers_someone_else(client, text):
+    reply = tool(client, "checkAvailability", {"date": said(d(1)), "providerName": text})  # Tuesday: Dr. Lee's
+    assert reply["success"] is True and reply["slots"], reply
+    assert _offered(reply) == {"Dr. Anika Patel"}, (text, reply)
+    assert "Lee" not in reply["message"], reply["message"]
+
+
+def test_excluding_the_other_provider_offers_dr_lee(client):
+    reply = tool(client, "checkAvailability", {"date": said(d(2)), "providerName": "any doctor besides Dr Patel"})
+    assert reply["success"] is True and _offered(reply) == {"Dr. Marcus Lee"}, reply
+    assert all(local(s).date() == d(3) for s in reply["slots"]), reply  # Wednesday is hers: his next day
+
+
+def test_booking_anyone_but_a_provider_books_someone_else_or_offers_only_others(client, db):
+    wednesday, tuesday = d(44), d(43)
+    booked, _, _ = book(client, (wednesday, time(10)), providerName="anyone but Dr. Lee")
+    assert booked["success"] is True and booked["provider"]["name"] == "Dr. Anika Patel", booked
+    assert "with Dr. Anika Patel" in booked["message"], booked["message"]
+    refused, _, _ = book(client, (tuesday, time(10)), providerName="not Dr. Lee")
+    assert refused["error"] == "slot_unavailable" and refused["alternatives"], refused
+    assert _offered(refused) == {"Dr. Anika Patel"} and "Lee" not in refused["message"], refused
+    assert db("select count(*) from public.appointments a join public.providers p on p.id = a.provider_id"
+              " where a.starts_at::date = %s and p.display_name = 'Dr. Marcus Lee'", [tuesday]) == [(0,)]
+
+
+def test_anyone_but_the_only_provider_who_does_it_says_no_one_else_does(client):
+    reply = tool(client, "checkAvailability", {"date": said(d(2)), "serviceType": "flu shot",
+                                               "providerName": "anyone but Nurse Kim"})
+    assert reply["error"] == "provider_not_qualified" and reply["excludedProvider"]["name"] == "Nurse Joy Kim", reply
+    assert reply["message"] == ("I'm afraid no one else here does vaccination appointments — only Nurse Joy Kim does. "
+                                "Would you like to see Nurse Joy Kim, or is there something else I can help with?")
+    booking, _, _ = book(client, serviceType="vaccine", providerName="someone other than Joy")
+    assert booking["error"] == "provider_not_qualified" and "only Nurse Joy Kim does" in booking["message"], booking
+
+
+def test_anyone_but_an_unknown_provider_is_unknown_provider(client):
+    reply = tool(client, "checkAvailability", {"date": said(d(2)), "providerName": "anyone but Dr. Who"})
+    assert reply["error"] == "unknown_provider", reply
+    assert reply["message"].startswith("I don't have anyone by that name here."), reply["message"]
+
+
+def test_rescheduling_to_anyone_but_a_provider(client, db):
+    caller = "+14155550377"
+    booked, _, _ = book(client, (d(43), time(15, 30)), caller=caller, patientName="Avoid Lee", patientPhone="this number",
+                        providerName="Dr. Lee")
+    assert booked["success"] is True and booked["provider"]["name"] == "Dr. Marcus Lee", booked
+    moved = tool(client, "rescheduleAppointment", {"currentDate": said(d(43)), "newDate": said(d(44)),
+                                                   "newTime": "3:30 PM", "providerName": "someone other than Dr. Lee"},
+                 caller=caller)
+    assert moved["success"] is True and moved["provider"]["name"] == "Dr. Anika Patel", moved
+    refused = tool(client, "rescheduleAppointment", {"currentDate": said(d(44)), "newDate": said(d(44)),
+                                                     "newTime": "4:00 PM", "providerName": "anyone but Dr. Patel"},
+                   caller=caller)
+    assert refused["success"] is False and refused["error"] == "slot_unavailable", refused
+    assert "Dr. Anika Patel" not in _offered(refused), refused
 
 
 # ---------------------------------------------------------------------------------------------
