@@ -163,6 +163,17 @@ def normalize_date(
     return local_date
 
 
+# An offset said (or written) with a minus: "in -3 days", "in minus three days", "-2 weeks", "negative
+# one week from today". Without this the sign was dropped ("in -3 days" read as in 3 days); it names
+# no day to book or search, so it is re-asked, never turned into a past or another day. A numeric
+# date's dashes ("12-3", "2026-12-03") are not a sign: the minus must not follow a digit or letter.
+_NEGATIVE_OFFSET = re.compile(
+    r"(?<![\w/.\-])(?:[-\u2212\u2013\u2014]\s*(?:\d+|[a-z]+)|(?:minus|negative)\s+\S+)\s*"
+    r"(?:days?|weeks?|fortnights?|months?|years?)\b",
+    re.IGNORECASE,
+)
+
+
 def _parse_date_and_time(
     text: Any,
     today: date,
@@ -182,6 +193,9 @@ def _parse_date_and_time(
         raise NormalizationError("appointmentDate", "appointment_date_missing")
     cleaned = " ".join(text.strip().split())
     if len(cleaned) > MAX_DATE_TEXT_LENGTH:  # no spoken date is that long; never tokenize 100 kB
+        raise NormalizationError("appointmentDate", "appointment_date_invalid")
+
+    if _NEGATIVE_OFFSET.search(cleaned):  # "in -3 days", "minus two weeks": no day to book or search
         raise NormalizationError("appointmentDate", "appointment_date_invalid")
 
     reader = _DateReader(today, region, hours, searching)

@@ -126,12 +126,16 @@ def local(slot: str) -> datetime:
     return datetime.fromisoformat(slot.replace("Z", "+00:00")).astimezone(NEW_YORK)
 
 
-# Bookings take distinct slots: weekdays from d(21) on, every half hour the clinic is open.
+# Bookings take distinct slots: weekdays from d(21) on, every half hour the clinic is open — but for
+# the days tests book by hand (RESERVED_DAYS), so that no number of slot() calls reaches them.
+RESERVED_DAYS = {22, 43, 44}
+
+
 def _slots():
     offset = 21
     while True:
         day = d(offset)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and offset not in RESERVED_DAYS:
             for hour in (9, 10, 11, 13, 14, 15, 16):
                 for minute in (0, 30):
                     yield day, time(hour, minute)
@@ -211,6 +215,12 @@ REASKED_DATES = [
     ("February 30", "appointment_date_invalid"),
     ("the 32nd", "appointment_date_invalid"),
     ("someday", "appointment_date_invalid"),
+    # a negative offset names no day: never read without its sign ("in -3 days" as in 3 days)
+    ("in -3 days", "appointment_date_invalid"),
+    ("in minus three days", "appointment_date_invalid"),
+    ("-2 weeks", "appointment_date_invalid"),
+    ("in negative one week", "appointment_date_invalid"),
+    ("minus 2 days from today", "appointment_date_invalid"),
 ]
 
 
@@ -386,7 +396,8 @@ SERVICES = [
     ("chekup", "checkup"), ("wellness visit", "checkup"), ("physical exam", "checkup"), ("CHECKUP", "checkup"),
     ("consult", "consultation"), ("see the doctor", "consultation"), ("follow-up", "consultation"),
     ("Consultations", "consultation"), ("", "consultation"), ("an appointment", "consultation"),
-    ("not sure", "consultation"), (None, "consultation"),
+    ("not sure", "consultation"), (None, "consultation"), ("new patient visit", "consultation"),
+    ("a new patient appointment", "consultation"), ("New-patient visit.", "consultation"),
 ]
 
 
@@ -414,6 +425,12 @@ def test_an_unknown_service_is_refused_naming_only_this_clinics_services(client,
     availability = tool(client, "checkAvailability", {"date": said(d(2)), "serviceType": text})
     assert availability["message"] == SUNRISE_OFFER
     assert db("select count(*) from public.appointments") == before
+
+
+@pytest.mark.parametrize("text", ["new patient visit", "new patient appointment", "new patient exam"])
+def test_a_new_patient_visit_is_the_dental_clinics_consultation(client, text):
+    reply = tool(client, "checkAvailability", {"date": said(d(2)), "serviceType": text}, org=BAYVIEW)
+    assert reply["success"] is True and reply["slots"], reply
 
 
 @pytest.mark.parametrize("text", ["flu shot", "vaccination", "annual physical", "MRI scan"])
