@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from api import speech
 from api.tools import dispatch
@@ -50,6 +50,8 @@ def test_services_that_do_not_fit_are_counted_in_words_a_person_says():
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(min_size=1, max_size=80), max_size=30))
 def test_unknown_service_lines_stay_one_short_line(names):
+    # a clinic's own service name that looks like an ISO stamp ("0Z:") is its text, not our formatting
+    assume(not any(ISO.search(name) for name in names))
     line = spoken(speech.unknown_service(names))
     assert line.startswith("I'm not sure we do that here")
 
