@@ -1197,7 +1197,9 @@ def normalize_name(text: str) -> str:
     ``JOHN DOE`` -> ``John Doe``, ``mary o'brien`` -> ``Mary O'Brien``, ``o'neil`` ->
     ``O'Neil``, ``jean-luc picard`` -> ``Jean-Luc Picard``, ``mcdonald`` -> ``McDonald`` (every
     "Mc"), ``macdonald`` -> ``MacDonald`` (only the surnames in ``_MAC_NAMES``: ``macy`` ->
-    ``Macy``). Mixed case is trusted and kept (``Ronald McDonald``, ``Anna van der Berg``,
+    ``Macy``), ``john smith iii`` -> ``John Smith III`` (II–IV; ``Jr``, ``Sr``), ``pieter van der
+    berg`` -> ``Pieter van der Berg`` (van, von, der, den, ter, da, dos… after a first name;
+    ``Van Morrison`` keeps the capital of a first word). Mixed case is trusted and kept (``Ronald McDonald``, ``Anna van der Berg``,
     ``Ian Macdonald``). Empty names, names with no letters, placeholders like ``Unknown`` and
     names over 120 characters are refused.
     """
@@ -1216,7 +1218,23 @@ def normalize_name(text: str) -> str:
         # str.title() starts a new word after any non-letter, which is what
         # names need: O'Brien, Jean-Luc.
         name = re.sub(r"[^\W\d_]+", _scottish_and_irish_capitals, name.title())
+        words = name.split(" ")
+        for at, word in enumerate(words):
+            if at and word.lower() in _NAME_PARTICLES and at < len(words) - 1:
+                words[at] = word.lower()  # Pieter van der Berg; Van Morrison keeps his capital
+            elif at and word.lower().rstrip(".,") in _NAME_SUFFIXES:
+                words[at] = _NAME_SUFFIXES[word.lower().rstrip(".,")] + word[len(word.rstrip(".,")):]
+        name = " ".join(words)
     return name
+
+
+# Surname particles written lower case after a first name in the usual spelling (Dutch, German,
+# Portuguese): Pieter van der Berg, Maria von Trapp, João da Silva. Not the Romance particles that
+# English-speaking clinics' records usually capitalise (De La Cruz, Del Toro, Di Maggio, Du Bois,
+# Le Blanc, St. John), and never the first word (Van Morrison) or the last (a surname "Van").
+_NAME_PARTICLES = frozenset({"van", "von", "der", "den", "ter", "ten", "da", "das", "do", "dos", "zu", "vom", "zum"})
+# Generational suffixes after a name: Roman numerals in capitals (John Smith III), Jr / Sr as words.
+_NAME_SUFFIXES = {"ii": "II", "iii": "III", "iv": "IV", "jr": "Jr", "sr": "Sr"}
 
 
 def _scottish_and_irish_capitals(part: re.Match) -> str:
@@ -1546,6 +1564,25 @@ _PART_WORDS = {
     "late in the morning": "late_morning", "late in the afternoon": "late_afternoon",
     "late in the evening": "late_evening", "early in the afternoon": "early_afternoon",
     "early in the evening": "early_evening",
+    # "later in the afternoon", "the last appointment", "close of business", "on my lunch break"
+    **{f"{later} {part}": f"late_{part}" for part in ("morning", "afternoon", "evening")
+       for later in ("later in the", "later on in the", "later", "towards the end of the", "end of the")},
+    **{f"{earlier} {part}": f"early_{part}" for part in ("morning", "afternoon", "evening")
+       for earlier in ("earlier in the", "start of the", "beginning of the")},
+    **dict.fromkeys(("close of business", "cob", "close of day", "end of business", "end of the business day",
+                     "end of business day", "closing", "closing time", "before closing", "just before closing",
+                     "before you close", "just before you close", "right before you close", "before close",
+                     "last appointment", "last slot", "last one", "last available", "last available slot",
+                     "last appointment of the day", "last slot of the day", "last one of the day", "latest",
+                     "latest possible", "latest you have", "latest slot", "latest appointment", "latest time",
+                     "as late as possible", "late as possible", "as late as you can", "as late as you have",
+                     "last thing in the afternoon", "end of the afternoon"), "late_day"),
+    **dict.fromkeys(("lunch break", "my lunch break", "my lunch hour", "my lunch", "lunch-time",
+                     "my break", "lunch time break"), "lunchtime"),
+    **dict.fromkeys(("first thing in the day", "earliest in the morning",
+                     "first appointment of the day", "first one of the day", "first slot of the day",
+                     "opening", "opening time", "when you open", "as soon as you open", "right when you open",
+                     "first thing when you open"), "first_thing"),
 }
 _PART_WORDS = {words: key for words, key in _PART_WORDS.items() if key is not None}
 # Said for "any time that day": the whole day.
@@ -1554,14 +1591,15 @@ _WHOLE_DAY = re.compile(
     r"(?:at )?any time (?:that|this|of the) day|whatever(?:'?s| is)? (?:free|available|open)|no preference|"
     r"(?:it )?doesn'?t matter|(?:i'?m )?flexible|(?:the )?(?:first|earliest|soonest)(?: available| possible| open)?"
     r"(?: time| slot| opening| appointment)?(?: you have| you've got| there is)?|(?:the )?next (?:available|possible|open)(?: time| slot| opening| appointment)?|"
-    r"as (?:soon|early) as possible|asap|during the day|daytime|"
+    r"(?:as )?(?:soon|early) as (?:possible|you can|you have|you'?ve got)|asap|during the day|daytime|"
+    r"(?:the )?earliest (?:possible|you have|you can|you'?ve got)|"
     r"business hours|open|when(?:ever)? you(?:'re| are)? open|(?:that|this|the) day|later(?: on)?|)$")
 # Taken off the window before it is read: "sometime after 3 if possible" is "after 3".
 _WINDOW_LEAD = re.compile(
     r"^(?:(?:um|uh|er|erm|so|well|ok|okay|oh|maybe|ideally|preferably|probably|perhaps|just|like|say|"
     r"please|i'?d (?:like|prefer)|i would (?:like|prefer)|i (?:want|need|prefer)|do you have|have you got|"
     r"what (?:do you have|have you got)|what(?: is|'s) (?:free|open|available)|what about|how about|"
-    r"later(?= (?:this|today|on)\b)|"
+    r"later(?= (?:this|today|on)\b)(?! on (?:in|during) )|"
     r"is there|are there|can i (?:get|come in)|could i (?:get|come in)|(?:something|anything|some ?time|any ?time|"
     r"a time|a slot|an appointment|appointment)s?|(?:free|available|open))\b[ ,]*)+")
 _WINDOW_TAIL = re.compile(
@@ -1824,8 +1862,10 @@ def _union(first: TimeWindow, second: TimeWindow, today: bool) -> TimeWindow:
 def _part(said: str) -> str | None:
     words = re.sub(r"^(?:(?:some ?time|any ?time|any|every|during|in|at|for)\s+)*(?:the\s+)?", "", said)
     words = words.replace("-", " ")
+    words = re.sub(r"^(?:my|your|the)\s+", "", words)  # "on my lunch break"
+    loose = re.sub(r"\s*(?:ish|or so|sort of time|kind of time|time)$", "", words)  # "afternoon-ish", "morning time"
     for candidate in (said.replace("-", " "), said.replace(".", " ").strip(), words, re.sub(r"s$", "", words),
-                      re.sub(r"s\b", "", words)):
+                      re.sub(r"s\b", "", words), loose, re.sub(r"s$", "", loose)):
         key = _PART_WORDS.get(candidate)
         if key is not None:
             return key

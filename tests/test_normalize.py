@@ -575,6 +575,25 @@ def test_normalize_name(text, expected):
     assert normalize_name(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [  # generational suffixes keep their capitals; said in mixed case, the caller's own is kept
+        ("john smith iii", "John Smith III"), ("ROBERT KING II", "Robert King II"), ("henry ford iv", "Henry Ford IV"),
+        ("john smith jr", "John Smith Jr"), ("JOHN SMITH JR.", "John Smith Jr."), ("john smith sr.", "John Smith Sr."),
+        ("martin luther king jr", "Martin Luther King Jr"), ("John Smith Iii", "John Smith Iii"),
+        # particles after a first name stay lower case; a first word (Van Morrison) or a last one keeps its capital
+        ("pieter van der berg", "Pieter van der Berg"), ("PIETER VAN DER BERG", "Pieter van der Berg"),
+        ("maria von trapp", "Maria von Trapp"), ("ludwig von trapp", "Ludwig von Trapp"),
+        ("joão da silva", "João da Silva"), ("maria da silva", "Maria da Silva"), ("ana dos santos", "Ana dos Santos"),
+        ("jan ten boom", "Jan ten Boom"), ("van morrison", "Van Morrison"), ("von miller", "Von Miller"),
+        ("mary van", "Mary Van"), ("MARIA DE LA CRUZ", "Maria De La Cruz"), ("maria del toro", "Maria Del Toro"),
+        ("pieter van der berg iii", "Pieter van der Berg III"), ("Vincent van Gogh", "Vincent van Gogh"),
+    ],
+)
+def test_name_suffixes_and_particles(text, expected):
+    assert normalize_name(text) == expected
+
+
 @pytest.mark.parametrize("text", ["", "   ", "Unknown", "n/a", "123", None, 42])
 def test_missing_name_asks_again(text):
     with pytest.raises(NormalizationError) as caught:
