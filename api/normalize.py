@@ -163,6 +163,17 @@ def normalize_date(
     return local_date
 
 
+# An offset said (or written) with a minus: "in -3 days", "in minus three days", "-2 weeks", "negative
+# one week from today". Without this the sign was dropped ("in -3 days" read as in 3 days); it names
+# no day to book or search, so it is re-asked, never turned into a past or another day. A numeric
+# date's dashes ("12-3", "2026-12-03") are not a sign: the minus must not follow a digit or letter.
+_NEGATIVE_OFFSET = re.compile(
+    r"(?<![\w/.\-])(?:[-\u2212\u2013\u2014]\s*(?:\d+|[a-z]+)|(?:minus|negative)\s+\S+)\s*"
+    r"(?:days?|weeks?|fortnights?|months?|years?)\b",
+    re.IGNORECASE,
+)
+
+
 def _parse_date_and_time(
     text: Any,
     today: date,
@@ -182,6 +193,9 @@ def _parse_date_and_time(
         raise NormalizationError("appointmentDate", "appointment_date_missing")
     cleaned = " ".join(text.strip().split())
     if len(cleaned) > MAX_DATE_TEXT_LENGTH:  # no spoken date is that long; never tokenize 100 kB
+        raise NormalizationError("appointmentDate", "appointment_date_invalid")
+
+    if _NEGATIVE_OFFSET.search(cleaned):  # "in -3 days", "minus two weeks": no day to book or search
         raise NormalizationError("appointmentDate", "appointment_date_invalid")
 
     reader = _DateReader(today, region, hours, searching)
@@ -1641,7 +1655,8 @@ class TimeWindow:
     ``kind``: ``day`` (no time: the whole day), ``part`` (``part`` names it, see DAY_PARTS),
     ``after`` (from ``start`` on), ``before`` (starts before ``end``), ``by`` (starts at ``end`` at the
     latest), ``between`` (``start`` to ``end``), ``around`` (``start`` ± 60 minutes: SQL's rule), ``at``
-    (a clock time: from then on). ``today``: said with its own day ("this afternoon", "tonight").
+    (a clock time: SQL's p_at — from then on, or, when the clinic is shut then, said so with the
+    nearest openings). ``today``: said with its own day ("this afternoon", "tonight").
     """
 
     kind: str = "day"
@@ -1651,12 +1666,14 @@ class TimeWindow:
     today: bool = False
 
     def rpc_params(self) -> dict[str, str | None]:
-        """check_availability's p_after / p_before / p_near (HH:MM), for the window's kind."""
-        after = before = near = None
+        """check_availability's p_after / p_before / p_near / p_at (HH:MM), for the window's kind."""
+        after = before = near = at = None
         if self.kind == "part":
             after, before = DAY_PARTS[self.part]
-        elif self.kind in ("after", "at"):
+        elif self.kind == "after":
             after = self.start
+        elif self.kind == "at":
+            at = self.start
         elif self.kind == "before":
             before = self.end
         elif self.kind == "by":  # the minute itself included: a start at 11:00 is "by 11"
@@ -1666,7 +1683,7 @@ class TimeWindow:
             after, before = self.start, self.end
         elif self.kind == "around":
             near = self.start
-        return {"p_after": _hhmm(after), "p_before": _hhmm(before), "p_near": _hhmm(near)}
+        return {"p_after": _hhmm(after), "p_before": _hhmm(before), "p_near": _hhmm(near), "p_at": _hhmm(at)}
 
 
 def _hhmm(value: time | None) -> str | None:
@@ -1708,8 +1725,8 @@ def normalize_availability(
       before a later one with AM/PM is read to come before it when the clinic is open then; else
       the range is read the right way round: ``between 4 and 2`` is 2–4 PM);
     * ``around 2``, ``about 2``, ``2ish``, ``twoish``, ``2 or so``, ``roughly half past two``;
-    * a clock time in any form :func:`normalize_time` reads (``2pm``, ``at 2``, ``two thirty``): from
-      then on.
+    * a clock time in any form :func:`normalize_time` reads (``2pm``, ``at 2``, ``two thirty``,
+      ``noon``, ``midnight``): from then on — SQL says so when the clinic is shut then (``p_at``).
 
     An hour without AM/PM is read in the clinic's ``hours`` on that day (any day's when it is
     closed); when both readings are open, the one that leaves a window wins ("after 8" at a clinic
@@ -1841,8 +1858,10 @@ def _union(first: TimeWindow, second: TimeWindow, today: bool) -> TimeWindow:
     bounds = []
     for window in (first, second):
         params = window.rpc_params()
-        after, before, near = (None if value is None else time.fromisoformat(value)
-                               for value in (params["p_after"], params["p_before"], params["p_near"]))
+        after, before, near, at = (None if value is None else time.fromisoformat(value)
+                                   for value in (params["p_after"], params["p_before"], params["p_near"],
+                                                 params["p_at"]))
+        after = after or at  # an exact time among others: from then on
         if near is not None:  # around: an hour either side
             moment = datetime.combine(date(2000, 1, 1), near)
             after = (moment - timedelta(hours=1)).time() if near >= time(1) else None
@@ -2050,6 +2069,56 @@ def names_own_number(text: str | None) -> bool:
         and _OWN_LINE.search(text) is not None
         and _OTHER_LINE.search(text) is None
     )
+
+
+# --------------------------------------------------------------------------
+# A provider the caller does not want
+# --------------------------------------------------------------------------
+
+# "anyone but Dr. Lee", "someone other than Dr. Lee", "anybody except Lee", "any doctor besides Dr
+# Patel", "not Dr. Lee", "I don't want Dr. Lee", "anyone else but Lee", "no Dr. Lee please".
+_ANYONE = (r"(?:any\s*(?:one|body)|some\s*(?:one|body)|any(?:\s+other)?\s+(?:doctor|doc|dr|provider|physician|"
+           r"nurse|practitioner|clinician|one|person)s?|another\s+(?:doctor|doc|dr|provider|physician|nurse|one|person)|"
+           r"whoever(?:'s|\s+is)?(?:\s+(?:free|available))?)")
+_BUT = r"(?:but(?:\s+not)?|except(?:\s+for)?|besides|other\s+than|apart\s+from|aside\s+from|excluding|save\s+for)"
+_EXCLUSION = re.compile(
+    rf"^(?:{_ANYONE}(?:\s+else)?,?\s+(?:{_BUT}|(?:just\s+|but\s+)?not(?:\s+with)?)"
+    r"|(?:i'?d\s+)?(?:rather|prefer)\s+not(?:\s+(?:to\s+)?(?:see|have|be\s+with|get))?(?:\s+with)?"
+    r"|(?:i\s+)?(?:don'?t|do\s+not)\s+(?:want|like)(?:\s+(?:to\s+(?:see|have|be\s+with)))?(?:\s+with)?"
+    r"|(?:anyone|anybody|someone|somebody)\s+(?:who|that)(?:\s+is|'?s)?\s+not"
+    r"|(?:anyone|anybody|someone|somebody)\s+(?:who|that)\s+isn'?t"
+    r"|(?:just\s+|but\s+)?not(?:\s+with)?|no|avoid|never|anyone\s+but\s+not"
+    r")\s+(?P<name>\S.*)$",
+    re.IGNORECASE,
+)
+# What follows "not" / "no" that is no name (its first word): "not sure", "not fussy", "no one in
+# particular", "no preference" (the text is then left as said, for SQL to read).
+_NOT_A_NAME = frozenset({
+    "sure", "fussy", "picky", "bothered", "important", "really", "particular", "preference", "a preference",
+    "anyone", "anybody", "one", "body", "matter", "care", "mind", "know", "any", "someone", "somebody", "fussed",
+    "too", "that", "one's", "ones", "problem", "worries",
+})
+_EXCLUSION_TAIL = re.compile(r"(?:[\s,.;:!?]+(?:please|thanks|thank\s+you|if\s+possible|if\s+you\s+can))*[\s,.;:!?]*$",
+                             re.IGNORECASE)
+
+
+def excluded_provider(text: str | None) -> str | None:
+    """The provider a caller does not want, from ``providerName`` as said: "anyone but Dr. Lee",
+    "someone other than Dr. Lee", "anybody except Lee", "any doctor besides Dr Patel", "not Dr.
+    Lee", "I don't want Dr. Lee", "I'd rather not see Dr. Lee" → the name (``Dr. Lee``), as said;
+    None when the text names no provider to avoid ("Dr. Lee", "anyone", "not sure"). Which
+    provider the name means — or that it means nobody here — is SQL's to decide (it is resolved
+    exactly like a provider asked for)."""
+    if not isinstance(text, str):
+        return None
+    said = " ".join(text.replace("’", "'").split())
+    match = _EXCLUSION.match(said)
+    if match is None:
+        return None
+    name = _EXCLUSION_TAIL.sub("", match.group("name")).strip(" ,.;:!?")
+    if not name or name.lower() in _NOT_A_NAME or name.split()[0].lower() in _NOT_A_NAME or _EXCLUSION.match(name):
+        return None
+    return name
 
 
 # --------------------------------------------------------------------------

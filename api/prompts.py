@@ -52,7 +52,8 @@ TOOL_GUIDE = {
         "annual physical: the booking system knows what the clinic calls them, and leave it out only "
         "when the caller has no particular visit in mind). Ask for the patient's date of birth and pass it as said: it lets the booking be "
         "changed later from another phone. providerName is optional: the provider the caller asked "
-        "for, as they said it (leave it out for whoever is free); set onlyThisProvider to true only "
+        "for, as they said it (leave it out for whoever is free; for a provider they do not want, pass "
+        "their words, e.g. anyone but Dr. Lee); set onlyThisProvider to true only "
         "when the caller wants that provider and nobody else. Pass times as the caller said them, "
         "never adding an AM or PM they did not say. Call it once the caller has chosen a time, and "
         "never say a visit is booked before its result says success."),

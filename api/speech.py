@@ -382,6 +382,9 @@ def window_alternatives(
     of those work?`` ``provider_slots`` (a clinic with several providers): ``(timestamp, name)``
     pairs, each name said with its times; ``provider``: the one the caller asked for."""
     words = window_words(window)
+    if reason in ("outside_hours", "provider_off") and getattr(window, "kind", None) == "at" \
+            and isinstance(getattr(window, "start", None), dt_time):
+        words = f"at {_clock_words(window.start)}"  # an exact time: "We're not open at 7:00 AM on …"
     when = "today" if day == today else f"on {spoken_date(day)}"
     within = f"{words} {when}" if words else when
     who = provider_name(provider)
@@ -972,6 +975,26 @@ def provider_not_qualified(requested: str | None, service_name: str | None, qual
     else:
         line = _fitting(lambda listed: f"{head}, but {listed} can — who would you like?", offered)
     return line or one_line(f"{head}. Is there someone else you'd like to see?")
+
+
+def only_excluded_qualified(excluded: str | None, service_name: str | None, qualified: list | None) -> str:
+    """The caller wants anyone but one provider, and only that provider does the visit (SQL's
+    provider_not_qualified with ``excludedProvider``): say so and offer them.
+
+    ``I'm afraid no one else here does vaccination appointments — only Nurse Joy Kim does. Would
+    you like to see Nurse Joy Kim, or is there something else I can help with?``"""
+    visit = f"{_service_words(service_name)} appointments" if service_name else "that kind of visit"
+    who = provider_name(excluded)
+    offered = [name for name in map(provider_name, qualified or []) if name]
+    if who is None and len(offered) == 1:
+        who = offered[0]
+    if who is None:
+        return one_line(f"I'm afraid no one else here does {visit}. Is there something else I can help with?")
+    line = one_line(f"I'm afraid no one else here does {visit} — only {who} does. Would you like to see {who}, "
+                    "or is there something else I can help with?", limit=10 * MAX_LINE_LENGTH)
+    if len(line) <= MAX_LINE_LENGTH:
+        return line
+    return one_line(f"I'm afraid no one else here does {visit}. Is there something else I can help with?")
 
 
 # --------------------------------------------------------------------------

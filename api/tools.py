@@ -10,7 +10,9 @@ webhook binds around each call (api.logs.bound).
 
 Providers: `providerName` (what the caller said: "Dr. Patel", "Anika", "anyone") goes to SQL as
 `p_provider` unchanged but for a leading "only"/"just", which, like `onlyThisProvider: true`, sets
-`p_insist_provider` (no other provider offered at the requested time). SQL matches the name and
+`p_insist_provider` (no other provider offered at the requested time), and but for a provider the
+caller does not want ("anyone but Dr. Lee", "not Dr. Lee": api.normalize.excluded_provider), sent
+as `p_exclude_provider` instead (any provider but that one). SQL matches the name and
 picks the provider; replies name providers only in a clinic with more than one (the profile's
 providerCount), so a one-provider clinic sounds exactly as before.
 """
@@ -40,6 +42,7 @@ from .normalize import (
     normalize_name,
     normalize_phone,
     normalize_time_hint,
+    excluded_provider,
     weekday_of,
 )
 from .orgs import OrgProfile
@@ -133,9 +136,14 @@ def provider_request(arguments: dict) -> tuple[str | None, bool]:
 
 def _provider_params(arguments: dict) -> dict:
     """p_provider / p_insist_provider, only when the caller named a provider or insisted: a call
-    without either is the call a one-provider clinic has always made."""
+    without either is the call a one-provider clinic has always made. A provider the caller does
+    not want ("anyone but Dr. Lee") is p_exclude_provider alone: any provider but that one."""
     provider, insist = provider_request(arguments)
     params: dict[str, Any] = {}
+    avoided = excluded_provider(provider)
+    if avoided is not None:
+        params["p_exclude_provider"] = avoided
+        return params
     if provider is not None:
         params["p_provider"] = provider
     if insist:
@@ -170,7 +178,14 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
     payload = {"success": False, "error": code}
     tz = ctx.profile.timezone
     names = ctx.profile.names_providers
-    if code == "provider_not_qualified" and not reply.get("alternatives"):
+    if code == "provider_not_qualified" and isinstance(reply.get("excludedProvider"), dict):
+        # "Anyone but Dr. Lee", and only Dr. Lee does this visit: say so, and offer them.
+        excluded = speech.provider_name(reply["excludedProvider"])
+        offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
+        payload.update(alternatives=[], providers=offered, excludedProvider=reply["excludedProvider"])
+        message = speech.only_excluded_qualified(excluded, _service_name(reply), offered)
+        log_event("booking.rejected", reason=code, providers=len(offered), excluded=True)
+    elif code == "provider_not_qualified" and not reply.get("alternatives"):
         # No times to offer, only who does this visit (`providers`).
         offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
         payload["alternatives"], payload["providers"] = [], offered

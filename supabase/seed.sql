@@ -21,7 +21,7 @@ on conflict (id) do update
 insert into public.services (org_id, code, name, duration_minutes, buffer_minutes, is_default, aliases)
 values
   ('11111111-1111-4111-8111-111111111111', 'consultation', 'Consultation', 30, 0, true,
-   '{consult, "doctor''s appointment", "doctor visit", "see the doctor", "see a doctor", "sick visit", "office visit", "follow-up", "follow-up visit", "general appointment"}'),
+   '{consult, "doctor''s appointment", "doctor visit", "see the doctor", "see a doctor", "sick visit", "office visit", "follow-up", "follow-up visit", "general appointment", "new patient visit", "new patient appointment", "new patient consultation", "initial visit"}'),
   ('11111111-1111-4111-8111-111111111111', 'checkup', 'Checkup', 20, 10, false,
    '{check-up, physical, "annual physical", "yearly physical", "physical exam", "annual exam", "annual checkup", "routine checkup", "wellness visit", "wellness exam", "health check"}'),
   ('11111111-1111-4111-8111-111111111111', 'vaccination', 'Vaccination', 15, 15, false,
@@ -29,7 +29,7 @@ values
   ('22222222-2222-4222-8222-222222222222', 'cleaning', 'Cleaning', 45, 15, true,
    '{"teeth cleaning", "dental cleaning", "routine cleaning", "scale and polish", hygienist, "hygiene appointment", checkup, check-up, "dental checkup", "six month checkup"}'),
   ('22222222-2222-4222-8222-222222222222', 'consultation', 'Consultation', 30, 0, false,
-   '{consult, exam, "dental exam", toothache, "tooth pain", "broken tooth", "chipped tooth", "second opinion", evaluation}'),
+   '{consult, exam, "dental exam", toothache, "tooth pain", "broken tooth", "chipped tooth", "second opinion", evaluation, "new patient visit", "new patient appointment", "new patient exam"}'),
   ('22222222-2222-4222-8222-222222222222', 'whitening', 'Whitening', 60, 0, false,
    '{"teeth whitening", "tooth whitening", bleaching, "teeth bleaching", "whiten my teeth"}')
 on conflict (org_id, code) do update set aliases = excluded.aliases;

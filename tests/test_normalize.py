@@ -139,6 +139,32 @@ def test_normalize_date_refuses_garbage(text):
     assert caught.value.reask in ("appointment_date_missing", "appointment_date_invalid")
 
 
+NEGATIVE_OFFSETS = ["in -3 days", "in minus three days", "-2 weeks", "in -1 day", "minus 2 days", "in - 3 days",
+                    "in \u22123 days", "in negative three days", "-1 week from today", "in -a week", "in minus a fortnight",
+                    "Minus Two Weeks", "in -2 months", "-3 days from now"]
+
+
+@pytest.mark.parametrize("text", NEGATIVE_OFFSETS)
+def test_a_negative_offset_is_asked_again_never_read_without_its_sign(text):
+    for read in (lambda: normalize_date(text, TODAY), lambda: normalize_date(text, TODAY, searching=True),
+                 lambda: normalize_datetime(text, "10am", TODAY, NEW_YORK, hours=DAYTIME),
+                 lambda: normalize.normalize_availability(text, None, TODAY, NEW_YORK, hours=DAYTIME)):
+        with pytest.raises(NormalizationError) as caught:
+            read()
+        assert (caught.value.field, caught.value.reask) == ("appointmentDate", "appointment_date_invalid"), text
+
+
+@pytest.mark.parametrize("text,expected", [("in 3 days", date(2026, 11, 28)), ("12-3", date(2026, 12, 3)),
+                                           ("2026-12-03", date(2026, 12, 3)), ("12-3-26", date(2026, 12, 3)),
+                                           ("3 - 4 weeks", None)])
+def test_dashes_that_are_no_minus_sign_still_read(text, expected):
+    if expected is None:  # a range of weeks is no day either way; it is not read as a past one
+        with pytest.raises(NormalizationError):
+            normalize_date(text, TODAY)
+        return
+    assert normalize_date(text, TODAY) == expected
+
+
 def passed_lately(value: date, today: date) -> date | None:
     """The last occurrence of value's month/day on or before today, if within the last 30 days
     (computed here by walking back day by day, not as normalize does)."""

@@ -17,6 +17,7 @@ from hypothesis import given, settings, strategies as st
 from api import speech
 from api.orgs import OrgProfile, Provider
 from api.prompts import ERROR_GUIDE, Clinic, enforced_prompt, enforced_prompt_template
+from api.normalize import excluded_provider
 from api.tools import ToolContext, dispatch, provider_request
 from test_caller_verification import RecordingGateway
 
@@ -458,3 +459,39 @@ def test_the_profile_reads_providers_from_get_org_profile():
                                           ({"weekday": 1, "opensAt": "09:00", "closesAt": "17:00"},)),)
     before = OrgProfile.from_rpc({"success": True, "org": {"id": SUNRISE, "name": "S", "timezone": "UTC"}})
     assert before.provider_count == 1 and not before.names_providers and before.providers == ()
+
+
+@pytest.mark.parametrize("said, avoided", [
+    ("anyone but Dr. Lee", "Dr. Lee"), ("not Dr. Lee", "Dr. Lee"), ("someone other than Dr. Lee", "Dr. Lee"),
+    ("anybody except Lee", "Lee"), ("any doctor besides Dr Patel", "Dr Patel"), ("I don't want Dr. Lee", "Dr. Lee"),
+    ("I dont want to see Dr Lee please", "Dr Lee"), ("Anyone except for Dr. Lee.", "Dr. Lee"),
+    ("anyone else but Marcus", "Marcus"), ("any provider other than Anika", "Anika"), ("no Dr. Lee please", "Dr. Lee"),
+    ("I'd rather not see Dr. Lee", "Dr. Lee"), ("someone who isn't Dr Lee", "Dr Lee"), ("anyone who's not Lee", "Lee"),
+    ("another doctor, not Dr. Lee", "Dr. Lee"), ("whoever is free but not Dr. Lee", "Dr. Lee"),
+    ("just not Dr. Lee", "Dr. Lee"), ("not with Dr. Lee", "Dr. Lee"), ("ANYBODY BUT NURSE KIM!", "NURSE KIM"),
+    ("somebody apart from Dr. Patel, thanks", "Dr. Patel"), ("anyone I’d rather not", None),
+    # no provider to avoid: a name, "anyone", and phrases with "not"/"no" that name nobody
+    ("Dr. Lee", None), ("anyone", None), ("whoever", None), ("not sure", None), ("not fussy", None),
+    ("no preference", None), ("no one in particular", None), ("Noah", None), ("Nora Lee", None), ("not", None),
+    ("anyone but anyone", None), ("", None), (None, None),
+])
+def test_excluded_provider_reads_the_provider_a_caller_does_not_want(said, avoided):
+    assert excluded_provider(said) == avoided
+
+
+def test_a_provider_to_avoid_goes_to_sql_as_p_exclude_provider_on_every_provider_aware_tool():
+    gateway = RecordingGateway(booked())
+    dispatch("bookClinicAppointment", ctx(gateway), {**BOOK, "providerName": "anyone but Dr. Lee",
+                                                     "onlyThisProvider": True})
+    ((name, params),) = gateway.calls
+    assert name == "book_appointment" and params["p_exclude_provider"] == "Dr. Lee"
+    assert not {"p_provider", "p_insist_provider"} & set(params)  # any provider but that one
+    gateway = RecordingGateway({"success": True, "slots": [], "slotProviders": [], "timezone": "America/New_York"})
+    dispatch("checkAvailability", ctx(gateway), {"date": "2026-12-03", "providerName": "not Dr. Lee"})
+    ((name, params),) = gateway.calls
+    assert params["p_exclude_provider"] == "Dr. Lee" and "p_provider" not in params
+    gateway = RecordingGateway({"success": False, "error": "not_found", "appointments": []})
+    dispatch("rescheduleAppointment", ctx(gateway), {"newDate": "2026-12-03", "newTime": "2pm",
+                                                     "providerName": "someone other than Marcus"})
+    ((name, params),) = gateway.calls
+    assert params["p_exclude_provider"] == "Marcus" and "p_provider" not in params

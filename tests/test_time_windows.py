@@ -72,7 +72,7 @@ def test_after_a_time_in_every_spelling(hour, minute):
             continue
         got = window(f"{lead} {said}{tail}").window
         assert (got.kind, got.start) == ("after", time(hour, minute)), (lead, said, tail, got)
-        assert got.rpc_params() == {"p_after": f"{hour:02d}:{minute:02d}", "p_before": None, "p_near": None}
+        assert got.rpc_params() == {"p_after": f"{hour:02d}:{minute:02d}", "p_before": None, "p_near": None, "p_at": None}
     for said in spellings(hour, minute):
         assert window(f"{said} or later").window == TimeWindow("after", start=time(hour, minute))
 
@@ -101,7 +101,7 @@ def test_around_a_time_in_every_spelling(hour, minute):
                        f"{said}-ish", f"around {said} if possible"):
             got = window(phrase).window
             assert (got.kind, got.start) == ("around", at), (phrase, got)
-            assert got.rpc_params() == {"p_after": None, "p_before": None, "p_near": f"{hour:02d}:{minute:02d}"}
+            assert got.rpc_params() == {"p_after": None, "p_before": None, "p_near": f"{hour:02d}:{minute:02d}", "p_at": None}
     if minute == 0:
         word = HOUR_WORDS[(hour % 12 or 12) - 1]
         assert window(f"{word}ish").window == TimeWindow("around", start=at)
@@ -154,7 +154,7 @@ def test_every_part_of_the_day_has_its_window(key):
         assert (got.kind, got.part) == ("part", key), (phrase, got)
         after, before = DAY_PARTS[key]
         assert got.rpc_params() == {"p_after": after and f"{after:%H:%M}", "p_before": before and f"{before:%H:%M}",
-                                    "p_near": None}
+                                    "p_near": None, "p_at": None}
         assert speech.window_words(got)  # speech has words for every part
 
 
@@ -175,7 +175,8 @@ def test_the_issue_s_parts_of_the_day():
 def test_no_time_is_the_whole_day(said):
     got = window(said, "tomorrow")
     assert got.day == MONDAY + timedelta(days=1)
-    assert got.window.kind == "day" and got.window.rpc_params() == {"p_after": None, "p_before": None, "p_near": None}
+    assert got.window.kind == "day" and got.window.rpc_params() == {"p_after": None, "p_before": None, "p_near": None,
+                                                                  "p_at": None}
 
 
 @pytest.mark.parametrize("hour,minute", OPEN_HOURS)

@@ -202,3 +202,15 @@ def test_the_examples_in_the_descriptions_are_understood():
     service = BY_NAME["bookClinicAppointment"]["function"]["parameters"]["properties"]["serviceType"]["description"]
     for said in ("a checkup", "a flu shot", "an annual physical", "a cleaning"):
         assert said in service, said
+
+
+def test_the_provider_to_avoid_examples_in_the_descriptions_are_understood():
+    # The providerName descriptions show the model how to pass a provider the caller does not want;
+    # every such example is read by normalize as that provider's name (sent as p_exclude_provider).
+    from api.normalize import excluded_provider
+
+    for name in ("bookClinicAppointment", "checkAvailability", "rescheduleAppointment"):
+        description = BY_NAME[name]["function"]["parameters"]["properties"]["providerName"]["description"]
+        assert "anyone but Dr. Lee" in description, name
+    for said in ("anyone but Dr. Lee", "not Dr. Lee", "someone other than Dr. Lee"):
+        assert excluded_provider(said) == "Dr. Lee", said

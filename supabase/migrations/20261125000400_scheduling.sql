@@ -106,7 +106,9 @@ $$;
 -- provider who performs the service (or only p_provider_id): inside one of its provider_hours
 -- intervals of that weekday (no rows = all clinic hours), minus its time off, minus overlap with its
 -- active appointments' `blocked` (optionally ignoring one appointment: the one being rescheduled).
--- Callers keep windows small (see private.nearest_slots) so this stays cheap. The window's closures,
+-- p_exclude_provider_id: "anyone but Dr. Lee" — that provider is left out of "any provider" (no
+-- extra scan: one more condition on the clinic's providers). Callers keep windows small (see
+-- private.nearest_slots) so this stays cheap. The window's closures,
 -- and per provider its appointments and time off, are read once as multiranges (one GiST range scan
 -- each) and every start is tested against them: probing the index once per start and provider was
 -- most of an alternatives request in a clinic with 100k appointments.
@@ -117,7 +119,8 @@ create or replace function private.candidate_slots(
   p_to timestamptz,
   p_exclude_appointment_id uuid default null,
   p_provider_id uuid default null,
-  p_prefer_provider_id uuid default null
+  p_prefer_provider_id uuid default null,
+  p_exclude_provider_id uuid default null
 )
 returns table (starts_at timestamptz, provider_id uuid, pick integer)
 language plpgsql
@@ -178,6 +181,7 @@ begin
      where p.org_id = p_org_id
        and p.active
        and (p_provider_id is null or p.id = p_provider_id)
+       and (p_exclude_provider_id is null or p.id <> p_exclude_provider_id)
   ),
   booked as (
     -- the providers' active appointments in the window's whole clinic days, one range scan per
@@ -259,6 +263,7 @@ $$;
 -- progressively (2 → 8 → 32 → 128 → … clinic days) so the common case touches only a few days.
 -- p_after / p_before keep only starts whose clinic-local time of day is in [p_after, p_before) (a
 -- caller's window on every day: "after 3", "mornings"; NULL = from opening / to closing).
+-- p_exclude_provider_id: never that provider (private.candidate_slots).
 create or replace function private.earliest_slots(
   p_org_id uuid,
   p_service_id uuid,
@@ -269,7 +274,8 @@ create or replace function private.earliest_slots(
   p_provider_id uuid default null,
   p_prefer_provider_id uuid default null,
   p_after time default null,
-  p_before time default null
+  p_before time default null,
+  p_exclude_provider_id uuid default null
 )
 returns table (starts_at timestamptz, provider_id uuid)
 language plpgsql
@@ -304,7 +310,7 @@ begin
       into v_times, v_providers
       from (select c.starts_at, c.provider_id
               from private.candidate_slots(p_org_id, p_service_id, v_from, v_to, p_exclude_appointment_id,
-                                           p_provider_id, p_prefer_provider_id) as c
+                                           p_provider_id, p_prefer_provider_id, p_exclude_provider_id) as c
              where c.pick = 1
                and (p_after is null or (c.starts_at at time zone v_tz)::time >= p_after)
                and (p_before is null or (c.starts_at at time zone v_tz)::time < p_before)
@@ -321,7 +327,7 @@ $$;
 -- clinic-local day first (either side, nearest first), then the following days earliest first —
 -- each with the provider the fair rule picks then (only p_provider_id's when given). When the
 -- request lies beyond the horizon, the latest start times inside the horizon are offered.
--- Returned chronologically.
+-- Returned chronologically. p_exclude_provider_id: never that provider ("anyone but Dr. Lee").
 create or replace function private.nearest_slots(
   p_org_id uuid,
   p_service_id uuid,
@@ -329,7 +335,8 @@ create or replace function private.nearest_slots(
   p_limit integer default 3,
   p_exclude_appointment_id uuid default null,
   p_provider_id uuid default null,
-  p_prefer_provider_id uuid default null
+  p_prefer_provider_id uuid default null,
+  p_exclude_provider_id uuid default null
 )
 returns table (starts_at timestamptz, provider_id uuid)
 language plpgsql
@@ -366,7 +373,7 @@ begin
     into v_times, v_providers
     from (select c.starts_at, c.provider_id
             from private.candidate_slots(p_org_id, p_service_id, v_day_start, v_next_day, p_exclude_appointment_id,
-                                         p_provider_id, p_prefer_provider_id) as c
+                                         p_provider_id, p_prefer_provider_id, p_exclude_provider_id) as c
            where c.pick = 1
            order by abs(extract(epoch from (c.starts_at - p_requested))), c.starts_at
            limit p_limit) as c;
@@ -377,7 +384,8 @@ begin
     select coalesce(array_agg(e.starts_at), '{}'), coalesce(array_agg(e.provider_id), '{}')
       into v_more_times, v_more_providers
       from private.earliest_slots(p_org_id, p_service_id, v_from, null, p_limit - cardinality(v_times),
-                                  p_exclude_appointment_id, p_provider_id, p_prefer_provider_id) as e;
+                                  p_exclude_appointment_id, p_provider_id, p_prefer_provider_id,
+                                  p_exclude_provider_id => p_exclude_provider_id) as e;
   end if;
 
   -- 3. beyond the horizon: the latest start times still inside it
@@ -388,7 +396,7 @@ begin
         into v_more_times, v_more_providers
         from (select c.starts_at, c.provider_id
                 from private.candidate_slots(p_org_id, p_service_id, v_from, null, p_exclude_appointment_id,
-                                             p_provider_id, p_prefer_provider_id) as c
+                                             p_provider_id, p_prefer_provider_id, p_exclude_provider_id) as c
                where c.pick = 1
                order by c.starts_at desc
                limit p_limit) as c;
@@ -697,7 +705,8 @@ $$;
 --     provider_unavailable); and when the named provider has no time at all, anyone's nearest.
 -- `provider` is the named provider ({id, name}) or NULL. The real reason, where a code alone does not
 -- say it: ends_after_closing adds `closesAt` (clinic-local HH:MI, the close of the opening interval the
--- requested start lies in), too_far_ahead adds `bookingHorizonDays`.
+-- requested start lies in), too_far_ahead adds `bookingHorizonDays`. p_exclude_provider_id: the
+-- provider the caller does not want ("anyone but Dr. Lee") is never offered.
 create or replace function private.slot_refusal_reply(
   p_code text,
   p_org_id uuid,
@@ -707,7 +716,8 @@ create or replace function private.slot_refusal_reply(
   p_provider_id uuid default null,
   p_insist boolean default false,
   p_prefer_provider_id uuid default null,
-  p_message text default null
+  p_message text default null,
+  p_exclude_provider_id uuid default null
 )
 returns json
 language plpgsql
@@ -725,7 +735,7 @@ begin
          coalesce(array_agg(n.provider_id order by n.starts_at), '{}')
     into v_times, v_providers
     from private.nearest_slots(p_org_id, p_service_id, p_requested, 3, p_exclude_appointment_id,
-                               p_provider_id, p_prefer_provider_id) as n;
+                               p_provider_id, p_prefer_provider_id, p_exclude_provider_id) as n;
 
   if p_provider_id is not null and not coalesce(p_insist, false) then
     if p_code in ('slot_unavailable', 'provider_unavailable') then
@@ -747,7 +757,7 @@ begin
              coalesce(array_agg(n.provider_id order by n.starts_at), '{}')
         into v_times, v_providers
         from private.nearest_slots(p_org_id, p_service_id, p_requested, 3, p_exclude_appointment_id,
-                                   null, p_prefer_provider_id) as n;
+                                   null, p_prefer_provider_id, p_exclude_provider_id) as n;
     end if;
   end if;
 

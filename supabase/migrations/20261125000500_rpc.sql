@@ -118,11 +118,14 @@ end;
 $$;
 
 -- provider_not_qualified, or NULL: the named provider does not perform the service, or (any provider)
--- no active provider does. `providers` names those who do, to offer.
+-- no active provider does — or, with p_exclude_provider_id ("anyone but Dr. Lee"), none but the
+-- excluded one does: then `excludedProvider` ({id, name}) says who that is. `providers` names those
+-- who do, to offer.
 create or replace function private.qualification_refusal(
   p_org public.orgs,
   p_service_id uuid,
-  p_provider_id uuid
+  p_provider_id uuid,
+  p_exclude_provider_id uuid default null
 )
 returns json
 language plpgsql
@@ -135,7 +138,8 @@ begin
   if exists (select 1 from public.provider_services ps
                join public.providers p on p.org_id = ps.org_id and p.id = ps.provider_id
               where ps.org_id = p_org.id and ps.service_id = p_service_id
-                and (ps.provider_id = p_provider_id or (p_provider_id is null and p.active))) then
+                and (ps.provider_id = p_provider_id or (p_provider_id is null and p.active))
+                and (p_exclude_provider_id is null or ps.provider_id <> p_exclude_provider_id)) then
     return null;
   end if;
   v_qualified := array(
@@ -143,16 +147,22 @@ begin
       join public.provider_services ps on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
      where p.org_id = p_org.id and p.active
      order by p.display_name);
-  return json_build_object(
+  return (jsonb_build_object(
     'success', false,
     'error', 'provider_not_qualified',
-    'message', case when p_provider_id is null then 'No provider of this clinic performs this service'
-                    else format('%s does not perform this service',
-                                (select p.display_name from public.providers p where p.org_id = p_org.id and p.id = p_provider_id)) end,
+    'message', case when p_provider_id is not null
+                      then format('%s does not perform this service',
+                                  (select p.display_name from public.providers p where p.org_id = p_org.id and p.id = p_provider_id))
+                    when p_exclude_provider_id is not null and cardinality(v_qualified) > 0
+                      then 'No provider of this clinic but the excluded one performs this service'
+                    else 'No provider of this clinic performs this service' end,
     'provider', private.provider_json(p_org.id, p_provider_id),
     'providers', to_json(v_qualified),
     'service', private.service_json(p_org.id, p_service_id),
-    'timezone', p_org.timezone);
+    'timezone', p_org.timezone)
+    || case when p_exclude_provider_id is not null
+            then jsonb_build_object('excludedProvider', private.provider_json(p_org.id, p_exclude_provider_id))
+            else '{}'::jsonb end)::json;
 end;
 $$;
 
@@ -317,6 +327,9 @@ $$;
 -- or the caller may not act for it), so the booking reads and checks it once. p_caller_number: the
 -- caller ID of the request (caller context), which a same-call replay must share with the first
 -- booking (private.booked_by_this_call).
+-- p_exclude_provider: "anyone but Dr. Lee" (an id or a name as said, resolved as p_provider is) —
+-- any provider but that one; with a named p_provider it is invalid_input. NULL keeps the path as it
+-- was: one plpgsql test more, no query.
 create or replace function private.book_appointment_core(
   p_org_id uuid,
   p_org public.orgs,
@@ -331,7 +344,8 @@ create or replace function private.book_appointment_core(
   p_provider text default null,
   p_insist_provider boolean default false,
   p_disclose_existing boolean default false,
-  p_caller_number text default null
+  p_caller_number text default null,
+  p_exclude_provider text default null
 )
 returns json
 language plpgsql
@@ -359,6 +373,7 @@ declare
   v_attempt integer := 0;
   v_choice record;
   v_named uuid;
+  v_exclude uuid;
   v_prefer uuid;
   v_provider_id uuid;
   v_works boolean;
@@ -420,6 +435,22 @@ begin
     end if;
     v_named := v_choice.provider_id;
   end if;
+  -- "anyone but Dr. Lee": any provider but that one ("anyone but anyone" excludes nobody)
+  if nullif(btrim(p_exclude_provider), '') is not null then
+    select * into v_choice from private.resolve_provider(p_org_id, p_exclude_provider);
+    if v_choice.kind in ('unknown', 'ambiguous') then
+      return private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names);
+    end if;
+    v_exclude := v_choice.provider_id;
+    if v_exclude is not null and v_named is not null then
+      return private.caller_refusal(v_org, 'invalid_input', 'Name a provider to book or one to avoid, not both');
+    end if;
+    -- nobody but the excluded one does the service: said before anything else (no time would help)
+    v_refusal := private.qualification_refusal(v_org, v_service.id, null, v_exclude);
+    if v_refusal is not null then
+      return v_refusal;
+    end if;
+  end if;
   -- provider_not_qualified outranks every later refusal, and a booking implies it is not the case
   -- (only providers who perform the service are ever chosen), so it is asked only before refusing
 
@@ -432,11 +463,11 @@ begin
       return v_replay;
     end if;
     if v_named is null then
-      v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
+      v_prefer := nullif(private.previous_provider(p_org_id, v_phone, v_name), v_exclude);
     end if;
     return coalesce(private.qualification_refusal(v_org, v_service.id, v_named),
                     private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at, null,
-                                               v_named, v_insist, v_prefer));
+                                               v_named, v_insist, v_prefer, null, v_exclude));
   end if;
 
   -- 7. queue for the clinic-local day, then decide on what has committed meanwhile (a winner keeps
@@ -466,6 +497,9 @@ begin
         end if;
       else
         v_free_ids := private.free_providers(p_org_id, v_service.id, p_scheduled_at);
+        if v_exclude is not null then
+          v_free_ids := array_remove(v_free_ids, v_exclude);
+        end if;
         if cardinality(v_free_ids) > 1 then
           v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
         end if;
@@ -500,10 +534,10 @@ begin
                (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)));
     end if;
     if v_named is null then
-      v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
+      v_prefer := nullif(private.previous_provider(p_org_id, v_phone, v_name), v_exclude);
     end if;
     return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
-                                      v_named, v_insist, v_prefer);
+                                      v_named, v_insist, v_prefer, null, v_exclude);
   end if;
 
   -- 8. write: lead → appointment → event, all or nothing
@@ -545,7 +579,7 @@ begin
             p_disclose_existing, p_scheduled_at);
         end if;
         return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
-                                          v_named, v_insist, v_prefer);
+                                          v_named, v_insist, v_prefer, null, v_exclude);
       when unique_violation then
         get stacked diagnostics v_constraint = constraint_name;
         if v_constraint = 'appointments_org_idempotency_key' then
@@ -559,7 +593,7 @@ begin
         -- only against writers that do not queue; retry so the loser gets a clean 23P01
         if v_attempt >= 3 then
           return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
-                                            v_named, v_insist, v_prefer);
+                                            v_named, v_insist, v_prefer, null, v_exclude);
         end if;
     end;
   end loop;
@@ -630,6 +664,12 @@ grant execute on function public.book_appointment_atomic_v2(uuid, text, text, te
 -- of the next day when there is one ("Nothing after 5 on Tuesday; I do have 9:00 or 9:30 that
 -- morning, or Wednesday at 5:00"). A day beyond the booking horizon is too_far_ahead (with the
 -- latest times inside it and bookingHorizonDays), a past one in_past, as for booking.
+-- p_at is an exact time ("at 7am", "noon", "at 12:30"): listed as from then on (as p_after), except
+-- when it lies in none of the day's opening intervals (business hours, minus closures covering it;
+-- for a named provider with hours of its own, theirs: provider_off) — then the reply says so
+-- (windowEmpty outside_hours, or closed for a day closed throughout) and offers that day's openings
+-- nearest to it, then the next day's from that time on, as for an empty window; it never answers
+-- "free at 1:00 PM" to "at 12:30" as if nothing were odd.
 create or replace function private.availability_window(
   p_org public.orgs,
   p_service_id uuid,
@@ -638,7 +678,9 @@ create or replace function private.availability_window(
   p_after time,
   p_before time,
   p_near time,
-  p_limit integer
+  p_limit integer,
+  p_at time default null,
+  p_exclude_provider_id uuid default null
 )
 returns json
 language plpgsql
@@ -661,7 +703,11 @@ declare
   v_next_times timestamptz[] := '{}';
   v_next_providers uuid[] := '{}';
   v_same integer;
+  v_at_shut text;
 begin
+  if p_at is not null then
+    v_after := p_at;  -- listed from then on, unless the clinic (or the provider) is shut then
+  end if;
   if p_near is not null then
     -- ± 60 minutes, both ends included; `time` wraps at midnight, so the edges are clamped
     v_after := case when p_near >= time '01:00' then p_near - interval '60 minutes' end;
@@ -674,9 +720,11 @@ begin
   -- a day the clinic cannot book at all: as booking answers it
   if (p_day + coalesce(v_after, time '00:00')) at time zone v_tz > private.horizon_end(v_tz, p_org.booking_horizon_days) then
     return private.slot_refusal_reply('too_far_ahead', p_org.id, p_service_id,
-                                      (p_day + coalesce(v_after, time '00:00')) at time zone v_tz, null, p_provider_id);
+                                      (p_day + coalesce(v_after, time '00:00')) at time zone v_tz, null, p_provider_id,
+                                      p_exclude_provider_id => p_exclude_provider_id);
   elsif p_day < v_today then
-    return private.slot_refusal_reply('in_past', p_org.id, p_service_id, v_day_start, null, p_provider_id);
+    return private.slot_refusal_reply('in_past', p_org.id, p_service_id, v_day_start, null, p_provider_id,
+                                      p_exclude_provider_id => p_exclude_provider_id);
   end if;
 
   v_hours := coalesce((select json_agg(json_build_object('opensAt', to_char(bh.opens_at, 'HH24:MI'),
@@ -685,13 +733,36 @@ begin
                          from public.business_hours bh
                         where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint), '[]'::json);
 
+  -- an exact time when the clinic is shut: in no opening interval of the day (closures included),
+  -- or outside the named provider's own hours. Nothing is then inside the window, and the day's
+  -- openings are offered nearest to it.
+  if p_at is not null then
+    v_at_shut := case
+      when not exists (select 1 from public.business_hours bh
+                        where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint
+                          and p_at >= bh.opens_at and p_at < bh.closes_at)
+           or exists (select 1 from public.closures c
+                       where c.org_id = p_org.id and c.during @> ((p_day + p_at) at time zone v_tz))
+        then 'outside_hours'
+      when p_provider_id is not null
+           and exists (select 1 from public.provider_hours ph
+                        where ph.org_id = p_org.id and ph.provider_id = p_provider_id)
+           and not exists (select 1 from public.provider_hours ph
+                            where ph.org_id = p_org.id and ph.provider_id = p_provider_id
+                              and ph.weekday = extract(dow from p_day)::smallint
+                              and p_at >= ph.opens_at and p_at < ph.closes_at)
+        then 'provider_off' end;
+  end if;
+
   -- the day's free starts (the fair rule's provider each): those in the window (nearest p_near first,
   -- else earliest), and the rest by their distance to the window
   with day as (
     select c.starts_at as t, c.provider_id as p, (c.starts_at at time zone v_tz)::time as local_time,
-           (v_after is null or (c.starts_at at time zone v_tz)::time >= v_after)
+           v_at_shut is null
+             and (v_after is null or (c.starts_at at time zone v_tz)::time >= v_after)
              and (v_before is null or (c.starts_at at time zone v_tz)::time < v_before) as inside
-      from private.candidate_slots(p_org.id, p_service_id, v_day_start, v_next_day, null, p_provider_id) as c
+      from private.candidate_slots(p_org.id, p_service_id, v_day_start, v_next_day, null, p_provider_id, null,
+                                   p_exclude_provider_id) as c
      where c.pick = 1
   ), inside as (
     select d.t, d.p from day d
@@ -700,7 +771,8 @@ begin
      limit p_limit
   ), outside as (
     select d.t, d.p,
-           case when d.local_time < v_after then v_after - d.local_time else d.local_time - v_before end as distance
+           case when v_at_shut is not null then make_interval(secs => abs(extract(epoch from d.local_time - p_at)))
+                when d.local_time < v_after then v_after - d.local_time else d.local_time - v_before end as distance
       from day d
      where not d.inside
      order by 3, d.t
@@ -721,6 +793,7 @@ begin
                                              and c.during @> tstzrange((p_day + bh.opens_at) at time zone v_tz,
                                                                        (p_day + bh.closes_at) at time zone v_tz)))
         then 'closed'
+      when v_at_shut is not null then v_at_shut
       when not exists (select 1 from public.business_hours bh
                         where bh.org_id = p_org.id and bh.weekday = extract(dow from p_day)::smallint
                           and bh.opens_at < coalesce(v_before, time '24:00')
@@ -752,7 +825,7 @@ begin
              coalesce(array_agg(e.provider_id order by e.starts_at), '{}')
         into v_next_times, v_next_providers
         from private.earliest_slots(p_org.id, p_service_id, v_next_day, null, p_limit, null, p_provider_id, null,
-                                    v_after, v_before) as e;
+                                    v_after, v_before, p_exclude_provider_id) as e;
       -- that day only
       select coalesce(array_agg(t.s order by t.s), '{}'), coalesce(array_agg(t.p order by t.s), '{}')
         into v_next_times, v_next_providers
@@ -784,7 +857,8 @@ begin
                                 'from', to_char(v_after, 'HH24:MI'),
                                 'to', to_char(case when p_near is null or v_before is null then v_before
                                                    else p_near + interval '60 minutes' end, 'HH24:MI'),
-                                'near', to_char(p_near, 'HH24:MI')),
+                                'near', to_char(p_near, 'HH24:MI'),
+                                'at', to_char(p_at, 'HH24:MI')),
     'windowEmpty', v_empty,
     'dayHours', v_hours,
     'service', private.service_json(p_org.id, p_service_id),
@@ -794,10 +868,13 @@ end;
 $$;
 
 -- Free start times for a service, same rules as alternatives: for any provider, the times at which
--- some provider who performs the service is free; for a named one (p_provider), that provider's.
+-- some provider who performs the service is free; for a named one (p_provider), that provider's;
+-- with p_exclude_provider ("anyone but Dr. Lee", resolved as p_provider is), any provider but that
+-- one — provider_not_qualified with excludedProvider when nobody else performs the service.
 -- Two ways to ask:
 --   * a caller's window on a day (p_from NULL: the voice's way): p_day (NULL = the clinic's today) and
---     p_after / p_before / p_near, answered by private.availability_window above;
+--     p_after / p_before / p_near, or an exact time p_at (its own window, like p_near), answered by
+--     private.availability_window above;
 --   * the original contract, an instant window [p_from, p_to or horizon); with p_first_day_only only
 --     the first clinic-local day in it that has any free time.
 -- `slotProviders` says, per slot in the same order, who would be booked: the named provider, or the
@@ -813,7 +890,9 @@ create or replace function public.check_availability(
   p_day date default null,
   p_after time default null,
   p_before time default null,
-  p_near time default null
+  p_near time default null,
+  p_at time default null,
+  p_exclude_provider text default null
 )
 returns json
 language plpgsql
@@ -827,6 +906,7 @@ declare
   v_service_id uuid;
   v_choice record;
   v_named uuid;
+  v_exclude uuid;
   v_refusal json;
   v_times timestamptz[];
   v_providers uuid[];
@@ -836,11 +916,14 @@ begin
   if p_org_id is null then
     return private.error_reply('invalid_input', 'Organization id is required');
   end if;
-  if p_from is not null and num_nonnulls(p_day, p_after, p_before, p_near) > 0 then
+  if p_from is not null and num_nonnulls(p_day, p_after, p_before, p_near, p_at) > 0 then
     return private.error_reply('invalid_input', 'Give a window start (p_from) or a day and times, not both');
   end if;
   if p_near is not null and num_nonnulls(p_after, p_before) > 0 then
     return private.error_reply('invalid_input', 'A time to be near (p_near) is its own window');
+  end if;
+  if p_at is not null and num_nonnulls(p_after, p_before, p_near) > 0 then
+    return private.error_reply('invalid_input', 'An exact time (p_at) is its own window');
   end if;
   if p_to is not null and p_to <= p_from then
     return private.error_reply('invalid_input', 'Window end must be after its start');
@@ -868,7 +951,18 @@ begin
     return private.unknown_provider_reply(v_org, v_service_id, v_choice.kind, v_choice.names);
   end if;
   v_named := v_choice.provider_id;
-  v_refusal := private.qualification_refusal(v_org, v_service_id, v_named);
+  -- "anyone but Dr. Lee": resolved as p_provider is; never together with a named provider
+  if nullif(btrim(p_exclude_provider), '') is not null then
+    select * into v_choice from private.resolve_provider(p_org_id, p_exclude_provider);
+    if v_choice.kind in ('unknown', 'ambiguous') then
+      return private.unknown_provider_reply(v_org, v_service_id, v_choice.kind, v_choice.names);
+    end if;
+    v_exclude := v_choice.provider_id;
+    if v_exclude is not null and v_named is not null then
+      return private.caller_refusal(v_org, 'invalid_input', 'Name a provider to book or one to avoid, not both');
+    end if;
+  end if;
+  v_refusal := private.qualification_refusal(v_org, v_service_id, v_named, v_exclude);
   if v_refusal is not null then
     return v_refusal;
   end if;
@@ -876,12 +970,13 @@ begin
   if p_from is null then
     return private.availability_window(v_org, v_service_id, v_named,
                                        coalesce(p_day, (now() at time zone v_org.timezone)::date),
-                                       p_after, p_before, p_near, p_limit);
+                                       p_after, p_before, p_near, p_limit, p_at, v_exclude);
   end if;
 
   if coalesce(p_first_day_only, false) then
     select e.starts_at into v_first
-      from private.earliest_slots(p_org_id, v_service_id, p_from, p_to, 1, null, v_named) as e;
+      from private.earliest_slots(p_org_id, v_service_id, p_from, p_to, 1, null, v_named,
+                                  p_exclude_provider_id => v_exclude) as e;
     if v_first is not null then
       v_local_date := (v_first at time zone v_org.timezone)::date;
       select coalesce(array_agg(c.starts_at order by c.starts_at), '{}'),
@@ -892,7 +987,7 @@ begin
                        p_org_id, v_service_id, v_first,
                        least(coalesce(p_to, 'infinity'::timestamptz),
                              (v_local_date + 1)::timestamp at time zone v_org.timezone),
-                       null, v_named) as c
+                       null, v_named, null, v_exclude) as c
                where c.pick = 1
                order by c.starts_at
                limit p_limit) as c;
@@ -901,7 +996,8 @@ begin
     select coalesce(array_agg(e.starts_at order by e.starts_at), '{}'),
            coalesce(array_agg(e.provider_id order by e.starts_at), '{}')
       into v_times, v_providers
-      from private.earliest_slots(p_org_id, v_service_id, p_from, p_to, p_limit, null, v_named) as e;
+      from private.earliest_slots(p_org_id, v_service_id, p_from, p_to, p_limit, null, v_named,
+                                  p_exclude_provider_id => v_exclude) as e;
   end if;
   v_times := coalesce(v_times, '{}');
   v_providers := coalesce(v_providers, '{}');
@@ -920,9 +1016,9 @@ begin
     'timezone', v_org.timezone);
 end;
 $$;
-comment on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text, date, time, time, time) is
-  'Free start times for a service (any provider who performs it, or the named p_provider) with who would be booked per slot (slotProviders): in a caller''s window on a day (p_day, p_after, p_before, p_near; the nearest other openings when it is empty, with windowEmpty saying why), or from an instant p_from (the original contract).';
-grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text, date, time, time, time) to authenticated, service_role;
+comment on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text, date, time, time, time, time, text) is
+  'Free start times for a service (any provider who performs it, or the named p_provider) with who would be booked per slot (slotProviders): in a caller''s window on a day (p_day, p_after, p_before, p_near, or an exact time p_at; the nearest other openings when it is empty or the clinic is shut at p_at, with windowEmpty saying why), or from an instant p_from (the original contract). p_exclude_provider: any provider but that one ("anyone but Dr. Lee").';
+grant execute on function public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text, date, time, time, time, time, text) to authenticated, service_role;
 
 -- get_org_profile -------------------------------------------------------------------------------------
 -- What the assistant needs to talk about a clinic: settings, active services, weekly hours, and who

@@ -645,7 +645,8 @@ revoke all on sequence public.caller_access_log_id_seq from service_role;
 -- plus its access-log row. Open to any caller: booking for a relative is normal, so nothing is
 -- verified; verified_by is recorded when the caller books under their own number (caller_id) or a
 -- member books from the dashboard (staff) — and only then does a patient_busy refusal describe the
--- patient's existing appointment.
+-- patient's existing appointment. p_exclude_provider: "anyone but Dr. Lee" — any provider who
+-- performs the service but that one (resolved as p_provider is; see private.book_appointment_core).
 create or replace function public.book_appointment(
   p_org_id uuid,
   p_name text,
@@ -658,7 +659,8 @@ create or replace function public.book_appointment(
   p_date_of_birth date default null,
   p_caller jsonb default null,
   p_provider text default null,
-  p_insist_provider boolean default false
+  p_insist_provider boolean default false,
+  p_exclude_provider text default null
 )
 returns json
 language plpgsql
@@ -708,7 +710,7 @@ begin
                                            p_name, p_email, p_phone, p_service, p_scheduled_at,
                                            p_idempotency_key, p_source, p_date_of_birth,
                                            p_provider, p_insist_provider, v_verified_by is not null,
-                                           v_ctx.caller_number);
+                                           v_ctx.caller_number, p_exclude_provider);
   perform private.set_audit_context(null);
   if not v_may_act or v_reply ->> 'error' = 'unknown_org' then
     return v_reply;  -- nothing to log for a clinic the caller may not act for
@@ -721,9 +723,9 @@ begin
   return private.log_caller_access(p_org_id, v_ctx, 'book', v_verified_by, v_reply);
 end;
 $$;
-comment on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean) is
-  'Books one appointment with a named provider (p_provider: id or name as said) or any who performs the service (NULL/"anyone"), with optional patient date of birth and caller context; logs the call in caller_access_log. Reply as book_appointment_atomic_v2 plus provider; refusals add unknown_provider, provider_not_qualified, provider_unavailable, patient_busy.';
-grant execute on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean) to authenticated, service_role;
+comment on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean, text) is
+  'Books one appointment with a named provider (p_provider: id or name as said) or any who performs the service (NULL/"anyone"; p_exclude_provider: any but that one), with optional patient date of birth and caller context; logs the call in caller_access_log. Reply as book_appointment_atomic_v2 plus provider; refusals add unknown_provider, provider_not_qualified, provider_unavailable, patient_busy.';
+grant execute on function public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean, text) to authenticated, service_role;
 
 -- find_upcoming_appointments ---------------------------------------------------------------------
 -- "When is my appointment?": the active future appointments the caller is verified for.
@@ -945,7 +947,8 @@ grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, sma
 -- days it touches (source and target, ascending: private.queue_clinic_days), after locking the row.
 -- With the provider kept and busy (or off) then, the refusal offers that provider's nearest times
 -- and, unless p_insist_provider, the same time with another provider. Refusals (incl. a concurrent
--- writer's 23P01) leave the appointment untouched.
+-- writer's 23P01) leave the appointment untouched. p_exclude_provider ("anyone but Dr. Lee",
+-- resolved as p_provider is): any provider but that one, the current one first unless it is that one.
 create or replace function public.reschedule_appointment_atomic(
   p_org_id uuid,
   p_caller jsonb,
@@ -955,7 +958,8 @@ create or replace function public.reschedule_appointment_atomic(
   p_weekday smallint default null,
   p_local_time time default null,
   p_provider text default null,
-  p_insist_provider boolean default false
+  p_insist_provider boolean default false,
+  p_exclude_provider text default null
 )
 returns json
 language plpgsql
@@ -977,6 +981,7 @@ declare
   v_reply json;
   v_choice record;
   v_named uuid;
+  v_exclude uuid;
   v_prefer uuid;
   v_insist boolean := coalesce(p_insist_provider, false);
   v_provider_id uuid;
@@ -1025,7 +1030,24 @@ begin
       v_prefer := v_appt.provider_id;
     end if;
   end if;
-  v_refusal := private.qualification_refusal(v_org, v_service.id, v_named);
+  -- "anyone but Dr. Lee": any provider but that one (the current one first unless it is that one)
+  if nullif(btrim(p_exclude_provider), '') is not null then
+    select * into v_choice from private.resolve_provider(p_org_id, p_exclude_provider);
+    if v_choice.kind in ('unknown', 'ambiguous') then
+      return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
+        private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names));
+    end if;
+    v_exclude := v_choice.provider_id;
+    if v_exclude is not null then
+      if nullif(btrim(p_provider), '') is not null and v_named is not null then
+        return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
+          private.caller_refusal(v_org, 'invalid_input', 'Name a provider to book or one to avoid, not both'));
+      end if;
+      v_named := null;
+      v_prefer := nullif(v_appt.provider_id, v_exclude);
+    end if;
+  end if;
+  v_refusal := private.qualification_refusal(v_org, v_service.id, v_named, v_exclude);
   if v_refusal is not null then
     return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by, v_refusal);
   end if;
@@ -1052,7 +1074,8 @@ begin
         else
           v_provider_id := private.fairest_provider(
             p_org_id, p_new_scheduled_at,
-            private.free_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id), v_prefer, v_appt.id);
+            array_remove(private.free_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id), v_exclude),
+            v_prefer, v_appt.id);
           v_code := case when v_provider_id is null then 'slot_unavailable' end;
         end if;
       end if;
@@ -1072,7 +1095,8 @@ begin
         v_named, v_insist, v_prefer,
         case when v_code = 'provider_unavailable' then
           format('%s does not work at the requested time',
-                 (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)) end));
+                 (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)) end,
+        v_exclude));
   end if;
 
   begin
@@ -1098,7 +1122,7 @@ begin
           true);
       else
         v_reply := private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_new_scheduled_at, v_appt.id,
-                                              v_named, v_insist, v_prefer);
+                                              v_named, v_insist, v_prefer, null, v_exclude);
       end if;
   end;
   if v_reply is not null then
@@ -1120,9 +1144,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean) is
-  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; keeps the provider unless p_provider names another (or "anyone"). Refusals carry alternatives. Logged.';
-grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean) to authenticated, service_role;
+comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text) is
+  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; keeps the provider unless p_provider names another (or "anyone"), or p_exclude_provider names one to avoid (any but that one). Refusals carry alternatives. Logged.';
+grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text) to authenticated, service_role;
 
 -- erase_patient_data ----------------------------------------------------------------------------
 -- Erasure on request: health data must be erasable even where the audit trail is immutable. Redacts

@@ -1,10 +1,11 @@
 -- 31_provider_booking (issue 10): booking with providers. Names as callers say them, named vs any,
 -- provider hours ∩ clinic hours, time off, qualification, the fair rule (previous provider, fewest that
 -- day, least recently booked), patient_busy (plain, or described to a caller verified by caller ID),
--- the refusal codes and their order, the clinic-day queue leaving nothing behind, and a one-provider
+-- the refusal codes and their order, excluding a provider ("anyone but Dr. Lee"), the clinic-day
+-- queue leaving nothing behind, and a one-provider
 -- clinic's replies unchanged. Own clinic (not the seed); dates relative to now().
 begin;
-select plan(61);
+select plan(70);
 
 -- Fixture ------------------------------------------------------------------------------------------
 -- Test Clinic Thirty-One, New York, Mon–Fri 09–12 and 13–17, 30-minute grid, 60 min notice.
@@ -227,6 +228,42 @@ select is(public.book_appointment(p_org_id => 'c3100000-0000-4000-8000-000000000
             p_provider => 'Dr. Patel')::jsonb - 'replayed',
           (select j -> 'r' from r where k = 'keyed') - 'replayed',
           'a replay returns the original booking (its provider), whatever provider is asked the second time');
+
+-- Excluding a provider: "anyone but Dr. Lee" ------------------------------------------------------------
+create function pg_temp.book_but(p_name text, p_phone text, p_service text, p_at timestamptz, p_exclude text,
+                                 p_provider text default null) returns jsonb
+language sql as $$
+  select public.book_appointment(p_org_id => 'c3100000-0000-4000-8000-000000000001', p_name => p_name, p_email => null,
+    p_phone => p_phone, p_service => p_service, p_scheduled_at => p_at, p_provider => p_provider,
+    p_exclude_provider => p_exclude)::jsonb $$;
+create function pg_temp.avail_but(p_dow int, p_exclude text, p_service text default 'consult') returns jsonb
+language sql as $$
+  select public.check_availability(p_org_id => 'c3100000-0000-4000-8000-000000000001', p_service => p_service,
+    p_day => pg_temp.day(p_dow), p_limit => 10, p_exclude_provider => p_exclude)::jsonb $$;
+select is(pg_temp.book('Ivy Fair', '+15550031020', 'consult', pg_temp.at(1, '16:30')) -> 'provider' ->> 'name',
+          'Dr. Marcus Lee', 'any provider Monday 16:30: the fair rule picks Dr. Lee (fewer that day)');
+select is(pg_temp.book_but('Ian Notlee', '+15550031021', 'consult', pg_temp.at(1, '16:00'), 'anyone but Dr. Lee') ->> 'error',
+          'unknown_provider', 'the phrase itself is not a name (the service parses it): unknown_provider');
+select is(pg_temp.book_but('Ian Notlee', '+15550031021', 'consult', pg_temp.at(1, '16:00'), 'Dr. Lee') -> 'provider' ->> 'name',
+          'Dr. Anika Patel', 'any provider but Dr. Lee at Monday 16:00 (where the fair rule would pick him): Dr. Patel');
+insert into r values ('but_tue', pg_temp.book_but('Tia Notlee', '+15550031022', 'consult', pg_temp.at(2, '10:00'), 'lee'));
+select is((select j ->> 'error' from r where k = 'but_tue'), 'slot_unavailable',
+          'Tuesday (Dr. Lee''s day alone) but Dr. Lee: nobody free, slot_unavailable');
+select ok((select cardinality(pg_temp.names(j)) > 0 and not ('Dr. Marcus Lee' = any (pg_temp.names(j))) from r where k = 'but_tue'),
+          'its alternatives are with someone else, never Dr. Lee');
+select ok((select bool_and(e ->> 'providerName' <> 'Dr. Marcus Lee') and count(*) > 0
+             from jsonb_array_elements(pg_temp.avail_but(1, 'Dr. Lee') -> 'slotProviders') e),
+          'availability on Monday but Dr. Lee: slots, none of them his');
+select is(pg_temp.book_but('Val Notkim', '+15550031023', 'vaccine', pg_temp.at(1, '16:00'), 'Nurse Kim')
+            - 'service' - 'timezone',
+          jsonb_build_object('success', false, 'error', 'provider_not_qualified',
+            'message', 'No provider of this clinic but the excluded one performs this service', 'provider', null,
+            'providers', jsonb_build_array('Nurse Joy Kim'),
+            'excludedProvider', jsonb_build_object('id', 'c3100000-0000-4000-8000-0000000000d3', 'name', 'Nurse Joy Kim')),
+          'the excluded one is the only one who does the service: provider_not_qualified, excludedProvider says who');
+select is(pg_temp.avail_but(1, 'Joy', 'vaccine') ->> 'error', 'provider_not_qualified', 'the same for availability');
+select is(pg_temp.book_but('Ian Notlee', '+15550031021', 'consult', pg_temp.at(1, '16:00'), 'Dr. Lee', 'Dr. Patel') ->> 'error',
+          'invalid_input', 'a provider to book and one to avoid at once: invalid_input');
 
 -- The clinic-day queue leaves nothing behind -----------------------------------------------------------
 set local client_min_messages = error;  -- pg_advisory_unlock warns when there is nothing to release

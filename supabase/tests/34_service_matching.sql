@@ -66,6 +66,11 @@ insert into phrases values
   ('family', 'doctors appointment', 'consultation', 'alias doctor''s appointment, apostrophe and filler aside'),
   ('family', 'immunisations',    'vaccination',  'alias, plural'),
   ('family', 'Covid booster',    'vaccination',  'alias'),
+  ('family', 'new patient visit', 'consultation', 'alias: a new patient sees the doctor first'),
+  ('family', 'New patient appointment, please', 'consultation', 'alias, case, filler'),
+  ('family', 'new patients visit', 'consultation', 'alias, plural'),
+  ('dental', 'new patient exam', 'consultation', 'alias: a new patient''s first visit is the exam'),
+  ('dental', 'new patient appointment', 'consultation', 'alias'),
   -- misspellings and mishearings that must find their service
   ('family', 'vacination',       'vaccination',  '0.77 / 0.91'),
   ('family', 'vaccinaton',       'vaccination',  '0.64 / 0.91'),
@@ -127,7 +132,7 @@ select is(
      from phrases p
     where pg_temp.match(p.clinic, p.said) is distinct from p.expected),
   '{}'::text[], 'every phrase of the near-miss / false-positive table resolves as listed');
-select is((select count(*)::int from phrases), 62, 'the table holds 62 phrases');
+select is((select count(*)::int from phrases), 67, 'the table holds 67 phrases');
 
 -- The lexical classes over every code, name and alias of both seed clinics: case, plural, an article,
 -- a request around it, punctuation for spaces, extra spaces — each finds its own service. And one

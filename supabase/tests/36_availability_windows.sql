@@ -1,9 +1,10 @@
 -- Loose times in availability (issue 11 §2): check_availability with a day and a window (p_day,
 -- p_after, p_before, p_near) instead of an instant — what is free in the window, or why nothing is
--- (windowEmpty) and the nearest other openings, the same day's first. The original contract (p_from)
+-- (windowEmpty) and the nearest other openings, the same day's first; an exact time (p_at) when the
+-- clinic is shut says so (outside_hours) and offers that day's nearest. The original contract (p_from)
 -- is 15_availability_profile_vapi.sql's.
 begin;
-select plan(33);
+select plan(44);
 
 -- Mon–Fri 09:00–12:00 and 13:00–17:00, Sat 09:00–13:00; 30-minute grid, 60 minutes' notice, 60 days ahead.
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
@@ -27,11 +28,12 @@ create function pg_temp.iso(p_day date, p_time time) returns text language sql a
 create function pg_temp.isos(p_day date, variadic p_times time[]) returns jsonb language sql as $$
   select coalesce(jsonb_agg(pg_temp.iso(p_day, t) order by n), '[]') from unnest(p_times) with ordinality as x(t, n) $$;
 create function pg_temp.avail(p_day date, p_after time default null, p_before time default null,
-                              p_near time default null, p_limit int default 3, p_provider text default null)
+                              p_near time default null, p_limit int default 3, p_provider text default null,
+                              p_at time default null)
 returns json language sql as $$
   select public.check_availability(p_org_id => 'c3600000-0000-4000-8000-000000000001', p_service => null,
     p_day => p_day, p_after => p_after, p_before => p_before, p_near => p_near, p_limit => p_limit,
-    p_provider => p_provider) $$;
+    p_provider => p_provider, p_at => p_at) $$;
 create function pg_temp.take(p_day date, variadic p_times time[]) returns void language sql as $$
   select count(public.book_appointment_atomic_v2(
     p_org_id => 'c3600000-0000-4000-8000-000000000001', p_name => 'Taken ' || t, p_email => null,
@@ -52,7 +54,7 @@ select is((pg_temp.avail((select wed from d), '14:00', '16:00', p_limit => 10)->
           pg_temp.isos((select wed from d), '14:00', '14:30', '15:00', '15:30'), 'between 2 and 4: 16:00 is not between');
 insert into r values ('win', pg_temp.avail((select wed from d), '15:00'));
 select is((select (j->'window')::jsonb from r where k = 'win'),
-          jsonb_build_object('date', (select wed from d), 'from', '15:00', 'to', null, 'near', null), 'the window is echoed');
+          jsonb_build_object('date', (select wed from d), 'from', '15:00', 'to', null, 'near', null, 'at', null), 'the window is echoed');
 select is((select j->>'windowEmpty' from r where k = 'win'), null, 'windowEmpty is null when the slots are in the window');
 select is((select (j->'dayHours')::jsonb from r where k = 'win'),
           '[{"opensAt": "09:00", "closesAt": "12:00"}, {"opensAt": "13:00", "closesAt": "17:00"}]'::jsonb, 'the day''s hours');
@@ -94,6 +96,29 @@ values ('c3600000-0000-4000-8000-000000000001',
                   ((select wed2 from d) + 2)::timestamp at time zone 'America/New_York'), 'Training');
 select is((pg_temp.avail((select wed2 from d) + 1, p_before => '12:00')->>'windowEmpty'), 'closed', 'a closure day is closed');
 
+-- An exact time: from then on when the clinic is open then; else said, with the nearest openings ----
+insert into r values ('at7', pg_temp.avail((select wed from d) + 1, p_at => '07:00'));
+select is((select j->>'windowEmpty' from r where k = 'at7'), 'outside_hours', 'at 7 AM (opens at 9): outside_hours');
+select is((select (j->'slots')::jsonb from r where k = 'at7'),
+          pg_temp.isos((select wed from d) + 1, '09:00', '09:30') || pg_temp.isos((select wed from d) + 2, '09:00'),
+          'the same day''s nearest two, then the next day''s first from then on');
+select is((select (j->'window'->>'at') from r where k = 'at7'), '07:00', 'the exact time is echoed');
+insert into r values ('lunch', pg_temp.avail((select wed from d) + 1, p_at => '12:30'));
+select is((select j->>'windowEmpty' from r where k = 'lunch'), 'outside_hours', 'at 12:30 (shut for lunch): outside_hours');
+select is((select (j->'slots')::jsonb from r where k = 'lunch'),
+          pg_temp.isos((select wed from d) + 1, '11:30', '13:00') || pg_temp.isos((select wed from d) + 2, '13:00'),
+          'either side of the break, nearest first (13:00, then 11:30 before 13:30), then the next day');
+select is(pg_temp.avail((select wed from d) + 1, p_at => '00:00')->>'windowEmpty', 'outside_hours', 'at midnight: outside_hours');
+select is(pg_temp.avail((select wed from d) + 1, p_at => '17:00')->>'windowEmpty', 'outside_hours',
+          'at 5 PM (closes at 5): outside_hours');
+insert into r values ('at10', pg_temp.avail((select wed from d) + 1, p_at => '10:00'));
+select is((select (j->'slots')::jsonb || coalesce(to_jsonb(j->>'windowEmpty'), 'null'::jsonb) from r where k = 'at10'),
+          pg_temp.isos((select wed from d) + 1, '10:00', '10:30', '11:00') || 'null'::jsonb,
+          'at 10 when open: from then on, the time itself first, nothing odd');
+select is(pg_temp.avail((select sun from d), p_at => '10:00')->>'windowEmpty', 'closed', 'at 10 on a closed day: closed');
+select is(pg_temp.avail((select wed from d), '09:00', p_at => '10:00')->>'error', 'invalid_input',
+          'an exact time is its own window');
+
 -- A provider's own hours -------------------------------------------------------------------------
 update public.providers set display_name = 'Dr. Window' where org_id = 'c3600000-0000-4000-8000-000000000001';
 insert into public.providers (org_id, id, display_name) values
@@ -108,6 +133,8 @@ select is((select j->>'windowEmpty' from r where k = 'tue'), 'provider_off', 'a 
 select is((select (j->'slots')::jsonb from r where k = 'tue'),
           pg_temp.isos((select wed2 from d) + 6, '15:00', '15:30', '16:00'), 'offers their next day, in the window');
 select is((select j->'provider'->>'name' from r where k = 'tue'), 'Dr. Tuesday', 'and says whose');
+select is(pg_temp.avail((select wed2 from d), p_at => '10:00', p_provider => 'Dr. Tuesday')->>'windowEmpty',
+          'provider_off', 'an exact time on a day the named provider does not work: provider_off');
 select is((pg_temp.avail((select wed2 from d) - 1, '15:00', p_provider => 'Dr. Tuesday')->'slots')::jsonb,
           pg_temp.isos((select wed2 from d) - 1, '15:00', '15:30', '16:00'), 'on their day, their times in the window');
 
