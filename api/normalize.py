@@ -1815,6 +1815,8 @@ def read_window(text: str, hours: OpeningHours, weekday: int | None, *, whole_da
         return TimeWindow(today=today) if whole_day else None
     if _WHOLE_DAY.match(said):
         return TimeWindow(today=today)
+    if not whole_day and re.fullmatch(r"(?:in |of )?(?:19|20)\d\d", said):  # "14th Jan 2027": a year, not 20:27
+        return None
     part = _part(said)
     if part is not None:
         return TimeWindow("part", part=part, today=today or said == "tonight")

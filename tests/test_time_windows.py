@@ -447,3 +447,14 @@ def test_text_longer_than_any_spoken_window_is_asked_again_at_once():
         with pytest.raises(NormalizationError) as asked:
             window(time_text, date_text)
         assert asked.value.reask == code
+
+
+@pytest.mark.parametrize("date_text,day", [("14th Jan 2027", date(2027, 1, 14)), ("January 14, 2027", date(2027, 1, 14)),
+                                           ("Dec 3 2026", date(2026, 12, 3)), ("3 December 2030", date(2030, 12, 3))])
+def test_a_year_after_a_day_is_no_run_together_time(date_text, day):
+    got = window(None, date_text)
+    assert got.day == day and got.window == TimeWindow(), got
+
+
+def test_run_together_digits_as_the_time_argument_are_a_time():
+    assert window("2030").window == TimeWindow("at", start=time(20, 30))  # the time argument: a clock time
