@@ -422,6 +422,15 @@ $$;
 -- id, the clinic-local date, the clinic-local weekday (0 = Sunday), the clinic-local start time and
 -- the clinic-local day of the month. "Cancel the Tuesday one" finds the only Tuesday appointment
 -- however many weeks away it is; "the one on the 9th" the only one on a 9th, whichever month.
+-- Also by what the caller calls it: p_service, a service as said ("the flu shot", resolved by
+-- private.resolve_service, the booking matcher; a phrase that names no service is tried as a
+-- provider, "the Patel one"), p_provider, a provider as said ("the one with Nurse Kim",
+-- private.resolve_provider; a name two providers share matches either), a part of the day as a
+-- clinic-local range (p_after inclusive, p_before exclusive: "the morning one"), and p_ordinal, the
+-- nth of the appointments the other hints leave, chronologically (1 = "the first one", -1 = "the
+-- last one" / "the later one"; past the end: none). A service or provider that names nothing
+-- matches nothing (not_found, with the caller's list). Only the verified caller's pool is searched,
+-- so no hint tells an unverified caller anything.
 -- Returns the appointment, or the not_found / ambiguous reply (with what the caller may hear).
 create or replace function private.find_in_pool(
   p_org public.orgs,
@@ -433,6 +442,11 @@ create or replace function private.find_in_pool(
   p_weekday smallint,
   p_local_time time,
   p_day_of_month smallint,
+  p_service text default null,
+  p_provider text default null,
+  p_after time default null,
+  p_before time default null,
+  p_ordinal smallint default null,
   out appointment public.appointments,
   out refusal json
 )
@@ -442,7 +456,35 @@ set search_path = ''
 as $$
 declare
   v_matches public.appointments[];
+  v_service_text text := nullif(btrim(p_service), '');
+  v_provider_text text := nullif(btrim(p_provider), '');
+  v_by_service boolean := false;
+  v_service_id uuid;
+  v_by_provider boolean := false;
+  v_provider_ids uuid[];
+  v_choice record;
 begin
+  if v_service_text is not null and private.service_key(v_service_text) <> '' then
+    v_by_service := true;
+    v_service_id := private.resolve_service(p_org.id, v_service_text);
+    if v_service_id is null and v_provider_text is null then
+      v_provider_text := v_service_text;  -- "the Patel one": no service by that name, maybe a provider
+      v_by_service := false;
+    end if;
+  end if;
+  if v_provider_text is not null then
+    select * into v_choice from private.resolve_provider(p_org.id, v_provider_text);
+    if v_choice.kind <> 'any' then
+      v_by_provider := true;
+      v_provider_ids := case
+        when v_choice.kind = 'named' then array[v_choice.provider_id]
+        when v_choice.kind = 'ambiguous' then array(
+          select pr.id from public.providers pr
+           where pr.org_id = p_org.id and pr.display_name = any (v_choice.names))
+        else '{}'::uuid[] end;
+    end if;
+  end if;
+
   v_matches := array(
     select p
       from private.caller_pool(p_org.id, p_verified_by, p_ctx, p_appointment_id) p
@@ -452,8 +494,18 @@ begin
        and (p_local_time is null
             or to_char(p.starts_at at time zone p_org.timezone, 'HH24:MI') = to_char(p_local_time, 'HH24:MI'))
        and (p_day_of_month is null or extract(day from p.starts_at at time zone p_org.timezone) = p_day_of_month)
+       and (not v_by_service or p.service_id is not distinct from v_service_id and v_service_id is not null)
+       and (not v_by_provider or p.provider_id = any (v_provider_ids))
+       and (p_after is null or (p.starts_at at time zone p_org.timezone)::time >= p_after)
+       and (p_before is null or (p.starts_at at time zone p_org.timezone)::time < p_before)
      order by p.starts_at, p.id
-     limit 51);
+     limit case when p_ordinal is null then 51 end);
+  if p_ordinal is not null then  -- "the last one": the nth of what the other hints leave
+    v_matches := case
+      when p_ordinal > 0 and p_ordinal <= cardinality(v_matches) then array[v_matches[p_ordinal]]
+      when p_ordinal = -1 and cardinality(v_matches) > 0 then array[v_matches[cardinality(v_matches)]]
+      else '{}'::public.appointments[] end;
+  end if;
 
   if cardinality(v_matches) = 1 then
     appointment := v_matches[1];
@@ -509,7 +561,9 @@ $$;
 
 -- Hints that cannot mean anything are refused before verification (so they are never counted).
 create or replace function private.hint_refusal(p_org public.orgs, p_weekday smallint,
-                                                p_day_of_month smallint default null)
+                                                p_day_of_month smallint default null,
+                                                p_after time default null, p_before time default null,
+                                                p_ordinal smallint default null)
 returns json
 language plpgsql
 stable
@@ -521,6 +575,12 @@ begin
   end if;
   if p_day_of_month is not null and p_day_of_month not between 1 and 31 then
     return private.caller_refusal(p_org, 'invalid_input', 'Day of the month must be 1 to 31');
+  end if;
+  if p_after is not null and p_before is not null and p_after >= p_before then
+    return private.caller_refusal(p_org, 'invalid_input', 'The part of the day must start before it ends');
+  end if;
+  if p_ordinal is not null and p_ordinal not between 1 and 50 and p_ordinal <> -1 then
+    return private.caller_refusal(p_org, 'invalid_input', 'Ordinal must be 1 to 50, or -1 for the last');
   end if;
   return null;
 end;
@@ -793,6 +853,11 @@ create or replace function private.find_verified_appointment(
   p_local_time time,
   p_input_problem text default null,
   p_day_of_month smallint default null,
+  p_service text default null,
+  p_provider text default null,
+  p_after time default null,
+  p_before time default null,
+  p_ordinal smallint default null,
   out org public.orgs,
   out ctx private.caller_context,
   out verified_by text,
@@ -821,7 +886,8 @@ begin
   end if;
   select * into v_parsed from private.parse_caller(org, p_caller, false);
   ctx := v_parsed.ctx;
-  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(org, p_weekday, p_day_of_month));
+  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(org, p_weekday, p_day_of_month,
+                                                                    p_after, p_before, p_ordinal));
   if v_refusal is null and p_input_problem is not null then
     v_refusal := private.caller_refusal(org, 'invalid_input', p_input_problem);
   end if;
@@ -838,7 +904,8 @@ begin
   searched := v_verified.searched;
   select * into v_found from private.find_in_pool(org, ctx, verified_by, searched,
                                                   p_appointment_id, p_local_date, p_weekday, p_local_time,
-                                                  p_day_of_month);
+                                                  p_day_of_month, p_service, p_provider, p_after, p_before,
+                                                  p_ordinal);
   if v_found.refusal is not null then
     reply := private.log_caller_access(p_org_id, ctx, p_action, verified_by, v_found.refusal);
     return;
@@ -856,7 +923,12 @@ create or replace function public.find_caller_appointment(
   p_local_date date default null,
   p_weekday smallint default null,
   p_local_time time default null,
-  p_day_of_month smallint default null
+  p_day_of_month smallint default null,
+  p_which_service text default null,
+  p_which_provider text default null,
+  p_after_time time default null,
+  p_before_time time default null,
+  p_ordinal smallint default null
 )
 returns json
 language plpgsql
@@ -870,7 +942,9 @@ declare
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'lookup', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    p_day_of_month => p_day_of_month);
+    p_day_of_month => p_day_of_month,
+    p_service => p_which_service, p_provider => p_which_provider, p_after => p_after_time,
+    p_before => p_before_time, p_ordinal => p_ordinal);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -883,9 +957,9 @@ begin
       'timezone', (v_found.org).timezone));
 end;
 $$;
-comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint) is
-  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time, day of the month 1-31), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
-grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint) to authenticated, service_role;
+comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text, text, time, time, smallint) is
+  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time, day of the month 1-31, service or provider as said, clinic-local part of the day [after, before), ordinal 1-50 or -1 = last among the other matches), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
+grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text, text, time, time, smallint) to authenticated, service_role;
 
 -- cancel_appointment ----------------------------------------------------------------------------
 -- Find (as find_caller_appointment), verify, cancel: one RPC. Cancelling frees the slot (the
@@ -898,7 +972,12 @@ create or replace function public.cancel_appointment(
   p_weekday smallint default null,
   p_local_time time default null,
   p_reason text default null,
-  p_day_of_month smallint default null
+  p_day_of_month smallint default null,
+  p_which_service text default null,
+  p_which_provider text default null,
+  p_after_time time default null,
+  p_before_time time default null,
+  p_ordinal smallint default null
 )
 returns json
 language plpgsql
@@ -915,7 +994,9 @@ declare
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'cancel', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    p_day_of_month => p_day_of_month);
+    p_day_of_month => p_day_of_month,
+    p_service => p_which_service, p_provider => p_which_provider, p_after => p_after_time,
+    p_before => p_before_time, p_ordinal => p_ordinal);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -948,9 +1029,25 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint) is
+comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text, text, time, time, smallint) is
   'Cancels the verified caller''s appointment matching the hints (see find_caller_appointment); frees the slot (the outbox trigger records a cancelled event), logs the call.';
-grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint) to authenticated, service_role;
+grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text, text, time, time, smallint) to authenticated, service_role;
+
+-- A refusal of a move said relative to the booking ("a week later", "same time") tells back the
+-- start SQL computed (requestedAt), so the reply can say what was asked for; unchanged without one.
+create or replace function private.with_requested_at(p_reply json, p_at timestamptz)
+returns json
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if p_at is null or p_reply is null then
+    return p_reply;
+  end if;
+  return (p_reply::jsonb || jsonb_build_object('requestedAt', private.iso(p_at)))::json;
+end;
+$$;
 
 -- reschedule_appointment_atomic -----------------------------------------------------------------
 -- Find, verify, then move the same row (same id, lead, service) in one statement; its current slot
@@ -973,7 +1070,16 @@ create or replace function public.reschedule_appointment_atomic(
   p_provider text default null,
   p_insist_provider boolean default false,
   p_exclude_provider text default null,
-  p_day_of_month smallint default null
+  p_day_of_month smallint default null,
+  p_which_service text default null,
+  p_which_provider text default null,
+  p_after_time time default null,
+  p_before_time time default null,
+  p_ordinal smallint default null,
+  p_new_local_date date default null,
+  p_new_local_time time default null,
+  p_shift_days integer default null,
+  p_keep_time boolean default false
 )
 returns json
 language plpgsql
@@ -1004,10 +1110,25 @@ declare
   v_existing public.appointments;
   v_constraint text;
   v_days integer[];
+  v_keep boolean := coalesce(p_keep_time, false);
+  v_local boolean := p_new_local_date is not null or p_new_local_time is not null or p_shift_days is not null
+                     or coalesce(p_keep_time, false);
+  v_new_start timestamptz := p_new_scheduled_at;
+  v_asked timestamptz;  -- the computed new start, told back on a refusal of a relative move
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'reschedule', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    case when p_new_scheduled_at is null then 'The new time is required' end, p_day_of_month);
+    case when p_new_scheduled_at is not null and v_local then
+              'Give the new time as an instant or as a clinic-local day and time, not both'
+         when p_new_scheduled_at is null and p_new_local_date is null and p_shift_days is null then
+              'The new time is required'
+         when p_new_local_date is not null and p_shift_days is not null then 'Give a new date or a shift, not both'
+         when p_shift_days not between -366 and 366 then 'The shift must be within a year'
+         when p_new_scheduled_at is null and p_new_local_time is null and not v_keep then 'The new time is required'
+         when p_new_local_time is not null and v_keep then 'Give a new time or keep the time, not both'
+    end, p_day_of_month,
+    p_service => p_which_service, p_provider => p_which_provider, p_after => p_after_time,
+    p_before => p_before_time, p_ordinal => p_ordinal);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -1019,6 +1140,15 @@ begin
   v_appt := v_locked.appointment;
   v_prev_start := v_appt.starts_at;
   v_prev_provider := v_appt.provider_id;
+  if v_local then
+    -- "a week later", "the day after", "same time": from the booking's clinic-local day and time,
+    -- read now that the row is locked; the wall clock in the clinic zone (DST-correct)
+    v_new_start := (coalesce(p_new_local_date,
+                             (v_appt.starts_at at time zone v_org.timezone)::date + p_shift_days)
+                    + case when v_keep then (v_appt.starts_at at time zone v_org.timezone)::time
+                           else p_new_local_time end) at time zone v_org.timezone;
+    v_asked := v_new_start;
+  end if;
 
   select * into v_service from public.services s
    where s.org_id = p_org_id and s.id = v_appt.service_id;
@@ -1066,19 +1196,19 @@ begin
     return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by, v_refusal);
   end if;
 
-  v_code := private.slot_refusal(p_org_id, v_service.id, p_new_scheduled_at);
+  v_code := private.slot_refusal(p_org_id, v_service.id, v_new_start);
   if v_code is null then
     -- queue for both clinic days (ascending), then decide on what has committed meanwhile; the move
     -- keeps them until commit, a refusal leaves the queue before building its reply
-    v_days := private.queue_clinic_days(p_org_id, v_org.timezone, v_prev_start, p_new_scheduled_at);
+    v_days := private.queue_clinic_days(p_org_id, v_org.timezone, v_prev_start, v_new_start);
     begin
-      v_existing := private.patient_conflict(p_org_id, v_appt.lead_id, v_appt.patient_key, p_new_scheduled_at,
-                                             p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
+      v_existing := private.patient_conflict(p_org_id, v_appt.lead_id, v_appt.patient_key, v_new_start,
+                                             v_new_start + make_interval(mins => v_service.duration_minutes),
                                              v_appt.id);
       if v_existing.id is null then
         if v_named is not null then
           select f.works, f.free into v_works, v_free
-            from private.available_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id) as f
+            from private.available_providers(p_org_id, v_service.id, v_new_start, v_appt.id) as f
            where f.provider_id = v_named;
           v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
                          when not v_free then 'slot_unavailable' end;
@@ -1087,8 +1217,8 @@ begin
           end if;
         else
           v_provider_id := private.fairest_provider(
-            p_org_id, p_new_scheduled_at,
-            array_remove(private.free_providers(p_org_id, v_service.id, p_new_scheduled_at, v_appt.id), v_exclude),
+            p_org_id, v_new_start,
+            array_remove(private.free_providers(p_org_id, v_service.id, v_new_start, v_appt.id), v_exclude),
             v_prefer, v_appt.id);
           v_code := case when v_provider_id is null then 'slot_unavailable' end;
         end if;
@@ -1100,26 +1230,26 @@ begin
     perform private.leave_clinic_days(p_org_id, v_days, v_provider_id is not null);
     if v_existing.id is not null then
       return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
-        private.patient_busy_reply(v_org, v_service.id, v_existing, true));
+        private.with_requested_at(private.patient_busy_reply(v_org, v_service.id, v_existing, true), v_asked));
     end if;
   end if;
   if v_code is not null then
     return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
-      private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_new_scheduled_at, v_appt.id,
+      private.with_requested_at(private.slot_refusal_reply(v_code, p_org_id, v_service.id, v_new_start, v_appt.id,
         v_named, v_insist, v_prefer,
         case when v_code = 'provider_unavailable' then
           format('%s does not work at the requested time',
                  (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)) end,
-        v_exclude));
+        v_exclude), v_asked));
   end if;
 
   begin
     perform private.set_audit_context('caller:' || v_found.verified_by, (v_found.ctx).call_id, null);
     update public.appointments a
-       set starts_at = p_new_scheduled_at,
-           ends_at = p_new_scheduled_at + make_interval(mins => v_service.duration_minutes),
-           blocked = tstzrange(p_new_scheduled_at,
-                               p_new_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
+       set starts_at = v_new_start,
+           ends_at = v_new_start + make_interval(mins => v_service.duration_minutes),
+           blocked = tstzrange(v_new_start,
+                               v_new_start + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
                                '[)'),
            provider_id = v_provider_id
      where a.org_id = p_org_id and a.id = v_appt.id
@@ -1131,16 +1261,17 @@ begin
       get stacked diagnostics v_constraint = constraint_name;
       if v_constraint = 'appointments_patient_no_overlap' then
         v_reply := private.patient_busy_reply(v_org, v_service.id,
-          private.patient_conflict(p_org_id, v_appt.lead_id, v_appt.patient_key, p_new_scheduled_at,
-                                   p_new_scheduled_at + make_interval(mins => v_service.duration_minutes), v_appt.id),
+          private.patient_conflict(p_org_id, v_appt.lead_id, v_appt.patient_key, v_new_start,
+                                   v_new_start + make_interval(mins => v_service.duration_minutes), v_appt.id),
           true);
       else
-        v_reply := private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_new_scheduled_at, v_appt.id,
+        v_reply := private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, v_new_start, v_appt.id,
                                               v_named, v_insist, v_prefer, null, v_exclude);
       end if;
   end;
   if v_reply is not null then
-    return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by, v_reply);
+    return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
+                                     private.with_requested_at(v_reply, v_asked));
   end if;
 
   return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by,
@@ -1158,9 +1289,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint) is
-  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; keeps the provider unless p_provider names another (or "anyone"), or p_exclude_provider names one to avoid (any but that one). Refusals carry alternatives. Logged.';
-grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint) to authenticated, service_role;
+comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, text, time, time, smallint, date, time, integer, boolean) is
+  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, or to a clinic-local day (p_new_local_date, or the booking''s day shifted by p_shift_days) and time (p_new_local_time, or the booking''s own with p_keep_time; its refusals then carry requestedAt), same rules as booking; keeps the provider unless p_provider names another (or "anyone"), or p_exclude_provider names one to avoid (any but that one). Refusals carry alternatives. Logged.';
+grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, text, time, time, smallint, date, time, integer, boolean) to authenticated, service_role;
 
 -- erase_patient_data ----------------------------------------------------------------------------
 -- Erasure on request: health data must be erasable even where the audit trail is immutable. Redacts
