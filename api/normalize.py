@@ -2082,6 +2082,92 @@ class DayHint:
     date: date | None = None
     weekday: int | None = None  # 0 = Sunday .. 6 = Saturday, as PostgreSQL's extract(dow)
     day_of_month: int | None = None  # "the one on the 9th": whichever month (SQL's p_day_of_month)
+    # what the caller calls it, as said (SQL's p_which_service / p_which_provider): "flu shot",
+    # "Nurse Kim"; which service or provider that is, is SQL's to decide (one matcher)
+    service: str | None = None
+    provider: str | None = None
+    ordinal: int | None = None  # "the first one" 1, "the second one" 2, "the last / later one" -1 (p_ordinal)
+
+
+# "The first one", "the last one", "the later one" (of two): the nth of the caller's matching
+# appointments, chronologically; -1 the last. "The first" alone stays the 1st of a month.
+_ORDINAL_HINTS = {"first": 1, "1st": 1, "earliest": 1, "earlier": 1, "sooner": 1, "soonest": 1, "next": 1,
+                  "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5, "5th": 5,
+                  "last": -1, "latest": -1, "later": -1, "final": -1}
+_ORDINAL_HINT = re.compile(r"^(?:the\s+|my\s+|that\s+)?(?P<nth>[a-z0-9]+)\s+(?:one|appointment|visit|booking)"
+                           r"(?P<rest>(?:\s+.*)?)$")
+_ORDINAL_LEAD = re.compile(r"^(?:the\s+|my\s+|that\s+)?(?P<nth>[a-z0-9]+)(?P<rest>\s+.+)$")  # "the second consultation"
+# "the one with Nurse Kim", "my appointment with Dr. Lee", "Nurse Kim's": a provider as said.
+_WITH_PROVIDER = re.compile(r"^(?P<before>.*?)\b(?:with|w/|seeing|to see)\s+(?P<who>.+)$")
+_PROVIDER_TITLE = re.compile(r"^(?:dr|doctor|nurse|prof|professor|mr|mrs|ms|miss|hygienist|dentist)\b\.?")
+# Words that describe no service or provider: "someday", "later on" stay a re-ask of the day.
+_NOT_WHICH = {"someday", "sometime", "soon", "whenever", "anytime", "any", "time", "day", "date", "week", "month",
+               "year", "today", "later", "earlier", "next", "last", "this", "that", "one", "it", "thing", "i",
+               "dont", "don't", "know", "remember", "not", "sure", "forget", "forgot", "um", "uh", "er", "on",
+               "in", "at", "then", "please", "thanks", "yes", "no", "ok", "okay", "don", "t", "can", "cant", "recall",
+               "which", "what", "when", "sure", "m", "am", "ll", "have", "check", "see"}
+# The parts of the day a booked time can be said by ("the morning one"): clinic-local [after, before).
+_PART_HINTS = {"morning": (None, time(12)), "am": (None, time(12)), "a m": (None, time(12)),
+               "early": (None, time(12)), "afternoon": (time(12), time(17)), "pm": (time(12), None),
+               "p m": (time(12), None), "evening": (time(17), None), "lunchtime": (time(11, 30), time(14)),
+               "lunch": (time(11, 30), time(14)), "late": (time(15), None)}
+
+
+def _which_words(text: str) -> str:
+    """The hint in lower case, wrapping words aside: "the one with Nurse Kim" → "with nurse kim"."""
+    words = re.sub(r"[^\w\s/.'’-]", " ", text.lower()).replace("’", "'").split()
+    while words and words[0] in ("the", "my", "that", "this", "one", "appointment", "visit", "booking", "for",
+                                 "about", "um", "uh", "er", "cancel", "move", "it's", "its", "is"):
+        words = words[1:]
+    while words and words[-1] in ("one", "appointment", "visit", "booking", "please", "thanks"):
+        words = words[:-1]
+    text = " ".join(words)
+    return re.sub(r"'s$", "", text).strip(" .,")
+
+
+def read_which_hint(text: str) -> DayHint | None:
+    """What the caller calls an appointment they hold, when it is not a day: an order ("the first
+    one", "the last one", "the later one"), a provider ("the one with Nurse Kim", "Dr. Lee's"), or
+    else a service ("the flu shot", "the vaccination"), as said. None when it names nothing."""
+    lowered = " ".join(text.lower().replace("’", "'").split())
+    match = _ORDINAL_HINT.match(lowered)
+    lead = _ORDINAL_LEAD.match(lowered) if match is None else None
+    match = match or lead
+    if match and match["nth"] in _ORDINAL_HINTS:
+        rest = _which_words(match["rest"] or "")
+        extra = read_which_hint(rest) if rest else None
+        if lead is not None and (extra is None or extra.ordinal is not None):
+            return None  # "next week", "later on": no order of a named thing
+        return DayHint(ordinal=_ORDINAL_HINTS[match["nth"]], service=extra.service if extra else None,
+                       provider=extra.provider if extra else None)
+    words = _which_words(lowered)
+    if not words:
+        return None
+    match = _WITH_PROVIDER.match(words)
+    if match:
+        who = match["who"].strip(" .,")
+        before = _which_words(match["before"])
+        service = before if before and not set(before.split()) <= _NOT_WHICH else None
+        return DayHint(provider=who, service=service) if who else None
+    if set(re.split(r"[\s.'-]+", words)) - {""} <= _NOT_WHICH or re.search(r"\d", words):
+        return None
+    if _PROVIDER_TITLE.match(words):
+        return DayHint(provider=words)
+    return DayHint(service=words)
+
+
+def part_of_day_hint(text: str) -> tuple[time | None, time | None] | None:
+    """A booked time said as a part of the day ("the morning one", "the afternoon appointment"):
+    the clinic-local range [after, before) the finder matches; None when it is not one."""
+    words = _which_words(" ".join(text.lower().replace("’", "'").split()))
+    words = re.sub(r"^(?:in the|in|during the|at)\s+", "", words)
+    return _PART_HINTS.get(words)
+
+
+def ordinal_hint(text: str) -> int | None:
+    """"The later one", "the first one" said where a time is expected: the ordinal, else None."""
+    match = _ORDINAL_HINT.match(" ".join(text.lower().replace("’", "'").split()))
+    return _ORDINAL_HINTS.get(match["nth"]) if match and not (match["rest"] or "").strip() else None
 
 
 # A weekday said with a day of the month ("Tuesday the 9th") names the next date that is both, this
@@ -2107,6 +2193,9 @@ def normalize_day_hint(
     """
     if not isinstance(text, str) or not text.strip():
         raise NormalizationError(field, "booked_day_invalid")
+    ordinal = ordinal_hint(text)
+    if ordinal is not None:  # "the first one" is an order, "the first" a day of the month
+        return DayHint(ordinal=ordinal)
     said = [w for w in re.split(r"[\s,.'’]+", text.strip().lower()) if w]
     # "the one on the 3rd": filler; "in one week": a number.
     words = [w for w, following in zip(said, said[1:] + [""])
@@ -2131,6 +2220,9 @@ def normalize_day_hint(
     except NormalizationError as error:
         if error.reask == "appointment_date_weekday_mismatch":
             raise NormalizationError(field, error.reask, error.choices) from None
+        which = read_which_hint(text)
+        if which is not None:  # not a day: what the caller calls it ("the flu shot", "the last one")
+            return which
         raise NormalizationError(field, "booked_day_invalid") from None
 
 
@@ -2143,13 +2235,20 @@ def normalize_time_hint(
 ) -> time:
     """The time of an appointment the caller already has (see :func:`normalize_time`): an hour
     without AM/PM is read against ``hours`` on ``weekday`` (None: any day), as a new booking is.
-    A re-ask names ``field``."""
+    A re-ask names ``field``. Wrapping words are taken off first ("the 2 o'clock one")."""
     try:
         return normalize_time(text, hours, weekday)
     except NormalizationError as error:
-        if error.reask == "appointment_time_meridiem":
-            raise NormalizationError(field, error.reask, error.choices) from None
-        raise NormalizationError(field, "booked_time_invalid") from None
+        failed = error
+    stripped = _which_words(text) if isinstance(text, str) else ""
+    if stripped and stripped != " ".join(text.lower().split()):
+        try:
+            return normalize_time(stripped, hours, weekday)
+        except NormalizationError as error:
+            failed = error
+    if failed.reask == "appointment_time_meridiem":
+        raise NormalizationError(field, failed.reask, failed.choices) from None
+    raise NormalizationError(field, "booked_time_invalid") from None
 
 
 # --------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from .normalize import (
     normalize_name,
     normalize_phone,
     normalize_time_hint,
+    ordinal_hint,
+    part_of_day_hint,
     excluded_provider,
     weekday_of,
 )
@@ -339,11 +341,25 @@ def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, 
         hints["p_weekday"] = day.weekday
         if day.day_of_month is not None:
             hints["p_day_of_month"] = day.day_of_month
+        # what the caller calls it ("the flu shot", "the one with Nurse Kim", "the last one"): sent
+        # only when said, as said; SQL resolves the service or provider and picks the nth
+        for key, value in (("p_which_service", day.service), ("p_which_provider", day.provider),
+                           ("p_ordinal", day.ordinal)):
+            if value is not None:
+                hints[key] = value[:MAX_PROVIDER_TEXT_LENGTH] if isinstance(value, str) else value
         weekday = day.weekday if day.date is None else weekday_of(day.date)
     time_text = _text(arguments, *time_keys)
     if time_text:
-        hints["p_local_time"] = normalize_time_hint(time_text, field=time_keys[0], hours=ctx.profile.hours,
-                                                    weekday=weekday).isoformat()
+        part = part_of_day_hint(time_text)  # "the morning one": a clinic-local range, not one time
+        ordinal = ordinal_hint(time_text) if part is None else None  # "the later one"
+        if part is not None:
+            hints.update({key: at.isoformat() for key, at in zip(("p_after_time", "p_before_time"), part)
+                          if at is not None})
+        elif ordinal is not None:
+            hints.setdefault("p_ordinal", ordinal)
+        else:
+            hints["p_local_time"] = normalize_time_hint(time_text, field=time_keys[0], hours=ctx.profile.hours,
+                                                        weekday=weekday).isoformat()
     return hints
 
 

@@ -1154,3 +1154,49 @@ def test_a_zone_said_through_normalize_datetime_is_checked_on_the_days_clock():
     with pytest.raises(NormalizationError) as caught:
         normalize_datetime("2027-07-20", "2pm pacific", TODAY, NEW_YORK, hours=OPEN_9_TO_17)
     assert caught.value.reask == "appointment_time_zone"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the flu shot", DayHint(service="flu shot")),
+        ("the vaccination", DayHint(service="vaccination")),
+        ("my checkup appointment", DayHint(service="checkup")),
+        ("the one with Nurse Kim", DayHint(provider="nurse kim")),
+        ("my appointment with Dr. Lee", DayHint(provider="dr. lee")),
+        ("Dr. Lee's", DayHint(provider="dr. lee")),
+        ("the flu shot with Nurse Kim", DayHint(service="flu shot", provider="nurse kim")),
+        ("the first one", DayHint(ordinal=1)),
+        ("the next one", DayHint(ordinal=1)),
+        ("the second one", DayHint(ordinal=2)),
+        ("the last one", DayHint(ordinal=-1)),
+        ("the later one", DayHint(ordinal=-1)),
+        ("the earlier appointment", DayHint(ordinal=1)),
+        ("the last flu shot", DayHint(service="flu shot", ordinal=-1)),
+        ("the second consultation", DayHint(service="consultation", ordinal=2)),
+        # days stay days; "the first" alone is the 1st of a month
+        ("the first", DayHint(day_of_month=1)),
+        ("the Tuesday one", DayHint(weekday=2)),
+    ],
+)
+def test_which_appointment_by_what_the_caller_calls_it(text, expected):
+    assert normalize_day_hint(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["someday", "next week", "later on", "the one next week", "I don't remember"])
+def test_vague_words_are_no_service_and_still_ask_the_day(text):
+    with pytest.raises(NormalizationError) as caught:
+        normalize_day_hint(text, TODAY, field="appointmentDate")
+    assert caught.value.reask == "booked_day_invalid"
+
+
+def test_a_booked_time_said_as_a_part_of_the_day_an_order_or_with_wrapping_words():
+    from api.normalize import ordinal_hint, part_of_day_hint
+    assert part_of_day_hint("the morning one") == (None, time(12))
+    assert part_of_day_hint("the afternoon appointment") == (time(12), time(17))
+    assert part_of_day_hint("in the evening") == (time(17), None)
+    assert part_of_day_hint("2pm") is None
+    assert ordinal_hint("the later one") == -1 and ordinal_hint("the first one") == 1
+    assert ordinal_hint("the first") is None and ordinal_hint("2pm") is None
+    assert normalize_time_hint("the 2 o'clock one", hours=DAYTIME) == time(14, 0)
+    assert normalize_time_hint("my 10:30 appointment", hours=DAYTIME) == time(10, 30)

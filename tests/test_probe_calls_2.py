@@ -703,12 +703,6 @@ def test_a_weekday_and_day_of_month_in_a_later_month(client):
     assert_day(tool(client, "checkAvailability", {"date": f"Wednesday the {word(target)}"}), target, target)
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (normalize.normalize_day_hint / normalize_time_hint; SQL has no service or "
-                   "provider hint): 'which one' said by service, provider, order or part of day is re-asked ('which "
-                   "day is it booked for?') or misread: 'the flu shot', 'the vaccination', 'the one with Nurse Kim' → "
-                   "booked_day_invalid; 'the first one' → read as the 1st of a month, not_found; 'the last one' / 'the "
-                   "later one' → booked_day_invalid; appointmentTime 'the morning one' / 'the <n> o'clock one' → "
-                   "booked_time_invalid. The caller has exactly one such appointment; a receptionist cancels it")
 @pytest.mark.parametrize("hint,which", [
     ({"appointmentDate": "the flu shot"}, "tue"), ({"appointmentDate": "the vaccination"}, "tue"),
     ({"appointmentDate": "the one with Nurse Kim"}, "tue"), ({"appointmentDate": "the first one"}, "tue"),
