@@ -2170,6 +2170,62 @@ def ordinal_hint(text: str) -> int | None:
     return _ORDINAL_HINTS.get(match["nth"]) if match and not (match["rest"] or "").strip() else None
 
 
+# --------------------------------------------------------------------------
+# A new day or time said relative to the booking being moved
+# --------------------------------------------------------------------------
+
+_SHIFT_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "couple": 2, "a couple": 2, "a couple of": 2, "couple of": 2,
+                 "few": 3, "a few": 3}
+_SHIFT = re.compile(
+    r"^(?:(?:move|push|put|make)(?: it)?\s+)?(?:(?:to|for|on)\s+)?"
+    r"(?:(?P<count>\d{1,3}|a couple of|a couple|couple of|a few|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"\s+(?P<unit>days?|weeks?|fortnights?)\s+(?P<dir>later|after(?:wards)?|on|earlier|before|sooner|back)"
+    r"|the\s+(?P<unit2>day|week)\s+(?P<dir2>after|before)"
+    r"|the\s+(?P<next>next|following)\s+(?P<unit3>day|week)"
+    r"|(?:the\s+)?(?P<same>same)\s+day)"
+    r"(?:\s+(?:than|from)\s+(?:that|then|it|now|the\s+appointment))?$")
+_KEEP_TIME = re.compile(
+    r"^(?:(?:at|for|keep|keeping)\s+)?(?:the\s+)?(?:same|usual|current|original|existing)\s+"
+    r"(?:time|hour|slot|time slot)(?:\s+(?:as\s+(?:before|now|it\s+is)|as\s+the\s+original|again))?$"
+    r"|^(?:the\s+)?same(?:\s+as\s+(?:before|now))?$|^keep\s+(?:the|my)\s+time$|^(?:same|that)\s+time\s+again$")
+
+
+def relative_day_shift(text: str | None) -> int | None:
+    """A new day said relative to the booking being moved: "a week later" 7, "the day after" 1,
+    "two days earlier" -2, "the next day" 1, "the same day" 0; None for anything else. Only SQL
+    knows the booking's day: it adds the shift to it (p_shift_days)."""
+    if not isinstance(text, str):
+        return None
+    said = " ".join(re.sub(r"[^\w\s']", " ", text.lower().replace("’", "'")).split())
+    said = re.sub(r"^(?:um|uh|er|erm|so|maybe|make it|let's do|lets do|let's say|how about|can we do|could we do)\s+",
+                  "", said)
+    match = _SHIFT.match(said)
+    if match is None:
+        return None
+    if match["same"]:
+        return 0
+    if match["count"]:
+        count = int(match["count"]) if match["count"].isdigit() else _SHIFT_COUNTS[match["count"]]
+        days = count * _DAY_UNITS[match["unit"]]
+        return -days if match["dir"] in ("earlier", "before", "sooner", "back") else days
+    if match["unit2"]:
+        days = _DAY_UNITS[match["unit2"]]
+        return -days if match["dir2"] == "before" else days
+    return _DAY_UNITS[match["unit3"]]
+
+
+def keeps_booked_time(text: str | None) -> bool:
+    """A new time said as the booking's own: "same time", "the same time", "at the same time",
+    "keep the time". SQL reads the booking's clinic-local time (p_keep_time)."""
+    if not isinstance(text, str):
+        return False
+    said = " ".join(re.sub(r"[^\w\s']", " ", text.lower().replace("’", "'")).split())
+    said = re.sub(r"^(?:um|uh|er|erm|so|just|and|oh)\s+", "", said)
+    said = re.sub(r"\s+(?:please|is fine|works|if possible)$", "", said)
+    return _KEEP_TIME.match(said) is not None
+
+
 # A weekday said with a day of the month ("Tuesday the 9th") names the next date that is both, this
 # far ahead at most (a booking is never further away than the booking horizon).
 HINT_SEARCH_DAYS = 190

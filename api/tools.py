@@ -37,13 +37,17 @@ from .normalize import (
     normalize_birth_date,
     normalize_booking,
     normalize_availability,
+    normalize_date,
     normalize_datetime,
     normalize_day_hint,
     normalize_name,
     normalize_phone,
+    normalize_time,
     normalize_time_hint,
+    keeps_booked_time,
     ordinal_hint,
     part_of_day_hint,
+    relative_day_shift,
     excluded_provider,
     weekday_of,
 )
@@ -503,21 +507,52 @@ def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
     return payload
 
 
+def _relative_move(ctx: ToolContext, new_date: str | None, new_time: str | None) -> dict | None:
+    """A new day or time said relative to the booking ("a week later", "the day after", "same
+    time"), as reschedule_appointment_atomic's clinic-local parameters: the day as a shift of the
+    booking's (p_shift_days) or a date (p_new_local_date), the time as the booking's own
+    (p_keep_time; also when only a shift is said: "a week later" keeps the hour) or one said
+    (p_new_local_time). Only SQL knows the booking, so it computes the start. None: neither is
+    relative, the usual p_new_scheduled_at applies."""
+    shift = relative_day_shift(new_date)
+    keep = keeps_booked_time(new_time)
+    if shift is None and not keep:
+        return None
+    params: dict[str, Any] = {"p_new_scheduled_at": None}
+    weekday = None
+    if shift is not None:
+        params["p_shift_days"] = shift
+    else:
+        day = normalize_date(new_date or "", ctx.today, region=ctx.profile.phone_region)
+        params["p_new_local_date"] = day.isoformat()
+        weekday = weekday_of(day)
+    if keep or not (new_time or "").strip():
+        params["p_keep_time"] = True
+    else:
+        params["p_new_local_time"] = normalize_time(new_time, ctx.profile.hours, weekday).isoformat()
+    return params
+
+
 def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
     try:
         caller = caller_context(ctx, arguments)
         new_date = _text(arguments, "newDate", "newAppointmentDate", "appointmentDate", "date")
         new_time = _text(arguments, "newTime", "newAppointmentTime", "appointmentTime", "time")
-        new_start = normalize_datetime(new_date or "", new_time, ctx.today, ctx.profile.timezone,
-                                       hours=ctx.profile.hours, region=ctx.profile.phone_region)
+        moved = _relative_move(ctx, new_date, new_time)
+        new_start = None
+        if moved is None:
+            new_start = normalize_datetime(new_date or "", new_time, ctx.today, ctx.profile.timezone,
+                                           hours=ctx.profile.hours, region=ctx.profile.phone_region)
+            moved = {"p_new_scheduled_at": new_start.isoformat()}
         hints = _appointment_hints(ctx, arguments, ("currentDate", "originalDate"), ("currentTime", "originalTime"))
     except NormalizationError as error:
         return _reask(error)
     provider_params = _provider_params(arguments)
-    result = ctx.rpc("reschedule_appointment_atomic", p_caller=caller, p_new_scheduled_at=new_start.isoformat(),
-                     **hints, **provider_params)
+    result = ctx.rpc("reschedule_appointment_atomic", p_caller=caller, **moved, **hints, **provider_params)
     if not result.get("success"):
-        return _refusal(ctx, result, new_start, provider_params.get("p_provider"))
+        # a move said relative to the booking: SQL computed the start it refused (requestedAt)
+        asked = new_start or (result.get("requestedAt") if isinstance(result.get("requestedAt"), str) else None)
+        return _refusal(ctx, result, asked, provider_params.get("p_provider"))
     log_event("booking.rescheduled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"),
               providerId=(_provider(result) or {}).get("id"))
     payload = {"success": True, "appointmentId": result.get("appointmentId"), "scheduledAt": result.get("scheduledAt"),

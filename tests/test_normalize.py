@@ -1200,3 +1200,23 @@ def test_a_booked_time_said_as_a_part_of_the_day_an_order_or_with_wrapping_words
     assert ordinal_hint("the first") is None and ordinal_hint("2pm") is None
     assert normalize_time_hint("the 2 o'clock one", hours=DAYTIME) == time(14, 0)
     assert normalize_time_hint("my 10:30 appointment", hours=DAYTIME) == time(10, 30)
+
+
+@pytest.mark.parametrize("text, shift", [
+    ("a week later", 7), ("one week later", 7), ("the week after", 7), ("the following week", 7),
+    ("the day after", 1), ("the next day", 1), ("a day later", 1), ("two days earlier", -2),
+    ("3 days later", 3), ("a couple of days later", 2), ("the day before", -1), ("same day", 0),
+    ("Friday", None), ("next week", None), ("in a week", None), ("", None), (None, None),
+])
+def test_a_new_day_said_relative_to_the_booking(text, shift):
+    from api.normalize import relative_day_shift
+    assert relative_day_shift(text) == shift
+
+
+@pytest.mark.parametrize("text, keep", [
+    ("same time", True), ("the same time", True), ("at the same time", True), ("keep the time", True),
+    ("same time please", True), ("2pm", False), ("the same day", False), ("", False), (None, False),
+])
+def test_a_new_time_said_as_the_bookings_own(text, keep):
+    from api.normalize import keeps_booked_time
+    assert keeps_booked_time(text) is keep

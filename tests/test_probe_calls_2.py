@@ -772,9 +772,6 @@ def friday_booking(client, db):
     free_again(db, reply)
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (normalize date/time readers in rescheduleAppointment): a new day or time "
-                   "said relative to the booking ('a week later', 'the day after', 'same time') is re-asked 'I didn't "
-                   "quite get the date/time'; a receptionist moves it a week / a day on, keeping the time")
 @pytest.mark.parametrize("new,day", [({"newDate": "a week later", "newTime": "11am"}, 53),
                                      ({"newDate": "the day after", "newTime": "11am"}, 47),
                                      ({"newDate": said(d(51)), "newTime": "same time"}, 51)],
@@ -837,3 +834,15 @@ def test_the_last_day_of_the_horizon_is_not_called_full(client):
         pytest.skip("the horizon's last day still has openings now (or is a Sunday): the case needs the morning")
     reply = tool(client, "checkAvailability", {"date": said(last)})
     assert reply.get("windowEmpty") != "full", reply["message"]
+
+
+def test_a_relative_move_that_is_refused_keeps_the_booking_and_offers_times(client, db, friday_booking):
+    """'The day before' a Friday 11:00 with Dr. Patel is Thursday 11:00, when she is not in: a
+    refusal with other times (SQL tells back the start it worked out), the booking stays."""
+    phone, booked = friday_booking
+    reply = tool(client, "rescheduleAppointment", {"currentDate": f"the {ordinal(d(46))}", "newDate": "the day before"},
+                 caller=phone)
+    assert reply["success"] is False and reply["error"] == "provider_unavailable", reply
+    assert reply["alternatives"], reply
+    ((starts_at,),) = db("select starts_at from public.appointments where id = %s", [booked["appointmentId"]])
+    assert starts_at == datetime.combine(d(46), time(11), NEW_YORK)

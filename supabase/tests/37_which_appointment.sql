@@ -5,7 +5,7 @@
 -- time"), computed by reschedule_appointment_atomic from the locked row's clinic-local day and time.
 -- An unverified caller hears the same whatever the hint. Own clinic; dates relative to now().
 begin;
-select plan(27);
+select plan(28);
 
 -- Fixture: New York, open every day 08–18; consult (default, Dr. Lee) and vaccine ("flu shot",
 -- Nurse Kim). Caller P holds: a vaccine with Nurse Kim (day A 10:00), a consult with Dr. Lee (day
@@ -107,6 +107,10 @@ select is(public.reschedule_appointment_atomic(p_org_id => 'c3700000-0000-4000-8
 select is(public.reschedule_appointment_atomic(p_org_id => 'c3700000-0000-4000-8000-000000000001',
             p_caller => pg_temp.ctx('+13055553700'), p_new_scheduled_at => null, p_ordinal => 1::smallint,
             p_shift_days => 1) ->> 'error', 'invalid_input', 'a shift with no time (nor keep the time) is refused');
+select is(public.reschedule_appointment_atomic(p_org_id => 'c3700000-0000-4000-8000-000000000001',
+            p_caller => pg_temp.ctx('+13055553700'), p_new_scheduled_at => null, p_ordinal => 1::smallint,
+            p_shift_days => 4, p_new_local_time => '10:00') ->> 'requestedAt', pg_temp.z(34, '10:00'),
+          'a refused relative move (onto the caller''s own other booking) tells back the start it worked out');
 
 select * from finish();
 rollback;
