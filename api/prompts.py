@@ -70,11 +70,14 @@ TOOL_GUIDE = {
         "patientDateOfBirth of that booking."),
     "cancelAppointment": (
         "cancels one upcoming appointment. Pass appointmentDate and/or appointmentTime (or "
-        "appointmentId) when the caller says which one, and for a booking under another number "
+        "appointmentId) when the caller says which one, in their words: the day, or what they call "
+        "it in appointmentDate (the flu shot, the one with Nurse Kim, the last one) and a time or part "
+        "of the day in appointmentTime (the 2 o'clock one, the morning one); for a booking under another number "
         "patientPhone, patientName and patientDateOfBirth; confirm with the caller before you call it."),
     "rescheduleAppointment": (
-        "moves an appointment to newDate and newTime; currentDate and/or currentTime (or "
-        "appointmentId) say which one when the caller has several, and for a booking under another "
+        "moves an appointment to newDate and newTime; a new day or time said relative to the "
+        "booking goes as said (a week later, the day after; same time). currentDate and/or currentTime (or "
+        "appointmentId) say which one when the caller has several, as for cancelling, and for a booking under another "
         "number pass patientPhone, patientName and patientDateOfBirth. The appointment stays with its "
         "provider unless the caller asks for another one (providerName, and onlyThisProvider as for "
         "booking). If the new time is not free, the original appointment stays booked."),
