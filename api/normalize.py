@@ -157,7 +157,9 @@ def normalize_date(
       converts instants with an offset).
     * A weekday said with a date (``Thursday the 3rd``, ``Tuesday, January 20th``) must agree
       with it; otherwise the caller is asked which one is meant
-      (``appointment_date_weekday_mismatch``, ``choices``: the date, and the nearest such weekday).
+      (``appointment_date_weekday_mismatch``, ``choices``: the date, and the nearest such weekday;
+      for a day of the month said without a month, also the next date that is both, when there is
+      one within HINT_SEARCH_DAYS: "Wednesday the 17th" → a later month's Wednesday the 17th).
     * A time said with the day (``tomorrow at 2pm``, ``Friday 10am``, ``noon tomorrow``) is not
       part of it; :func:`normalize_datetime` uses it when no time argument is given.
     * Words wrapped around the day do not matter: ``uh tomorrow I guess``, ``Thursday, if
@@ -400,6 +402,7 @@ class _Reading:
     kind: str
     explicit_year: bool = False
     weekday: int | None = None  # 0 = Sunday
+    any_month: bool = False  # a day of the month said without a month ("Wednesday the 17th")
 
 
 class _DateReader:
@@ -603,7 +606,7 @@ class _DateReader:
             if match["which"]:
                 month_start = self.today.replace(day=1) + relativedelta(months=int(match["which"] == "next"))
                 return _Reading(month_start.replace(day=day), "relative", weekday=weekday)
-            return _Reading(self._next_day_of_month(day), "relative", weekday=weekday)
+            return _Reading(self._next_day_of_month(day), "relative", weekday=weekday, any_month=True)
 
         year = r"(?: (?P<year>yr\d+|nm\d+ nm\d+|nm\d+ thousand(?: and)? nm\d+|nm\d+ thousand))?"
         match = (re.fullmatch(rf"mo(?P<month>\d+) (?:od|nm)(?P<day>\d+){year}", rest)
@@ -713,8 +716,14 @@ class _DateReader:
             return
         if reading.explicit_year and weekday_of(reading.day) == reading.weekday:
             return  # a stale year said with its own weekday: that date, rolled forward
-        raise NormalizationError("appointmentDate", "appointment_date_weekday_mismatch",
-                                 choices=(day, self._nearest_weekday(day, reading.weekday)))
+        choices = (day, self._nearest_weekday(day, reading.weekday))
+        if reading.any_month:  # "Wednesday the 17th": also the next 17th that is a Wednesday
+            both = next((self.today + timedelta(days=n) for n in range(HINT_SEARCH_DAYS)
+                         if (self.today + timedelta(days=n)).day == day.day
+                         and weekday_of(self.today + timedelta(days=n)) == reading.weekday), None)
+            if both is not None and both not in choices:
+                choices += (both,)
+        raise NormalizationError("appointmentDate", "appointment_date_weekday_mismatch", choices=choices)
 
     def _nearest_weekday(self, day: date, weekday: int) -> date:
         """The ``weekday`` within three days of ``day``, not before today."""

@@ -670,7 +670,8 @@ def reask(code: str, choices: Iterable = ()) -> str:
 def _which_day(code: str, choices: Iterable) -> str | None:
     """A day the caller named that cannot be booked as said, asked about with its date(s):
     ``November 29th has already passed — would you like the next available day?``; ``December
-    3rd is a Thursday — did you mean Thursday, December 3rd, or Friday, December 4th?``; ``Which
+    3rd is a Thursday — did you mean Thursday, December 3rd, or Friday, December 4th?`` (a third
+    date, when normalize found one: the next month where the day and weekday agree); ``Which
     day in the week of Monday, November 30th would suit you?``. None without the dates."""
     days = [value for value in choices if isinstance(value, date) and not isinstance(value, datetime)]
     if code == "appointment_date_passed" and len(days) == 1:
@@ -679,6 +680,12 @@ def _which_day(code: str, choices: Iterable) -> str | None:
         numbered, weekday = days
         return one_line(f"{_month_day(numbered)} is a {numbered:%A} — did you mean "
                         f"{spoken_date(numbered)}, or {spoken_date(weekday)}?")
+    if code == "appointment_date_weekday_mismatch" and len(days) == 3:
+        # "Wednesday the 17th" with no month: this month's 17th, the nearest Wednesday, and the
+        # next month whose 17th is a Wednesday
+        numbered, weekday, both = days
+        return one_line(f"{_month_day(numbered)} is a {numbered:%A} — did you mean "
+                        f"{spoken_date(numbered)}, {spoken_date(weekday)}, or {spoken_date(both)}?")
     if code == "appointment_date_week" and len(days) == 1:
         return one_line(f"Which day in the week of {spoken_date(days[0])} would suit you?")
     return None

@@ -682,13 +682,6 @@ def test_cancel_by_day_of_month_matches_a_booking_in_a_later_month(client, db, t
     assert reply["success"] is True and reply["appointmentId"] == tue["appointmentId"], reply["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="BY CONTRACT, for a NEW day (ISSUE-11 §1 'Thursday the 3rd: check the "
-                   "weekday agrees; if not, ask which'; tests/test_spoken_phrases.py::test_a_weekday_said_with_the_nth_must_agree "
-                   "pins the two choices): '<weekday> the <nth>' with no month, when this month's <nth> is another weekday "
-                   "but a later month's is that weekday ('Wednesday the seventeenth' on January 4th), is re-asked offering "
-                   "this month's date and the nearest such weekday, not the later month's match. For the caller's OWN "
-                   "booking (normalize_day_hint) the next date that is both is searched (fixed). Changing the new-day "
-                   "rule is the lead's call: it would break the pinned re-ask")
 def test_a_weekday_and_day_of_month_in_a_later_month(client):
     def this_months(day: date) -> date | None:
         try:
@@ -700,7 +693,12 @@ def test_a_weekday_and_day_of_month_in_a_later_month(client):
     if not targets:
         pytest.skip("no Wednesday next month whose day this month is still ahead and another weekday")
     target = targets[0]
-    assert_day(tool(client, "checkAvailability", {"date": f"Wednesday the {word(target)}"}), target, target)
+    # The new-day rule stays a question (ISSUE-11 §1: "check the weekday agrees; if not, ask
+    # which"), but like a receptionist it now also offers the later month's Wednesday the <nth>.
+    reply = tool(client, "checkAvailability", {"date": f"Wednesday the {word(target)}"})
+    assert reply["success"] is False and reply["reask"] == "appointment_date_weekday_mismatch", reply
+    assert speech.spoken_date(target) in reply["message"], reply["message"]
+    assert speech.spoken_date(M.replace(day=target.day)) in reply["message"], reply["message"]
 
 
 @pytest.mark.parametrize("hint,which", [

@@ -17,6 +17,7 @@ from hypothesis import given, settings, strategies as st
 
 from api import speech
 from api.normalize import (
+    HINT_SEARCH_DAYS,
     NormalizationError,
     OpeningHours,
     names_own_number,
@@ -324,9 +325,14 @@ def test_a_weekday_said_with_the_nth_must_agree(today, day, weekday):
     error = reask_of(said, today)
     near = [numbered + timedelta(days=n) for n in range(-3, 4) if (numbered + timedelta(days=n)).weekday() == weekday]
     alternative = near[0] if near[0] >= today else near[0] + timedelta(weeks=1)
-    assert (error.reask, error.choices) == ("appointment_date_weekday_mismatch", (numbered, alternative))
+    # no month said: also the next date that is both, when one is within HINT_SEARCH_DAYS
+    both = [today + timedelta(days=n) for n in range(HINT_SEARCH_DAYS)
+            if (today + timedelta(days=n)).day == day and (today + timedelta(days=n)).weekday() == weekday]
+    expected = (numbered, alternative) + ((both[0],) if both and both[0] not in (numbered, alternative) else ())
+    assert (error.reask, error.choices) == ("appointment_date_weekday_mismatch", expected)
     line = speech.reask(error.reask, error.choices)
     assert f"is a {numbered:%A}" in line and f"{alternative:%A}" in line
+    assert all(speech.spoken_date(choice) in line for choice in expected), line
     assert_spoken(line)
 
 
