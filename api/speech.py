@@ -121,6 +121,10 @@ def _service_words(service_name: str | None) -> str:
     )
 
 
+def _with_the(noun_phrase: str) -> str:
+    return f"the {noun_phrase}"
+
+
 def _with_article(noun_phrase: str) -> str:
     first_word = noun_phrase.split()[0]
     leading_letters = re.match(r"[A-Za-z]*", first_word).group()
@@ -1016,10 +1020,18 @@ def _plural(noun_phrase: str) -> str:
     return f"{head} {plural}" if head else plural
 
 
-def unknown_service(names: list | None) -> str:
+def unknown_service(names: list | None, named: list | None = None) -> str:
     """The caller asked for a visit the clinic does not offer (SQL's ``unknown_service``): say what
     it does offer. ``I'm not sure we do that here. We offer consultations, checkups, and
-    vaccinations — which would you like?``"""
+    vaccinations — which would you like?`` When SQL found two or more of its services in what was
+    said (``named``: "checkup and flu shot"), the clinic does do them: ask which to book first.
+    ``I can book one visit at a time — shall we start with the checkup or the vaccination?``"""
+    asked = [_with_the(_service_words(one_line(name))) for name in named or []
+             if isinstance(name, str) and one_line(name)]
+    if len(asked) >= 2:
+        line = _fitting(lambda listed: f"I can book one visit at a time — shall we start with {listed}?", asked)
+        if line:
+            return line
     offered = [_plural(_service_words(one_line(name))) for name in names or []
                if isinstance(name, str) and one_line(name)]
     line = _fitting(lambda listed: f"I'm not sure we do that here. We offer {listed} — which would you like?",

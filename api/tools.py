@@ -233,8 +233,13 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
         # The caller named no service of this clinic (SQL's lenient match found none): say what it offers.
         offered = [item.get("name") for item in reply.get("services") or []
                    if isinstance(item, dict) and isinstance(item.get("name"), str)]
+        # Two or more of its services in one phrase ("checkup and flu shot"): SQL names them (`named`).
+        named = [item.get("name") for item in reply.get("named") or []
+                 if isinstance(item, dict) and isinstance(item.get("name"), str)]
         payload.update(field="serviceType", services=offered)
-        message = speech.unknown_service(offered)
+        if len(named) >= 2:
+            payload["named"] = named
+        message = speech.unknown_service(offered, named)
         log_event("booking.rejected", reason=code, services=len(offered))
     elif code == "unknown_provider":
         offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
