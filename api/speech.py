@@ -949,9 +949,9 @@ def unknown_provider(names: list | None, *, ambiguous: bool = False) -> str:
     that fits several providers (``ambiguous``: say which ones)."""
     offered = [name for name in map(provider_name, names or []) if name]
     if ambiguous:
-        line = _fitting(lambda listed: f"I have more than one provider by that name: {listed} — "
+        line = _fitting(lambda listed: f"That could be {listed} — "
                                        "which one would you like?", offered)
-        return line or one_line("I have more than one provider by that name — could you give me their full name?")
+        return line or one_line("That name fits more than one of our providers — could you give me their full name?")
     line = _fitting(lambda listed: f"I don't have anyone by that name here. I can book you with {listed} — "
                                    "who would you like, or is anyone fine?", offered)
     return line or one_line("I don't have anyone by that name here. Shall I book whoever is free?")

@@ -246,11 +246,11 @@ def test_a_name_that_fits_several_providers_asks_which_one():
     reply = {"success": False, "error": "unknown_provider", "ambiguous": True,
              "providers": ["Dr. Amy Kim", "Nurse Joy Kim"], "message": "Several providers match that name"}
     result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Kim"})
-    assert result["message"] == ("I have more than one provider by that name: Dr. Amy Kim or Nurse Joy Kim — "
+    assert result["message"] == ("That could be Dr. Amy Kim or Nurse Joy Kim — "
                                  "which one would you like?")
     del reply["ambiguous"]  # the operator message alone says so too
     result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Kim"})
-    assert result["message"].startswith("I have more than one provider by that name")
+    assert result["message"].startswith("That could be Dr. Amy Kim or Nurse Joy Kim")
 
 
 def test_unknown_provider_offers_who_works_here():
