@@ -883,15 +883,12 @@ def test_a_year_ahead_says_how_far_ahead(client, text):
     assert reply.get("error") == "too_far_ahead", reply["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (SQL check_availability, horizon check in rpc.sql ~l.660 vs "
-                   "private.horizon_end = now + 120 days at the current clock time): the LAST day of the horizon, "
-                   "asked before the clinic opens (e.g. 07:40 New York), answers windowEmpty 'full' — 'I don't have "
-                   "anything on <day>. Is there another day or time that would suit you?' — with no alternatives. "
-                   "The real reason is the horizon: 'We book up to 120 days ahead; the latest I can offer is …'")
 def test_the_last_day_of_the_horizon_is_not_called_full(client):
     now = datetime.now(NEW_YORK)
     last = now.date() + timedelta(days=120)
     if now.time() >= time(9) or last.weekday() == 6:
         pytest.skip("the horizon's last day still has openings now (or is a Sunday): the case needs the morning")
+    # Fixed (SQL private.horizon_end is whole clinic-local days): the 120th day is bookable all day.
     reply = tool(client, "checkAvailability", {"date": said(last)})
     assert reply.get("windowEmpty") != "full", reply["message"]
+    assert reply["success"] is True and reply["slots"], reply["message"]

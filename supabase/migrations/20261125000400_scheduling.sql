@@ -11,7 +11,11 @@
 -- The reply builders it uses (private.iso_array, service_json, refusal_message) live in
 -- 20261125000150_replies.sql; the one reply built here is the refusal with alternatives.
 
--- Latest bookable start: clinic-local now + horizon days (a "day" is a clinic day, DST-correct).
+-- Latest bookable start: the end of the clinic-local day that is horizon days after today (its last
+-- microsecond; a "day" is a clinic day, DST-correct). Whole days, as callers hear it ("we book up to
+-- 120 days ahead": the 120th day is bookable all day, at whatever hour the caller rings). It was
+-- now + N days at the current clock time, so before opening time the last day had no slot inside
+-- the horizon and was called full (issue 11, second probe round).
 create or replace function private.horizon_end(p_timezone text, p_days integer)
 returns timestamptz
 language plpgsql
@@ -19,7 +23,8 @@ stable
 set search_path = ''
 as $$
 begin
-  return ((now() at time zone p_timezone) + make_interval(days => p_days)) at time zone p_timezone;
+  return (((now() at time zone p_timezone)::date + p_days + 1)::timestamp at time zone p_timezone)
+         - interval '1 microsecond';
 end;
 $$;
 
