@@ -882,7 +882,12 @@ def _provider_offer_line(reason, pairs, requested, requested_day, service_name, 
         head = f"{state}." if state else opening
         return f"{head} Is there another day or time that would suit you?"
     groups = _by_provider(pairs, first=requested)
-    phrases = [_free_at(name, instants, requested_day) for name, instants in groups]
+    # Each offer names its day unless it is the day last said (the caller's day, at first): after
+    # "free on Tuesday, February 23rd at 9:00 AM", Friday's 10:00 is "on Friday, … at 10:00 AM".
+    phrases, said_day = [], requested_day
+    for name, instants in groups:
+        phrases.append(_free_at(name, instants, said_day))
+        said_day = instants[-1].date()
     question = "would that work?" if len(pairs) == 1 else "would any of those work?"
     if state and reason != "provider_not_qualified" and groups[0][0] == requested:
         # "Dr. Anika Patel is booked then but free at 2:30 PM or 3:00 PM, or Dr. Marcus Lee is …"

@@ -527,11 +527,6 @@ def test_a_provider_the_clinic_has_is_recognised(client, text, why):
         assert reply["message"].startswith(f"On {speech.spoken_date(d(2))}, Dr. Anika Patel is free at"), reply
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (api/speech.py, provider_unavailable sentence): 'Dr. Lee' asked for on a "
-                   "Friday (he works Tue/Thu): 'Dr. Marcus Lee isn't in at that time but free on Tuesday, <date> at "
-                   "9:30 AM, … or Dr. Anika Patel is free at 10:00 AM' — Dr. Patel's 10:00 is on the FRIDAY asked "
-                   "for (alternativeSlots), but the sentence makes it sound like the Tuesday. A receptionist says "
-                   "the day with each offer ('…or Dr. Patel is free Friday at 10:00')")
 def test_another_providers_offer_on_another_day_names_its_day(client):
     reply = tool(client, "bookClinicAppointment", {"patientName": "Lee Fan", "appointmentDate": said(d(46)),
                                                    "appointmentTime": "10am", "providerName": "Dr. Lee"},
