@@ -136,8 +136,18 @@ def normalize_date(
       nearest such month not yet over) is read like ``next week``. A week without a day (``next week``) is re-asked
       (``appointment_date_week``, ``choices``: its Monday) unless ``searching``
       (checkAvailability): then it names the week's first day not before today, and ``as soon as
-      possible`` / ``first available`` name today.
-    * A day of the month: ``the 3rd``, ``the third``, ``the twenty-first`` (up to
+      possible`` / ``first available`` / ``any day`` name today, ``later this week`` tomorrow (when
+      booking: this week's last open day, as ``end of this week``), ``next month`` its 1st (when
+      booking it is re-asked as ``appointment_date_invalid``: a month is no day).
+    * British ``Monday week`` / ``tomorrow week`` (a week on from that day); ``Wednesday coming`` /
+      ``this Wednesday coming`` (the coming Wednesday); ``in a year``, ``next year``, ``this time
+      next year``, ``in two years`` (a year on from today: SQL says how far ahead the clinic books).
+    * The nth or last weekday of a month: ``the second Tuesday in February``, ``third Wednesday of
+      March``, ``the last Monday in Feb``, ``first Friday of next month``, ``2nd Tue this month``,
+      with or without a year: the weekdays counted, in the nearest such month that has not ended
+      (one of its days that has passed is ``appointment_date_passed``); a month without that many
+      (a fifth Monday) is ``appointment_date_invalid``.
+    * A day of the month: ``the 3rd``, ``the third``, ``the first``, ``the twenty-first`` (up to
       ``thirty-first``): the nearest one from today on. ``the 3rd of next month``.
     * Month and day: ``December third``, ``third of December``, ``Dec. 3rd``, ``Dec 3``, ``3
       December``, with or without a year (``2026``, ``'26``, ``twenty twenty-six``). Numeric:
@@ -150,6 +160,8 @@ def normalize_date(
       (``appointment_date_weekday_mismatch``, ``choices``: the date, and the nearest such weekday).
     * A time said with the day (``tomorrow at 2pm``, ``Friday 10am``, ``noon tomorrow``) is not
       part of it; :func:`normalize_datetime` uses it when no time argument is given.
+    * Words wrapped around the day do not matter: ``uh tomorrow I guess``, ``Thursday, if
+      possible``, ``how about Friday``, ``I'd like Thursday please``, ``any time Thursday``.
 
     Years: a date before today — a model's stale year (``2024-12-03``) or a month/day without a
     year — is its next occurrence from today on (Feb 29 waits for a leap year), *unless* that
@@ -279,14 +291,36 @@ _DATE_SPELLINGS = {
     "tommorrow": "tomorrow", "2morrow": "tomorrow", "wk": "week", "wks": "weeks",
     "midweek": "mid week", "asap": "soonest",
 }
+# What callers wrap a day in ("uh tomorrow I guess", "Thursday, if possible", "how about Friday"):
+# taken off before the words are read (on the lower-cased, space-separated words; "i'd" is "i d").
+_DATE_WRAPPING = re.compile(
+    r"\b(?:if (?:(?:that|it) s |that is |it is )?(?:possible|ok|okay|alright|all right|you can|you have (?:it|one|anything))"
+    r"|i (?:guess|think|suppose|reckon)|would be (?:good|great|best|fine|ideal|nice|perfect)"
+    r"|(?:is|s) (?:fine|good|best|better|ideal|ok|okay)|works(?: for me| best| better)?|suits me"
+    r"|thanks|thank you|ideally|preferably|probably|hmm|well|ok|okay|so|just|then"
+    r"|i d (?:like|prefer)|i would (?:like|prefer)|i (?:want|need|prefer)|what about"
+    r"|can i (?:get|come in|do|have)|could i (?:get|come in|do|have)|do you have(?: anything| something)?"
+    r"|have you got(?: anything| something)?|any ?time(?: on)?|please)\b"
+)
 # Phrases rewritten before the words are read (on the lower-cased, space-separated words).
 _DATE_PHRASES = (
+    (_DATE_WRAPPING, " "),
+    (re.compile(r"^\s+|\s+$"), ""),
+    (re.compile(r"\s{2,}"), " "),
+    # "Monday week", "tomorrow week" (British): a week on from that day.
+    (re.compile(r"^(?:this )?(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|weds|"
+                r"thu|thur|thurs|fri|sat|sun|tomorrow|today) week$"), r"a week \g<day>"),
+    # "Wednesday coming", "this Wednesday coming": the coming Wednesday.
+    (re.compile(r"^(?:this )?(?:the )?(?P<day>[a-z]+day|mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun) coming$"),
+     r"coming \g<day>"),
+    # "this time next year", "next year", "a year from now": a year from today (beyond any horizon).
+    (re.compile(r"^(?:(?:this|same) time |around this time )?next year$"), "in a year"),
     (re.compile(r"\b(?:this|today) (?:morning|afternoon|evening|lunchtime)\b|\btonight\b"), "today"),
     (re.compile(r"\b(?:the )?day after tomorrow\b|\bovermorrow\b"), "dayaftertomorrow"),
     (re.compile(r"\b(?:the )?day before yesterday\b"), "daybeforeyesterday"),
     (re.compile(r"^(?:as soon as possible|as early as possible|(?:the )?(?:earliest|soonest)(?: possible| available)?"
                 r"(?: day| date| time| opening| appointment| slot)?|(?:the )?(?:first|next) (?:available|possible|open)"
-                r"(?: day| date| time| opening| appointment| slot)?)$"), "soonest"),
+                r"(?: day| date| time| opening| appointment| slot)?|any day(?: is fine)?|whichever day|whenever)$"), "soonest"),
     (re.compile(r"\b(?:in the )?(?:morning|afternoon|evening|night|lunchtime)\b"), ""),
     (re.compile(r"\b(?:weeks?|days?|months?|fortnights?) time\b"), lambda m: m[0].rsplit(" ", 1)[0]),
 )
@@ -295,7 +329,7 @@ _DATE_FILLER = {
     "around", "about", "sometime", "s", "say", "like", "how", "lets", "let", "date",
 }
 _DAY_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "fortnights": 14}
-_MONTH_UNITS = {"month": 1, "months": 1}
+_MONTH_UNITS = {"month": 1, "months": 1, "year": 12, "years": 12}
 
 
 def _date_tokens(text: str, today: date) -> list[str]:
@@ -343,7 +377,7 @@ def _date_tokens(text: str, today: date) -> list[str]:
 # -- the grammar -------------------------------------------------------------------------------
 
 _COUNT = r"(?P<count>a|an|nm\d+|a couple|couple)"
-_UNIT = r"(?P<unit>days?|weeks?|fortnights?|months?)"
+_UNIT = r"(?P<unit>days?|weeks?|fortnights?|months?|years?)"
 _WD = r"wd(?P<weekday>\d)"
 _WHICH_WEEK = (r"(?P<week>this coming week|this week|current week|next week|coming week|following week|"
                r"upcoming week|week after next|week)")
@@ -378,9 +412,6 @@ class _DateReader:
     # The whole phrase ------------------------------------------------------------------------
 
     def read(self, tokens: list[str]) -> _Reading | None:
-        phrase = " ".join(tokens)
-        if re.search(r"wd\d week$", phrase):  # "Friday week": British for a week after Friday
-            return None
         phrase = " ".join(t for t in tokens if t not in _DATE_FILLER)
         try:
             return self._read(phrase)
@@ -393,7 +424,7 @@ class _DateReader:
         if phrase == "soonest":
             return _Reading(self.today, "relative") if self.searching else None
         return (self._offset(phrase) or self._week(phrase) or self._weekday(phrase)
-                or self._calendar(phrase))
+                or self._nth_weekday(phrase) or self._calendar(phrase))
 
     # "in two weeks", "a week from Friday", "Tuesday in two weeks" ----------------------------
 
@@ -413,7 +444,7 @@ class _DateReader:
                  or re.fullmatch(rf"{_COUNT} {_UNIT} (?P<anchor>.+)", phrase))
         if match:
             anchor = self._read(match["anchor"])
-            if anchor is None or anchor.kind == "week":
+            if anchor is None or anchor.kind in ("week", "month"):
                 return None
             return _Reading(self._add(self._anchor_day(anchor), match), "relative")
         return None
@@ -424,7 +455,7 @@ class _DateReader:
         number = 1 if count in ("a", "an") else 2 if count.endswith("couple") else int(count[2:])
         unit = match["unit"]
         if unit in _MONTH_UNITS:
-            return day + relativedelta(months=number)
+            return day + relativedelta(months=number * _MONTH_UNITS[unit])
         return day + timedelta(days=number * _DAY_UNITS[unit])
 
     def _anchor_day(self, anchor: _Reading) -> date:
@@ -445,6 +476,9 @@ class _DateReader:
         if weekend is not None:  # "next weekend": next week's Saturday (weeks run Monday to Sunday)
             weeks_ahead = 2 if weekend["after"] else 1
             return _Reading(self._in_week(_monday(self.today) + timedelta(weeks=weeks_ahead), 6), "relative")
+        if self.searching and re.fullmatch(r"later (?:on )?(?:in )?(?:this|the|current) week|later in week", phrase):
+            # From tomorrow to the week's end: searched from tomorrow (a booking takes its last day, below).
+            return _Reading(self.today + timedelta(days=1), "relative")
         month_week = self._month_week(phrase)
         if month_week is not None:
             return month_week
@@ -475,14 +509,21 @@ class _DateReader:
         """"first week of February", "the last week of March", "early/mid/end of January": a week
         of a month (the nearest such month that has not ended), read like "next week": re-asked
         for a day when booking, its first day not before today when searching."""
-        match = re.fullmatch(r"(?:(?P<nth>od[1-4]|last) week|(?P<part>beginning|start|early|middle|mid|end|late))"
-                             r" (?:of )?mo(?P<month>\d{1,2})", phrase)
-        if match is None:
-            return None
-        month = int(match["month"])
-        year = self.today.year if (self.today.month, 1) <= (month, 1) else self.today.year + 1
+        match = re.fullmatch(r"(?:(?:(?P<nth>od[1-4]|last) week|(?P<part>beginning|start|early|middle|mid|end|late))"
+                             r" (?:of |in )?)?(?:mo(?P<month>\d{1,2})|(?P<which>this|next|coming|following) month)",
+                             phrase)
+        if match is None or (match["month"] and not (match["nth"] or match["part"])):
+            return None  # a month alone ("March") is no day
+        if match["which"]:  # "next month", "early next month", "end of this month"
+            start = self.today.replace(day=1) + relativedelta(months=int(match["which"] != "this"))
+            month, year = start.month, start.year
+        else:
+            month = int(match["month"])
+            year = self.today.year if (self.today.month, 1) <= (month, 1) else self.today.year + 1
         last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
         nth, part = match["nth"], match["part"]
+        if nth is None and part is None:  # "next month": searched from its 1st; a booking needs a day
+            return _Reading(date(year, month, 1), "month")
         if nth == "last" or part in ("end", "late"):
             first = last - 6
         elif nth is not None:
@@ -516,6 +557,35 @@ class _DateReader:
         if match["after"]:
             day += timedelta(weeks=1)
         return _Reading(day, "relative")
+
+    # "the second Tuesday in February", "the last Monday of March", "first Friday of next month" --
+
+    def _nth_weekday(self, phrase: str) -> _Reading | None:
+        """The nth (1st…5th, or last) such weekday of a month: of the nearest such month that has
+        not ended (a day of it that has passed is said to have passed); a month without that many
+        (a fifth Monday it does not have) is no day."""
+        match = re.fullmatch(rf"(?P<nth>od[1-5]|last) {_WD} (?:in )?(?:mo(?P<month>\d{{1,2}})(?: (?P<year>yr\d+))?"
+                             r"|(?P<which>this|next|coming|following) month)", phrase)
+        if match is None:
+            return None
+        if match["which"]:
+            first = self.today.replace(day=1) + relativedelta(months=int(match["which"] != "this"))
+        else:
+            month = int(match["month"])
+            if match["year"]:
+                year = int(match["year"][2:])
+            else:
+                year = self.today.year if month >= self.today.month else self.today.year + 1
+            first = date(year, month, 1)
+        weekday = int(match["weekday"])
+        if match["nth"] == "last":
+            last = first + relativedelta(months=1) - timedelta(days=1)
+            day = last - timedelta(days=(weekday_of(last) - weekday) % 7)
+        else:
+            day = first + timedelta(days=(weekday - weekday_of(first)) % 7 + 7 * (int(match["nth"][2:]) - 1))
+            if day.month != first.month:
+                raise ValueError(f"no {match['nth']} weekday {weekday} in {first:%B %Y}")
+        return _Reading(day, "relative", explicit_year=bool(match["year"]))
 
     # "the 3rd", "Thursday the 3rd", "December third", "12/3", "Dec 3rd 2026" ----------------
 
@@ -607,9 +677,11 @@ class _DateReader:
     def finish(self, reading: _Reading) -> date:
         """The date a reading names, or the re-ask: a week without a day, a day that has passed,
         a weekday that does not agree with the date."""
-        if reading.kind == "week":
+        if reading.kind in ("week", "month"):
             if self.searching:
                 return max(reading.day, self.today)
+            if reading.kind == "month":
+                raise NormalizationError("appointmentDate", "appointment_date_invalid")
             raise NormalizationError("appointmentDate", "appointment_date_week", choices=(reading.day,))
         day = self._past_rules(reading)
         if day < self.today:
@@ -722,6 +794,13 @@ class OpeningHours:
             if weekday is None or day == weekday
         )
 
+    def minutes_away(self, weekday: int | None, at: time) -> int:
+        """How many minutes ``at`` is from the nearest opening hours on ``weekday`` (None: any day);
+        0 within them. Which of two readings of "5:30" is nearer the clinic's day."""
+        minute = at.hour * 60 + at.minute
+        return min((max(opens - minute, minute - closes, 0) for day, opens, closes in self.intervals
+                    if weekday is None or day == weekday), default=24 * 60)
+
 
 def _clock_minutes(text: str) -> int:
     """``"09:30"`` -> 570; ``"24:00"`` -> 1440. ValueError for anything else."""
@@ -754,23 +833,72 @@ _TIME_PATTERN = re.compile(
         \s*(?:(?P<meridiem>[ap])\.?\s*(?:m\.?)?)?$""",
     re.VERBOSE,
 )
+# Minutes said before "past" / "to" an hour: "twenty past nine", "ten to four", "half two" (UK: 2:30).
+_MINUTES_BEFORE_HOUR = {"a quarter": 15, "quarter": 15, "half": 30, "twenty": 20, "twenty-5": 25, "twenty 5": 25,
+                        "5": 5, "10": 10}
+_PAST_OR_TO = re.compile(
+    r"^(?P<m>a quarter|quarter|half|twenty[- ]5|twenty|\d{1,2})(?: minutes?)? (?P<rel>past|after|to|till|til|of|before)"
+    r" (?P<h>\d{1,2})(?!\d)")
+# Said around a booking time and meaning nothing for it: "10 sharp", "2:00pm please", "2ish".
+_TIME_FILLER_LEAD = re.compile(r"^(?:(?:um|uh|er|erm|so|well|ok|okay|maybe|say|let'?s say|how about|what about|"
+                               r"at|for|around|about|approximately|roughly|exactly|precisely|right at)\s+)+")
+_TIME_FILLER_TAIL = re.compile(r"(?:\s*,?\s*(?:please|thanks|thank you|if possible|if you can|sharp|exactly|precisely|"
+                               r"on the dot|or so|-?ish|works|would be (?:great|good|fine)|is (?:fine|good)))+$")
+# A time zone said after the time: (the zone whose wall clock it names, as a representative zone).
+_ZONE_WORDS = {
+    **dict.fromkeys(("eastern", "est", "edt", "et", "eastern time", "eastern standard time",
+                     "eastern daylight time", "new york time"), "America/New_York"),
+    **dict.fromkeys(("central", "cst", "cdt", "ct", "central time", "central standard time",
+                     "central daylight time", "chicago time"), "America/Chicago"),
+    **dict.fromkeys(("mountain", "mst", "mdt", "mt", "mountain time", "mountain standard time",
+                     "mountain daylight time", "denver time"), "America/Denver"),
+    **dict.fromkeys(("pacific", "pst", "pdt", "pt", "pacific time", "pacific standard time",
+                     "pacific daylight time", "california time", "west coast time"), "America/Los_Angeles"),
+    **dict.fromkeys(("alaska", "akst", "akdt", "alaska time"), "America/Anchorage"),
+    **dict.fromkeys(("hawaii", "hst", "hawaii time", "hawaiian time"), "Pacific/Honolulu"),
+    **dict.fromkeys(("gmt", "bst", "uk time", "british time", "london time"), "Europe/London"),
+    **dict.fromkeys(("utc", "zulu"), "UTC"),
+}
+_ZONE_SUFFIX = re.compile(r"\s*\b(?P<zone>" + "|".join(sorted(map(re.escape, _ZONE_WORDS), key=len, reverse=True))
+                          + r")$")
+_LOCAL_SUFFIX = re.compile(r"\s*\b(?:local(?: time)?|your time|clinic time|the clinic'?s time|(?:in )?the clinic'?s zone)$")
 
 
-def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | None = None) -> time:
+def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | None = None, *,
+                   tz: tzinfo | None = None, day: date | None = None, role: str = "at") -> time:
     """Parse a spoken or machine-written clock time.
 
     Accepts ``14:00``, ``14:00:00``, ``2pm``, ``2:30 PM``, ``2.30pm``,
     ``2:30 p.m.``, ``noon``, ``midday``, ``midnight`` (00:00; the database
     will refuse it as outside business hours), ``half past two``,
-    ``quarter to three``, ``two thirty``, ``3 in the afternoon``.
+    ``quarter to three``, ``two thirty``, ``3 in the afternoon``; minutes past or
+    to an hour (``twenty past nine``, ``ten to four``, ``five past 10``, ``quarter
+    after 2``, US ``quarter of 3`` = 2:45), UK ``half two`` (= 2:30), run-together
+    or spaced digits (``1400``, ``1030``, ``10 30``: hour and minutes), and filler
+    around the time (``at``, ``around``, ``please``, ``sharp``, ``on the dot``,
+    ``2ish``: a booking is made at the time itself).
+
+    A time zone said after it (``2 PM EST``, ``2pm Eastern``, ``10 Pacific time``) is
+    checked against the clinic's zone ``tz`` on ``day``: the same wall clock there
+    (or the same zone family, as Arizona's "mountain") is accepted; another zone is
+    re-asked (``appointment_time_zone``) rather than converted — the visit is at the
+    clinic, and a caller naming another zone may mean their own clock or the clinic's,
+    which only they can say. Without ``tz`` (a window's time) a zone is not checked.
 
     Without AM/PM, 0 and 12-23 are read as a 24-hour clock (``12`` is noon).
-    An hour of 1 to 11 could be the morning or the afternoon: the reading
-    within the clinic's opening hours (``hours``, SQL's) on ``weekday``
-    (0 = Sunday; None: any day) wins. When both readings or neither are
-    within them (a clinic open 7 AM to 8 PM hearing "8", a closed day, no
-    hours given), the caller is asked which one is meant
-    (``appointment_time_meridiem``, with both readings as ``choices``).
+    An hour of 1 to 11 (with or without minutes: ``5`` and ``5:30`` follow one rule)
+    could be the morning or the afternoon: the reading within the clinic's opening
+    hours (``hours``, SQL's; the closing time included) on ``weekday`` (0 = Sunday;
+    None: any day; a closed day: any day's) wins. When both readings are within
+    them (a clinic open 7 AM to 8 PM hearing "8") or no hours are given, the caller
+    is asked which one is meant (``appointment_time_meridiem``, with both readings
+    as ``choices``). When neither is (``5:30``, ``6``, ``8:30`` at a clinic open 9
+    to 5), asking is pointless — either answer is refused — so the reading nearer
+    the opening hours is taken (5:30 PM, 6 PM, 8:30 AM; a tie goes to the afternoon)
+    and the database refuses it as outside hours with the nearest times. ``role``
+    (a window's bound) changes only that last choice: for ``after`` the later
+    reading ("after 7:15" at a 9–5 clinic: 7:15 PM, we are not open then — 7:15 AM
+    would exclude nothing), for ``before`` the earlier one.
     An hour written with a leading zero (``08:00``) is on a 24-hour clock:
     the morning, unless only the afternoon is within the hours (a model's
     ``02:00`` for two o'clock at a clinic open 9 to 5). A machine timestamp (``2026-01-20T08:00:00Z``, ``14:00-05:00``,
@@ -781,9 +909,12 @@ def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | 
     if not isinstance(text, str) or not text.strip():
         raise NormalizationError("appointmentTime", "appointment_time_missing")
     spoken, timestamp = _rewrite_spoken_time(text)
+    spoken, zone = _said_zone(spoken)
 
     if spoken in _NAMED_TIMES:
-        return _NAMED_TIMES[spoken]
+        at = _NAMED_TIMES[spoken]
+        _check_zone(zone, at, tz, day)
+        return at
 
     # A regular expression rather than dateutil: dateutil can't tell us
     # whether AM/PM was said, and the reading depends on it.
@@ -799,10 +930,12 @@ def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | 
 
     if meridiem is None:
         if 1 <= hour <= 11 and not timestamp and match["second"] is None:
-            return _reading_in_opening_hours(
+            at = _reading_in_opening_hours(
                 time(hour, minute), time(hour + 12, minute), hours, weekday,
-                written_24h=match["hour"].startswith("0"),
+                written_24h=match["hour"].startswith("0"), role=role,
             )
+            _check_zone(zone, at, tz, day)
+            return at
     elif meridiem == "a":
         if not 1 <= hour <= 12:
             raise NormalizationError("appointmentTime", "appointment_time_invalid")
@@ -811,7 +944,34 @@ def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | 
         if hour == 0:
             raise NormalizationError("appointmentTime", "appointment_time_invalid")
         hour += 12
-    return time(hour, minute, second)
+    at = time(hour, minute, second)
+    _check_zone(zone, at, tz, day)
+    return at
+
+
+def _said_zone(spoken: str) -> tuple[str, str | None]:
+    """("2pm", "America/New_York") from "2pm eastern"; "local time" and the like are the clinic's."""
+    spoken = _LOCAL_SUFFIX.sub("", spoken).strip()
+    match = _ZONE_SUFFIX.search(spoken)
+    if match is None or not match.start():
+        return spoken, None
+    rest = spoken[:match.start()].strip()
+    return re.sub(r"\s+(?:in|on)$", "", _TIME_FILLER_TAIL.sub("", rest)), _ZONE_WORDS[match["zone"]]
+
+
+def _check_zone(zone: str | None, at: time, tz: tzinfo | None, day: date | None) -> None:
+    """A zone said with the time is the clinic's (its wall clock at that moment, or its zone family's
+    standard time), else re-asked: see :func:`normalize_time`."""
+    if zone is None or tz is None:
+        return
+    from zoneinfo import ZoneInfo
+    said = timezone.utc if zone == "UTC" else ZoneInfo(zone)
+    moment = datetime.combine(day or date(2000, 1, 1), at)
+    january = datetime(moment.year, 1, 15, 12)
+    if (moment.replace(tzinfo=said).utcoffset() == moment.replace(tzinfo=tz).utcoffset()
+            or january.replace(tzinfo=said).utcoffset() == january.replace(tzinfo=tz).utcoffset()):
+        return
+    raise NormalizationError("appointmentTime", "appointment_time_zone")
 
 
 def _reading_in_opening_hours(
@@ -821,12 +981,25 @@ def _reading_in_opening_hours(
     weekday: int | None,
     *,
     written_24h: bool,
+    role: str = "at",
 ) -> time:
+    if hours is not None and weekday is not None and not any(day == weekday for day, _, _ in hours.intervals):
+        weekday = None  # a closed day: the clinic's usual hours say what "3" means there (SQL says it is closed)
     inside = [t for t in (morning, afternoon) if hours is not None and hours.covers(weekday, t)]
     if written_24h:  # "08:00" is the morning, unless only the afternoon is within the hours
         return afternoon if inside == [afternoon] else morning
+    if not inside and weekday is not None:  # "3" on a Saturday closing at 1: the usual hours say 3 PM
+        usual = [t for t in (morning, afternoon) if hours is not None and hours.covers(None, t)]
+        inside = usual if len(usual) == 1 else inside
     if len(inside) == 1:
         return inside[0]
+    if not inside and hours is not None and hours.intervals:  # neither is open: no question has a good answer
+        if role == "after":
+            return afternoon
+        if role == "before":
+            return morning
+        away = {t: hours.minutes_away(weekday, t) for t in (morning, afternoon)}
+        return morning if away[morning] < away[afternoon] else afternoon
     raise NormalizationError(
         "appointmentTime", "appointment_time_meridiem", choices=(morning, afternoon)
     )
@@ -837,12 +1010,14 @@ def _rewrite_spoken_time(text: str) -> tuple[str, bool]:
 
     Also says whether the text was a machine timestamp (a date part or a zone
     was dropped)."""
-    spoken = " ".join(text.strip().lower().split())
+    spoken = " ".join(text.strip().lower().replace("’", "'").split())
     spoken, with_date = re.subn(r"^\d{4}-\d{2}-\d{2}[t ]", "", spoken)
     spoken, with_zone = re.subn(
         r"^(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:z|[+-]\d{2}(?::?\d{2})?)$", r"\1", spoken
     )
-    spoken = re.sub(r"^(?:at|around|about)\s+", "", spoken)
+    if not (with_date or with_zone):
+        spoken = re.sub(r"[,!?]+|\.$", " ", spoken).strip()
+        spoken = _TIME_FILLER_TAIL.sub("", _TIME_FILLER_LEAD.sub("", spoken)).strip()
 
     meridiem = ""
     for suffix, value in (
@@ -856,16 +1031,30 @@ def _rewrite_spoken_time(text: str) -> tuple[str, bool]:
     for word, number in _HOUR_WORDS.items():
         spoken = re.sub(rf"\b{word}\b", str(number), spoken)
     spoken = re.sub(r"\s*o'?clock\b", "", spoken)
-    spoken = re.sub(r"^half past (\d{1,2})\b", r"\1:30", spoken)
-    spoken = re.sub(r"^quarter past (\d{1,2})\b", r"\1:15", spoken)
-    spoken = re.sub(
-        r"^quarter to (\d{1,2})\b",
-        lambda m: f"{(int(m[1]) - 2) % 12 + 1}:45",
-        spoken,
-    )
+    match = _PAST_OR_TO.match(spoken)
+    if match and 1 <= int(match["h"]) <= 12 or match and match["rel"] in ("past", "after") and int(match["h"]) <= 23:
+        said = match["m"]
+        minutes = _MINUTES_BEFORE_HOUR.get(said, int(said) if said.isdigit() else 0)
+        hour = int(match["h"])
+        if 0 < minutes < 60 and match["rel"] in ("past", "after"):
+            spoken = f"{hour}:{minutes:02d}" + spoken[match.end():]
+        elif 0 < minutes < 60 and said != "half":  # "ten to four": 3:50 ("half to" is no time)
+            spoken = f"{(hour - 2) % 12 + 1}:{60 - minutes:02d}" + spoken[match.end():]
+    spoken = re.sub(r"^half (\d{1,2})(?!\d|:)", r"\1:30", spoken)  # UK "half two": 2:30
     for word, minutes in _MINUTE_WORDS.items():
         spoken = re.sub(rf"^(\d{{1,2}}) {word}\b", rf"\1:{minutes:02d}", spoken)
+    if not (with_date or with_zone):  # "1400", "1030", "10 30": an hour and its minutes
+        spoken = re.sub(r"^(\d{2}) ?([0-5]\d)(?=\s*(?:[ap]\.?\s*m\.?)?$)|^(\d) ?([0-5]\d)(?=\s*(?:[ap]\.?\s*m\.?)?$)",
+                        _hour_and_minutes, spoken)
     return spoken + meridiem, bool(with_date or with_zone)
+
+
+def _hour_and_minutes(match: re.Match) -> str:
+    """"1400" / "10 30" -> "14:00" / "10:30"; a three-digit "930" only on a quarter hour ("123" is no
+    time anyone books)."""
+    if match[1] is not None:
+        return f"{match[1]}:{match[2]}"
+    return f"{match[3]}:{match[4]}" if match[4] in ("00", "15", "30", "45") or " " in match[0] else match[0]
 
 
 # --------------------------------------------------------------------------
@@ -904,9 +1093,9 @@ def normalize_datetime(
     local_date, said_time = _parse_date_and_time(date_text, today, tz, region=region, hours=hours,
                                                  searching=searching)
     if isinstance(time_text, str) and time_text.strip():
-        wall_time = normalize_time(time_text, hours, weekday_of(local_date))
+        wall_time = normalize_time(time_text, hours, weekday_of(local_date), tz=tz, day=local_date)
     elif isinstance(said_time, str):  # "tomorrow at 2pm" with no time argument
-        wall_time = normalize_time(said_time, hours, weekday_of(local_date))
+        wall_time = normalize_time(said_time, hours, weekday_of(local_date), tz=tz, day=local_date)
     elif said_time is not None:
         wall_time = said_time
     else:
@@ -1094,7 +1283,9 @@ def normalize_name(text: str) -> str:
     ``JOHN DOE`` -> ``John Doe``, ``mary o'brien`` -> ``Mary O'Brien``, ``o'neil`` ->
     ``O'Neil``, ``jean-luc picard`` -> ``Jean-Luc Picard``, ``mcdonald`` -> ``McDonald`` (every
     "Mc"), ``macdonald`` -> ``MacDonald`` (only the surnames in ``_MAC_NAMES``: ``macy`` ->
-    ``Macy``). Mixed case is trusted and kept (``Ronald McDonald``, ``Anna van der Berg``,
+    ``Macy``), ``john smith iii`` -> ``John Smith III`` (II–IV; ``Jr``, ``Sr``), ``pieter van der
+    berg`` -> ``Pieter van der Berg`` (van, von, der, den, ter, da, dos… after a first name;
+    ``Van Morrison`` keeps the capital of a first word). Mixed case is trusted and kept (``Ronald McDonald``, ``Anna van der Berg``,
     ``Ian Macdonald``). Empty names, names with no letters, placeholders like ``Unknown`` and
     names over 120 characters are refused.
     """
@@ -1113,7 +1304,23 @@ def normalize_name(text: str) -> str:
         # str.title() starts a new word after any non-letter, which is what
         # names need: O'Brien, Jean-Luc.
         name = re.sub(r"[^\W\d_]+", _scottish_and_irish_capitals, name.title())
+        words = name.split(" ")
+        for at, word in enumerate(words):
+            if at and word.lower() in _NAME_PARTICLES and at < len(words) - 1:
+                words[at] = word.lower()  # Pieter van der Berg; Van Morrison keeps his capital
+            elif at and word.lower().rstrip(".,") in _NAME_SUFFIXES:
+                words[at] = _NAME_SUFFIXES[word.lower().rstrip(".,")] + word[len(word.rstrip(".,")):]
+        name = " ".join(words)
     return name
+
+
+# Surname particles written lower case after a first name in the usual spelling (Dutch, German,
+# Portuguese): Pieter van der Berg, Maria von Trapp, João da Silva. Not the Romance particles that
+# English-speaking clinics' records usually capitalise (De La Cruz, Del Toro, Di Maggio, Du Bois,
+# Le Blanc, St. John), and never the first word (Van Morrison) or the last (a surname "Van").
+_NAME_PARTICLES = frozenset({"van", "von", "der", "den", "ter", "ten", "da", "das", "do", "dos", "zu", "vom", "zum"})
+# Generational suffixes after a name: Roman numerals in capitals (John Smith III), Jr / Sr as words.
+_NAME_SUFFIXES = {"ii": "II", "iii": "III", "iv": "IV", "jr": "Jr", "sr": "Sr"}
 
 
 def _scottish_and_irish_capitals(part: re.Match) -> str:
@@ -1443,6 +1650,25 @@ _PART_WORDS = {
     "late in the morning": "late_morning", "late in the afternoon": "late_afternoon",
     "late in the evening": "late_evening", "early in the afternoon": "early_afternoon",
     "early in the evening": "early_evening",
+    # "later in the afternoon", "the last appointment", "close of business", "on my lunch break"
+    **{f"{later} {part}": f"late_{part}" for part in ("morning", "afternoon", "evening")
+       for later in ("later in the", "later on in the", "later", "towards the end of the", "end of the")},
+    **{f"{earlier} {part}": f"early_{part}" for part in ("morning", "afternoon", "evening")
+       for earlier in ("earlier in the", "start of the", "beginning of the")},
+    **dict.fromkeys(("close of business", "cob", "close of day", "end of business", "end of the business day",
+                     "end of business day", "closing", "closing time", "before closing", "just before closing",
+                     "before you close", "just before you close", "right before you close", "before close",
+                     "last appointment", "last slot", "last one", "last available", "last available slot",
+                     "last appointment of the day", "last slot of the day", "last one of the day", "latest",
+                     "latest possible", "latest you have", "latest slot", "latest appointment", "latest time",
+                     "as late as possible", "late as possible", "as late as you can", "as late as you have",
+                     "last thing in the afternoon", "end of the afternoon"), "late_day"),
+    **dict.fromkeys(("lunch break", "my lunch break", "my lunch hour", "my lunch", "lunch-time",
+                     "my break", "lunch time break"), "lunchtime"),
+    **dict.fromkeys(("first thing in the day", "earliest in the morning",
+                     "first appointment of the day", "first one of the day", "first slot of the day",
+                     "opening", "opening time", "when you open", "as soon as you open", "right when you open",
+                     "first thing when you open"), "first_thing"),
 }
 _PART_WORDS = {words: key for words, key in _PART_WORDS.items() if key is not None}
 # Said for "any time that day": the whole day.
@@ -1451,14 +1677,15 @@ _WHOLE_DAY = re.compile(
     r"(?:at )?any time (?:that|this|of the) day|whatever(?:'?s| is)? (?:free|available|open)|no preference|"
     r"(?:it )?doesn'?t matter|(?:i'?m )?flexible|(?:the )?(?:first|earliest|soonest)(?: available| possible| open)?"
     r"(?: time| slot| opening| appointment)?(?: you have| you've got| there is)?|(?:the )?next (?:available|possible|open)(?: time| slot| opening| appointment)?|"
-    r"as (?:soon|early) as possible|asap|during the day|daytime|"
+    r"(?:as )?(?:soon|early) as (?:possible|you can|you have|you'?ve got)|asap|during the day|daytime|"
+    r"(?:the )?earliest (?:possible|you have|you can|you'?ve got)|"
     r"business hours|open|when(?:ever)? you(?:'re| are)? open|(?:that|this|the) day|later(?: on)?|)$")
 # Taken off the window before it is read: "sometime after 3 if possible" is "after 3".
 _WINDOW_LEAD = re.compile(
     r"^(?:(?:um|uh|er|erm|so|well|ok|okay|oh|maybe|ideally|preferably|probably|perhaps|just|like|say|"
     r"please|i'?d (?:like|prefer)|i would (?:like|prefer)|i (?:want|need|prefer)|do you have|have you got|"
     r"what (?:do you have|have you got)|what(?: is|'s) (?:free|open|available)|what about|how about|"
-    r"later(?= (?:this|today|on)\b)|"
+    r"later(?= (?:this|today|on)\b)(?! on (?:in|during) )|"
     r"is there|are there|can i (?:get|come in)|could i (?:get|come in)|(?:something|anything|some ?time|any ?time|"
     r"a time|a slot|an appointment|appointment)s?|(?:free|available|open))\b[ ,]*)+")
 _WINDOW_TAIL = re.compile(
@@ -1614,7 +1841,10 @@ def normalize_availability(
 def _split_day_and_window(text: str, today: date, region: str, hours: OpeningHours) -> tuple[str, str | None]:
     """("tomorrow", "morning") from "tomorrow morning"; ("Friday", "3pm") from "3pm Friday"; ("",
     "this afternoon") when it is all window; (text, None) when it has none. A split counts only when
-    both halves read: "the day after tomorrow" and "a week from today" stay days."""
+    both halves read: "the day after tomorrow" and "a week from today" stay days. The whole text
+    stays the day when the would-be window belongs to it: it reads as another day than its day part
+    ("later this week", "the first" — not "first available"), adds nothing (the whole day), is a part
+    of a week or month ("early next month"), or is a month-day alone ("1-14")."""
     words = text.split()
     if len(text) > MAX_DATE_TEXT_LENGTH or _parse_iso(text) is not None:  # too long to be a day; a machine
         return text, None                                                    # date(time): its time is read with it
@@ -1634,13 +1864,40 @@ def _split_day_and_window(text: str, today: date, region: str, hours: OpeningHou
         except NormalizationError:
             return True  # it is a window, only its AM/PM is open: asked once the day is known
 
+    def day_of(part: list[str]) -> date | None:
+        try:
+            return _parse_date_and_time(" ".join(part), today, None, region=region, hours=hours, searching=True)[0]
+        except NormalizationError:
+            return None
+
+    def whole_is_the_day(day_words: list[str], window_words: list[str]) -> bool:
+        """Whether the words a split would call a window belong to the day: the whole text reads as
+        another day than its day part ("later this week", "the first", "1-14"), the window adds
+        nothing (the whole day), or it is a part of a week or month ("early next month")."""
+        whole = day_of(words)
+        if whole is None:
+            return False
+        said = " ".join(window_words).lower().rstrip(" ,")
+        if re.fullmatch(r"(?:the )?(?:early|late|later|end|beginning|start|mid|middle)(?: of| in)?(?: the)?", said):
+            return True
+        if not day_words and re.fullmatch(r"\d{1,2}-\d{1,2}", said):  # "1-14" alone: a month-day, even today's
+            return True
+        window = read_window(said, hours, None, whole_day=False)
+        return (window is not None and window.kind == "day") or whole != (day_of(day_words) if day_words else today)
+
     for at in range(1, len(words)):  # the day first: "Friday after 3"
         if is_window(words[at:]) and is_day(words[:at]):
+            if whole_is_the_day(words[:at], words[at:]):
+                return text, None
             return " ".join(words[:at]).rstrip(" ,"), " ".join(words[at:])
     for at in range(len(words) - 1, 0, -1):  # the window first: "after 3 on Friday"
         if is_window(words[:at]) and is_day(words[at:]):
+            if whole_is_the_day(words[at:], words[:at]):
+                return text, None
             return " ".join(words[at:]), " ".join(words[:at]).rstrip(" ,")
     if read_window(text, hours, None, whole_day=False) is not None:
+        if whole_is_the_day([], words):
+            return text, None
         return "", text
     return text, None
 
@@ -1660,6 +1917,8 @@ def read_window(text: str, hours: OpeningHours, weekday: int | None, *, whole_da
         return TimeWindow(today=today) if whole_day else None
     if _WHOLE_DAY.match(said):
         return TimeWindow(today=today)
+    if not whole_day and re.fullmatch(r"(?:in |of )?(?:19|20)\d\d", said):  # "14th Jan 2027": a year, not 20:27
+        return None
     part = _part(said)
     if part is not None:
         return TimeWindow("part", part=part, today=today or said == "tonight")
@@ -1726,8 +1985,10 @@ def _union(first: TimeWindow, second: TimeWindow, today: bool) -> TimeWindow:
 def _part(said: str) -> str | None:
     words = re.sub(r"^(?:(?:some ?time|any ?time|any|every|during|in|at|for)\s+)*(?:the\s+)?", "", said)
     words = words.replace("-", " ")
+    words = re.sub(r"^(?:my|your|the)\s+", "", words)  # "on my lunch break"
+    loose = re.sub(r"\s*(?:ish|or so|sort of time|kind of time|time)$", "", words)  # "afternoon-ish", "morning time"
     for candidate in (said.replace("-", " "), said.replace(".", " ").strip(), words, re.sub(r"s$", "", words),
-                      re.sub(r"s\b", "", words)):
+                      re.sub(r"s\b", "", words), loose, re.sub(r"s$", "", loose)):
         key = _PART_WORDS.get(candidate)
         if key is not None:
             return key
@@ -1735,23 +1996,27 @@ def _part(said: str) -> str | None:
 
 
 def _window_time(text: str, hours: OpeningHours, weekday: int | None, role: str) -> time | None:
-    """A window's clock time, or None when the text is no time. An hour without AM/PM is read in the
-    day's opening hours, then in any day's (the clinic's usual hours say what "3" means there);
-    still open, it is the reading that leaves a window (for ``after``: an opening interval closes
-    after it; ``before``: one opens before it); still open, the caller is asked
-    (NormalizationError ``appointment_time_meridiem``)."""
+    """A window's clock time, or None when the text is no time. An hour without AM/PM (``5`` or
+    ``5:30`` alike) is read as :func:`normalize_time` reads it, with the window's bound as its
+    ``role``: in the day's opening hours, then in any day's (the clinic's usual hours say what "3"
+    means there); neither reading open, the one that says something ("after 5:30" / "after 7:15" at
+    a 9–5 clinic: PM — SQL answers that it is not open then; "before 8": AM). Both readings open,
+    it is the reading that leaves a window (for ``after``: an opening interval closes after it;
+    ``before``: one opens before it); still open, the caller is asked (NormalizationError
+    ``appointment_time_meridiem``)."""
     text = text.strip()
     if not text or not re.search(r"\d|noon|midday|midnight|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                                  r"eleven|twelve)\b", text):
         return None
+    bound = role if role in ("after", "before") else "at"
     try:
-        return normalize_time(text, hours, weekday)
+        return normalize_time(text, hours, weekday, role=bound)
     except NormalizationError as error:
         if error.reask != "appointment_time_meridiem" or len(error.choices) != 2:
             return None
-        if weekday is not None:  # "Saturday after 3" at a clinic closing at 1 on Saturdays: 3 PM
+        if weekday is not None:  # both open that day: the usual hours may settle it
             try:
-                return normalize_time(text, hours, None)
+                return normalize_time(text, hours, None, role=bound)
             except NormalizationError:
                 pass
         opens = [o for day, o, _ in hours.intervals if weekday is None or day == weekday]
@@ -1816,6 +2081,12 @@ class DayHint:
 
     date: date | None = None
     weekday: int | None = None  # 0 = Sunday .. 6 = Saturday, as PostgreSQL's extract(dow)
+    day_of_month: int | None = None  # "the one on the 9th": whichever month (SQL's p_day_of_month)
+
+
+# A weekday said with a day of the month ("Tuesday the 9th") names the next date that is both, this
+# far ahead at most (a booking is never further away than the booking horizon).
+HINT_SEARCH_DAYS = 190
 
 
 def normalize_day_hint(
@@ -1824,7 +2095,11 @@ def normalize_day_hint(
     """Which day an appointment the caller already has is on.
 
     A bare weekday — ``Tuesday``, ``the Tuesday one``, ``on Tue``, ``this Tuesday`` — is only a
-    weekday: the caller means the appointment that falls on a Tuesday, whichever week that is.
+    weekday: the caller means the appointment that falls on a Tuesday, whichever week that is. A
+    bare day of the month — ``the 9th``, ``the one on the ninth``, ``9th`` — is only that
+    (``day_of_month``): the appointment on a 9th, whichever month. A weekday with a day of the
+    month — ``Tuesday the 9th``, ``the Wednesday the seventeenth one`` — is the next date that is
+    both (searched up to :data:`HINT_SEARCH_DAYS` ahead; none: asked which, as a date is).
     Anything else (``December 8th``, ``tomorrow``, ``next Tuesday``, ``the one in two weeks``,
     ``2026-12-08``) is a date, read by :func:`normalize_date` in the clinic's ``region``. A
     re-ask names ``field``: a weekday that does not agree with the date asks which one is meant;
@@ -1841,6 +2116,16 @@ def normalize_day_hint(
         weekday = _WEEKDAY_WORDS.get(word, _WEEKDAY_WORDS.get(word[:-1]) if word.endswith("s") else None)
         if weekday is not None:  # "Tuesdays" too
             return DayHint(weekday=weekday)
+    tokens = [t for t in _date_tokens(" ".join(words), today) if t not in _DATE_FILLER]
+    match = re.fullmatch(r"(?:wd(?P<weekday>\d) )?od(?P<day>\d+)", " ".join(tokens))
+    if match and 1 <= int(match["day"]) <= 31:
+        if match["weekday"] is None:
+            return DayHint(day_of_month=int(match["day"]))
+        both = next((today + timedelta(days=n) for n in range(HINT_SEARCH_DAYS)
+                     if (today + timedelta(days=n)).day == int(match["day"])
+                     and weekday_of(today + timedelta(days=n)) == int(match["weekday"])), None)
+        if both is not None:
+            return DayHint(date=both)
     try:
         return DayHint(date=normalize_date(" ".join(words) or text, today, region=region))
     except NormalizationError as error:

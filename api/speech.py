@@ -623,6 +623,9 @@ REASKS = {
     "appointment_time_invalid": (
         "I didn't quite get the time — what time would you like, for example 10 AM or 2:30 PM?"
     ),
+    "appointment_time_zone": (
+        "We book in the clinic's own local time — what time would that be at the clinic?"
+    ),
     "date_of_birth_invalid": (
         "I didn't quite get the date of birth — could you say it again, with the year, for "
         "example March 5th, 1980?"

@@ -332,7 +332,8 @@ def caller_context(ctx: ToolContext, arguments: dict | None = None) -> dict:
 def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, ...],
                        time_keys: tuple[str, ...]) -> dict:
     """Which appointment the caller means, as the finder's parameters: its id if a reply gave
-    one; its clinic-local date, or only a weekday ("the Tuesday one"); its local time."""
+    one; its clinic-local date, or only a weekday ("the Tuesday one") or only a day of the month
+    ("the one on the 9th": p_day_of_month, sent only when said); its local time."""
     hints: dict[str, Any] = {"p_appointment_id": first_uuid(arguments.get("appointmentId")),
                              "p_local_date": None, "p_weekday": None, "p_local_time": None}
     weekday = None  # of the described day, to read an hour said without AM/PM in its opening hours
@@ -341,6 +342,8 @@ def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, 
         day = normalize_day_hint(day_text, ctx.today, field=date_keys[0], region=ctx.profile.phone_region)
         hints["p_local_date"] = day.date.isoformat() if day.date else None
         hints["p_weekday"] = day.weekday
+        if day.day_of_month is not None:
+            hints["p_day_of_month"] = day.day_of_month
         weekday = day.weekday if day.date is None else weekday_of(day.date)
     time_text = _text(arguments, *time_keys)
     if time_text:

@@ -10,6 +10,7 @@ and the date of birth at booking.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -131,6 +132,8 @@ def test_an_unreadable_claim_is_re_asked_and_nothing_is_called(tool, argument, v
     ({"appointmentId": " 0D7A3F9C-1B2E-4C5D-8E9F-0A1B2C3D4E5F "},
      dict(p_appointment_id="0d7a3f9c-1b2e-4c5d-8e9f-0a1b2c3d4e5f", p_local_date=None, p_weekday=None, p_local_time=None)),
     ({"appointmentId": "the second one"}, dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None)),
+    ({"appointmentDate": "the one on the 9th"},  # a day of the month, whichever month: SQL matches it
+     dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_day_of_month=9)),
 ])
 def test_cancel_is_one_rpc_with_the_callers_description_as_hints(arguments, hints):
     gateway = RecordingGateway({"success": False, "error": "not_found", "appointments": [], "searched": "caller_id"})
@@ -141,19 +144,33 @@ def test_cancel_is_one_rpc_with_the_callers_description_as_hints(arguments, hint
                       **hints, "p_reason": "feeling better"}
 
 
-@pytest.mark.parametrize("tool, arguments, field, question", [
-    # Sunrise is closed on Sundays: neither 9:30 nor 21:30 is inside its hours.
-    ("cancelAppointment", {"appointmentDate": "Sunday", "appointmentTime": "half past nine"}, "appointmentTime",
-     "Is that 9:30 in the evening or in the morning?"),
-    ("rescheduleAppointment", {"newDate": "December 13th", "newTime": "9:30"}, "appointmentTime",
-     "Is that 9:30 in the evening or in the morning?"),
+@pytest.mark.parametrize("tool, arguments, at", [
+    # Sunrise is closed on Sundays: neither reading is inside that day's hours, so its usual hours read the
+    # hour (9:30 AM, 2 PM) — asking "morning or evening?" would only lead to "we're closed then".
+    ("cancelAppointment", {"appointmentDate": "Sunday", "appointmentTime": "half past nine"}, "09:30:00"),
+    ("rescheduleAppointment", {"newDate": "December 13th", "newTime": "9:30"},
+     datetime(2026, 12, 13, 9, 30, tzinfo=NEW_YORK)),
     ("rescheduleAppointment", {"newDate": "December 9th", "newTime": "10am", "currentDate": "Sunday",
-                               "currentTime": "2"}, "currentTime", "Is that 2 in the afternoon or in the morning?"),
+                               "currentTime": "2"}, "14:00:00"),
+])
+def test_an_hour_on_a_closed_day_is_read_in_the_usual_hours_and_sql_is_asked(tool, arguments, at):
+    gateway = RecordingGateway({"success": False, "error": "verification_required"})
+    reply = dispatch(tool, context(gateway), arguments)
+    assert reply.get("reask") != "appointment_time_meridiem", reply
+    said = at if isinstance(at, str) else at.isoformat()  # a booked time's hint, or a new instant
+    assert said in only_call(gateway)[1].values(), only_call(gateway)
+
+
+@pytest.mark.parametrize("tool, arguments, field, question", [
+    # Open 7 AM to 8 PM: both readings of "8" are inside the hours, so the caller is asked.
+    ("rescheduleAppointment", {"newDate": "December 9th", "newTime": "8"}, "appointmentTime",
+     "Is that 8 in the evening or in the morning?"),
 ])
 def test_an_hour_the_opening_hours_do_not_settle_is_asked_about_and_nothing_is_called(tool, arguments, field,
                                                                                         question):
     gateway = RecordingGateway()
-    reply = dispatch(tool, context(gateway), arguments)
+    long_days = dataclasses.replace(PROFILE, hours=OpeningHours(tuple((d, 420, 1200) for d in range(1, 6))))
+    reply = dispatch(tool, dataclasses.replace(context(gateway), profile=long_days), arguments)
     assert reply == {"success": False, "error": "invalid_input", "field": field,
                      "reask": "appointment_time_meridiem", "message": question}
     assert gateway.calls == []

@@ -252,6 +252,15 @@ def test_a_month_and_day_not_recently_passed_is_its_next_occurrence(text, today,
         ("2026-01-20T08:00:00Z", time(8, 0)),  # a machine timestamp is a 24-hour clock time
         ("08:00:00", time(8, 0)),
         ("14:00Z", time(14, 0)),
+        # minutes past / to an hour, UK "half two", run-together digits, filler around the time
+        ("twenty past two pm", time(14, 20)), ("ten to 4pm", time(15, 50)), ("five past 10 am", time(10, 5)),
+        ("twenty-five to three pm", time(14, 35)), ("quarter after 2pm", time(14, 15)),
+        ("quarter of 3 pm", time(14, 45)), ("25 past 9am", time(9, 25)), ("10 minutes to 3pm", time(14, 50)),
+        ("half two pm", time(14, 30)), ("half 9 am", time(9, 30)), ("1400", time(14, 0)), ("0930", time(9, 30)),
+        ("1030am", time(10, 30)), ("10 30 am", time(10, 30)), ("930am", time(9, 30)), ("2:00pm please", time(14, 0)),
+        ("10am sharp", time(10, 0)), ("10 am on the dot", time(10, 0)), ("2pm-ish", time(14, 0)),
+        ("um, at 2pm, please", time(14, 0)), ("exactly 3pm", time(15, 0)), ("14:00 thanks", time(14, 0)),
+        ("2 PM local time", time(14, 0)), ("noon please", time(12, 0)), ("quarter past 2pm", time(14, 15)),
     ],
 )
 def test_normalize_time(text, expected):
@@ -261,7 +270,8 @@ def test_normalize_time(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "  ", "soon", "25:00", "14:75", "13am", "123", "two-ish", "9:75", None, 14]
+    "text", ["", "  ", "soon", "25:00", "14:75", "13am", "123", "2460", "10 75", "half", "half to 3", "9:75",
+             "2 o'clock tomorrow week", None, 14]
 )
 def test_normalize_time_refuses_garbage(text):
     with pytest.raises(NormalizationError) as caught:
@@ -299,7 +309,9 @@ MONDAY, SATURDAY = 1, 6
         # A leading zero is a 24-hour clock: the morning, unless only the afternoon is in the hours.
         ("08:00", OPEN_7_TO_20, MONDAY, time(8, 0)),
         ("07:30", OPEN_7_TO_20, MONDAY, time(7, 30)),
-        ("02:00", OPEN_8_TO_17, SATURDAY, time(2, 0)),  # closed: as written (the database refuses)
+        ("02:00", OPEN_8_TO_17, SATURDAY, time(14, 0)),  # closed: read in the usual hours (SQL says closed)
+        ("2", OPEN_8_TO_17, SATURDAY, time(14, 0)),
+        ("half two", OPEN_8_TO_17, SATURDAY, time(14, 30)),
         ("02:00", opening_hours("00:00", "24:00"), MONDAY, time(2, 0)),
         ("5", OPEN_8_TO_17, MONDAY, time(17, 0)),  # the closing hour names the clinic's day
         ("1", SPLIT_DAY, MONDAY, time(13, 0)),
@@ -317,8 +329,6 @@ def test_an_hour_without_am_pm_is_the_reading_inside_that_days_hours(text, hours
     [
         ("8", OPEN_7_TO_20, MONDAY, (time(8, 0), time(20, 0))),  # both inside
         ("7:30", OPEN_7_TO_20, MONDAY, (time(7, 30), time(19, 30))),
-        ("2", OPEN_8_TO_17, SATURDAY, (time(2, 0), time(14, 0))),  # closed that day: neither
-        ("6", OPEN_8_TO_17, MONDAY, (time(6, 0), time(18, 0))),  # neither
         ("2", OpeningHours(), None, (time(2, 0), time(14, 0))),  # no hours known
         ("2", None, MONDAY, (time(2, 0), time(14, 0))),
     ],
@@ -330,14 +340,42 @@ def test_an_hour_the_hours_do_not_settle_is_asked_about(text, hours, weekday, ch
     assert caught.value.choices == choices
 
 
+OPEN_9_TO_17 = opening_hours("09:00", "17:00")
+
+
+@pytest.mark.parametrize(
+    "text, hours, weekday, expected",
+    [  # neither reading is open: the one nearer the hours, "5" and "5:30" alike (a tie: the afternoon)
+        ("5:30", OPEN_9_TO_17, MONDAY, time(17, 30)),
+        ("5:45", OPEN_9_TO_17, MONDAY, time(17, 45)),
+        ("six", OPEN_9_TO_17, MONDAY, time(18, 0)),
+        ("6", OPEN_9_TO_17, MONDAY, time(18, 0)),
+        ("6:30", OPEN_9_TO_17, MONDAY, time(18, 30)),
+        ("8:30", OPEN_9_TO_17, MONDAY, time(8, 30)),
+        ("eight", OPEN_9_TO_17, MONDAY, time(8, 0)),
+        ("half past eight", OPEN_9_TO_17, MONDAY, time(8, 30)),
+        ("7", OPEN_9_TO_17, MONDAY, time(19, 0)),  # 2 hours either side
+        ("6", OPEN_8_TO_17, MONDAY, time(18, 0)),
+        ("1:30", SPLIT_DAY, MONDAY, time(13, 30)),  # the lunch break is nearer than the night
+    ],
+)
+def test_an_hour_neither_reading_of_which_is_open_is_not_asked_about(text, hours, weekday, expected):
+    assert normalize_time(text, hours, weekday) == expected
+
+
+@pytest.mark.parametrize("role, expected", [("after", time(19, 15)), ("before", time(7, 15)), ("at", time(7, 15))])
+def test_a_windows_bound_neither_reading_of_which_is_open_is_the_one_that_says_something(role, expected):
+    assert normalize_time("7:15", OPEN_9_TO_17, MONDAY, role=role) == expected
+
+
 def test_the_day_of_the_appointment_decides_not_today():
     # TODAY is a Wednesday (open 08:00-17:00); the booking is for Saturday, when the clinic is shut.
-    weekdays_only = opening_hours("08:00", "17:00", weekdays=range(1, 6))
-    assert normalize_datetime("2026-11-27", "2", TODAY, NEW_YORK, hours=weekdays_only) == datetime(
+    # Saturdays are a night clinic (01:00-06:00): "2" on Friday is 2 PM, on Saturday 2 AM.
+    hours = OpeningHours(opening_hours("08:00", "17:00", weekdays=range(1, 6)).intervals + ((6, 60, 360),))
+    assert normalize_datetime("2026-11-27", "2", TODAY, NEW_YORK, hours=hours) == datetime(
         2026, 11, 27, 14, 0, tzinfo=NEW_YORK)
-    with pytest.raises(NormalizationError) as caught:
-        normalize_datetime("2026-11-28", "2", TODAY, NEW_YORK, hours=weekdays_only)
-    assert caught.value.reask == "appointment_time_meridiem"
+    assert normalize_datetime("2026-11-28", "2", TODAY, NEW_YORK, hours=hours) == datetime(
+        2026, 11, 28, 2, 0, tzinfo=NEW_YORK)
 
 
 @pytest.mark.parametrize(
@@ -560,6 +598,25 @@ def test_mask_phone(e164, expected):
     ],
 )
 def test_normalize_name(text, expected):
+    assert normalize_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [  # generational suffixes keep their capitals; said in mixed case, the caller's own is kept
+        ("john smith iii", "John Smith III"), ("ROBERT KING II", "Robert King II"), ("henry ford iv", "Henry Ford IV"),
+        ("john smith jr", "John Smith Jr"), ("JOHN SMITH JR.", "John Smith Jr."), ("john smith sr.", "John Smith Sr."),
+        ("martin luther king jr", "Martin Luther King Jr"), ("John Smith Iii", "John Smith Iii"),
+        # particles after a first name stay lower case; a first word (Van Morrison) or a last one keeps its capital
+        ("pieter van der berg", "Pieter van der Berg"), ("PIETER VAN DER BERG", "Pieter van der Berg"),
+        ("maria von trapp", "Maria von Trapp"), ("ludwig von trapp", "Ludwig von Trapp"),
+        ("joão da silva", "João da Silva"), ("maria da silva", "Maria da Silva"), ("ana dos santos", "Ana dos Santos"),
+        ("jan ten boom", "Jan ten Boom"), ("van morrison", "Van Morrison"), ("von miller", "Von Miller"),
+        ("mary van", "Mary Van"), ("MARIA DE LA CRUZ", "Maria De La Cruz"), ("maria del toro", "Maria Del Toro"),
+        ("pieter van der berg iii", "Pieter van der Berg III"), ("Vincent van Gogh", "Vincent van Gogh"),
+    ],
+)
+def test_name_suffixes_and_particles(text, expected):
     assert normalize_name(text) == expected
 
 
@@ -982,8 +1039,10 @@ def test_a_booked_time_without_am_pm_is_read_in_the_hours_too():
     weekdays_only = opening_hours("08:00", "17:00", weekdays=range(1, 6))
     assert normalize_time_hint("2", field="currentTime", hours=weekdays_only) == time(14, 0)  # any day
     assert normalize_time_hint("2", field="currentTime", hours=weekdays_only, weekday=2) == time(14, 0)
-    with pytest.raises(NormalizationError) as caught:  # Sunday: closed, so the caller is asked
-        normalize_time_hint("2", field="currentTime", hours=weekdays_only, weekday=0)
+    # Sunday is closed: the usual hours say what "2" means (no appointment is at 2 AM either way)
+    assert normalize_time_hint("2", field="currentTime", hours=weekdays_only, weekday=0) == time(14, 0)
+    with pytest.raises(NormalizationError) as caught:  # no hours at all: the caller is asked
+        normalize_time_hint("2", field="currentTime", hours=OpeningHours(), weekday=0)
     error = caught.value
     assert (error.field, error.reask, error.choices) == ("currentTime", "appointment_time_meridiem",
                                                          (time(2, 0), time(14, 0)))
@@ -1038,3 +1097,60 @@ def test_a_week_of_a_month_is_asked_for_its_day_when_booking(text):
     with pytest.raises(NormalizationError) as caught:
         normalize_date(text, today=date(2026, 11, 30))
     assert caught.value.reask == "appointment_date_week" and caught.value.field == "appointmentDate"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [  # a 9-5 day: the reading rule for the hour without AM/PM is the usual one
+        ("half two", time(14, 30)), ("half nine", time(9, 30)), ("half three", time(15, 30)),
+        ("ten to four", time(15, 50)), ("twenty past nine", time(9, 20)), ("five past 10", time(10, 5)),
+        ("quarter after 2", time(14, 15)), ("quarter of 3", time(14, 45)), ("twenty to 11", time(10, 40)),
+        ("2ish", time(14)), ("10-ish", time(10)), ("twoish", time(14)), ("two-ish", time(14)), ("about 2ish", time(14)),
+        ("10 sharp", time(10)), ("10 on the dot", time(10)), ("10 o'clock sharp", time(10)), ("1030", time(10, 30)),
+        ("10 30", time(10, 30)), ("230", time(14, 30)), ("2 45", time(14, 45)), ("1400", time(14)),
+        ("3, please", time(15)), ("at 11 please", time(11)),
+    ],
+)
+def test_a_booking_time_said_loosely(text, expected):
+    assert normalize_time(text, OPEN_9_TO_17, MONDAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text, tz, day, expected",
+    [  # a zone said with the time: the clinic's (its wall clock then, or its zone family) is accepted
+        ("2 PM EST", NEW_YORK, date(2027, 1, 20), time(14)),
+        ("2 PM EST", NEW_YORK, date(2027, 7, 20), time(14)),  # "EST" said in summer: Eastern all the same
+        ("2pm Eastern", NEW_YORK, date(2027, 7, 20), time(14)),
+        ("2pm eastern time", NEW_YORK, date(2027, 7, 20), time(14)),
+        ("2:30 ET", NEW_YORK, date(2027, 7, 20), time(14, 30)),
+        ("10am pacific", ZoneInfo("America/Los_Angeles"), date(2027, 1, 20), time(10)),
+        ("10am mountain time", ZoneInfo("America/Phoenix"), date(2027, 7, 20), time(10)),  # Arizona: MST
+        ("3pm GMT", ZoneInfo("Europe/London"), date(2027, 1, 20), time(15)),
+        ("3pm BST", ZoneInfo("Europe/London"), date(2027, 7, 20), time(15)),
+    ],
+)
+def test_the_clinics_own_zone_said_with_the_time_is_accepted(text, tz, day, expected):
+    assert normalize_time(text, OPEN_9_TO_17, MONDAY, tz=tz, day=day) == expected
+
+
+@pytest.mark.parametrize(
+    "text, tz, day",
+    [
+        ("2pm Pacific", NEW_YORK, date(2027, 1, 20)),
+        ("2 PM CST", NEW_YORK, date(2027, 7, 20)),  # CDT's offset is EST's, but not New York's in July
+        ("2pm eastern", ZoneInfo("America/Chicago"), date(2027, 7, 20)),
+        ("11am GMT", NEW_YORK, date(2027, 1, 20)),
+    ],
+)
+def test_another_zone_said_with_the_time_is_asked_about_not_converted(text, tz, day):
+    with pytest.raises(NormalizationError) as caught:
+        normalize_time(text, OPEN_9_TO_17, MONDAY, tz=tz, day=day)
+    assert (caught.value.field, caught.value.reask) == ("appointmentTime", "appointment_time_zone")
+
+
+def test_a_zone_said_through_normalize_datetime_is_checked_on_the_days_clock():
+    assert normalize_datetime("2027-07-20", "2pm EST", TODAY, NEW_YORK, hours=OPEN_9_TO_17) == datetime(
+        2027, 7, 20, 14, tzinfo=NEW_YORK)
+    with pytest.raises(NormalizationError) as caught:
+        normalize_datetime("2027-07-20", "2pm pacific", TODAY, NEW_YORK, hours=OPEN_9_TO_17)
+    assert caught.value.reask == "appointment_time_zone"

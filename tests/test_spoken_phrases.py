@@ -123,6 +123,7 @@ def reask_of(text: str, today: date = TODAY, **kwargs) -> NormalizationError:
         ("a couple of weeks from today", date(2026, 12, 9)),
         ("in a month", date(2026, 12, 25)),
         ("a week on Friday", date(2026, 12, 4)),
+        ("Friday week", date(2026, 12, 4)),  # British: a week on Friday
         ("two weeks tomorrow", date(2026, 12, 10)),
         ("a week from next Monday", date(2026, 12, 7)),
         ("a week from the 3rd", date(2026, 12, 10)),
@@ -183,7 +184,7 @@ def test_dates_callers_say(text, expected):
 @pytest.mark.parametrize(
     "text",
     ["", "banana", "next", "January", "20", "2027", "2pm", "Feb 30", "April 31st", "13/45/2027", "the 32nd",
-     "Friday week", "a few days from now", "in a week or two", "sometime", "Thursday Friday",
+     "a few days from now", "in a week or two", "sometime", "Thursday Friday",
      "the 3rd the 4th", "December", "in two", "weeks", "2027-02-29", "the 0th", "as soon as possible"],
 )
 def test_what_is_not_one_day_is_re_asked(text):

@@ -208,6 +208,64 @@ def test_an_hour_is_read_in_the_opening_hours_and_the_window_decides_what_they_c
     assert window("around 8 in the evening", hours=LONG).window.start == time(20)
 
 
+@pytest.mark.parametrize("minute", [0, 15, 30, 45])
+@pytest.mark.parametrize("hour", [5, 6, 7, 8])
+def test_after_an_hour_past_closing_with_or_without_minutes_is_the_evening(hour, minute):
+    # Sunrise is 9-5: neither reading of "after 5:30" / "after 7:15" is open; the morning one would exclude
+    # nothing, so it is the evening (SQL: "we're not open after …"), as "after 5" already is.
+    for said in (f"after {hour}:{minute:02d}", f"after {HOUR_WORDS[hour - 1]}" if not minute else f"from {hour}:{minute:02d} on",
+                 f"any time after {hour}:{minute:02d}", f"{hour}:{minute:02d} or later"):
+        assert window(said).window == TimeWindow("after", start=time(hour + 12, minute)), said
+
+
+@pytest.mark.parametrize("said,end", [("before 8", time(8)), ("before 8:30", time(8, 30)), ("by 7:45", time(7, 45)),
+                                      ("earlier than half past eight", time(8, 30))])
+def test_before_an_hour_ahead_of_opening_is_the_morning(said, end):
+    assert window(said).window.end == end
+
+
+@pytest.mark.parametrize("said,start", [("around 5:30", time(17, 30)), ("6:30", time(18, 30)), ("8:30", time(8, 30)),
+                                        ("around 6", time(18)), ("half 5", time(17, 30))])
+def test_an_hour_neither_reading_of_which_is_open_is_the_nearer_one_not_a_question(said, start):
+    assert window(said).window.start == start
+
+
+@pytest.mark.parametrize("said,start", [
+    ("half two", time(14, 30)), ("half 2", time(14, 30)), ("half three", time(15, 30)), ("half ten", time(10, 30)),
+    ("quarter past 2pm", time(14, 15)), ("1400", time(14)), ("1030", time(10, 30)), ("10 30", time(10, 30)),
+    ("twenty past two", time(14, 20)), ("quarter after 2", time(14, 15)), ("2pm please", time(14)),
+])
+def test_clock_phrasings_as_a_window_are_from_then_on(said, start):
+    assert window(said).window == TimeWindow("at", start=start)
+
+
+@pytest.mark.parametrize("said,start", [("around half 10", time(10, 30)), ("about half two", time(14, 30)),
+                                        ("half ten-ish", time(10, 30)), ("around 1030", time(10, 30))])
+def test_uk_half_hours_around(said, start):
+    assert window(said).window == TimeWindow("around", start=start)
+
+
+@pytest.mark.parametrize("said,part", [
+    ("later in the afternoon", "late_afternoon"), ("later on in the afternoon", "late_afternoon"),
+    ("later in the morning", "late_morning"), ("earlier in the afternoon", "early_afternoon"),
+    ("afternoon-ish", "afternoon"), ("morningish", "morning"), ("evening-ish", "evening"), ("morning time", "morning"),
+    ("close of business", "late_day"), ("COB", "late_day"), ("closing time", "late_day"),
+    ("just before you close", "late_day"), ("last appointment", "late_day"), ("the last slot", "late_day"),
+    ("latest", "late_day"), ("the latest you have", "late_day"), ("as late as possible", "late_day"),
+    ("last appointment of the day", "late_day"), ("on my lunch break", "lunchtime"), ("my lunch hour", "lunchtime"),
+    ("during my lunch break", "lunchtime"), ("lunch break", "lunchtime"), ("first appointment of the day", "first_thing"),
+    ("as soon as you open", "first_thing"), ("first slot of the day", "first_thing"),
+])
+def test_loose_parts_of_the_day(said, part):
+    assert window(said).window == TimeWindow("part", part=part)
+
+
+@pytest.mark.parametrize("said", ["early as possible", "as early as possible", "soon as possible",
+                                  "as early as you can", "the earliest possible", "earliest you have"])
+def test_as_early_as_possible_is_the_whole_day_from_its_first_opening(said):
+    assert window(said).window == TimeWindow()
+
+
 def test_a_closed_day_reads_the_hour_in_any_days_hours():
     sunday = MONDAY + timedelta(days=6)
     got = window("after 3", sunday.isoformat())
@@ -389,3 +447,14 @@ def test_text_longer_than_any_spoken_window_is_asked_again_at_once():
         with pytest.raises(NormalizationError) as asked:
             window(time_text, date_text)
         assert asked.value.reask == code
+
+
+@pytest.mark.parametrize("date_text,day", [("14th Jan 2027", date(2027, 1, 14)), ("January 14, 2027", date(2027, 1, 14)),
+                                           ("Dec 3 2026", date(2026, 12, 3)), ("3 December 2030", date(2030, 12, 3))])
+def test_a_year_after_a_day_is_no_run_together_time(date_text, day):
+    got = window(None, date_text)
+    assert got.day == day and got.window == TimeWindow(), got
+
+
+def test_run_together_digits_as_the_time_argument_are_a_time():
+    assert window("2030").window == TimeWindow("at", start=time(20, 30))  # the time argument: a clock time

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from api.speech import parse_instant
 from conftest import AUTH, NEW_YORK, SUNRISE, local_instant, next_open_day
 from test_webhook import WEBHOOK, results, vapi_body
@@ -43,11 +45,21 @@ def test_the_reading_inside_the_hours_is_booked(client, sql):
     assert starts(sql, ten["appointmentId"]) == local_instant(day, 10)
 
 
-def test_a_closed_day_asks_which_half_of_the_day_and_writes_nothing(client, sql):
+def test_a_closed_day_reads_the_hour_in_the_usual_hours_and_says_closed(client, sql):
+    # Neither reading is open on a closed day: asking "morning or afternoon?" only leads to a refusal,
+    # so the usual hours read it (2 PM) and SQL says the clinic is closed, with the next times.
     sunday = next_weekday(6)
     reply = book(client, sunday, "2")
-    assert reply == {"success": False, "error": "invalid_input", "field": "appointmentTime",
-                     "reask": "appointment_time_meridiem", "message": "Is that 2 in the afternoon or in the morning?"}
+    assert (reply["success"], reply["error"]) == (False, "closed"), reply
+    assert "morning" not in reply["message"] and reply["alternativeSlots"], reply
+    assert sql("select count(*) from public.appointments") == [(0,)]
+
+
+@pytest.mark.parametrize("text", ["5:30", "6", "8:30", "half past five", "6:15"])
+def test_an_hour_neither_reading_of_which_is_open_is_refused_as_outside_hours(client, sql, text):
+    reply = book(client, next_open_day(), text)
+    assert (reply["success"], reply["error"]) == (False, "outside_business_hours"), reply
+    assert "morning" not in reply["message"], reply
     assert sql("select count(*) from public.appointments") == [(0,)]
 
 
@@ -87,6 +99,6 @@ def test_reschedule_reads_the_new_and_the_booked_hour_in_the_hours(client, sql):
                                                    "currentDate": day.isoformat(), "currentTime": "10"}, "tc-2")
     assert moved["success"] is True, moved
     assert starts(sql, booked["appointmentId"]) == local_instant(day, 15)
-    asked = tool(client, "rescheduleAppointment", {"newDate": next_weekday(6).isoformat(), "newTime": "3"}, "tc-3")
-    assert (asked["field"], asked["reask"]) == ("appointmentTime", "appointment_time_meridiem")
+    closed = tool(client, "rescheduleAppointment", {"newDate": next_weekday(6).isoformat(), "newTime": "3"}, "tc-3")
+    assert (closed["success"], closed["error"]) == (False, "closed"), closed  # 3 PM, read in the usual hours
     assert starts(sql, booked["appointmentId"]) == local_instant(day, 15)

@@ -419,8 +419,9 @@ end;
 $$;
 
 -- Which of the verified caller's appointments is meant? Hints (each optional, all must hold): the
--- id, the clinic-local date, the clinic-local weekday (0 = Sunday) and the clinic-local start time.
--- "Cancel the Tuesday one" finds the only Tuesday appointment however many weeks away it is.
+-- id, the clinic-local date, the clinic-local weekday (0 = Sunday), the clinic-local start time and
+-- the clinic-local day of the month. "Cancel the Tuesday one" finds the only Tuesday appointment
+-- however many weeks away it is; "the one on the 9th" the only one on a 9th, whichever month.
 -- Returns the appointment, or the not_found / ambiguous reply (with what the caller may hear).
 create or replace function private.find_in_pool(
   p_org public.orgs,
@@ -431,6 +432,7 @@ create or replace function private.find_in_pool(
   p_local_date date,
   p_weekday smallint,
   p_local_time time,
+  p_day_of_month smallint,
   out appointment public.appointments,
   out refusal json
 )
@@ -449,6 +451,7 @@ begin
        and (p_weekday is null or extract(dow from p.starts_at at time zone p_org.timezone) = p_weekday)
        and (p_local_time is null
             or to_char(p.starts_at at time zone p_org.timezone, 'HH24:MI') = to_char(p_local_time, 'HH24:MI'))
+       and (p_day_of_month is null or extract(day from p.starts_at at time zone p_org.timezone) = p_day_of_month)
      order by p.starts_at, p.id
      limit 51);
 
@@ -505,7 +508,8 @@ end;
 $$;
 
 -- Hints that cannot mean anything are refused before verification (so they are never counted).
-create or replace function private.hint_refusal(p_org public.orgs, p_weekday smallint)
+create or replace function private.hint_refusal(p_org public.orgs, p_weekday smallint,
+                                                p_day_of_month smallint default null)
 returns json
 language plpgsql
 stable
@@ -514,6 +518,9 @@ as $$
 begin
   if p_weekday is not null and p_weekday not between 0 and 6 then
     return private.caller_refusal(p_org, 'invalid_input', 'Weekday must be 0 (Sunday) to 6 (Saturday)');
+  end if;
+  if p_day_of_month is not null and p_day_of_month not between 1 and 31 then
+    return private.caller_refusal(p_org, 'invalid_input', 'Day of the month must be 1 to 31');
   end if;
   return null;
 end;
@@ -785,6 +792,7 @@ create or replace function private.find_verified_appointment(
   p_weekday smallint,
   p_local_time time,
   p_input_problem text default null,
+  p_day_of_month smallint default null,
   out org public.orgs,
   out ctx private.caller_context,
   out verified_by text,
@@ -813,7 +821,7 @@ begin
   end if;
   select * into v_parsed from private.parse_caller(org, p_caller, false);
   ctx := v_parsed.ctx;
-  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(org, p_weekday));
+  v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(org, p_weekday, p_day_of_month));
   if v_refusal is null and p_input_problem is not null then
     v_refusal := private.caller_refusal(org, 'invalid_input', p_input_problem);
   end if;
@@ -829,7 +837,8 @@ begin
   verified_by := v_verified.verified_by;
   searched := v_verified.searched;
   select * into v_found from private.find_in_pool(org, ctx, verified_by, searched,
-                                                  p_appointment_id, p_local_date, p_weekday, p_local_time);
+                                                  p_appointment_id, p_local_date, p_weekday, p_local_time,
+                                                  p_day_of_month);
   if v_found.refusal is not null then
     reply := private.log_caller_access(p_org_id, ctx, p_action, verified_by, v_found.refusal);
     return;
@@ -846,7 +855,8 @@ create or replace function public.find_caller_appointment(
   p_appointment_id uuid default null,
   p_local_date date default null,
   p_weekday smallint default null,
-  p_local_time time default null
+  p_local_time time default null,
+  p_day_of_month smallint default null
 )
 returns json
 language plpgsql
@@ -859,7 +869,8 @@ declare
   v_found record;
 begin
   select * into v_found from private.find_verified_appointment(
-    p_org_id, p_caller, 'lookup', p_appointment_id, p_local_date, p_weekday, p_local_time);
+    p_org_id, p_caller, 'lookup', p_appointment_id, p_local_date, p_weekday, p_local_time,
+    p_day_of_month => p_day_of_month);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -872,9 +883,9 @@ begin
       'timezone', (v_found.org).timezone));
 end;
 $$;
-comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) is
-  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
-grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time) to authenticated, service_role;
+comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint) is
+  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time, day of the month 1-31), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
+grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint) to authenticated, service_role;
 
 -- cancel_appointment ----------------------------------------------------------------------------
 -- Find (as find_caller_appointment), verify, cancel: one RPC. Cancelling frees the slot (the
@@ -886,7 +897,8 @@ create or replace function public.cancel_appointment(
   p_local_date date default null,
   p_weekday smallint default null,
   p_local_time time default null,
-  p_reason text default null
+  p_reason text default null,
+  p_day_of_month smallint default null
 )
 returns json
 language plpgsql
@@ -902,7 +914,8 @@ declare
   v_appt public.appointments;
 begin
   select * into v_found from private.find_verified_appointment(
-    p_org_id, p_caller, 'cancel', p_appointment_id, p_local_date, p_weekday, p_local_time);
+    p_org_id, p_caller, 'cancel', p_appointment_id, p_local_date, p_weekday, p_local_time,
+    p_day_of_month => p_day_of_month);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -935,9 +948,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) is
+comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint) is
   'Cancels the verified caller''s appointment matching the hints (see find_caller_appointment); frees the slot (the outbox trigger records a cancelled event), logs the call.';
-grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text) to authenticated, service_role;
+grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint) to authenticated, service_role;
 
 -- reschedule_appointment_atomic -----------------------------------------------------------------
 -- Find, verify, then move the same row (same id, lead, service) in one statement; its current slot
@@ -959,7 +972,8 @@ create or replace function public.reschedule_appointment_atomic(
   p_local_time time default null,
   p_provider text default null,
   p_insist_provider boolean default false,
-  p_exclude_provider text default null
+  p_exclude_provider text default null,
+  p_day_of_month smallint default null
 )
 returns json
 language plpgsql
@@ -993,7 +1007,7 @@ declare
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'reschedule', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    case when p_new_scheduled_at is null then 'The new time is required' end);
+    case when p_new_scheduled_at is null then 'The new time is required' end, p_day_of_month);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -1144,9 +1158,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text) is
+comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint) is
   'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; keeps the provider unless p_provider names another (or "anyone"), or p_exclude_provider names one to avoid (any but that one). Refusals carry alternatives. Logged.';
-grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text) to authenticated, service_role;
+grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint) to authenticated, service_role;
 
 -- erase_patient_data ----------------------------------------------------------------------------
 -- Erasure on request: health data must be erasable even where the audit trail is immutable. Redacts

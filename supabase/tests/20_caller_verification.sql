@@ -5,7 +5,7 @@
 -- (weekday weeks away, ambiguous, not_found); staff vs service_role; input checks; booking with a
 -- date of birth and the v2 wrapper's unchanged reply.
 begin;
-select plan(95);
+select plan(98);
 
 -- Fixture: one clinic open every day 08:00–18:00; phone P is a parent's (José, Mary-Ann twice, a
 -- child booked without a DOB), phone Q someone else's.
@@ -231,9 +231,10 @@ create function pg_temp.cancel(p_ctx jsonb, p_id text default null, p_date date 
   select public.cancel_appointment(p_org_id => 'c2000000-0000-4000-8000-000000000001', p_caller => p_ctx,
     p_appointment_id => p_id::uuid, p_local_date => p_date, p_weekday => p_weekday::smallint, p_local_time => p_time) $$;
 create function pg_temp.pick(p_ctx jsonb, p_id text default null, p_date date default null, p_weekday int default null,
-                             p_time time default null) returns json language sql as $$
+                             p_time time default null, p_dom int default null) returns json language sql as $$
   select public.find_caller_appointment(p_org_id => 'c2000000-0000-4000-8000-000000000001', p_caller => p_ctx,
-    p_appointment_id => p_id::uuid, p_local_date => p_date, p_weekday => p_weekday::smallint, p_local_time => p_time) $$;
+    p_appointment_id => p_id::uuid, p_local_date => p_date, p_weekday => p_weekday::smallint, p_local_time => p_time,
+    p_day_of_month => p_dom::smallint) $$;
 -- functions start closed (default privileges, 20261125000100_orgs.sql): open the test's own helpers
 do $g$ declare f regprocedure; begin
   for f in select p.oid::regprocedure from pg_proc p where p.pronamespace = pg_my_temp_schema() loop
@@ -267,6 +268,16 @@ select ok((select not (pg_temp.id('quinn') = any (pg_temp.ids(j))) and j::text n
           '... and nothing of it is disclosed');
 select is(pg_temp.pick(pg_temp.ctx('call-find', '+13055550100'), p_weekday => 7) ->> 'error', 'invalid_input',
           'weekday outside 0..6: invalid_input');
+-- "the one on the <n>th": mary2 (14-20 days out) shares its day of the month with none of the others
+-- (mary1 and kid are 1-13 days before it, jose 15-27 days after)
+select is(pg_temp.pick(pg_temp.ctx('call-find', '+13055550100'),
+                       p_dom => extract(day from pg_temp.day(14, 3))::int) -> 'appointment' ->> 'appointmentId',
+          pg_temp.id('mary2'), 'a day of the month alone picks the one appointment on it, whichever month');
+select is(pg_temp.pick(pg_temp.ctx('call-find', '+13055550100'), p_weekday => 2,
+                       p_dom => extract(day from pg_temp.day(14, 3))::int) ->> 'error',
+          'not_found', 'day of the month and weekday must both hold');
+select is(pg_temp.pick(pg_temp.ctx('call-find', '+13055550100'), p_dom => 32) ->> 'error', 'invalid_input',
+          'day of the month outside 1..31: invalid_input');
 
 -- name + DOB verified: acts on that patient only
 select is(pg_temp.cancel(pg_temp.ctx('call-nd2', '+12125550000', '+13055550100', 'José Núñez', '1980-02-03'), pg_temp.id('mary1')) ->> 'error',
