@@ -329,22 +329,45 @@ def caller_context(ctx: ToolContext, arguments: dict | None = None) -> dict:
     return caller
 
 
+# "Which one" said by what it is for or who it is with: at most this long, else re-asked as a day.
+MAX_WHICH_TEXT = 100
+WHICH_REASK = "_which_reask"  # not a parameter: popped before the RPC
+
+
+def _which_refused(hints: dict, result: dict) -> dict | None:
+    """SQL found no service or provider in p_which: the day's re-ask, as before p_which existed."""
+    error = hints.get(WHICH_REASK)
+    if error is not None and result.get("error") == "invalid_input":
+        return _reask(error)
+    return None
+
+
 def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, ...],
                        time_keys: tuple[str, ...]) -> dict:
     """Which appointment the caller means, as the finder's parameters: its id if a reply gave
     one; its clinic-local date, or only a weekday ("the Tuesday one") or only a day of the month
-    ("the one on the 9th": p_day_of_month, sent only when said); its local time."""
+    ("the one on the 9th": p_day_of_month, sent only when said); its local time. A day argument
+    that is no day may say what the visit is for or who it is with ("the flu shot", "the one with
+    Nurse Kim"): sent as said (p_which) for SQL to match to a service or provider; the re-ask the
+    day would have had is kept under WHICH_REASK, for when SQL finds neither (invalid_input)."""
     hints: dict[str, Any] = {"p_appointment_id": first_uuid(arguments.get("appointmentId")),
                              "p_local_date": None, "p_weekday": None, "p_local_time": None}
     weekday = None  # of the described day, to read an hour said without AM/PM in its opening hours
     day_text = _text(arguments, *date_keys)
     if day_text:
-        day = normalize_day_hint(day_text, ctx.today, field=date_keys[0], region=ctx.profile.phone_region)
-        hints["p_local_date"] = day.date.isoformat() if day.date else None
-        hints["p_weekday"] = day.weekday
-        if day.day_of_month is not None:
-            hints["p_day_of_month"] = day.day_of_month
-        weekday = day.weekday if day.date is None else weekday_of(day.date)
+        try:
+            day = normalize_day_hint(day_text, ctx.today, field=date_keys[0], region=ctx.profile.phone_region)
+        except NormalizationError as error:
+            if not any(ch.isalpha() for ch in day_text) or len(day_text) > MAX_WHICH_TEXT:
+                raise
+            hints["p_which"] = day_text
+            hints[WHICH_REASK] = error
+        else:
+            hints["p_local_date"] = day.date.isoformat() if day.date else None
+            hints["p_weekday"] = day.weekday
+            if day.day_of_month is not None:
+                hints["p_day_of_month"] = day.day_of_month
+            weekday = day.weekday if day.date is None else weekday_of(day.date)
     time_text = _text(arguments, *time_keys)
     if time_text:
         hints["p_local_time"] = normalize_time_hint(time_text, field=time_keys[0], hours=ctx.profile.hours,
@@ -479,9 +502,10 @@ def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
         hints = _appointment_hints(ctx, arguments, ("appointmentDate", "date"), ("appointmentTime", "time"))
     except NormalizationError as error:
         return _reask(error)
+    which_reask = {WHICH_REASK: hints.pop(WHICH_REASK, None)}
     result = ctx.rpc("cancel_appointment", p_caller=caller, **hints, p_reason=_text(arguments, "reason"))
     if not result.get("success"):
-        return _refusal(ctx, result, None)
+        return _which_refused(which_reask, result) or _refusal(ctx, result, None)
     log_event("booking.cancelled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"))
     payload = {"success": True, "appointmentId": result.get("appointmentId"), "status": "cancelled",
                "verifiedBy": result.get("verifiedBy"),
@@ -503,10 +527,12 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
     except NormalizationError as error:
         return _reask(error)
     provider_params = _provider_params(arguments)
+    which_reask = {WHICH_REASK: hints.pop(WHICH_REASK, None)}
     result = ctx.rpc("reschedule_appointment_atomic", p_caller=caller, p_new_scheduled_at=new_start.isoformat(),
                      **hints, **provider_params)
     if not result.get("success"):
-        return _refusal(ctx, result, new_start, provider_params.get("p_provider"))
+        return (_which_refused(which_reask, result)
+                or _refusal(ctx, result, new_start, provider_params.get("p_provider")))
     log_event("booking.rescheduled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"),
               providerId=(_provider(result) or {}).get("id"))
     payload = {"success": True, "appointmentId": result.get("appointmentId"), "scheduledAt": result.get("scheduledAt"),

@@ -422,6 +422,8 @@ $$;
 -- id, the clinic-local date, the clinic-local weekday (0 = Sunday), the clinic-local start time and
 -- the clinic-local day of the month. "Cancel the Tuesday one" finds the only Tuesday appointment
 -- however many weeks away it is; "the one on the 9th" the only one on a 9th, whichever month.
+-- p_which_service / p_which_provider (from p_which, private.which_hint: "the flu shot", "the one with
+-- Nurse Kim"): its service or its provider (either, when the words name both).
 -- Returns the appointment, or the not_found / ambiguous reply (with what the caller may hear).
 create or replace function private.find_in_pool(
   p_org public.orgs,
@@ -433,6 +435,8 @@ create or replace function private.find_in_pool(
   p_weekday smallint,
   p_local_time time,
   p_day_of_month smallint,
+  p_which_service uuid default null,
+  p_which_provider uuid default null,
   out appointment public.appointments,
   out refusal json
 )
@@ -452,6 +456,8 @@ begin
        and (p_local_time is null
             or to_char(p.starts_at at time zone p_org.timezone, 'HH24:MI') = to_char(p_local_time, 'HH24:MI'))
        and (p_day_of_month is null or extract(day from p.starts_at at time zone p_org.timezone) = p_day_of_month)
+       and ((p_which_service is null and p_which_provider is null)
+            or p.service_id = p_which_service or p.provider_id = p_which_provider)
      order by p.starts_at, p.id
      limit 51);
 
@@ -503,6 +509,31 @@ begin
   end if;
   if refusal is not null then
     appointment := null;
+  end if;
+end;
+$$;
+
+-- "Which one" said by what it is for or who it is with (p_which, as said: "the flu shot", "the
+-- vaccination", "the one with Nurse Kim"): the service private.resolve_service finds in it (not the
+-- default for only filler words) and the provider private.resolve_provider names (kind named only).
+-- Both NULL: the words name neither, and the hint is refused (invalid_input) before verification.
+create or replace function private.which_hint(p_org_id uuid, p_which text, out service_id uuid, out provider_id uuid)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_choice record;
+begin
+  if nullif(btrim(p_which), '') is null then
+    return;
+  end if;
+  if private.service_key(p_which) <> '' then
+    service_id := private.resolve_service(p_org_id, p_which);
+  end if;
+  select * into v_choice from private.resolve_provider(p_org_id, p_which);
+  if v_choice.kind = 'named' then
+    provider_id := v_choice.provider_id;
   end if;
 end;
 $$;
@@ -793,6 +824,7 @@ create or replace function private.find_verified_appointment(
   p_local_time time,
   p_input_problem text default null,
   p_day_of_month smallint default null,
+  p_which text default null,
   out org public.orgs,
   out ctx private.caller_context,
   out verified_by text,
@@ -809,6 +841,7 @@ declare
   v_verified record;
   v_found record;
   v_refusal json;
+  v_which record;
 begin
   if p_org_id is null then
     reply := private.error_reply('invalid_input', 'Organization id is required');
@@ -822,6 +855,11 @@ begin
   select * into v_parsed from private.parse_caller(org, p_caller, false);
   ctx := v_parsed.ctx;
   v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(org, p_weekday, p_day_of_month));
+  select * into v_which from private.which_hint(p_org_id, p_which);
+  if v_refusal is null and nullif(btrim(p_which), '') is not null
+     and v_which.service_id is null and v_which.provider_id is null then
+    v_refusal := private.caller_refusal(org, 'invalid_input', 'Which appointment names no service or provider of this clinic');
+  end if;
   if v_refusal is null and p_input_problem is not null then
     v_refusal := private.caller_refusal(org, 'invalid_input', p_input_problem);
   end if;
@@ -838,7 +876,7 @@ begin
   searched := v_verified.searched;
   select * into v_found from private.find_in_pool(org, ctx, verified_by, searched,
                                                   p_appointment_id, p_local_date, p_weekday, p_local_time,
-                                                  p_day_of_month);
+                                                  p_day_of_month, v_which.service_id, v_which.provider_id);
   if v_found.refusal is not null then
     reply := private.log_caller_access(p_org_id, ctx, p_action, verified_by, v_found.refusal);
     return;
@@ -856,7 +894,8 @@ create or replace function public.find_caller_appointment(
   p_local_date date default null,
   p_weekday smallint default null,
   p_local_time time default null,
-  p_day_of_month smallint default null
+  p_day_of_month smallint default null,
+  p_which text default null
 )
 returns json
 language plpgsql
@@ -870,7 +909,7 @@ declare
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'lookup', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    p_day_of_month => p_day_of_month);
+    p_day_of_month => p_day_of_month, p_which => p_which);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -883,9 +922,9 @@ begin
       'timezone', (v_found.org).timezone));
 end;
 $$;
-comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint) is
-  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time, day of the month 1-31), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
-grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint) to authenticated, service_role;
+comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text) is
+  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time, day of the month 1-31, p_which: its service or provider as said, e.g. "the flu shot", "the one with Nurse Kim"), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
+grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text) to authenticated, service_role;
 
 -- cancel_appointment ----------------------------------------------------------------------------
 -- Find (as find_caller_appointment), verify, cancel: one RPC. Cancelling frees the slot (the
@@ -898,7 +937,8 @@ create or replace function public.cancel_appointment(
   p_weekday smallint default null,
   p_local_time time default null,
   p_reason text default null,
-  p_day_of_month smallint default null
+  p_day_of_month smallint default null,
+  p_which text default null
 )
 returns json
 language plpgsql
@@ -915,7 +955,7 @@ declare
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'cancel', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    p_day_of_month => p_day_of_month);
+    p_day_of_month => p_day_of_month, p_which => p_which);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -948,9 +988,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint) is
+comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text) is
   'Cancels the verified caller''s appointment matching the hints (see find_caller_appointment); frees the slot (the outbox trigger records a cancelled event), logs the call.';
-grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint) to authenticated, service_role;
+grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text) to authenticated, service_role;
 
 -- reschedule_appointment_atomic -----------------------------------------------------------------
 -- Find, verify, then move the same row (same id, lead, service) in one statement; its current slot
@@ -973,7 +1013,8 @@ create or replace function public.reschedule_appointment_atomic(
   p_provider text default null,
   p_insist_provider boolean default false,
   p_exclude_provider text default null,
-  p_day_of_month smallint default null
+  p_day_of_month smallint default null,
+  p_which text default null
 )
 returns json
 language plpgsql
@@ -1007,7 +1048,7 @@ declare
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'reschedule', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    case when p_new_scheduled_at is null then 'The new time is required' end, p_day_of_month);
+    case when p_new_scheduled_at is null then 'The new time is required' end, p_day_of_month, p_which);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -1158,9 +1199,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint) is
+comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text) is
   'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, same rules as booking; keeps the provider unless p_provider names another (or "anyone"), or p_exclude_provider names one to avoid (any but that one). Refusals carry alternatives. Logged.';
-grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint) to authenticated, service_role;
+grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text) to authenticated, service_role;
 
 -- erase_patient_data ----------------------------------------------------------------------------
 -- Erasure on request: health data must be erasable even where the audit trail is immutable. Redacts
