@@ -2091,11 +2091,10 @@ class DayHint:
     date: date | None = None
     weekday: int | None = None  # 0 = Sunday .. 6 = Saturday, as PostgreSQL's extract(dow)
     day_of_month: int | None = None  # "the one on the 9th": whichever month (SQL's p_day_of_month)
-    # what the caller calls it, as said (SQL's p_which_service / p_which_provider): "flu shot",
-    # "Nurse Kim"; which service or provider that is, is SQL's to decide (one matcher)
-    service: str | None = None
-    provider: str | None = None
     ordinal: int | None = None  # "the first one" 1, "the second one" 2, "the last / later one" -1 (p_ordinal)
+    # the words beside an order, as said ("the last flu shot" → "flu shot"): SQL's p_which decides
+    # which service or provider they name
+    which: str | None = None
 
 
 # "The first one", "the last one", "the later one" (of two): the nth of the caller's matching
@@ -2106,10 +2105,7 @@ _ORDINAL_HINTS = {"first": 1, "1st": 1, "earliest": 1, "earlier": 1, "sooner": 1
 _ORDINAL_HINT = re.compile(r"^(?:the\s+|my\s+|that\s+)?(?P<nth>[a-z0-9]+)\s+(?:one|appointment|visit|booking)"
                            r"(?P<rest>(?:\s+.*)?)$")
 _ORDINAL_LEAD = re.compile(r"^(?:the\s+|my\s+|that\s+)?(?P<nth>[a-z0-9]+)(?P<rest>\s+.+)$")  # "the second consultation"
-# "the one with Nurse Kim", "my appointment with Dr. Lee", "Nurse Kim's": a provider as said.
-_WITH_PROVIDER = re.compile(r"^(?P<before>.*?)\b(?:with|w/|seeing|to see)\s+(?P<who>.+)$")
-_PROVIDER_TITLE = re.compile(r"^(?:dr|doctor|nurse|prof|professor|mr|mrs|ms|miss|hygienist|dentist)\b\.?")
-# Words that describe no service or provider: "someday", "later on" stay a re-ask of the day.
+# Words that are no named thing after an order: "next week", "later on" stay a re-ask of the day.
 _NOT_WHICH = {"someday", "sometime", "soon", "whenever", "anytime", "any", "time", "day", "date", "week", "month",
                "year", "today", "later", "earlier", "next", "last", "this", "that", "one", "it", "thing", "i",
                "dont", "don't", "know", "remember", "not", "sure", "forget", "forgot", "um", "uh", "er", "on",
@@ -2135,34 +2131,23 @@ def _which_words(text: str) -> str:
 
 
 def read_which_hint(text: str) -> DayHint | None:
-    """What the caller calls an appointment they hold, when it is not a day: an order ("the first
-    one", "the last one", "the later one"), a provider ("the one with Nurse Kim", "Dr. Lee's"), or
-    else a service ("the flu shot", "the vaccination"), as said. None when it names nothing."""
+    """An order among the caller's appointments, when the words are no day: "the first one", "the
+    second one", "the last one", "the later one" (of two), with the words beside it as said ("the
+    last flu shot", "the first one with Dr. Lee" → ``which``, for SQL's p_which). None otherwise:
+    a service or provider alone ("the flu shot") is sent as said by the tool (p_which), and words
+    that are neither are SQL's to refuse."""
     lowered = " ".join(text.lower().replace("’", "'").split())
     match = _ORDINAL_HINT.match(lowered)
     lead = _ORDINAL_LEAD.match(lowered) if match is None else None
     match = match or lead
-    if match and match["nth"] in _ORDINAL_HINTS:
-        rest = _which_words(match["rest"] or "")
-        extra = read_which_hint(rest) if rest else None
-        if lead is not None and (extra is None or extra.ordinal is not None):
-            return None  # "next week", "later on": no order of a named thing
-        return DayHint(ordinal=_ORDINAL_HINTS[match["nth"]], service=extra.service if extra else None,
-                       provider=extra.provider if extra else None)
-    words = _which_words(lowered)
-    if not words:
+    if not match or match["nth"] not in _ORDINAL_HINTS:
         return None
-    match = _WITH_PROVIDER.match(words)
-    if match:
-        who = match["who"].strip(" .,")
-        before = _which_words(match["before"])
-        service = before if before and not set(before.split()) <= _NOT_WHICH else None
-        return DayHint(provider=who, service=service) if who else None
-    if set(re.split(r"[\s.'-]+", words)) - {""} <= _NOT_WHICH or re.search(r"\d", words):
+    rest = _which_words(match["rest"] or "")
+    if rest and (set(re.split(r"[\s.'-]+", rest)) - {""} <= _NOT_WHICH or re.search(r"\d", rest)):
+        return None  # "next week", "later on": no order of a named thing
+    if lead is not None and not rest:
         return None
-    if _PROVIDER_TITLE.match(words):
-        return DayHint(provider=words)
-    return DayHint(service=words)
+    return DayHint(ordinal=_ORDINAL_HINTS[match["nth"]], which=rest or None)
 
 
 def part_of_day_hint(text: str) -> tuple[time | None, time | None] | None:
@@ -2286,7 +2271,7 @@ def normalize_day_hint(
         if error.reask == "appointment_date_weekday_mismatch":
             raise NormalizationError(field, error.reask, error.choices) from None
         which = read_which_hint(text)
-        if which is not None:  # not a day: what the caller calls it ("the flu shot", "the last one")
+        if which is not None:  # not a day: an order ("the last one", "the last flu shot")
             return which
         raise NormalizationError(field, "booked_day_invalid") from None
 

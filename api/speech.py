@@ -121,6 +121,10 @@ def _service_words(service_name: str | None) -> str:
     )
 
 
+def _with_the(noun_phrase: str) -> str:
+    return f"the {noun_phrase}"
+
+
 def _with_article(noun_phrase: str) -> str:
     first_word = noun_phrase.split()[0]
     leading_letters = re.match(r"[A-Za-z]*", first_word).group()
@@ -888,7 +892,12 @@ def _provider_offer_line(reason, pairs, requested, requested_day, service_name, 
         head = f"{state}." if state else opening
         return f"{head} Is there another day or time that would suit you?"
     groups = _by_provider(pairs, first=requested)
-    phrases = [_free_at(name, instants, requested_day) for name, instants in groups]
+    # Each offer names its day unless it is the day last said (the caller's day, at first): after
+    # "free on Tuesday, February 23rd at 9:00 AM", Friday's 10:00 is "on Friday, … at 10:00 AM".
+    phrases, said_day = [], requested_day
+    for name, instants in groups:
+        phrases.append(_free_at(name, instants, said_day))
+        said_day = instants[-1].date()
     question = "would that work?" if len(pairs) == 1 else "would any of those work?"
     if state and reason != "provider_not_qualified" and groups[0][0] == requested:
         # "Dr. Anika Patel is booked then but free at 2:30 PM or 3:00 PM, or Dr. Marcus Lee is …"
@@ -955,9 +964,9 @@ def unknown_provider(names: list | None, *, ambiguous: bool = False) -> str:
     that fits several providers (``ambiguous``: say which ones)."""
     offered = [name for name in map(provider_name, names or []) if name]
     if ambiguous:
-        line = _fitting(lambda listed: f"I have more than one provider by that name: {listed} — "
+        line = _fitting(lambda listed: f"That could be {listed} — "
                                        "which one would you like?", offered)
-        return line or one_line("I have more than one provider by that name — could you give me their full name?")
+        return line or one_line("That name fits more than one of our providers — could you give me their full name?")
     line = _fitting(lambda listed: f"I don't have anyone by that name here. I can book you with {listed} — "
                                    "who would you like, or is anyone fine?", offered)
     return line or one_line("I don't have anyone by that name here. Shall I book whoever is free?")
@@ -1026,10 +1035,18 @@ def _plural(noun_phrase: str) -> str:
     return f"{head} {plural}" if head else plural
 
 
-def unknown_service(names: list | None) -> str:
+def unknown_service(names: list | None, named: list | None = None) -> str:
     """The caller asked for a visit the clinic does not offer (SQL's ``unknown_service``): say what
     it does offer. ``I'm not sure we do that here. We offer consultations, checkups, and
-    vaccinations — which would you like?``"""
+    vaccinations — which would you like?`` When SQL found two or more of its services in what was
+    said (``named``: "checkup and flu shot"), the clinic does do them: ask which to book first.
+    ``I can book one visit at a time — shall we start with the checkup or the vaccination?``"""
+    asked = [_with_the(_service_words(one_line(name))) for name in named or []
+             if isinstance(name, str) and one_line(name)]
+    if len(asked) >= 2:
+        line = _fitting(lambda listed: f"I can book one visit at a time — shall we start with {listed}?", asked)
+        if line:
+            return line
     offered = [_plural(_service_words(one_line(name))) for name in names or []
                if isinstance(name, str) and one_line(name)]
     line = _fitting(lambda listed: f"I'm not sure we do that here. We offer {listed} — which would you like?",

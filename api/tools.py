@@ -239,8 +239,13 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
         # The caller named no service of this clinic (SQL's lenient match found none): say what it offers.
         offered = [item.get("name") for item in reply.get("services") or []
                    if isinstance(item, dict) and isinstance(item.get("name"), str)]
+        # Two or more of its services in one phrase ("checkup and flu shot"): SQL names them (`named`).
+        named = [item.get("name") for item in reply.get("named") or []
+                 if isinstance(item, dict) and isinstance(item.get("name"), str)]
         payload.update(field="serviceType", services=offered)
-        message = speech.unknown_service(offered)
+        if len(named) >= 2:
+            payload["named"] = named
+        message = speech.unknown_service(offered, named)
         log_event("booking.rejected", reason=code, services=len(offered))
     elif code == "unknown_provider":
         offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
@@ -330,28 +335,53 @@ def caller_context(ctx: ToolContext, arguments: dict | None = None) -> dict:
     return caller
 
 
+# "Which one" said by what it is for or who it is with: at most this long, else re-asked as a day.
+MAX_WHICH_TEXT = 100
+WHICH_REASK = "_which_reask"  # not a parameter: popped before the RPC
+
+
+def _which_refused(hints: dict, result: dict) -> dict | None:
+    """SQL found no service or provider in p_which: the day's re-ask, as before p_which existed."""
+    error = hints.get(WHICH_REASK)
+    if error is not None and result.get("error") == "invalid_input":
+        return _reask(error)
+    return None
+
+
 def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, ...],
                        time_keys: tuple[str, ...]) -> dict:
     """Which appointment the caller means, as the finder's parameters: its id if a reply gave
     one; its clinic-local date, or only a weekday ("the Tuesday one") or only a day of the month
-    ("the one on the 9th": p_day_of_month, sent only when said); its local time."""
+    ("the one on the 9th": p_day_of_month, sent only when said); its local time. A day argument
+    that is no day may say what the visit is for or who it is with ("the flu shot", "the one with
+    Nurse Kim"): sent as said (p_which) for SQL to match to a service or provider; the re-ask the
+    day would have had is kept under WHICH_REASK, for when SQL finds neither (invalid_input). An
+    order ("the first one", "the last one", "the later one"; "the last flu shot" with p_which) is
+    p_ordinal. The time argument may be a part of the day ("the morning one": p_after_time /
+    p_before_time), an order ("the later one") or a time with wrapping words ("the 2 o'clock one")."""
     hints: dict[str, Any] = {"p_appointment_id": first_uuid(arguments.get("appointmentId")),
                              "p_local_date": None, "p_weekday": None, "p_local_time": None}
     weekday = None  # of the described day, to read an hour said without AM/PM in its opening hours
     day_text = _text(arguments, *date_keys)
     if day_text:
-        day = normalize_day_hint(day_text, ctx.today, field=date_keys[0], region=ctx.profile.phone_region)
-        hints["p_local_date"] = day.date.isoformat() if day.date else None
-        hints["p_weekday"] = day.weekday
-        if day.day_of_month is not None:
-            hints["p_day_of_month"] = day.day_of_month
-        # what the caller calls it ("the flu shot", "the one with Nurse Kim", "the last one"): sent
-        # only when said, as said; SQL resolves the service or provider and picks the nth
-        for key, value in (("p_which_service", day.service), ("p_which_provider", day.provider),
-                           ("p_ordinal", day.ordinal)):
-            if value is not None:
-                hints[key] = value[:MAX_PROVIDER_TEXT_LENGTH] if isinstance(value, str) else value
-        weekday = day.weekday if day.date is None else weekday_of(day.date)
+        try:
+            day = normalize_day_hint(day_text, ctx.today, field=date_keys[0], region=ctx.profile.phone_region)
+        except NormalizationError as error:
+            if not any(ch.isalpha() for ch in day_text) or len(day_text) > MAX_WHICH_TEXT:
+                raise
+            hints["p_which"] = day_text
+            hints[WHICH_REASK] = error
+        else:
+            hints["p_local_date"] = day.date.isoformat() if day.date else None
+            hints["p_weekday"] = day.weekday
+            if day.day_of_month is not None:
+                hints["p_day_of_month"] = day.day_of_month
+            if day.ordinal is not None:  # "the last one", "the first flu shot": SQL picks the nth
+                hints["p_ordinal"] = day.ordinal
+            if day.which is not None:  # the words beside the order ("flu shot"), as said
+                hints["p_which"] = day.which[:MAX_WHICH_TEXT]
+                hints[WHICH_REASK] = NormalizationError(date_keys[0], "booked_day_invalid")
+            weekday = day.weekday if day.date is None else weekday_of(day.date)
     time_text = _text(arguments, *time_keys)
     if time_text:
         part = part_of_day_hint(time_text)  # "the morning one": a clinic-local range, not one time
@@ -494,9 +524,10 @@ def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
         hints = _appointment_hints(ctx, arguments, ("appointmentDate", "date"), ("appointmentTime", "time"))
     except NormalizationError as error:
         return _reask(error)
+    which_reask = {WHICH_REASK: hints.pop(WHICH_REASK, None)}
     result = ctx.rpc("cancel_appointment", p_caller=caller, **hints, p_reason=_text(arguments, "reason"))
     if not result.get("success"):
-        return _refusal(ctx, result, None)
+        return _which_refused(which_reask, result) or _refusal(ctx, result, None)
     log_event("booking.cancelled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"))
     payload = {"success": True, "appointmentId": result.get("appointmentId"), "status": "cancelled",
                "verifiedBy": result.get("verifiedBy"),
@@ -548,11 +579,13 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
     except NormalizationError as error:
         return _reask(error)
     provider_params = _provider_params(arguments)
+    which_reask = {WHICH_REASK: hints.pop(WHICH_REASK, None)}
     result = ctx.rpc("reschedule_appointment_atomic", p_caller=caller, **moved, **hints, **provider_params)
     if not result.get("success"):
         # a move said relative to the booking: SQL computed the start it refused (requestedAt)
         asked = new_start or (result.get("requestedAt") if isinstance(result.get("requestedAt"), str) else None)
-        return _refusal(ctx, result, asked, provider_params.get("p_provider"))
+        return (_which_refused(which_reask, result)
+                or _refusal(ctx, result, asked, provider_params.get("p_provider")))
     log_event("booking.rescheduled", appointmentId=result.get("appointmentId"), verifiedBy=result.get("verifiedBy"),
               providerId=(_provider(result) or {}).get("id"))
     payload = {"success": True, "appointmentId": result.get("appointmentId"), "scheduledAt": result.get("scheduledAt"),

@@ -18,20 +18,25 @@ on conflict (id) do update
 -- Services -----------------------------------------------------------------------------------------
 -- aliases: what callers call each service (matched leniently by private.resolve_service; anything
 -- else is refused as unknown_service with the clinic's services named). Staff edit them in Studio.
+-- "* vaccine" is a wildcard: any phrase ending in vaccine ("shingles vaccine"). Not "* shot" or
+-- "* jab": a botox, allergy, B12 or cortisone shot is no vaccination, so the shots that are vaccines
+-- are listed one by one. Complaints ("sore
+-- throat", "toothache") are aliases of the visit that takes them: the matcher never guesses that an
+-- unknown phrase is a symptom (an "MRI scan" is no consultation), the clinic says which ones are.
 insert into public.services (org_id, code, name, duration_minutes, buffer_minutes, is_default, aliases)
 values
   ('11111111-1111-4111-8111-111111111111', 'consultation', 'Consultation', 30, 0, true,
-   '{consult, "doctor''s appointment", "doctor visit", "see the doctor", "see a doctor", "sick visit", "office visit", "follow-up", "follow-up visit", "general appointment", "new patient visit", "new patient appointment", "new patient consultation", "initial visit"}'),
+   '{consult, "doctor''s appointment", "doctor visit", "see the doctor", "see a doctor", "sick visit", "office visit", "follow-up", "follow-up visit", "general appointment", "new patient visit", "new patient appointment", "new patient consultation", "initial visit", "sore throat", fever, cough, cold, earache, "ear infection", rash, sick, "feeling sick", "not feeling well", "feeling unwell"}'),
   ('11111111-1111-4111-8111-111111111111', 'checkup', 'Checkup', 20, 10, false,
-   '{check-up, physical, "annual physical", "yearly physical", "physical exam", "annual exam", "annual checkup", "routine checkup", "wellness visit", "wellness exam", "health check"}'),
+   '{check-up, physical, "annual physical", "yearly physical", "physical exam", "annual exam", "annual checkup", "routine checkup", "wellness visit", "wellness exam", "wellness check", "health check", "well visit", "well check", "well-child visit", "full checkup", "complete physical"}'),
   ('11111111-1111-4111-8111-111111111111', 'vaccination', 'Vaccination', 15, 15, false,
-   '{"flu shot", "flu jab", "flu vaccine", shot, jab, vaccine, immunization, immunisation, booster, "covid shot", "covid vaccine", "covid booster", "tetanus shot", inoculation}'),
+   '{"flu shot", "flu jab", "flu vaccine", shot, jab, vaccine, immunization, immunisation, booster, "covid shot", "covid vaccine", "covid booster", "tetanus shot", "tetanus jab", "tetanus booster", "hep b shot", "hepatitis shot", "shingles shot", "pneumonia shot", "hpv shot", "mmr shot", "tdap shot", "covid jab", "booster shot", "travel shots", inoculation, vax, vaxx, "* vaccine", "* vaccination", "* immunization", "* immunisation"}'),
   ('22222222-2222-4222-8222-222222222222', 'cleaning', 'Cleaning', 45, 15, true,
    '{"teeth cleaning", "dental cleaning", "routine cleaning", "scale and polish", hygienist, "hygiene appointment", checkup, check-up, "dental checkup", "six month checkup"}'),
   ('22222222-2222-4222-8222-222222222222', 'consultation', 'Consultation', 30, 0, false,
-   '{consult, exam, "dental exam", toothache, "tooth pain", "broken tooth", "chipped tooth", "second opinion", evaluation, "new patient visit", "new patient appointment", "new patient exam"}'),
+   '{consult, exam, "dental exam", toothache, "tooth pain", "broken tooth", "chipped tooth", "second opinion", evaluation, "new patient visit", "new patient appointment", "new patient exam", "dental consult", "dental consultation"}'),
   ('22222222-2222-4222-8222-222222222222', 'whitening', 'Whitening', 60, 0, false,
-   '{"teeth whitening", "tooth whitening", bleaching, "teeth bleaching", "whiten my teeth"}')
+   '{"teeth whitening", "tooth whitening", bleaching, "teeth bleaching", "whiten my teeth", whiten}')
 on conflict (org_id, code) do update set aliases = excluded.aliases;
 
 -- Business hours (clinic-local; weekday 0 = Sunday) -------------------------------------------------

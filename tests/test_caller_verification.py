@@ -134,6 +134,8 @@ def test_an_unreadable_claim_is_re_asked_and_nothing_is_called(tool, argument, v
     ({"appointmentId": "the second one"}, dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None)),
     ({"appointmentDate": "the one on the 9th"},  # a day of the month, whichever month: SQL matches it
      dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_day_of_month=9)),
+    ({"appointmentDate": "the flu shot"},  # no day: what it is for or who it is with, SQL matches it (p_which)
+     dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_which="the flu shot")),
 ])
 def test_cancel_is_one_rpc_with_the_callers_description_as_hints(arguments, hints):
     gateway = RecordingGateway({"success": False, "error": "not_found", "appointments": [], "searched": "caller_id"})
@@ -499,3 +501,17 @@ def test_a_booking_without_a_birth_date_is_changed_only_from_its_own_number(clie
     # From its own number it can be changed.
     own = call(client, "cancelAppointment", {}, caller=PATIENT_PHONE, call_id="call-patient")
     assert own["success"] is True
+
+
+@pytest.mark.parametrize("tool, arguments", [
+    ("cancelAppointment", {"appointmentDate": "the blue one"}),
+    ("rescheduleAppointment", {"currentDate": "the blue one", "newDate": "2026-12-10", "newTime": "10am"}),
+])
+def test_which_words_sql_finds_nothing_in_are_reasked_as_the_day(tool, arguments):
+    # SQL: p_which names no service or provider → invalid_input; the caller hears the day's re-ask
+    gateway = RecordingGateway({"success": False, "error": "invalid_input",
+                                "message": "Which appointment names no service or provider of this clinic"})
+    reply = dispatch(tool, context(gateway), arguments)
+    name, params = only_call(gateway)
+    assert params["p_which"] == "the blue one" and "_which_reask" not in params
+    assert reply["success"] is False and reply["error"] == "invalid_input" and reply.get("reask") == "booked_day_invalid", reply

@@ -1159,32 +1159,28 @@ def test_a_zone_said_through_normalize_datetime_is_checked_on_the_days_clock():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("the flu shot", DayHint(service="flu shot")),
-        ("the vaccination", DayHint(service="vaccination")),
-        ("my checkup appointment", DayHint(service="checkup")),
-        ("the one with Nurse Kim", DayHint(provider="nurse kim")),
-        ("my appointment with Dr. Lee", DayHint(provider="dr. lee")),
-        ("Dr. Lee's", DayHint(provider="dr. lee")),
-        ("the flu shot with Nurse Kim", DayHint(service="flu shot", provider="nurse kim")),
         ("the first one", DayHint(ordinal=1)),
         ("the next one", DayHint(ordinal=1)),
         ("the second one", DayHint(ordinal=2)),
         ("the last one", DayHint(ordinal=-1)),
         ("the later one", DayHint(ordinal=-1)),
         ("the earlier appointment", DayHint(ordinal=1)),
-        ("the last flu shot", DayHint(service="flu shot", ordinal=-1)),
-        ("the second consultation", DayHint(service="consultation", ordinal=2)),
+        # the words beside the order go to SQL as said (p_which)
+        ("the last flu shot", DayHint(ordinal=-1, which="flu shot")),
+        ("the second consultation", DayHint(ordinal=2, which="consultation")),
+        ("the first one with Nurse Kim", DayHint(ordinal=1, which="with nurse kim")),
         # days stay days; "the first" alone is the 1st of a month
         ("the first", DayHint(day_of_month=1)),
         ("the Tuesday one", DayHint(weekday=2)),
     ],
 )
-def test_which_appointment_by_what_the_caller_calls_it(text, expected):
+def test_which_appointment_by_its_order(text, expected):
     assert normalize_day_hint(text, TODAY) == expected
 
 
-@pytest.mark.parametrize("text", ["someday", "next week", "later on", "the one next week", "I don't remember"])
-def test_vague_words_are_no_service_and_still_ask_the_day(text):
+@pytest.mark.parametrize("text", ["someday", "next week", "later on", "the one next week", "I don't remember",
+                                  "the flu shot", "the one with Nurse Kim"])  # the tool sends these as p_which
+def test_words_that_are_no_day_and_no_order_are_the_days_re_ask(text):
     with pytest.raises(NormalizationError) as caught:
         normalize_day_hint(text, TODAY, field="appointmentDate")
     assert caught.value.reask == "booked_day_invalid"

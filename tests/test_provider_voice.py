@@ -194,15 +194,30 @@ def test_without_the_provider_in_the_reply_the_profile_names_only_an_exact_match
 def test_any_provider_conflict_groups_times_by_provider():
     reply = taken([slot(TWO_THIRTY, LEE), slot(THREE_PM, KIM), slot("2026-12-04T14:00:00Z", LEE)])
     result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), BOOK)
+    # Nurse Kim's 3:00 PM is on the day asked for, but Friday was said last: her offer names its day
+    # (a bare "at 3:00 PM" would sound like Friday's)
     assert result["message"] == ("That time is no longer available. Dr. Marcus Lee is free at 2:30 PM, "
-                                 "or Friday, December 4th at 9:00 AM, or Nurse Joy Kim is free at 3:00 PM — "
-                                 "would any of those work?")
+                                 "or Friday, December 4th at 9:00 AM, or Nurse Joy Kim is free on Thursday, "
+                                 "December 3rd at 3:00 PM — would any of those work?")
+
+
+def test_each_providers_offer_names_its_day_when_another_day_was_said_last():
+    # only one day in the whole line: no day repeated; the asked-for day first: said plainly
+    reply = taken([slot(TWO_THIRTY, LEE), slot(THREE_PM, KIM)])
+    result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), BOOK)
+    assert result["message"] == ("That time is no longer available. Dr. Marcus Lee is free at 2:30 PM, or "
+                                 "Nurse Joy Kim is free at 3:00 PM — would any of those work?")
+    # the second provider on the same other day as the first's last offer: that day is not said twice
+    reply = taken([slot("2026-12-04T14:00:00Z", LEE), slot("2026-12-04T15:00:00Z", KIM)])
+    result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), BOOK)
+    assert result["message"].count("Friday") == 1, result["message"]
+    assert "Nurse Joy Kim is free at 10:00 AM" in result["message"], result["message"]
 
 
 @pytest.mark.parametrize("error, provider, slots, expected", [
     ("provider_unavailable", PATEL, [slot("2026-12-04T14:00:00Z", PATEL), slot(TWO_PM, LEE)],
      "Dr. Anika Patel isn't in at that time but free on Friday, December 4th at 9:00 AM, or Dr. Marcus Lee is "
-     "free at 2:00 PM — would any of those work?"),
+     "free on Thursday, December 3rd at 2:00 PM — would any of those work?"),  # Lee's day said: Friday was last
     ("provider_unavailable", PATEL, [],
      "Dr. Anika Patel isn't in at that time. Is there another day or time that would suit you?"),
     ("provider_not_qualified", KIM, [slot(TWO_PM, LEE)],
@@ -246,11 +261,11 @@ def test_a_name_that_fits_several_providers_asks_which_one():
     reply = {"success": False, "error": "unknown_provider", "ambiguous": True,
              "providers": ["Dr. Amy Kim", "Nurse Joy Kim"], "message": "Several providers match that name"}
     result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Kim"})
-    assert result["message"] == ("I have more than one provider by that name: Dr. Amy Kim or Nurse Joy Kim — "
+    assert result["message"] == ("That could be Dr. Amy Kim or Nurse Joy Kim — "
                                  "which one would you like?")
     del reply["ambiguous"]  # the operator message alone says so too
     result = dispatch("bookClinicAppointment", ctx(RecordingGateway(reply)), {**BOOK, "providerName": "Kim"})
-    assert result["message"].startswith("I have more than one provider by that name")
+    assert result["message"].startswith("That could be Dr. Amy Kim or Nurse Joy Kim")
 
 
 def test_unknown_provider_offers_who_works_here():

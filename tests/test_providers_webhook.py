@@ -96,7 +96,8 @@ def test_a_physician_who_is_not_in_offers_her_days_and_who_is_in(client):
     assert result["success"] is False and result["error"] == "provider_unavailable"
     assert names_in(result)[-1] == LEE and PATEL in names_in(result)  # hers first, then Dr. Lee at 2 PM
     assert result["message"].startswith("Dr. Anika Patel isn't in at that time but free on ")
-    assert "Dr. Marcus Lee is free at 2:00 PM" in result["message"]
+    # her offers named another day last, so Dr. Lee's 2 PM (on the Tuesday asked for) names its day
+    assert f"Dr. Marcus Lee is free on {spoken_date(tuesday)} at 2:00 PM" in result["message"]
 
     insisted = book(client, tuesday, "14:00", provider="Dr. Patel", only=True, tool_id="insist")
     assert insisted["error"] == "provider_unavailable" and set(names_in(insisted)) == {PATEL}

@@ -66,6 +66,23 @@ def test_the_unknown_service_refusal_carries_the_field_and_the_services():
                        "message": "I'm not sure we do that here. We offer consultations and checkups — which would you like?"}
 
 
+
+def test_two_services_named_in_one_phrase_are_asked_which_first():
+    reply = {"success": False, "error": "unknown_service", "message": "Several services named: book one at a time",
+             "services": [{"code": "consultation", "name": "Consultation"}, {"code": "checkup", "name": "Checkup"},
+                          {"code": "vaccination", "name": "Vaccination"}],
+             "named": [{"code": "checkup", "name": "Checkup"}, {"code": "vaccination", "name": "Vaccination"}],
+             "timezone": "America/New_York"}
+    payload = dispatch("checkAvailability", context(RecordingGateway(reply)), {"serviceType": "checkup and flu shot"})
+    assert payload == {"success": False, "error": "unknown_service", "field": "serviceType",
+                       "services": ["Consultation", "Checkup", "Vaccination"], "named": ["Checkup", "Vaccination"],
+                       "message": "I can book one visit at a time — shall we start with the checkup or the vaccination?"}
+    # one name alone is no choice: the plain refusal
+    assert speech.unknown_service(["Consultation"], ["Checkup"]).startswith("I'm not sure we do that here")
+    long = "Very Long Service Name " * 3
+    assert len(spoken(speech.unknown_service([long] * 6, [long] * 6))) <= 300
+
+
 # --- §5 the real reason --------------------------------------------------------------------------
 
 CONSULTATION = {"code": "consultation", "name": "Consultation", "durationMinutes": 30, "bufferMinutes": 0}

@@ -55,23 +55,32 @@ end;
 $$;
 
 -- unknown_service: the caller named something that is none of the clinic's services
--- (private.resolve_service). `services` lists the active ones to offer, the default first, then by name.
-create or replace function private.unknown_service_reply(p_org public.orgs)
+-- (private.resolve_service). `services` lists the active ones to offer, the default first, then by name;
+-- `named` (only when the phrase named two or more of them, private.services_named: "checkup and flu
+-- shot") lists those, in the order said, so the voice asks which to book first.
+create or replace function private.unknown_service_reply(p_org public.orgs, p_named uuid[] default null)
 returns json
 language plpgsql
 stable
 set search_path = ''
 as $$
 begin
-  return json_build_object(
+  return (jsonb_build_object(
     'success', false,
     'error', 'unknown_service',
-    'message', 'No service of this clinic matches that',
-    'services', coalesce((select json_agg(json_build_object('code', s.code, 'name', s.name)
-                                          order by s.is_default desc, s.name)
+    'message', case when p_named is null then 'No service of this clinic matches that'
+                    else 'Several services named: book one at a time' end,
+    'services', coalesce((select jsonb_agg(jsonb_build_object('code', s.code, 'name', s.name)
+                                           order by s.is_default desc, s.name)
                             from public.services s
-                           where s.org_id = p_org.id and s.active), '[]'::json),
-    'timezone', p_org.timezone);
+                           where s.org_id = p_org.id and s.active), '[]'::jsonb),
+    'timezone', p_org.timezone)
+    || case when p_named is null then '{}'::jsonb
+            else jsonb_build_object('named', (select jsonb_agg(jsonb_build_object('code', s.code, 'name', s.name)
+                                                               order by t.n)
+                                                from unnest(p_named) with ordinality as t(id, n)
+                                                join public.services s on s.org_id = p_org.id and s.id = t.id))
+       end)::json;
 end;
 $$;
 

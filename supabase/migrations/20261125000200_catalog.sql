@@ -16,17 +16,21 @@ immutable
 set search_path = ''
 as $$
 begin
+  -- a wildcard alias ("* vaccine": any words, then vaccine) needs a word after its '*'
   return cardinality(p_aliases) <= 50
-     and not exists (select 1 from unnest(p_aliases) as a where a is null or btrim(a) = '' or length(a) > 100);
+     and not exists (select 1 from unnest(p_aliases) as a
+                      where a is null or btrim(a) = '' or length(a) > 100 or a ~ '^\s*\*[^[:alnum:]]*$');
 end;
 $$;
 -- the CHECK below runs it as the role that writes the row: members edit their services (authenticated)
 grant execute on function private.service_aliases_plausible(text[]) to authenticated, service_role;
 
 -- A service as callers say it, reduced to what the matcher compares: lower case, apostrophes dropped
--- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), filler words dropped
--- ("I'd like to get a flu shot appointment, please" = "flu shot"; "not sure", "any kind of visit" =
--- nothing, so the default service), each word singular
+-- ("doctor's" = "doctors"), other punctuation as spaces ("check-up" = "check up"), who the visit is
+-- for dropped ("flu shots for my kids" = "flu shot"), filler words dropped
+-- ("I'd like to get a flu shot appointment, please" = "flu shot"; "um a checkup I think" = "checkup";
+-- "general checkup" = "checkup"; "not sure", "any kind of visit", "a regular appointment" = nothing,
+-- so the default service), each word singular
 -- ("vaccinations" = "vaccination", "x-rays" = "x ray", "glasses" = "glass"). Applied alike to what the
 -- caller said (private.resolve_service) and to every code, name and alias (services.match_keys), so
 -- both sides agree.
@@ -39,12 +43,19 @@ as $$
 begin
   -- one expression, plpgsql's fast path (a loop over the words cost ~45 µs a phrase)
   return btrim(regexp_replace(
-    regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
       regexp_replace(translate(lower(p_text), '''’`', ''), '[^[:alnum:]]+', ' ', 'g'),
-      -- fillers, before and after a plural ("appointments")
+      -- who it is for ("for my kids", "for me and my son"): the visit is the same
+      '\mfor( (my|our|the|his|her|their|me|and|both|of|us))* (kids?|child|children|sons?|daughters?|wife|'
+      'husband|partner|family|mom|dad|mother|father|babies|baby|grandkids?|grandchildren|me|him|her|them|us|'
+      'myself|twins)\M',
+      ' ', 'g'),
+      -- fillers, before and after a plural ("appointments"); spoken hesitations and hedges ("um",
+      -- "I think", "if possible"); "general"/"regular" add nothing to a visit's kind
       '\m(a|an|the|my|our|some|for|please|just|i|id|im|to|like|would|need|want|get|have|book|schedule|'
       'appointments?|appts?|visits?|services?|kind|type|of|not|sure|unsure|dont|know|idk|any|anything|'
-      'something|whatever)\M',
+      'something|whatever|um+|uh+|uhm|erm?|hmm+|think|guess|maybe|probably|possibly|if|possible|general|'
+      'regular)\M',
       ' ', 'g'),
       '\m(\w{2,})ies\M', '\1y', 'g'),                     -- therapies → therapy
       '\m(\w+(ss|ch|sh|x|z))es\M', '\1', 'g'),            -- glasses → glass, boxes → box
@@ -54,6 +65,9 @@ end;
 $$;
 
 -- The keys services.match_keys holds: code, name and every alias, keyed, without blanks or repeats.
+-- A wildcard alias ("* vaccine") keeps its '*' in front of its key ("* vaccine"): private.resolve_service
+-- matches it to any phrase that ends with that key after at least one other word ("shingles vaccine",
+-- "hep b shot") — the kind of a service is said in its last word, what it is against in the ones before.
 create or replace function private.service_keys(p_code text, p_name text, p_aliases text[])
 returns text[]
 language plpgsql
@@ -63,7 +77,10 @@ as $$
 begin
   return array(select distinct k.key
                  from unnest(array[p_code, p_name] || coalesce(p_aliases, '{}')) as t(term)
-                 cross join lateral (select private.service_key(t.term) as key) as k
+                 cross join lateral (
+                   select case when t.term ~ '^\s*\*'
+                               then nullif('* ' || private.service_key(regexp_replace(t.term, '^\s*\*', '')), '* ')
+                               else private.service_key(t.term) end as key) as k
                 where k.key <> ''
                 order by 1);
 end;
@@ -100,7 +117,7 @@ comment on column public.services.code is 'Stable lower-case slug, e.g. consulta
 comment on column public.services.buffer_minutes is 'Clean-up time after the appointment; blocked on the calendar but not part of the visit.';
 comment on column public.services.is_default is 'Service used when the caller names none (blank service text), one per org; on the v2 contract also for text that matches no service.';
 comment on column public.services.match_keys is 'Generated: code, name and aliases as private.resolve_service compares them (private.service_key: lower case, no punctuation, fillers or plurals); never written.';
-comment on column public.services.aliases is 'What callers call this service, per clinic (e.g. {"flu shot", "flu jab"} for a vaccination): matched like code and name — case, punctuation and plural ignored, a misspelling tolerated (private.resolve_service). Edit in Studio.';
+comment on column public.services.aliases is 'What callers call this service, per clinic (e.g. {"flu shot", "flu jab"} for a vaccination): matched like code and name — case, punctuation, plural and filler words ignored, a misspelling or two swapped letters tolerated (private.resolve_service). A leading "* " makes a wildcard: "* vaccine" matches any phrase ending in vaccine ("shingles vaccine"). Edit in Studio.';
 
 -- Weekly opening intervals in clinic-local wall-clock time. Several per weekday (lunch breaks).
 create table public.business_hours (

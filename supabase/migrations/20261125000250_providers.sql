@@ -13,6 +13,12 @@
 -- clinic's closures. There is no per-provider service duration: a service's duration + buffer is the
 -- calendar block for everyone who performs it (add a provider_services column if a clinic needs it).
 
+-- Extensions ---------------------------------------------------------------------------------------
+-- fuzzystrmatch: double metaphone, so a provider's name said as it sounds and transcribed another way
+-- ("Dr. Leigh", "Dr. Li" for Dr. Lee; private.provider_word_like). A Supabase-supported contrib
+-- extension (in the PostgreSQL 17 build .ci uses too), created beside what uses it, like pg_trgm.
+create extension if not exists fuzzystrmatch with schema extensions;
+
 -- Tables -------------------------------------------------------------------------------------------
 
 -- A person (or a chair/room later, see below) whose calendar is booked. `display_name` is spoken as
@@ -151,6 +157,45 @@ begin
 end;
 $$;
 
+-- Words a caller wraps a provider's name in, never a name in themselves: courtesy, requests, hedges
+-- ("dr. patel please", "with Dr. Patel", "Dr. Patel if possible", "i'd like to see dr patel").
+-- Dropped only when the name as said matched nobody (a provider really called "Will" still matches).
+create or replace function private.provider_fillers()
+returns text[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return array['please', 'pls', 'thanks', 'thank', 'you', 'with', 'see', 'seeing', 'i', 'id', 'im', 'would',
+               'like', 'love', 'want', 'wanna', 'need', 'prefer', 'preferably', 'ideally', 'rather', 'to', 'the',
+               'a', 'an', 'my', 'our', 'usual', 'regular', 'if', 'possible', 'can', 'could', 'may', 'maybe',
+               'get', 'book', 'me', 'in', 'appointment', 'again', 'hopefully', 'um', 'uh', 'er', 'just', 'only',
+               'same', 'as', 'last', 'time', 'one', 'is', 'available', 'free', 'able', 'be', 'go', 'ok', 'okay', 'yes', 'yeah', 'so', 'well', 'that', 'd', 's', 'll', 'm'];
+end;
+$$;
+
+-- Does a word as said stand for a word of a provider's name? The same word; or a misspelling — pg_trgm
+-- similarity >= 0.55 ("patell" 0.63, "pattel" 0.63 against patel; "parker" 0.50 against park, "pat"
+-- 0.43, "patterson" 0.29 are other names); or the same sound — double metaphone codes equal and the same first letter ("leigh", "li" =
+-- "lee": L; "annika" = "anika": ANK; "lewis" LS and "leeds" LTS are not). Words of 2+ letters only.
+-- A sound-alike shared by two providers ("Lee" and "Lu") makes the name ambiguous: asked, not guessed.
+create or replace function private.provider_word_like(p_said text, p_name text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return p_said = p_name
+      or (length(p_said) >= 2 and length(p_name) >= 2
+          and (extensions.similarity(p_said, p_name) >= 0.55
+               or (left(p_said, 1) = left(p_name, 1)
+                   and extensions.dmetaphone(p_said) <> ''
+                   and extensions.dmetaphone(p_said) = extensions.dmetaphone(p_name))));
+end;
+$$;
+
 -- The reply's `provider` object: {id, name}.
 create or replace function private.provider_json(p_org_id uuid, p_provider_id uuid)
 returns json
@@ -174,6 +219,12 @@ $$;
 -- "dr patel", "Anika", "Dr. Patel"), or a way of saying "anyone" (NULL and blank too). Only active
 -- providers are matched. Two passes: the words as said with titles (so "Nurse Kim" beats "Dr. Kim"),
 -- then without titles against display names, short names and each word of the display name.
+-- When neither finds anyone, a third, lenient pass: the words as said without fillers and courtesy
+-- ("dr. patel please", "i'd like to see dr patel": private.provider_fillers) and titles, each word
+-- standing for a word of the provider's display or short names as said or misspelt or sounding alike
+-- ("Dr. Patell", "Dr Pattel", "Dr. Leigh", "Dr. Li": private.provider_word_like). And "Patel or Lee"
+-- (two names joined by or / and): each part resolved alone; two or more providers → ambiguous with
+-- their names (the voice asks which; it never books someone the caller did not name).
 -- kind: any | named | unknown | ambiguous; names: for unknown, every active provider's display name
 -- (to offer); for ambiguous, the matching ones. In a clinic with one active provider a name that
 -- matches nothing is `any`: there is one calendar, nobody else can be meant (an unknown id is not).
@@ -194,6 +245,8 @@ declare
   v_titled text;
   v_plain text;
   v_ids uuid[];
+  v_lenient text[];
+  v_part record;
 begin
   v_words := private.provider_name_words(v_text);
   v_titled := array_to_string(v_words, '');
@@ -229,6 +282,46 @@ begin
                                                       where w <> all (private.provider_titles())), '') = v_plain)
                 or v_plain = any (private.provider_name_words(p.display_name)))
          order by p.display_name, p.id);
+    end if;
+    -- 3. leniently: fillers and titles dropped, each word said standing for a word of the name
+    --    (as said, misspelt or sounding alike)
+    if cardinality(v_ids) = 0 then
+      v_lenient := array(select w from unnest(v_words) with ordinality as t(w, n)
+                          where w <> all (private.provider_fillers())
+                          order by n);
+      if cardinality(v_lenient) > 0 and array_to_string(v_lenient, '') <> v_titled
+         and not (v_lenient && array['or', 'and', 'either', 'both']) then
+        -- the name as said again without the fillers, titles kept ("Nurse Kim please" is no Dr. Kim):
+        -- passes 1 and 2 (the call has no fillers left, so it recurses once at most)
+        select r.kind, r.provider_id, r.names into v_part
+          from private.resolve_provider(p_org_id, array_to_string(v_lenient, ' ')) as r;
+        if v_part.kind in ('named', 'ambiguous', 'any') then
+          kind := v_part.kind; provider_id := v_part.provider_id; names := v_part.names;
+          return;
+        end if;
+      end if;
+      v_lenient := array(select w from unnest(v_lenient) with ordinality as t(w, n)
+                          where w <> all (private.provider_titles()) order by n);
+      if cardinality(v_lenient) between 1 and 3 and not (v_lenient && array['or', 'and', 'either', 'both']) then
+        v_ids := array(
+          select p.id from public.providers p
+           where p.org_id = p_org_id and p.active
+             and (select bool_and(exists (
+                          select 1
+                            from unnest(p.display_name || p.short_names) as n
+                            cross join lateral unnest(private.provider_name_words(n)) as nw
+                           where nw <> all (private.provider_titles())
+                             and private.provider_word_like(w, nw)))
+                    from unnest(v_lenient) as w)
+           order by p.display_name, p.id);
+      elsif v_lenient && array['or', 'and'] then
+        -- "Patel or Lee", "either Dr. Patel or Dr. Lee": each part alone; several providers → asked
+        v_ids := array(
+          select distinct r.provider_id
+            from regexp_split_to_table(array_to_string(v_lenient, ' '), '\m(or|and|either|both)\M') as part
+            cross join lateral private.resolve_provider(p_org_id, part) as r
+           where btrim(part) <> '' and r.kind = 'named');
+      end if;
     end if;
     if cardinality(v_ids) = 1 then
       provider_id := v_ids[1];

@@ -11,7 +11,11 @@
 -- The reply builders it uses (private.iso_array, service_json, refusal_message) live in
 -- 20261125000150_replies.sql; the one reply built here is the refusal with alternatives.
 
--- Latest bookable start: clinic-local now + horizon days (a "day" is a clinic day, DST-correct).
+-- Latest bookable start: the end of the clinic-local day that is horizon days after today (its last
+-- microsecond; a "day" is a clinic day, DST-correct). Whole days, as callers hear it ("we book up to
+-- 120 days ahead": the 120th day is bookable all day, at whatever hour the caller rings). It was
+-- now + N days at the current clock time, so before opening time the last day had no slot inside
+-- the horizon and was called full (issue 11, second probe round).
 create or replace function private.horizon_end(p_timezone text, p_days integer)
 returns timestamptz
 language plpgsql
@@ -19,24 +23,59 @@ stable
 set search_path = ''
 as $$
 begin
-  return ((now() at time zone p_timezone) + make_interval(days => p_days)) at time zone p_timezone;
+  return (((now() at time zone p_timezone)::date + p_days + 1)::timestamp at time zone p_timezone)
+         - interval '1 microsecond';
+end;
+$$;
+
+-- Two words that differ only by two neighbouring letters swapped ("physcial" / "physical"): the
+-- commonest typing and transcription slip, and the one trigrams score worst (0.38 there: a swap breaks
+-- three trigrams of a short word). Only for words of 5+ letters, so "shto" is no "shot" guess.
+create or replace function private.one_swap_apart(p_a text, p_b text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  i integer := 1;
+  n integer := length(p_a);
+begin
+  if n < 5 or length(p_b) <> n or p_a = p_b then
+    return false;
+  end if;
+  while substr(p_a, i, 1) = substr(p_b, i, 1) loop
+    i := i + 1;
+  end loop;
+  return i < n
+     and substr(p_a, i, 1) = substr(p_b, i + 1, 1) and substr(p_a, i + 1, 1) = substr(p_b, i, 1)
+     and substr(p_a, i + 2) = substr(p_b, i + 2);
 end;
 $$;
 
 -- THE service matcher (booking, availability): which active service of the org the caller means.
---   * blank or NULL text, or only filler words ("an appointment"): the org's default service (NULL if
---     it has none);
+--   * blank or NULL text, or only filler words ("an appointment", "a regular appointment", "um I
+--     think"): the org's default service (NULL if it has none);
 --   * the code or name as written, case-insensitive (the common case: what the profile lists);
 --   * the code, name or an alias (services.aliases) after private.service_key — case, punctuation,
---     filler words and plurals aside, spaces ignored ("check up" = "checkup"): services.match_keys,
---     keyed when the service is written, so a lookup keys only what the caller said;
+--     filler words, who it is for ("for my kids") and plurals aside, spaces ignored ("check up" =
+--     "checkup"): services.match_keys, keyed when the service is written, so a lookup keys only what
+--     the caller said;
+--   * else a wildcard alias ("* vaccine", "* shot"): the phrase ends with its key after at least one
+--     other word ("shingles vaccine", "hep b shot") — one service only, and not in a phrase that joins
+--     two things ("checkup and flu shot": private.services_named asks which);
 --   * else a misspelling: pg_trgm similarity of the keys >= 0.45 while the shorter key (without
 --     spaces) is more than 3/4 of the longer — an added word or a clipped one makes another service
 --     ("physical therapy" and "physio" are no "physical") — and the best service at least 0.1 ahead
---     of the next, so a phrase between two services is asked about, never a coin toss.
+--     of the next, so a phrase between two services is asked about, never a coin toss;
+--   * else two neighbouring letters swapped (private.one_swap_apart: "physcial"), one service only.
+--     The threshold is not lowered for it: at 0.38 "covid test" would become a vaccination.
 --     supabase/tests/34_service_matching.sql holds the near misses and false positives these
 --     numbers come from.
 -- NULL for anything else (unknown_service), and for a phrase whose key belongs to two services.
+-- What it deliberately does not do: guess that an unknown phrase is a symptom. A complaint books the
+-- clinic's general visit only where the clinic lists it as an alias of that visit (the seed's
+-- "sore throat", "toothache"): SQL cannot tell "sore throat" from "MRI scan", the clinic can.
 create or replace function private.resolve_service(p_org_id uuid, p_service text)
 returns uuid
 language plpgsql
@@ -48,6 +87,7 @@ declare
   v_key text;
   v_id uuid;
   v_exact uuid[];
+  v_wild uuid[];
   v_ids uuid[];
   v_scores real[];
 begin
@@ -72,15 +112,18 @@ begin
 
   -- every code, name and alias of the clinic's active services (keyed on write), in one pass
   select coalesce(array_agg(m.id) filter (where m.exact), '{}'),
+         coalesce(array_agg(m.id) filter (where m.wild), '{}'),
          coalesce(array_agg(m.id order by m.score desc, m.id), '{}'),
          coalesce(array_agg(m.score order by m.score desc, m.id), '{}')
-    into v_exact, v_ids, v_scores
+    into v_exact, v_wild, v_ids, v_scores
     from (select t.id,
-                 bool_or(replace(t.key, ' ', '') = replace(v_key, ' ', '')) as exact,
-                 max(case when least(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 4
+                 bool_or(not t.wild and replace(t.key, ' ', '') = replace(v_key, ' ', '')) as exact,
+                 bool_or(t.wild and v_key like '% ' || substr(t.key, 3)) as wild,
+                 max(case when not t.wild
+                           and least(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 4
                                > greatest(length(replace(t.key, ' ', '')), length(replace(v_key, ' ', ''))) * 3
                           then extensions.similarity(t.key, v_key) else 0 end) as score
-            from (select s.id, k.key
+            from (select s.id, k.key, k.key like '* %' as wild
                     from public.services s
                     cross join lateral unnest(s.match_keys) as k(key)
                    where s.org_id = p_org_id and s.active) as t
@@ -89,10 +132,48 @@ begin
   if cardinality(v_exact) > 0 then
     return case when cardinality(v_exact) = 1 then v_exact[1] end;
   end if;
+  -- a wildcard only for one thing named: "checkup and flu shot" ends in shot, but names two services
+  if cardinality(v_wild) > 0 and v_text !~* '(,|&|\+|;|\m(and|plus|then|also|or)\M)' then
+    return case when cardinality(v_wild) = 1 then v_wild[1] end;
+  end if;
   if v_scores[1] >= 0.45 and coalesce(v_scores[2], 0) <= v_scores[1] - 0.1 then
     return v_ids[1];
   end if;
-  return null;
+  -- two letters swapped: only now (a rare path), and only when one service has such a key
+  v_ids := array(select distinct s.id
+                   from public.services s
+                   cross join lateral unnest(s.match_keys) as k(key)
+                  where s.org_id = p_org_id and s.active and k.key not like '* %'
+                    and private.one_swap_apart(replace(k.key, ' ', ''), replace(v_key, ' ', '')));
+  return case when cardinality(v_ids) = 1 then v_ids[1] end;
+end;
+$$;
+
+-- Which services a phrase names when it names more than one ("a checkup and a flu shot"): the phrase
+-- split at and / & / plus / then / also / commas, each part matched by private.resolve_service (a part
+-- of only filler words names none). Two or more distinct services: the unknown_service reply names
+-- them (`named`), so the voice asks which to book first instead of "we don't do that here". One or
+-- none: NULL (the reply lists the clinic's services as before). Only called on the refusal path.
+create or replace function private.services_named(p_org_id uuid, p_service text)
+returns uuid[]
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  v_ids := array(select f.id
+                   from (select distinct on (r.id) r.id, r.n
+                           from (select private.resolve_service(p_org_id, t.part) as id, t.n
+                                   from regexp_split_to_table(coalesce(p_service, ''),
+                                          '\s*(,|&|\+|;|\m(and|plus|then|also|as well as)\M)\s*', 'i')
+                                        with ordinality as t(part, n)
+                                  where private.service_key(t.part) <> '') as r
+                          where r.id is not null
+                          order by r.id, r.n) as f
+                  order by f.n);
+  return case when cardinality(v_ids) >= 2 then v_ids end;
 end;
 $$;
 

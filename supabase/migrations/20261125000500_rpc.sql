@@ -421,7 +421,7 @@ begin
    where s.org_id = p_org_id and s.id = private.resolve_service(p_org_id, p_service);
   if not found then
     if nullif(btrim(p_service), '') is not null then
-      return private.unknown_service_reply(v_org);
+      return private.unknown_service_reply(v_org, private.services_named(p_org_id, p_service));
     end if;
     return json_build_object('success', false, 'error', 'invalid_input',
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
@@ -940,7 +940,7 @@ begin
   v_service_id := private.resolve_service(p_org_id, p_service);
   if v_service_id is null then
     if nullif(btrim(p_service), '') is not null then
-      return private.unknown_service_reply(v_org);
+      return private.unknown_service_reply(v_org, private.services_named(p_org_id, p_service));
     end if;
     return json_build_object('success', false, 'error', 'invalid_input',
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);

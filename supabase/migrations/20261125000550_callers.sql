@@ -422,15 +422,11 @@ $$;
 -- id, the clinic-local date, the clinic-local weekday (0 = Sunday), the clinic-local start time and
 -- the clinic-local day of the month. "Cancel the Tuesday one" finds the only Tuesday appointment
 -- however many weeks away it is; "the one on the 9th" the only one on a 9th, whichever month.
--- Also by what the caller calls it: p_service, a service as said ("the flu shot", resolved by
--- private.resolve_service, the booking matcher; a phrase that names no service is tried as a
--- provider, "the Patel one"), p_provider, a provider as said ("the one with Nurse Kim",
--- private.resolve_provider; a name two providers share matches either), a part of the day as a
--- clinic-local range (p_after inclusive, p_before exclusive: "the morning one"), and p_ordinal, the
+-- p_which_service / p_which_provider (from p_which, private.which_hint: "the flu shot", "the one with
+-- Nurse Kim"): its service or its provider (either, when the words name both). A part of the day as
+-- a clinic-local range (p_after inclusive, p_before exclusive: "the morning one"), and p_ordinal, the
 -- nth of the appointments the other hints leave, chronologically (1 = "the first one", -1 = "the
--- last one" / "the later one"; past the end: none). A service or provider that names nothing
--- matches nothing (not_found, with the caller's list). Only the verified caller's pool is searched,
--- so no hint tells an unverified caller anything.
+-- last one" / "the later one" of two; past the end: none).
 -- Returns the appointment, or the not_found / ambiguous reply (with what the caller may hear).
 create or replace function private.find_in_pool(
   p_org public.orgs,
@@ -442,8 +438,8 @@ create or replace function private.find_in_pool(
   p_weekday smallint,
   p_local_time time,
   p_day_of_month smallint,
-  p_service text default null,
-  p_provider text default null,
+  p_which_service uuid default null,
+  p_which_provider uuid default null,
   p_after time default null,
   p_before time default null,
   p_ordinal smallint default null,
@@ -456,35 +452,7 @@ set search_path = ''
 as $$
 declare
   v_matches public.appointments[];
-  v_service_text text := nullif(btrim(p_service), '');
-  v_provider_text text := nullif(btrim(p_provider), '');
-  v_by_service boolean := false;
-  v_service_id uuid;
-  v_by_provider boolean := false;
-  v_provider_ids uuid[];
-  v_choice record;
 begin
-  if v_service_text is not null and private.service_key(v_service_text) <> '' then
-    v_by_service := true;
-    v_service_id := private.resolve_service(p_org.id, v_service_text);
-    if v_service_id is null and v_provider_text is null then
-      v_provider_text := v_service_text;  -- "the Patel one": no service by that name, maybe a provider
-      v_by_service := false;
-    end if;
-  end if;
-  if v_provider_text is not null then
-    select * into v_choice from private.resolve_provider(p_org.id, v_provider_text);
-    if v_choice.kind <> 'any' then
-      v_by_provider := true;
-      v_provider_ids := case
-        when v_choice.kind = 'named' then array[v_choice.provider_id]
-        when v_choice.kind = 'ambiguous' then array(
-          select pr.id from public.providers pr
-           where pr.org_id = p_org.id and pr.display_name = any (v_choice.names))
-        else '{}'::uuid[] end;
-    end if;
-  end if;
-
   v_matches := array(
     select p
       from private.caller_pool(p_org.id, p_verified_by, p_ctx, p_appointment_id) p
@@ -494,8 +462,8 @@ begin
        and (p_local_time is null
             or to_char(p.starts_at at time zone p_org.timezone, 'HH24:MI') = to_char(p_local_time, 'HH24:MI'))
        and (p_day_of_month is null or extract(day from p.starts_at at time zone p_org.timezone) = p_day_of_month)
-       and (not v_by_service or p.service_id is not distinct from v_service_id and v_service_id is not null)
-       and (not v_by_provider or p.provider_id = any (v_provider_ids))
+       and ((p_which_service is null and p_which_provider is null)
+            or p.service_id = p_which_service or p.provider_id = p_which_provider)
        and (p_after is null or (p.starts_at at time zone p_org.timezone)::time >= p_after)
        and (p_before is null or (p.starts_at at time zone p_org.timezone)::time < p_before)
      order by p.starts_at, p.id
@@ -555,6 +523,31 @@ begin
   end if;
   if refusal is not null then
     appointment := null;
+  end if;
+end;
+$$;
+
+-- "Which one" said by what it is for or who it is with (p_which, as said: "the flu shot", "the
+-- vaccination", "the one with Nurse Kim"): the service private.resolve_service finds in it (not the
+-- default for only filler words) and the provider private.resolve_provider names (kind named only).
+-- Both NULL: the words name neither, and the hint is refused (invalid_input) before verification.
+create or replace function private.which_hint(p_org_id uuid, p_which text, out service_id uuid, out provider_id uuid)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_choice record;
+begin
+  if nullif(btrim(p_which), '') is null then
+    return;
+  end if;
+  if private.service_key(p_which) <> '' then
+    service_id := private.resolve_service(p_org_id, p_which);
+  end if;
+  select * into v_choice from private.resolve_provider(p_org_id, p_which);
+  if v_choice.kind = 'named' then
+    provider_id := v_choice.provider_id;
   end if;
 end;
 $$;
@@ -853,8 +846,7 @@ create or replace function private.find_verified_appointment(
   p_local_time time,
   p_input_problem text default null,
   p_day_of_month smallint default null,
-  p_service text default null,
-  p_provider text default null,
+  p_which text default null,
   p_after time default null,
   p_before time default null,
   p_ordinal smallint default null,
@@ -874,6 +866,7 @@ declare
   v_verified record;
   v_found record;
   v_refusal json;
+  v_which record;
 begin
   if p_org_id is null then
     reply := private.error_reply('invalid_input', 'Organization id is required');
@@ -888,6 +881,11 @@ begin
   ctx := v_parsed.ctx;
   v_refusal := coalesce(v_parsed.refusal, private.hint_refusal(org, p_weekday, p_day_of_month,
                                                                     p_after, p_before, p_ordinal));
+  select * into v_which from private.which_hint(p_org_id, p_which);
+  if v_refusal is null and nullif(btrim(p_which), '') is not null
+     and v_which.service_id is null and v_which.provider_id is null then
+    v_refusal := private.caller_refusal(org, 'invalid_input', 'Which appointment names no service or provider of this clinic');
+  end if;
   if v_refusal is null and p_input_problem is not null then
     v_refusal := private.caller_refusal(org, 'invalid_input', p_input_problem);
   end if;
@@ -904,8 +902,8 @@ begin
   searched := v_verified.searched;
   select * into v_found from private.find_in_pool(org, ctx, verified_by, searched,
                                                   p_appointment_id, p_local_date, p_weekday, p_local_time,
-                                                  p_day_of_month, p_service, p_provider, p_after, p_before,
-                                                  p_ordinal);
+                                                  p_day_of_month, v_which.service_id, v_which.provider_id,
+                                                  p_after, p_before, p_ordinal);
   if v_found.refusal is not null then
     reply := private.log_caller_access(p_org_id, ctx, p_action, verified_by, v_found.refusal);
     return;
@@ -924,8 +922,7 @@ create or replace function public.find_caller_appointment(
   p_weekday smallint default null,
   p_local_time time default null,
   p_day_of_month smallint default null,
-  p_which_service text default null,
-  p_which_provider text default null,
+  p_which text default null,
   p_after_time time default null,
   p_before_time time default null,
   p_ordinal smallint default null
@@ -942,9 +939,8 @@ declare
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'lookup', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    p_day_of_month => p_day_of_month,
-    p_service => p_which_service, p_provider => p_which_provider, p_after => p_after_time,
-    p_before => p_before_time, p_ordinal => p_ordinal);
+    p_day_of_month => p_day_of_month, p_which => p_which,
+    p_after => p_after_time, p_before => p_before_time, p_ordinal => p_ordinal);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -957,9 +953,9 @@ begin
       'timezone', (v_found.org).timezone));
 end;
 $$;
-comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text, text, time, time, smallint) is
-  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time, day of the month 1-31, service or provider as said, clinic-local part of the day [after, before), ordinal 1-50 or -1 = last among the other matches), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
-grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text, text, time, time, smallint) to authenticated, service_role;
+comment on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text, time, time, smallint) is
+  'The one appointment of the verified caller matching the hints (id, clinic-local date, weekday 0=Sunday, local time, day of the month 1-31, p_which: its service or provider as said, e.g. "the flu shot", "the one with Nurse Kim"; clinic-local part of the day [p_after_time, p_before_time); p_ordinal 1-50 or -1 = last among the other matches), or not_found / ambiguous with what the caller may hear. Logged as a lookup.';
+grant execute on function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text, time, time, smallint) to authenticated, service_role;
 
 -- cancel_appointment ----------------------------------------------------------------------------
 -- Find (as find_caller_appointment), verify, cancel: one RPC. Cancelling frees the slot (the
@@ -973,8 +969,7 @@ create or replace function public.cancel_appointment(
   p_local_time time default null,
   p_reason text default null,
   p_day_of_month smallint default null,
-  p_which_service text default null,
-  p_which_provider text default null,
+  p_which text default null,
   p_after_time time default null,
   p_before_time time default null,
   p_ordinal smallint default null
@@ -994,9 +989,8 @@ declare
 begin
   select * into v_found from private.find_verified_appointment(
     p_org_id, p_caller, 'cancel', p_appointment_id, p_local_date, p_weekday, p_local_time,
-    p_day_of_month => p_day_of_month,
-    p_service => p_which_service, p_provider => p_which_provider, p_after => p_after_time,
-    p_before => p_before_time, p_ordinal => p_ordinal);
+    p_day_of_month => p_day_of_month, p_which => p_which,
+    p_after => p_after_time, p_before => p_before_time, p_ordinal => p_ordinal);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -1029,9 +1023,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text, text, time, time, smallint) is
+comment on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text, time, time, smallint) is
   'Cancels the verified caller''s appointment matching the hints (see find_caller_appointment); frees the slot (the outbox trigger records a cancelled event), logs the call.';
-grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text, text, time, time, smallint) to authenticated, service_role;
+grant execute on function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text, time, time, smallint) to authenticated, service_role;
 
 -- A refusal of a move said relative to the booking ("a week later", "same time") tells back the
 -- start SQL computed (requestedAt), so the reply can say what was asked for; unchanged without one.
@@ -1071,8 +1065,7 @@ create or replace function public.reschedule_appointment_atomic(
   p_insist_provider boolean default false,
   p_exclude_provider text default null,
   p_day_of_month smallint default null,
-  p_which_service text default null,
-  p_which_provider text default null,
+  p_which text default null,
   p_after_time time default null,
   p_before_time time default null,
   p_ordinal smallint default null,
@@ -1126,9 +1119,8 @@ begin
          when p_shift_days not between -366 and 366 then 'The shift must be within a year'
          when p_new_scheduled_at is null and p_new_local_time is null and not v_keep then 'The new time is required'
          when p_new_local_time is not null and v_keep then 'Give a new time or keep the time, not both'
-    end, p_day_of_month,
-    p_service => p_which_service, p_provider => p_which_provider, p_after => p_after_time,
-    p_before => p_before_time, p_ordinal => p_ordinal);
+    end, p_day_of_month, p_which,
+    p_after => p_after_time, p_before => p_before_time, p_ordinal => p_ordinal);
   if v_found.reply is not null then
     return v_found.reply;
   end if;
@@ -1289,9 +1281,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, text, time, time, smallint, date, time, integer, boolean) is
+comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, time, time, smallint, date, time, integer, boolean) is
   'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, or to a clinic-local day (p_new_local_date, or the booking''s day shifted by p_shift_days) and time (p_new_local_time, or the booking''s own with p_keep_time; its refusals then carry requestedAt), same rules as booking; keeps the provider unless p_provider names another (or "anyone"), or p_exclude_provider names one to avoid (any but that one). Refusals carry alternatives. Logged.';
-grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, text, time, time, smallint, date, time, integer, boolean) to authenticated, service_role;
+grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, time, time, smallint, date, time, integer, boolean) to authenticated, service_role;
 
 -- erase_patient_data ----------------------------------------------------------------------------
 -- Erasure on request: health data must be erasable even where the audit trail is immutable. Redacts

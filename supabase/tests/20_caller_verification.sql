@@ -5,7 +5,7 @@
 -- (weekday weeks away, ambiguous, not_found); staff vs service_role; input checks; booking with a
 -- date of birth and the v2 wrapper's unchanged reply.
 begin;
-select plan(98);
+select plan(104);
 
 -- Fixture: one clinic open every day 08:00–18:00; phone P is a parent's (José, Mary-Ann twice, a
 -- child booked without a DOB), phone Q someone else's.
@@ -278,6 +278,34 @@ select is(pg_temp.pick(pg_temp.ctx('call-find', '+13055550100'), p_weekday => 2,
           'not_found', 'day of the month and weekday must both hold');
 select is(pg_temp.pick(pg_temp.ctx('call-find', '+13055550100'), p_dom => 32) ->> 'error', 'invalid_input',
           'day of the month outside 1..31: invalid_input');
+
+-- "Which one" by what it is for or who it is with (p_which, as said): kid's visit becomes a flu shot with Nurse Kim
+insert into public.services (org_id, code, name, duration_minutes, buffer_minutes, is_default, aliases) values
+  ('c2000000-0000-4000-8000-000000000001', 'vaccination', 'Vaccination', 15, 0, false, '{flu shot}');
+insert into public.providers (org_id, id, display_name, short_names) values
+  ('c2000000-0000-4000-8000-000000000001', 'c2000000-0000-4000-8000-0000000000e1', 'Nurse Joy Kim', '{Nurse Kim}');
+insert into public.provider_services (org_id, provider_id, service_id)
+select s.org_id, 'c2000000-0000-4000-8000-0000000000e1', s.id from public.services s
+ where s.org_id = 'c2000000-0000-4000-8000-000000000001' and s.code = 'vaccination';
+update public.appointments
+   set service_id = (select id from public.services where org_id = 'c2000000-0000-4000-8000-000000000001' and code = 'vaccination'),
+       provider_id = 'c2000000-0000-4000-8000-0000000000e1'
+ where id = pg_temp.id('kid')::uuid;
+create function pg_temp.which(p_which text, p_weekday int default null) returns json language sql as $$
+  select public.find_caller_appointment(p_org_id => 'c2000000-0000-4000-8000-000000000001',
+    p_caller => pg_temp.ctx('call-which', '+13055550100'), p_weekday => p_weekday::smallint, p_which => p_which) $$;
+grant execute on function pg_temp.which(text, int) to public;
+select is(array(select pg_temp.which(t) -> 'appointment' ->> 'appointmentId'
+                  from unnest(array['the flu shot', 'the vaccination', 'flu shots', 'the one with Nurse Kim', 'Nurse Kim''s']) t),
+          array_fill(pg_temp.id('kid'), array[5]),
+          'p_which: its service ("the flu shot", "the vaccination") or its provider ("the one with Nurse Kim") picks the one');
+select is(pg_temp.which('the consultation') ->> 'error', 'ambiguous', 'p_which: three consultations → ambiguous');
+select is(pg_temp.which('the consultation', 2) -> 'appointment' ->> 'appointmentId', pg_temp.id('jose'),
+          'p_which ANDs with the other hints (the Tuesday consultation)');
+select is(pg_temp.which('the vaccination', 2) ->> 'error', 'not_found', 'no Tuesday vaccination: not_found');
+select is(pg_temp.which('the MRI') ->> 'error', 'invalid_input', 'words that name no service or provider: invalid_input');
+select is(pg_temp.which('the appointment') ->> 'error', 'invalid_input', 'only filler: not the default service, invalid_input');
+
 
 -- name + DOB verified: acts on that patient only
 select is(pg_temp.cancel(pg_temp.ctx('call-nd2', '+12125550000', '+13055550100', 'José Núñez', '1980-02-03'), pg_temp.id('mary1')) ->> 'error',

@@ -5,7 +5,7 @@
 -- queue leaving nothing behind, and a one-provider
 -- clinic's replies unchanged. Own clinic (not the seed); dates relative to now().
 begin;
-select plan(70);
+select plan(76);
 
 -- Fixture ------------------------------------------------------------------------------------------
 -- Test Clinic Thirty-One, New York, Mon–Fri 09–12 and 13–17, 30-minute grid, 60 min notice.
@@ -84,6 +84,26 @@ select is(pg_temp.resolved('Dr. Retired Jones'), 'unknown:Dr. Anika Patel,Dr. Ki
           'an inactive provider is not matched');
 select is(pg_temp.resolved('c3100000-0000-4000-8000-0000000000d5'), 'unknown:Dr. Anika Patel,Dr. Kim Park,Dr. Marcus Lee,Nurse Joy Kim',
           'nor by id');
+-- The lenient pass (issue 11, second probe round): fillers and courtesy, misspellings, sound-alikes,
+-- "X or Y" — and what it must not guess
+select is(array(select pg_temp.resolved(t) from unnest(array['dr. patel please', 'with Dr. Patel', 'Dr. Patel if possible',
+                  'i''d like to see dr patel', 'Dr. Patell', 'Dr Pattel', 'Annika Patel', 'doctor anika patell please']) t),
+          array_fill('named:Dr. Anika Patel'::text, array[8]),
+          'fillers and courtesy around the name, a doubled or swapped letter (trigram >= 0.55): Dr. Anika Patel');
+select is(array(select pg_temp.resolved(t) from unnest(array['Dr. Leigh', 'Dr. Li', 'dr lee please', 'Marcus Leigh']) t),
+          array_fill('named:Dr. Marcus Lee'::text, array[4]), 'a name that sounds alike (double metaphone, same first letter): Dr. Marcus Lee');
+select is(array(select pg_temp.resolved(t) from unnest(array['Nurse Kim please', 'Kim please', 'anyone please', 'whoever is free please']) t),
+          array['named:Nurse Joy Kim', 'ambiguous:Dr. Kim Park,Nurse Joy Kim', 'any:', 'any:'],
+          'fillers dropped, titles kept: "Nurse Kim please" is still not Dr. Kim Park, "Kim please" still asked, "anyone please" anyone');
+select is(array(select pg_temp.resolved(t) from unnest(array['Patel or Lee', 'either Dr. Patel or Dr. Lee', 'Patel and Lee']) t),
+          array_fill('ambiguous:Dr. Anika Patel,Dr. Marcus Lee'::text, array[3]),
+          '"Patel or Lee": both named, asked which (never someone the caller did not name)');
+select is(array(select split_part(pg_temp.resolved(t), ':', 1) from unnest(array['Dr. Patterson', 'Dr. Pat', 'Dr. Lewis', 'Dr. Leeds',
+                  'not Dr. Lee', 'I don''t want Dr. Lee', 'Dr. Parker', 'please', 'Dr. Kimball']) t),
+          array_fill('unknown'::text, array[9]),
+          'no guess: Patterson (0.29), Pat (0.43), Parker (0.50 against Park), Lewis/Leeds (other sounds), "not Dr. Lee", Kimball, a filler alone');
+select is(pg_temp.resolved('Dr. Retired Jnoes'), 'unknown:Dr. Anika Patel,Dr. Kim Park,Dr. Marcus Lee,Nurse Joy Kim',
+          'an inactive provider is not matched leniently either');
 select is(array[pg_temp.resolved(null), pg_temp.resolved(''), pg_temp.resolved('anyone'), pg_temp.resolved('No preference'),
                 pg_temp.resolved('whoever is free'), pg_temp.resolved('any doctor')],
           array['any:', 'any:', 'any:', 'any:', 'any:', 'any:'], 'null, blank, "anyone", "No preference", "whoever is free", "any doctor": any provider');

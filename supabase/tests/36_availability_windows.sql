@@ -4,7 +4,7 @@
 -- clinic is shut says so (outside_hours) and offers that day's nearest. The original contract (p_from)
 -- is 15_availability_profile_vapi.sql's.
 begin;
-select plan(44);
+select plan(48);
 
 -- Mon–Fri 09:00–12:00 and 13:00–17:00, Sat 09:00–13:00; 30-minute grid, 60 minutes' notice, 60 days ahead.
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
@@ -145,6 +145,19 @@ select is((select j->>'error' || ' ' || (j->>'bookingHorizonDays') from r where 
 select ok((select json_array_length(j->'alternatives') > 0
                   and (j->'alternatives'->>0)::timestamptz <= now() + interval '61 days' from r where k = 'far'),
           'with the latest times inside the horizon');
+-- The horizon is whole clinic-local days: the 60th day is bookable all day whatever the hour now; the 61st is not
+select is(private.horizon_end('America/New_York', 60),
+          (((now() at time zone 'America/New_York')::date + 61)::timestamp at time zone 'America/New_York') - interval '1 microsecond',
+          'horizon_end: the last microsecond of the clinic-local day 60 days after today');
+select is(json_array_length(pg_temp.avail((now() at time zone 'America/New_York')::date + 60, '00:00', p_limit => 48)->'slots'),
+          case extract(dow from (now() at time zone 'America/New_York')::date + 60)::int when 0 then 0 when 6 then 8 else 14 end,
+          'the last day of the horizon: every opening of the clinic''s day is listed (14 on a weekday, 8 on Saturday), at any hour of asking');
+select is(pg_temp.avail((now() at time zone 'America/New_York')::date + 61)->>'error', 'too_far_ahead',
+          'the day after it: too_far_ahead');
+select is(public.check_availability(p_org_id => 'c3600000-0000-4000-8000-000000000002', p_service => null,
+            p_day => (now() at time zone 'America/New_York')::date + 60, p_after => '23:30')->'slots'->>0,
+          pg_temp.iso((now() at time zone 'America/New_York')::date + 60, '23:30'),
+          'a 24-hour clinic: the last day''s 23:30 is inside the horizon');
 select is(pg_temp.avail((now() at time zone 'America/New_York')::date - 1)->>'error', 'in_past', 'a past day: in_past');
 select is(public.check_availability(p_org_id => 'c3600000-0000-4000-8000-000000000001', p_service => null)->'window'->>'date',
           ((now() at time zone 'America/New_York')::date)::text, 'no day and no instant: the clinic''s today');

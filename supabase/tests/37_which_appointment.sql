@@ -1,7 +1,8 @@
 -- 37_which_appointment (issue 11 §4): which of the verified caller's own bookings is meant, by what
 -- the caller calls it — a service ("the flu shot"), a provider ("the one with Nurse Kim"), a part of
 -- the day ("the morning one"), an order ("the first one", "the last one") — on find, cancel and
--- reschedule; and a move said relative to the booking ("a week later", "the day after", "same
+-- reschedule (service / provider: p_which, private.which_hint; words naming neither → invalid_input,
+-- before verification, for everyone alike); and a move said relative to the booking ("a week later", "the day after", "same
 -- time"), computed by reschedule_appointment_atomic from the locked row's clinic-local day and time.
 -- An unverified caller hears the same whatever the hint. Own clinic; dates relative to now().
 begin;
@@ -42,8 +43,8 @@ create function pg_temp.find(p_number text, p_service text default null, p_provi
                              p_weekday int default null)
 returns json language sql as $$
   select public.find_caller_appointment(p_org_id => 'c3700000-0000-4000-8000-000000000001',
-    p_caller => pg_temp.ctx(p_number), p_weekday => p_weekday::smallint, p_which_service => p_service,
-    p_which_provider => p_provider, p_after_time => p_after, p_before_time => p_before,
+    p_caller => pg_temp.ctx(p_number), p_weekday => p_weekday::smallint, p_which => coalesce(p_service, p_provider),
+    p_after_time => p_after, p_before_time => p_before,
     p_ordinal => p_ordinal::smallint) $$;
 do $g$ declare f regprocedure; begin
   for f in select p.oid::regprocedure from pg_proc p where p.pronamespace = pg_my_temp_schema() loop
@@ -67,13 +68,13 @@ select is(pg_temp.find('+13055553700', 'flu shot') -> 'appointment' ->> 'appoint
 select is(pg_temp.find('+13055553700', 'the vaccination') -> 'appointment' ->> 'appointmentId', pg_temp.id('a'), 'the vaccination (name, filler aside)');
 select is(pg_temp.find('+13055553700', 'consultation') ->> 'error', 'ambiguous', 'two consultations: ask which');
 select is(json_array_length(pg_temp.find('+13055553700', 'consultation') -> 'appointments'), 2, '... offering both');
-select is(pg_temp.find('+13055553700', 'x-ray') ->> 'error', 'not_found', 'a service that names nothing matches nothing');
-select is(json_array_length(pg_temp.find('+13055553700', 'x-ray') -> 'appointments'), 3, '... and lists what there is');
+select is(pg_temp.find('+13055553700', 'x-ray') ->> 'error', 'invalid_input', 'words naming no service or provider are refused (p_which)');
+select is(pg_temp.find('+13055553700', 'x-ray', p_ordinal => -1) ->> 'error', 'invalid_input', '... with an ordinal too');
 -- by provider
-select is(pg_temp.find('+13055553700', null, 'Nurse Kim') -> 'appointment' ->> 'appointmentId', pg_temp.id('a'), 'the one with Nurse Kim');
+select is(pg_temp.find('+13055553700', null, 'the one with Nurse Kim') -> 'appointment' ->> 'appointmentId', pg_temp.id('a'), 'the one with Nurse Kim');
 select is(pg_temp.find('+13055553700', null, 'Dr. Lee') ->> 'error', 'ambiguous', 'two with Dr. Lee: ask which');
 select is(pg_temp.find('+13055553700', 'Nurse Kim') -> 'appointment' ->> 'appointmentId', pg_temp.id('a'), 'a provider said where a service is expected ("the Nurse Kim one")');
-select is(pg_temp.find('+13055553700', null, 'Dr. Nobody') ->> 'error', 'not_found', 'a provider who is not there matches nothing');
+select is(pg_temp.find('+13055553700', 'Nurse Kim', p_before => '12:00') -> 'appointment' ->> 'appointmentId', pg_temp.id('a'), 'Nurse Kim''s morning one');
 -- by part of the day
 select is(pg_temp.find('+13055553700', p_after => '12:00', p_before => '17:00') -> 'appointment' ->> 'appointmentId', pg_temp.id('b'), 'the afternoon one');
 select is(pg_temp.find('+13055553700', p_before => '12:00') ->> 'error', 'ambiguous', 'two morning ones: ask which');
@@ -86,14 +87,14 @@ select is(pg_temp.find('+13055553700', p_ordinal => 4) ->> 'error', 'not_found',
 select is(pg_temp.find('+13055553700', p_ordinal => 0) ->> 'error', 'invalid_input', 'ordinal 0 is refused');
 select is(pg_temp.find('+13055553700', p_after => '12:00', p_before => '09:00') ->> 'error', 'invalid_input', 'an empty part of the day is refused');
 -- no oracle: an unverified caller hears the same whatever the hint
-select is(pg_temp.find('+13055559999', 'flu shot')::jsonb - 'message', pg_temp.find('+13055559999', 'x-ray')::jsonb - 'message',
-          'a stranger: the same reply for a service they hold and one nobody holds');
+select is(pg_temp.find('+13055559999', 'flu shot')::jsonb, pg_temp.find('+13055559999', 'consultation', p_ordinal => 2)::jsonb,
+          'a stranger: the same reply for hints that match the holder''s bookings and hints that do not');
 select is(pg_temp.find('+13055559999', null, 'Nurse Kim')::jsonb, pg_temp.find('+13055559999', p_ordinal => -1)::jsonb,
           'a stranger: the same reply whatever the hint');
 
 -- cancel by what the caller calls it
 select is(public.cancel_appointment(p_org_id => 'c3700000-0000-4000-8000-000000000001', p_caller => pg_temp.ctx('+13055553700'),
-            p_which_service => 'flu shot') ->> 'appointmentId', pg_temp.id('a'), 'cancel the flu shot');
+            p_which => 'flu shot') ->> 'appointmentId', pg_temp.id('a'), 'cancel the flu shot');
 
 -- reschedule relative to the booking: a week later at the same time; the day after at 11; same time on day 30
 select is(public.reschedule_appointment_atomic(p_org_id => 'c3700000-0000-4000-8000-000000000001',
