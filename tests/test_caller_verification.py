@@ -136,6 +136,15 @@ def test_an_unreadable_claim_is_re_asked_and_nothing_is_called(tool, argument, v
      dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_day_of_month=9)),
     ({"appointmentDate": "the flu shot"},  # no day: what it is for or who it is with, SQL matches it (p_which)
      dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_which="the flu shot")),
+    ({"appointmentDate": "the last one"},  # an order among the matches: SQL picks the last
+     dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_ordinal=-1)),
+    ({"appointmentDate": "the first flu shot"},  # an order with the words beside it as p_which
+     dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_ordinal=1,
+          p_which="flu shot")),
+    ({"appointmentTime": "the morning one"},  # a part of the day: a clinic-local range
+     dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time=None, p_before_time="12:00:00")),
+    ({"appointmentTime": "the 2 o'clock one"},
+     dict(p_appointment_id=None, p_local_date=None, p_weekday=None, p_local_time="14:00:00")),
 ])
 def test_cancel_is_one_rpc_with_the_callers_description_as_hints(arguments, hints):
     gateway = RecordingGateway({"success": False, "error": "not_found", "appointments": [], "searched": "caller_id"})
@@ -515,3 +524,20 @@ def test_which_words_sql_finds_nothing_in_are_reasked_as_the_day(tool, arguments
     name, params = only_call(gateway)
     assert params["p_which"] == "the blue one" and "_which_reask" not in params
     assert reply["success"] is False and reply["error"] == "invalid_input" and reply.get("reask") == "booked_day_invalid", reply
+
+
+@pytest.mark.parametrize("arguments, sent", [
+    ({"newDate": "a week later"}, dict(p_new_scheduled_at=None, p_shift_days=7, p_keep_time=True)),
+    ({"newDate": "the day after", "newTime": "11am"},
+     dict(p_new_scheduled_at=None, p_shift_days=1, p_new_local_time="11:00:00")),
+    ({"newDate": "2026-12-10", "newTime": "same time"},
+     dict(p_new_scheduled_at=None, p_new_local_date="2026-12-10", p_keep_time=True)),
+])
+def test_a_move_relative_to_the_booking_is_sqls_to_compute(arguments, sent):
+    # only SQL knows the booking's day and time: the shift / keep-the-time go to it as they are
+    gateway = RecordingGateway({"success": False, "error": "not_found", "appointments": [], "searched": "caller_id"})
+    dispatch("rescheduleAppointment", context(gateway), arguments)
+    name, params = only_call(gateway)
+    assert name == "reschedule_appointment_atomic"
+    assert {key: params.get(key) for key in sent} == sent, params
+    assert not {"p_new_local_date", "p_new_local_time", "p_shift_days", "p_keep_time"} - set(sent) & set(params)
