@@ -15,6 +15,7 @@ or when the clinic is open (the opening hours come from SQL's clinic profile).
 from __future__ import annotations
 
 import calendar
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -1149,14 +1150,24 @@ def normalize_phone(text: str, region: str = "US") -> str:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         logger.warning("Unknown phone region %r, reading numbers as US", region)
         region = "US"
-
-    try:
-        number = phonenumbers.parse(spoken_phone_digits(text.strip()), region)
-    except phonenumbers.NumberParseException:
-        raise NormalizationError("patientPhone", "patient_phone_invalid") from None
-    reason = phonenumbers.is_possible_number_with_reason(number)
-    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+    e164 = _e164(text.strip(), region)
+    if e164 is None:
         raise NormalizationError("patientPhone", "patient_phone_invalid")
+    return e164
+
+
+@functools.lru_cache(maxsize=4096)
+def _e164(text: str, region: str) -> str | None:
+    """normalize_phone's reading, remembered per process: one request reads the caller ID up to three
+    times (the caller context, the patient's number defaulting to it, the access log), and parsing
+    was a fifth of a booking's Python time (cProfile, bench/README.md). Pure: the same text and
+    region always give the same number (phonenumbers' metadata is fixed for the process)."""
+    try:
+        number = phonenumbers.parse(spoken_phone_digits(text), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -1247,8 +1258,10 @@ def _spoken_number(words: list[str], at: int) -> tuple[str, int]:
     return str(value).rjust(len(str(scale)), "0"), at
 
 
+@functools.lru_cache(maxsize=4096)
 def mask_phone(e164: str) -> str:
-    """Hide all but the country code and last four digits: ``+1******0123``."""
+    """Hide all but the country code and last four digits: ``+1******0123``. Remembered per process
+    (pure; a log line per request asks it, and the parse is most of a request's phone work)."""
     if not isinstance(e164, str):
         return "***"
     digits = re.sub(r"\D", "", e164)
