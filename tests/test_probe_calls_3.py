@@ -7,7 +7,7 @@ on a withheld caller ID; availability QUESTIONS as an LLM fills checkAvailabilit
 whole question in ``date``, in ``time``, in both, the provider in ``serviceType``); takeMessage,
 transfer in and out of the front desk's hours, and the end-of-call-report linking what the call did.
 
-The harness is test_probe_calls.py's (``M``, ``d()``, ``said()``, ``send()``, ``tool()``,
+The harness is test_probe_calls.py's (``M``, ``d()``, ``said()``, ``send()``,
 ``local()``; ``row()`` here reads provider and phone too); every reply's ``message`` is graded by ``send()`` (one line, ≤ 300
 characters, no ISO timestamps, no emoji, no SQL or traces, never a 500). On top, here: every offered
 time is checked FREE in the database for the provider it is offered with, and every confirmation is
