@@ -678,8 +678,6 @@ _Q_DATE = ("GAP (api/normalize.py day reader): the LLM put the caller's whole qu
 _Q_TIME = ("GAP (api/normalize.py time-window reader): the question in `time`: {} → re-asked 'I didn't quite get the "
            "time — what time would you like …?' instead of reading the window (or ignoring a time field that names "
            "none). A receptionist answers {}")
-_Q_ROLE = ("GAP (SQL private.resolve_provider: role words / the nurse): {} → {}. Sunrise has exactly one nurse (Nurse Joy "
-           "Kim, vaccinations only); a receptionist answers when she is in (for vaccinations)")
 QUESTIONS = [  # arguments, the day (offset) the answer must be about, the provider it must name, why
     ({"date": "Friday", "providerName": "Dr. Patel"}, 4, "Dr. Anika Patel", "the right fields"),
     pytest.param({"date": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel", "the whole question in date",
@@ -687,18 +685,11 @@ QUESTIONS = [  # arguments, the day (offset) the answer must be about, the provi
                                            "with Dr. Patel's Friday times"))),
     pytest.param({"date": "Friday", "time": "is Dr. Patel in?"}, 4, "Dr. Anika Patel", "the provider question in time",
                  marks=miss(_Q_TIME.format("{date:'Friday', time:'is Dr. Patel in?'}", "with Dr. Patel's Friday times"))),
-    pytest.param({"date": "Friday", "serviceType": "Dr. Patel"}, 4, "Dr. Anika Patel", "the provider in serviceType",
-                 marks=miss("GAP (SQL private.resolve_service → unknown_service): the LLM put the provider in "
-                            "serviceType: {date:'Friday', serviceType:'Dr. Patel'} → \"I'm not sure we do that here. We "
-                            "offer consultations, checkups, and vaccinations\" — the clinic's own doctor called an "
-                            "unknown service. A receptionist hears a doctor's name: a provider name in serviceType should "
-                            "be read as providerName (the service then its default)")),
-    pytest.param({"date": "Friday", "providerName": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel",
-                 "the question in providerName",
-                 marks=miss("GAP (SQL private.resolve_provider lenient pass): providerName 'is Dr. Patel in on Friday?' → "
-                            "unknown_provider \"I don't have anyone by that name here. I can book you with Dr. Anika "
-                            "Patel or Dr. Marcus Lee\" — tells the caller Dr. Patel does not exist, then names her. "
-                            "Fillers like 'i'd like to see dr patel' are already dropped; question words are not")),
+    # a provider said as the service: SQL reads it as the provider (private.resolve_service_provider)
+    ({"date": "Friday", "serviceType": "Dr. Patel"}, 4, "Dr. Anika Patel", "the provider in serviceType"),
+    # question words around the name are dropped by private.resolve_provider's lenient pass
+    ({"date": "Friday", "providerName": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel",
+     "the question in providerName"),
     pytest.param({"date": "what's your earliest?"}, 0, None, "'what's your earliest?' in date",
                  marks=miss(_Q_DATE.format("date \"what's your earliest?\"", "'earliest' alone IS understood",
                                            "with the first free times"))),
@@ -709,17 +700,10 @@ QUESTIONS = [  # arguments, the day (offset) the answer must be about, the provi
     pytest.param({"date": "when is the nurse in?"}, 0, "Nurse Joy Kim", "'when is the nurse in?' in date",
                  marks=miss(_Q_DATE.format("date 'when is the nurse in?'", "no day at all: it is a who-question, so "
                                            "'today/next' plus the nurse", "with Nurse Kim's next times"))),
-    pytest.param({"providerName": "the nurse"}, 0, "Nurse Joy Kim", "'the nurse' as providerName",
-                 marks=miss(_Q_ROLE.format("providerName 'the nurse'", "unknown_provider \"I don't have anyone by that "
-                                           "name here. I can book you with Dr. Anika Patel or Dr. Marcus Lee\" (the nurse "
-                                           "is not even in the list offered)"))),
-    pytest.param({"providerName": "Nurse Kim"}, 0, "Nurse Joy Kim", "the nurse by name, no service",
-                 marks=miss(_Q_ROLE.format("providerName 'Nurse Kim' with no serviceType", "provider_not_qualified "
-                                           "\"Nurse Joy Kim doesn't do consultation appointments, but Dr. Anika Patel or "
-                                           "Dr. Marcus Lee can\" — the default service is assumed although the caller "
-                                           "named a provider who does exactly one service"))),
-    pytest.param({"serviceType": "nurse"}, 0, "Nurse Joy Kim", "'nurse' as serviceType",
-                 marks=miss(_Q_ROLE.format("serviceType 'nurse'", "unknown_service \"I'm not sure we do that here\""))),
+    # a role said instead of a name (providers.role), and a named provider's own service when none is said
+    ({"providerName": "the nurse"}, 0, "Nurse Joy Kim", "'the nurse' as providerName"),
+    ({"providerName": "Nurse Kim"}, 0, "Nurse Joy Kim", "the nurse by name, no service"),
+    ({"serviceType": "nurse"}, 0, "Nurse Joy Kim", "'nurse' as serviceType"),
     ({"date": "next week", "providerName": "Dr. Lee"}, 8, "Dr. Marcus Lee", "'next week' with a provider"),
     ({"date": "do you have anything next week?"}, 7, None, "the question in date"),
     pytest.param({"date": "Saturday", "time": "are you open Saturday morning?"}, 5, "Dr. Anika Patel",
@@ -739,15 +723,29 @@ def test_an_availability_question_as_an_llm_fills_it(client, db, arguments, offs
     assert_offers_are_free(db, SUNRISE, reply)
 
 
-@miss("GAP (SQL check_availability with a named provider and no service): {date:<Wednesday>, providerName:'Nurse "
-      "Kim'} → provider_not_qualified with alternatives [] and 'Nurse Joy Kim doesn't do consultation appointments, but "
-      "Dr. Anika Patel or Dr. Marcus Lee can — who would you like?'. With no service said, the named provider's only "
-      "service is the one meant; a receptionist gives her vaccination times")
 def test_the_nurse_by_name_without_a_service_lists_her_vaccination_times(client):
     # asked without a service, the nurse is "not qualified" for the default consultation; a receptionist
     # says when she is in (for vaccinations) rather than refusing
     reply = Call(client, caller="+14155551702")("checkAvailability", {"date": said(d(2)), "providerName": "Nurse Kim"})
     assert reply["success"] is True and "Nurse Joy Kim" in reply["message"], reply
+
+
+@pytest.mark.parametrize("arguments", [{"providerName": "the nurse"}, {"providerName": "Nurse Kim"},
+                                       {"serviceType": "a nurse"}], ids=json.dumps)
+def test_booking_the_nurse_without_a_service_books_her_vaccination(client, db, arguments):
+    # no service said, the provider (by role, by name, or said as the service) performs only vaccinations
+    call = Call(client, caller="+14155551703")
+    reply = call("bookClinicAppointment", {"patientName": "Vera Shot", "appointmentDate": said(d(2)),
+                                           "appointmentTime": "11am", **arguments})
+    stored = assert_confirms(db, reply, name="Vera Shot", provider="Nurse Joy Kim", service="Vaccination")
+    assert stored["at"] == ny(2, 11)
+    assert call("cancelAppointment", {"appointmentDate": said(d(2))})["success"] is True
+
+
+def test_a_doctor_s_name_as_the_service_books_their_default_visit(client, db):
+    reply = Call(client, caller="+14155551704")("bookClinicAppointment", {
+        "patientName": "Drew Field", "appointmentDate": said(d(4)), "appointmentTime": "3pm", "serviceType": "Dr. Patel"})
+    assert_confirms(db, reply, name="Drew Field", provider="Dr. Anika Patel", service="Consultation")
 
 
 BAYVIEW_QUESTIONS = [
