@@ -5,7 +5,7 @@
 -- queue leaving nothing behind, and a one-provider
 -- clinic's replies unchanged. Own clinic (not the seed); dates relative to now().
 begin;
-select plan(76);
+select plan(87);
 
 -- Fixture ------------------------------------------------------------------------------------------
 -- Test Clinic Thirty-One, New York, Mon–Fri 09–12 and 13–17, 30-minute grid, 60 min notice.
@@ -14,6 +14,7 @@ select plan(76);
 --   Dr. Kim Park                          consult          Mon 08–12 (before opening: never bookable then)
 --   Nurse Joy Kim    {Nurse Kim, Joy}    vaccine          all clinic hours (no rows)
 --   Dr. Retired Jones (inactive)          consult
+-- Roles: the three active doctors physician (Dr. Kim Park: therapist, a clinic's own word), the nurse nurse.
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
 values ('c3100000-0000-4000-8000-000000000001', 'Test Clinic Thirty-One', 'America/New_York', 30, 60, 365);
 insert into public.services (org_id, id, code, name, duration_minutes, buffer_minutes, is_default) values
@@ -29,6 +30,9 @@ insert into public.providers (org_id, id, display_name, short_names, active) val
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d3', 'Nurse Joy Kim', '{"Nurse Kim", "Joy"}', true),
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d4', 'Dr. Kim Park', '{}', true),
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d5', 'Dr. Retired Jones', '{}', false);
+update public.providers set role = case display_name when 'Nurse Joy Kim' then 'nurse' when 'Dr. Kim Park' then 'therapist'
+                                                      else 'physician' end
+ where org_id = 'c3100000-0000-4000-8000-000000000001';
 insert into public.provider_services (org_id, provider_id, service_id) values
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d1', 'c3100000-0000-4000-8000-0000000005c1'),
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d2', 'c3100000-0000-4000-8000-0000000005c1'),
@@ -107,6 +111,50 @@ select is(pg_temp.resolved('Dr. Retired Jnoes'), 'unknown:Dr. Anika Patel,Dr. Ki
 select is(array[pg_temp.resolved(null), pg_temp.resolved(''), pg_temp.resolved('anyone'), pg_temp.resolved('No preference'),
                 pg_temp.resolved('whoever is free'), pg_temp.resolved('any doctor')],
           array['any:', 'any:', 'any:', 'any:', 'any:', 'any:'], 'null, blank, "anyone", "No preference", "whoever is free", "any doctor": any provider');
+-- A question said as the name (probe 3, class D): its words and days are dropped, never a guess
+select is(array(select pg_temp.resolved(t) from unnest(array['is Dr. Patel in on Friday?', 'is dr patel available tomorrow',
+                  'when is Dr. Patel working this week?', 'Is Doctor Patel free on Mondays', 'does Dr. Patel work Saturday morning']) t),
+          array_fill('named:Dr. Anika Patel'::text, array[5]), 'question words around the name (is, in, on, weekdays, tomorrow, available, free, working): Dr. Anika Patel');
+select is(array(select split_part(pg_temp.resolved(t), ':', 1) from unnest(array['is Dr. Smith in on Friday?',
+                  'is Dr. Patterson available tomorrow', 'are you open on Friday?', 'is the dentist in today?', 'Friday',
+                  'is the hygienist working tomorrow', 'is Dr. Pat in on Monday', 'anything on Friday?']) t),
+          array_fill('unknown'::text, array[8]),
+          'false positives: an unknown name, a role nobody has, a question naming nobody stay unknown (the names are offered)');
+select is(pg_temp.resolved('is anyone in on Friday?'), 'any:', '"is anyone in on Friday?": any provider');
+-- A role said instead of a name (probe 3, class E; providers.role)
+select is(array(select pg_temp.resolved(t) from unnest(array['the nurse', 'a nurse', 'nurse', 'your nurse', 'the Nurse please',
+                  'is the nurse in on Friday?', 'any nurse']) t),
+          array_fill('named:Nurse Joy Kim'::text, array[7]), 'one provider of the role: that provider');
+select is(array(select pg_temp.resolved(t) from unnest(array['the doctor', 'a doctor', 'the physician', 'a physician', 'doctors']) t),
+          array_fill('ambiguous:Dr. Anika Patel,Dr. Marcus Lee'::text, array[5]),
+          'several active providers of the role: ambiguous, they are named (the inactive one is not; "doctor" is physician before dentist)');
+select is(array[pg_temp.resolved('the therapist'), pg_temp.resolved('therapists'), pg_temp.resolved('any doctor')],
+          array['named:Dr. Kim Park', 'named:Dr. Kim Park', 'any:'], 'a clinic''s own role word (plural too); "any doctor" stays any provider');
+select is(array[(private.resolve_provider('c3100000-0000-4000-8000-000000000001', 'Dr. Patell', false)).kind,
+                (private.resolve_provider('c3100000-0000-4000-8000-000000000001', 'Dr. Patel', false)).kind,
+                (private.resolve_provider('c3100000-0000-4000-8000-000000000001', 'the nurse', false)).kind],
+          array['unknown', 'named', 'named'], 'p_fuzzy false: a misspelt name is not guessed, a name or role as written is');
+-- The service and provider read together (private.resolve_service_provider)
+select is(array(select coalesce(s.code, '-') || '|' || coalesce(r.provider, '-')
+                  from (values (1, 'Dr. Patel', null), (2, 'the nurse', null), (3, null, 'Nurse Kim'), (4, 'an appointment', 'Joy'),
+                               (5, 'consult', 'Nurse Kim'), (6, 'MRI scan', null), (7, 'Dr. Patell', null), (8, 'Dr. Patel', 'Dr. Lee'),
+                               (9, null, 'Dr. Lee'), (10, 'the doctor', null)) v(n, svc, prov)
+                  cross join lateral private.resolve_service_provider('c3100000-0000-4000-8000-000000000001', v.svc, v.prov) r
+                  left join public.services s on s.id = r.service_id
+                 order by v.n),
+          array['consult|Dr. Patel', 'vaccine|the nurse', 'vaccine|Nurse Kim', 'vaccine|Joy', 'consult|Nurse Kim', '-|-', '-|-',
+                '-|Dr. Lee', 'consult|Dr. Lee', 'consult|the doctor'],
+          'a provider said as the service is the provider (default service); no service + the nurse: her vaccination; a said service is kept; an unknown or misspelt text, or one beside a provider, stays unknown');
+insert into r values ('nurse-no-service', pg_temp.book('Nia Role', '+15550031090', null, pg_temp.at(2, '11:00'), 'the nurse'));
+select is((select (j ->> 'success') || '|' || (j -> 'provider' ->> 'name') || '|' || (j -> 'service' ->> 'code') from r where k = 'nurse-no-service'),
+          'true|Nurse Joy Kim|vaccine', 'booking "the nurse" without a service: her vaccination, not a refused consultation');
+select is((select (j ->> 'success') || '|' || (j -> 'provider' ->> 'name')
+             from (select pg_temp.book('Sam Role', '+15550031091', 'Dr. Lee', pg_temp.at(2, '11:00'))::jsonb as j) x),
+          'true|Dr. Marcus Lee', 'booking with the provider said as the service: that provider');
+select is((select (j ->> 'success') || '|' || (j -> 'service' ->> 'code')
+             from (select public.book_appointment_atomic_v2('c3100000-0000-4000-8000-000000000001', 'Val Two', null,
+                            '+15550031092', 'the nurse', pg_temp.at(4, '11:00'))::jsonb as j) x),
+          'true|consult', 'the v2 contract keeps its own rule: text that names no service books the default service');
 
 -- Named provider ---------------------------------------------------------------------------------
 insert into r values ('jane', pg_temp.book('Jane Doe', '+15550031001', 'consult', pg_temp.at(1, '10:00'), 'Doctor Patel'));
