@@ -547,11 +547,12 @@ def test_attack_same_call_replay_from_another_number_is_no_youre_all_set(client,
                [SUNRISE]) == [(1,)]
 
 
-def test_attack_same_call_replay_from_another_clinic_with_the_same_call_id(client, sql):
+@pytest.mark.parametrize("tool_call_id", ["tc-b", "tc-victim"])  # tc-victim: the idempotency key too
+def test_attack_same_call_replay_from_another_clinic_with_the_same_call_id(client, sql, tool_call_id):
     day = _weekday(next_open_day(), 0)
     assert _victim_booking(client, day)["success"] is True
     message = {"type": "tool-calls",
-               "toolCallList": [{"id": "tc-b", "type": "function", "function": {
+               "toolCallList": [{"id": tool_call_id, "type": "function", "function": {
                    "name": "bookClinicAppointment",
                    "arguments": {"appointmentDate": day.isoformat(), "appointmentTime": "15:00",
                                  "patientName": "Jane O'Neil", "patientPhone": PATIENT_PHONE}}}],
