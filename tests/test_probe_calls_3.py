@@ -28,11 +28,10 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from api import create_app, speech
 from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE
-from test_probe_calls import M, assert_spoken, d, local, said, send
+from test_probe_calls import M, assert_spoken, d, local, probe_db, said, send  # noqa: F401 (probe_db: a fixture)
 from test_webhook import WEBHOOK, vapi_body
 from vapi_fixtures import end_of_call_report, transfer_destination_request
 
@@ -49,14 +48,7 @@ ZONES = {SUNRISE: NEW_YORK, BAYVIEW: LOS_ANGELES, HC: NEW_YORK}
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def probe_db(postgresql_noproc):
-    proc = postgresql_noproc
-    janitor = DatabaseJanitor(user=proc.user, host=proc.host, port=proc.port, dbname="probe_calls_3",
-                              template_dbname=proc.template_dbname, password=proc.password)
-    janitor.drop()
-    with janitor:
-        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/probe_calls_3?sslmode=disable"
+PROBE_DATABASE = "probe_calls_3"  # test_probe_calls.probe_db: this module's own database
 
 
 @pytest.fixture(scope="module")
