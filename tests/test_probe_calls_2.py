@@ -802,11 +802,13 @@ def test_the_last_day_of_the_horizon_is_not_called_full(client):
 
 
 def test_a_relative_move_that_is_refused_keeps_the_booking_and_offers_times(client, db, friday_booking):
-    """'The day before' a Friday 11:00 with Dr. Patel is Thursday 11:00, when she is not in: a
-    refusal with other times (SQL tells back the start it worked out), the booking stays."""
+    """'The day before' a Friday 11:00 with Dr. Patel is Thursday 11:00, when she is not in; the
+    caller asks to stay with her (a provider never chosen would move to Dr. Lee, who is in then:
+    test_probe_calls_3): a refusal with other times (SQL tells back the start it worked out), the
+    booking stays."""
     phone, booked = friday_booking
-    reply = tool(client, "rescheduleAppointment", {"currentDate": f"the {ordinal(d(46))}", "newDate": "the day before"},
-                 caller=phone)
+    reply = tool(client, "rescheduleAppointment", {"currentDate": f"the {ordinal(d(46))}", "newDate": "the day before",
+                                                   "providerName": "Dr. Patel"}, caller=phone)
     assert reply["success"] is False and reply["error"] == "provider_unavailable", reply
     assert reply["alternatives"], reply
     ((starts_at,),) = db("select starts_at from public.appointments where id = %s", [booked["appointmentId"]])

@@ -559,10 +559,11 @@ begin
       -- (who acted and the call id reach the outbox trigger from the caller's audit context,
       -- set by public.book_appointment; v2 and Studio fall back to the role)
       insert into public.appointments as a (
-        org_id, lead_id, service_id, provider_id, patient_name, patient_date_of_birth, starts_at, ends_at,
-        blocked, status, source, idempotency_key)
+        org_id, lead_id, service_id, provider_id, provider_requested, patient_name, patient_date_of_birth,
+        starts_at, ends_at, blocked, status, source, idempotency_key)
       values (
-        p_org_id, v_lead_id, v_service.id, v_provider_id, v_name, p_date_of_birth, p_scheduled_at, v_ends_at,
+        p_org_id, v_lead_id, v_service.id, v_provider_id, v_named is not null, v_name, p_date_of_birth,
+        p_scheduled_at, v_ends_at,
         tstzrange(p_scheduled_at,
                   p_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
                   '[)'),
