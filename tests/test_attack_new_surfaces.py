@@ -110,18 +110,6 @@ def test_attack_anyone_but_a_patients_provider_tells_a_stranger_nothing_of_their
     assert appointment_rows(sql) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BROKEN (unbounded, uncounted oracle of a patient's provider history): with two providers doing the "
-    "service on one day (here Dr. Lee given Monday hours too), a stranger who knows a patient's phone and "
-    "name asks bookClinicAppointment for that phone + name at a time the clinic is shut (Monday 07:00, "
-    "with or without providerName 'anyone but Nurse Kim'). The outside_business_hours refusal's "
-    "alternativeSlots are Dr. Marcus Lee's for 'Jane O\'Neil' (who holds a Tuesday booking with Lee) and "
-    "Dr. Anika Patel's for any other name: the reply tells whether that phone + name has a non-cancelled "
-    "appointment (past or future) with a provider. Nothing is booked, nothing is counted, nothing locks. "
-    "Cause: supabase/migrations/20261125000500_rpc.sql private.book_appointment_core step 6 "
-    "(v_prefer := nullif(private.previous_provider(p_org_id, v_phone, v_name), v_exclude) for an unverified "
-    "caller, i.e. p_disclose_existing false) feeding private.slot_refusal_reply's alternatives; the same "
-    "preference picks the provider of a successful booking in step 7 (\"You're all set … with Dr. Lee\")."))
 @pytest.mark.parametrize("provider", [None, "anyone but Nurse Kim"])
 def test_attack_refusal_alternatives_do_not_reveal_a_patients_previous_provider(client, sql, provider):
     sql("insert into public.provider_hours (org_id, provider_id, weekday, opens_at, closes_at) values"
@@ -417,11 +405,6 @@ def test_attack_odd_day_of_month_hints_are_re_asked_never_a_500(client, tool, sa
     assert reply.get("error") != "internal_error", (said, reply)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BROKEN: a day-of-month hint of more than 4300 digits ('the 111…1th' / '111…1') raises ValueError "
-    "(Python's int() digit limit) in api/normalize.py normalize_day_hint → _date_tokens int(word[:-2]) / "
-    "int(word): the webhook's catch-all answers internal_error ('technical trouble') and logs a traceback, "
-    "instead of re-asking the day. normalize_date survives the same text (it never reaches int)."))
 @pytest.mark.parametrize("tool", ["cancelAppointment", "rescheduleAppointment"])
 def test_attack_a_day_hint_of_thousands_of_digits_is_re_asked(client, tool):
     said = "the " + "1" * 5000 + "th"
@@ -574,14 +557,6 @@ def test_same_call_replay_from_the_same_number_is_still_one_booking(client, sql)
     assert again["success"] is True and again["appointmentId"] == first["appointmentId"], again
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BROKEN (correctness, not a leak): in one call, from the patient's own line, book Monday 15:00 "
-    "consultation with providerName 'Dr. Patel' (tc-s1), then the same visit with providerName 'anyone but "
-    "Dr. Patel' (tc-s2): the second answers success with provider Dr. Anika Patel. "
-    "private.book_appointment_core calls private.booked_by_this_call(v_existing, …, v_named, …) with v_named = "
-    "NULL for an exclusion, and booked_by_this_call has no excluded-provider check, so the first booking is "
-    "replayed although its provider is the one the caller just refused (supabase/migrations/"
-    "20261125000500_rpc.sql, step 7 of book_appointment_core / private.booked_by_this_call)."))
 def test_same_call_replay_answers_anyone_but_dr_x_with_dr_x(client, sql):
     # Correctness, not a leak (same caller, same call): "book with Dr. Patel" then, in the same call,
     # the same visit "anyone but Dr. Patel" — the second must not be "you're all set with Dr. Patel".

@@ -60,13 +60,16 @@ def said(day: date) -> str:
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def probe_db(postgresql_noproc):
+def probe_db(postgresql_noproc, request):
+    """A database of the requesting module's own (``PROBE_DATABASE``, else ``probe_calls``): the probe
+    rounds (test_probe_calls_2.py, _3.py) import these fixtures and book on their own seed copy."""
     proc = postgresql_noproc
-    janitor = DatabaseJanitor(user=proc.user, host=proc.host, port=proc.port, dbname="probe_calls",
+    name = getattr(request.module, "PROBE_DATABASE", "probe_calls")
+    janitor = DatabaseJanitor(user=proc.user, host=proc.host, port=proc.port, dbname=name,
                               template_dbname=proc.template_dbname, password=proc.password)
     janitor.drop()
     with janitor:
-        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/probe_calls?sslmode=disable"
+        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/{name}?sslmode=disable"
 
 
 @pytest.fixture(scope="module")

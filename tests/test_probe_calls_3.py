@@ -28,11 +28,10 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from api import create_app, speech
 from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE
-from test_probe_calls import M, assert_spoken, d, local, said, send
+from test_probe_calls import M, assert_spoken, d, local, probe_db, said, send  # noqa: F401 (probe_db: a fixture)
 from test_webhook import WEBHOOK, vapi_body
 from vapi_fixtures import end_of_call_report, transfer_destination_request
 
@@ -49,14 +48,7 @@ ZONES = {SUNRISE: NEW_YORK, BAYVIEW: LOS_ANGELES, HC: NEW_YORK}
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def probe_db(postgresql_noproc):
-    proc = postgresql_noproc
-    janitor = DatabaseJanitor(user=proc.user, host=proc.host, port=proc.port, dbname="probe_calls_3",
-                              template_dbname=proc.template_dbname, password=proc.password)
-    janitor.drop()
-    with janitor:
-        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/probe_calls_3?sslmode=disable"
+PROBE_DATABASE = "probe_calls_3"  # test_probe_calls.probe_db: this module's own database
 
 
 @pytest.fixture(scope="module")
@@ -279,17 +271,15 @@ RELATIVE_MOVES = [
     ({"newDate": "the same time Tuesday"}, 22, time(10), "the whole phrase in newDate"),
     ({"newDate": "a week later", "newTime": "same time"}, 24, time(10), "'a week later, same time'"),
     ({"newDate": said(d(17)), "newTime": "30 minutes earlier"}, 17, time(9, 30), "'30 minutes earlier'"),
+    ({"newTime": "push it back an hour"}, 17, time(11), "'push it back an hour'"),
+    ({"newTime": "half an hour later"}, 17, time(10, 30), "'half an hour later'"),
+    ({"newDate": "an hour later"}, 17, time(11), "'an hour later' put in newDate"),
+    ({"newDate": "Tuesday, same time"}, 22, time(10), "'Tuesday, same time'"),
+    ({"newDate": "same time next week"}, 24, time(10), "'same time next week'"),
+    ({"newDate": "the same day", "newTime": "bring it forward 30 minutes"}, 17, time(9, 30), "'bring it forward 30 minutes'"),
 ]
 
 
-@miss("GAP (api/normalize.py date/time readers in tools.reschedule_appointment; SQL has the booking): a new day or "
-      "time said relative to the booking being moved is re-asked. Exact inputs after booking Dr. Lee, Thursday d(17) "
-      "10 AM in the same call: {newTime:'an hour later'} → 'I didn't catch the date'; {newDate:<that day>, "
-      "newTime:'an hour later'} / {newDate:'Tuesday', newTime:'the same time'} / {newTime:'30 minutes earlier'} → "
-      "'I didn't quite get the time'; {newDate:'the same day'} / {newDate:'the same time Tuesday'} / {newDate:'a week "
-      "later', newTime:'same time'} → 'I didn't quite get the date'. A receptionist moves it to 11:00 / Tuesday 10:00 / "
-      "a week on at 10:00 / 9:30 (test_probe_calls_2 pins 'a week later', 'the day after', newTime 'same time' with "
-      "currentDate; this is the wider class incl. hour offsets and 'same day', without currentDate)")
 @pytest.mark.parametrize("new,offset,at,why", RELATIVE_MOVES, ids=[m[3] for m in RELATIVE_MOVES])
 def test_moving_a_booking_relative_to_itself(client, db, new, offset, at, why):
     call = Call(client, caller=f"+1415555{1300 + [m[3] for m in RELATIVE_MOVES].index(why):04d}")
@@ -400,10 +390,6 @@ def test_bayview_a_move_in_the_same_call_remembers_anyone_but_dana(client, db):
     assert "Dana" not in moved["message"], moved["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (SQL reschedule_appointment_atomic keeps the provider): a booking made "
-                   "with providerName 'anyone' (assigned Dr. Anika Patel, Wednesday) moved to Thursday (Dr. Lee's "
-                   "day) is refused as provider_unavailable 'Dr. Anika Patel isn't in …' — the caller never asked for "
-                   "Dr. Patel; a receptionist just moves it to whoever is in Thursday at that time")
 def test_sunrise_anyone_booking_moved_to_the_other_doctors_day(client, db):
     call = Call(client, caller="+14155551440")
     booked = call("bookClinicAppointment", {"patientName": "Any Mover", "appointmentDate": said(d(30)),
@@ -414,11 +400,6 @@ def test_sunrise_anyone_booking_moved_to_the_other_doctors_day(client, db):
     assert row(db, booked["appointmentId"])["provider"] == "Dr. Marcus Lee" and "Dr. Marcus Lee" in moved["message"]
 
 
-@miss("GAP (SQL reschedule_appointment_atomic keeps the provider even when none was ever asked for): booked with "
-      "NO providerName on Wednesday 11 AM (assigned Dr. Anika Patel), rescheduleAppointment {currentDate, newDate: "
-      "<Thursday>, newTime:'11am'} → provider_unavailable 'Dr. Anika Patel isn't in at that time but free on Friday … or "
-      "Dr. Marcus Lee is free on Thursday … at 11:00 AM — would any of those work?': the exact time asked IS free with "
-      "the other doctor and the caller never chose Dr. Patel; a receptionist just moves it (saying 'with Dr. Lee')")
 def test_sunrise_no_provider_said_booking_moved_to_the_other_doctors_day(client, db):
     # the same with no providerName at all on either call (what most assistants send)
     call = Call(client, caller="+14155551441")
@@ -492,10 +473,6 @@ def test_the_parent_sees_both_children(client, siblings):
     assert "Mia" in looked["message"] and "Leo" in looked["message"], looked["message"]
 
 
-@miss("GAP (SQL private find/cancel/reschedule 'which appointment' matching, p_which / patient name): the parent's phone "
-      "holds Mia Sibling's and Leo Sibling's cleanings (same day, same time, Dana / Omar). cancelAppointment {patientName:'Leo'} → ambiguous '… a cleaning "
-      "for Mia with Dana Whitfield … and a cleaning for Leo with Omar Haddad … Which one do you mean?' although the "
-      "caller named the child (the reply itself names both children). A receptionist cancels Leo's")
 def test_the_parent_cancels_one_child_by_name(client, db, siblings):
     mia, leo = siblings
     call = Call(client, org=BAYVIEW, caller=PARENT)
@@ -507,10 +484,6 @@ def test_the_parent_cancels_one_child_by_name(client, db, siblings):
         db("update public.appointments set status = 'pending' where id = %s", [leo["appointmentId"]])
 
 
-@miss("GAP (SQL private find/cancel/reschedule 'which appointment' matching, p_which / patient name): the parent's phone "
-      "holds Mia Sibling's and Leo Sibling's cleanings (same day, same time, Dana / Omar). rescheduleAppointment {patientName:'Mia Sibling', newDate, newTime:'3pm'} → ambiguous '… a cleaning "
-      "for Mia with Dana Whitfield … and a cleaning for Leo with Omar Haddad … Which one do you mean?' although the "
-      "caller named the child (the reply itself names both children). A receptionist moves Mia's")
 def test_the_parent_moves_one_child_by_full_name(client, db, siblings):
     mia, leo = siblings
     call = Call(client, org=BAYVIEW, caller=PARENT)
@@ -819,11 +792,6 @@ def test_a_call_that_books_then_moves_the_same_booking_is_booked(client, db):
     assert {a["appointmentId"] for a in appointments} == {booked["appointmentId"]}, appointments
 
 
-@miss("BY THE DOCUMENTED PRECEDENCE (SQL private.call_outcome, 20261125000750_calls.sql: booked > rescheduled > "
-      "cancelled), but misleading: a call that booked Log Undone and then cancelled that same booking is logged "
-      "outcome 'booked' (call_log.appointments [{booked}, {cancelled}] for one id). The owner reading the call log sees "
-      "a booking that does not exist; a receptionist would log 'cancelled' / nothing booked. Suggest: an appointment's "
-      "NET effect within the call decides (booked+cancelled → info_only or cancelled)")
 def test_a_call_that_books_then_cancels_it_is_not_logged_as_booked(client, db):
     call = Call(client, caller="+14155551802")
     booked = call("bookClinicAppointment", {"patientName": "Log Undone", "appointmentDate": said(d(25)),

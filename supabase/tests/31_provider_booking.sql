@@ -5,7 +5,7 @@
 -- queue leaving nothing behind, and a one-provider
 -- clinic's replies unchanged. Own clinic (not the seed); dates relative to now().
 begin;
-select plan(87);
+select plan(97);
 
 -- Fixture ------------------------------------------------------------------------------------------
 -- Test Clinic Thirty-One, New York, Mon–Fri 09–12 and 13–17, 30-minute grid, 60 min notice.
@@ -383,6 +383,42 @@ select is((select (j -> 'provider') = 'null'::jsonb and pg_temp.names(j) = array
 select is(public.book_appointment(p_org_id => 'c3100000-0000-4000-8000-000000000002', p_name => 'Sol Three', p_email => null,
             p_phone => '+15550031103', p_service => 'consult', p_scheduled_at => pg_temp.at(1, '11:00'), p_provider => 'Dr. Whoever')::jsonb
             ->> 'success', 'true', 'one calendar: a name that matches nobody books the clinic''s provider');
+
+-- A move keeps only a provider the caller chose (appointments.provider_requested) -----------------
+-- next week (21–27 days ahead) so nothing above is in the way: Wed 10:00 is Dr. Patel's alone,
+-- Thu 10:00 Dr. Lee's alone
+create function pg_temp.at2(p_dow int, p_time time) returns timestamptz language sql as $$
+  select (pg_temp.day(p_dow) + 7 + p_time) at time zone 'America/New_York' $$;
+create function pg_temp.move(p_key text, p_phone text, p_at timestamptz, p_provider text default null) returns jsonb
+language sql as $$
+  select public.reschedule_appointment_atomic(p_org_id => 'c3100000-0000-4000-8000-000000000001',
+    p_caller => jsonb_build_object('callerNumber', p_phone, 'source', 'vapi'), p_new_scheduled_at => p_at,
+    p_appointment_id => (select (j ->> 'appointmentId')::uuid from r where k = p_key), p_provider => p_provider)::jsonb $$;
+create function pg_temp.requested(p_key text) returns boolean language sql as $$
+  select a.provider_requested from public.appointments a where a.id = (select (j ->> 'appointmentId')::uuid from r where k = p_key) $$;
+insert into r values
+  ('f_plain', pg_temp.book('Fay Plain', '+12125553191', 'consult', pg_temp.at2(3, '10:00'))),
+  ('f_any', pg_temp.book('Fay Any', '+12125553192', 'consult', pg_temp.at2(3, '10:30'), 'anyone')),
+  ('f_named', pg_temp.book('Fay Named', '+12125553193', 'consult', pg_temp.at2(3, '11:00'), 'Dr. Patel'));
+select is((select array_agg(j -> 'provider' ->> 'name' order by k) from r where k like 'f\_%'),
+          array['Dr. Anika Patel', 'Dr. Anika Patel', 'Dr. Anika Patel'], 'fixture: three Wednesday bookings with Dr. Patel');
+select is(array[pg_temp.requested('f_plain'), pg_temp.requested('f_any'), pg_temp.requested('f_named')], array[false, false, true],
+          'provider_requested: only the booking that named Dr. Patel');
+select is((select j ->> 'provider' from (select pg_temp.move('f_plain', '+12125553191', pg_temp.at2(4, '10:00')) j) x)::jsonb ->> 'name',
+          'Dr. Marcus Lee', 'no provider ever said: moved to Thursday with whoever is in then (Dr. Lee)');
+select is(pg_temp.move('f_any', '+12125553192', pg_temp.at2(4, '10:30')) -> 'provider' ->> 'name', 'Dr. Marcus Lee',
+          '"anyone": moved to Thursday with Dr. Lee');
+select is(pg_temp.requested('f_any'), false, '... and still not a provider the caller chose');
+select is(pg_temp.move('f_named', '+12125553193', pg_temp.at2(4, '11:00')) ->> 'error', 'provider_unavailable',
+          'Dr. Patel named: a move to a day she is off is refused, naming her');
+select is(pg_temp.move('f_named', '+12125553193', pg_temp.at2(4, '11:00'), 'Dr. Lee') -> 'provider' ->> 'name', 'Dr. Marcus Lee',
+          'a new provider named on the move: moved to him');
+select is(pg_temp.move('f_named', '+12125553193', pg_temp.at2(3, '11:00')) ->> 'error', 'provider_unavailable',
+          '... who is kept from then on (Wednesday morning he is off)');
+select is(pg_temp.move('f_plain', '+12125553191', pg_temp.at2(3, '10:00')) -> 'provider' ->> 'name', 'Dr. Anika Patel',
+          'never chosen: back to Wednesday with Dr. Patel');
+select is(pg_temp.move('f_plain', '+12125553191', pg_temp.at2(1, '13:00')) -> 'provider' ->> 'name', 'Dr. Anika Patel',
+          'never chosen, and the current provider is free at the new time: kept (the current one first)');
 
 select * from finish();
 rollback;
