@@ -873,8 +873,10 @@ _OFFER_POSITIONS = (r"(?:very )?(?:first|1st|second|2nd|third|3rd|fourth|4th|las
 _OFFER_NOUNS = r"(?:one|time|option|slot|appointment|spot)"
 _OFFER_POSITION = re.compile(rf"^(?:{_OFFER_POSITIONS}(?: {_OFFER_NOUNS})?|{_OFFER_POSITIONS} {_OFFER_NOUNS})$")
 # "the 2pm one", "the 1:30 slot": the time named as one of those offered.
-_THE_TIME_ONE = re.compile(rf"\bthe (?P<t>(?:\d|noon|midday|half|quarter|one|two|three|four|five|six|seven|eight|nine|"
-                           rf"ten|eleven|twelve)[^,]*?) {_OFFER_NOUNS}\b")
+_HOUR_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_TIME_END = rf"(?:\d|[ap]\.?m\.?|o'?clock|noon|midday|thirty|fifteen|forty[- ]five|{_HOUR_WORD})"
+_THE_TIME_ONE = re.compile(rf"\bthe (?P<t>(?:\d|noon|midday|{_HOUR_WORD})(?:[^,]*?{_TIME_END})?|(?:half|quarter)[^,]*?{_TIME_END})"
+                           rf" {_OFFER_NOUNS}\b")
 # A time zone said after the time: (the zone whose wall clock it names, as a representative zone).
 _ZONE_WORDS = {
     **dict.fromkeys(("eastern", "est", "edt", "et", "eastern time", "eastern standard time",
@@ -1869,7 +1871,7 @@ _QUESTION_LEAD = re.compile(
     r"(?:do|would|will) you have(?: any(?:thing| openings?| appointments?| slots?| times?| availability)?)?|"
     r"have you got(?: any(?:thing)?)?|is there(?: any(?:thing| openings?| availability| room| time)?)?|"
     r"are there(?: any(?: openings?| appointments?| slots?| times?)?)?|"
-    r"what(?:'s| is| are) (?:your|the)(?: next)?|what(?: do you have| have you got| is free| is open| is available)|"
+    r"what(?:'s| is| are) (?:your|the)|what(?: do you have| have you got| is free| is open| is available)|"
     r"what about|how about|when(?:'s| is) (?:your|the) (?=earliest|first|next|soonest)|"
     r"(?:can|could|may) (?:i|we) (?:get|have|book|come in|see someone|be seen)(?: in)?|"
     r"(?:can|could) you (?:fit|squeeze) (?:me|us) in|"
@@ -1910,8 +1912,8 @@ def read_question(text: str | None) -> tuple[str, str | None]:
                          r"january|february|march|april|may|june|july|august|september|october|november|december)\b",
                          who, re.IGNORECASE):
                 said = f"{who} {rest}".strip()  # "is Friday afternoon free?": the day itself is asked about
-            elif not _NOT_A_PROVIDER.match(who):
-                provider, said = who, rest
+            else:  # "is anyone in on Friday?": nobody in particular
+                provider, said = (None, rest) if _NOT_A_PROVIDER.match(who) else (who, rest)
                 # "does Dr. Patel work Fridays": the weekday
                 said = re.sub(r"\b(mon|tues|wednes|thurs|fri|satur|sun)days\b", r"\1day", said, flags=re.IGNORECASE)
         if said == before:
