@@ -941,6 +941,8 @@ def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | 
     """
     if not isinstance(text, str) or not text.strip():
         raise NormalizationError("appointmentTime", "appointment_time_missing")
+    if len(text) > MAX_DATE_TEXT_LENGTH:  # no spoken time is that long; never run the patterns on 100 kB
+        raise NormalizationError("appointmentTime", "appointment_time_invalid")
     spoken, timestamp = _rewrite_spoken_time(text)
     spoken, zone = _said_zone(spoken)
 
@@ -1159,6 +1161,8 @@ def _time_with_its_day(text: str, day: date, today: date, tz: tzinfo, *, hours: 
     it is ``day``'s weekday. A day that disagrees is asked about (``appointment_time_day_mismatch``,
     choices: the date argument's day, the time argument's day). None when the text holds no day and
     time."""
+    if len(text) > MAX_DATE_TEXT_LENGTH:
+        return None
     words = _TIME_FILLER_LEAD.sub("", " ".join(text.lower().replace("’", "'").split()).rstrip(" ,.!?")).split()
     for at in range(1, len(words)):
         for day_words, time_words in ((words[:at], words[at:]), (words[at:], words[:at])):
