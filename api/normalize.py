@@ -353,6 +353,9 @@ def _date_tokens(text: str, today: date) -> list[str]:
             tokens.append(f"nd{word}")
         elif word.startswith("'"):
             tokens.append(f"yr{today.year // 100 * 100 + int(word[1:])}")
+        elif len(word) > 12 and word[:13].isdigit():
+            # no day, month or year has this many digits (and int() refuses over 4,300): unreadable
+            tokens.append("unreadable")
         elif re.fullmatch(r"\d+(?:st|nd|rd|th)", word):
             tokens.append(f"od{int(word[:-2])}")
         elif word.isdigit():

@@ -327,6 +327,9 @@ $$;
 -- or the caller may not act for it), so the booking reads and checks it once. p_caller_number: the
 -- caller ID of the request (caller context), which a same-call replay must share with the first
 -- booking (private.booked_by_this_call).
+-- p_prefer_previous: the fair rule may start with the patient's previous provider — only for a caller
+-- verified for the phone or a trusted context (staff, the v2 contract): for anyone else the provider
+-- chosen, or the one alternatives lead with, would tell a stranger whose patient someone is.
 -- p_exclude_provider: "anyone but Dr. Lee" (an id or a name as said, resolved as p_provider is) —
 -- any provider but that one; with a named p_provider it is invalid_input. NULL keeps the path as it
 -- was: one plpgsql test more, no query.
@@ -345,7 +348,8 @@ create or replace function private.book_appointment_core(
   p_insist_provider boolean default false,
   p_disclose_existing boolean default false,
   p_caller_number text default null,
-  p_exclude_provider text default null
+  p_exclude_provider text default null,
+  p_prefer_previous boolean default false
 )
 returns json
 language plpgsql
@@ -462,7 +466,7 @@ begin
     if v_replay is not null then
       return v_replay;
     end if;
-    if v_named is null then
+    if v_named is null and p_prefer_previous then
       v_prefer := nullif(private.previous_provider(p_org_id, v_phone, v_name), v_exclude);
     end if;
     return coalesce(private.qualification_refusal(v_org, v_service.id, v_named),
@@ -481,7 +485,8 @@ begin
     v_existing := private.patient_conflict(p_org_id, null, private.lenient_name(v_name), p_scheduled_at, v_ends_at,
                                            p_phone => v_phone);
     -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
-    if v_existing.id is not null and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named, p_caller_number) then
+    if v_existing.id is not null and v_existing.provider_id is distinct from v_exclude
+       and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named, p_caller_number) then
       v_replay := private.booking_reply(v_existing, true, v_email_dropped);
       v_existing := null;
     end if;
@@ -500,7 +505,7 @@ begin
         if v_exclude is not null then
           v_free_ids := array_remove(v_free_ids, v_exclude);
         end if;
-        if cardinality(v_free_ids) > 1 then
+        if cardinality(v_free_ids) > 1 and p_prefer_previous then
           v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
         end if;
         v_provider_id := private.fairest_provider(p_org_id, p_scheduled_at, v_free_ids, v_prefer);
@@ -533,7 +538,7 @@ begin
         format('%s does not work at the requested time',
                (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)));
     end if;
-    if v_named is null then
+    if v_named is null and p_prefer_previous then
       v_prefer := nullif(private.previous_provider(p_org_id, v_phone, v_name), v_exclude);
     end if;
     return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,

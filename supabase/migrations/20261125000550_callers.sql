@@ -770,7 +770,10 @@ begin
                                            p_name, p_email, p_phone, p_service, p_scheduled_at,
                                            p_idempotency_key, p_source, p_date_of_birth,
                                            p_provider, p_insist_provider, v_verified_by is not null,
-                                           v_ctx.caller_number, p_exclude_provider);
+                                           v_ctx.caller_number, p_exclude_provider,
+                                           -- no caller context: staff or a trusted backend (v2)
+                                           v_verified_by is not null or p_caller is null
+                                             or jsonb_typeof(p_caller) = 'null');
   perform private.set_audit_context(null);
   if not v_may_act or v_reply ->> 'error' = 'unknown_org' then
     return v_reply;  -- nothing to log for a clinic the caller may not act for
