@@ -2372,6 +2372,110 @@ def keeps_booked_time(text: str | None) -> bool:
     return _KEEP_TIME.match(said) is not None
 
 
+_MINUTE_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                   "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+                   "twenty five": 25, "thirty": 30, "forty": 40, "forty five": 45, "fifty": 50, "sixty": 60,
+                   "ninety": 90, "a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2}
+_MINUTE_NUMBER = (r"(?:\d{1,3}|twenty five|forty five|a couple of|a couple|couple of|one|two|three|four|five|six|"
+                  r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|an?)")
+_AMOUNT = re.compile(
+    rf"^(?:(?P<hours>{_MINUTE_NUMBER})\s+(?:hours?|hrs?)(?:\s+and\s+(?:a\s+)?(?P<half>half)"
+    rf"|\s+(?:and\s+)?(?P<mins>{_MINUTE_NUMBER})\s+(?:minutes?|mins?))?"
+    rf"|(?P<half_hour>half an hour|a half hour|half hour)"
+    rf"|(?P<quarter>(?:a\s+)?quarter of an hour|a quarter hour)"
+    rf"|(?P<only_mins>{_MINUTE_NUMBER})\s+(?:minutes?|mins?)"
+    rf"|(?P<and_half>an?|one|two|three)\s+and\s+a\s+half\s+hours?)$")
+_LATER = {"later", "after", "afterwards", "back", "on", "later on"}
+_EARLIER = {"earlier", "sooner", "before", "forward", "up", "ahead"}
+_TIME_SHIFT = re.compile(
+    r"^(?:(?:can you|could you|can we|could we|please|just|i'd like to|i want to|i need to|let's|lets)\s+)*"
+    r"(?:(?P<verb>push|move|put|bump|shift|bring|pull|make|set|slide|have)(?:\s+(?:it|that|this|me|the appointment|"
+    r"my appointment|the time|things))?\s+)?"
+    r"(?:(?:to|for)\s+)?"
+    r"(?:(?P<dir1>back|forward|up|later|earlier|ahead)\s+(?:by\s+)?(?P<amount1>.+?)"
+    r"|(?:by\s+)?(?P<amount2>.+?)\s+(?P<dir2>later on|later|earlier|sooner|after(?:wards)?|before|back|forward|"
+    r"up|ahead))"
+    r"(?:\s+(?:than|from)\s+(?:that|then|it|now|before|the appointment|my appointment|the original|"
+    r"what i have|what it is))?(?:\s+(?:please|if possible|instead))?$")
+
+
+def _shift_amount(text: str) -> int | None:
+    """"an hour", "30 minutes", "half an hour", "an hour and a half", "two hours and 15 minutes" →
+    minutes; None for anything else."""
+    match = _AMOUNT.match(text.strip())
+    if match is None:
+        return None
+
+    def number(word: str) -> int:
+        return int(word) if word.isdigit() else _MINUTE_NUMBERS[word]
+
+    if match["half_hour"]:
+        return 30
+    if match["quarter"]:
+        return 15
+    if match["only_mins"]:
+        return number(match["only_mins"])
+    if match["and_half"]:
+        return number(match["and_half"]) * 60 + 30
+    minutes = number(match["hours"]) * 60
+    if match["half"]:
+        minutes += 30
+    if match["mins"]:
+        minutes += number(match["mins"])
+    return minutes
+
+
+# A move of the booked time by at most this much ("an hour later"); SQL checks the same bound.
+MAX_SHIFT_MINUTES = 720
+
+
+def relative_time_shift(text: str | None) -> int | None:
+    """A new time said relative to the booking being moved: "an hour later" 60, "30 minutes
+    earlier" -30, "half an hour later" 30, "push it back an hour" 60, "bring it forward 30
+    minutes" -30, "an hour and a half later" 90; None for anything else (or beyond 12 hours).
+    "Back" / "later" move it later, "forward" / "up" / "earlier" / "sooner" earlier. Only SQL
+    knows the booked time: it adds the minutes to it on the clinic's clock (p_shift_minutes)."""
+    if not isinstance(text, str):
+        return None
+    said = " ".join(re.sub(r"[^\w\s']", " ", text.lower().replace("’", "'").replace("-", " ")).split())
+    said = re.sub(r"^(?:um|uh|er|erm|so|maybe|actually|oh|and|ok|okay|make it|let's do|lets do|let's say|"
+                  r"how about|what about)\s+", "", said)
+    match = _TIME_SHIFT.match(said)
+    if match is None:
+        return None
+    direction = match["dir1"] or match["dir2"]
+    amount = _shift_amount(match["amount1"] or match["amount2"] or "")
+    if amount is None or amount == 0 or amount > MAX_SHIFT_MINUTES:
+        return None
+    if match["dir1"] and not match["verb"] and direction in ("back", "forward", "up", "ahead"):
+        return None  # "back an hour" alone: no verb says which way
+    if direction in ("later", "later on") or direction.startswith("after"):
+        return amount
+    if direction == "back":
+        return amount  # "push it back an hour": later
+    return -amount
+
+
+_SAME_TIME_IN_DAY = re.compile(
+    r"^(?:(?:at|for)\s+)?(?:the\s+)?same\s+time(?:\s+(?:on|as before|as now))?\s+(?P<after>.+)$"
+    r"|^(?P<before>.+?)\s+(?:at\s+)?(?:the\s+)?same\s+time(?:\s+as\s+(?:before|now))?$")
+
+
+def day_with_same_time(text: str | None) -> str | None:
+    """A new day said together with "same time" ("the same time Tuesday", "Tuesday, same time",
+    "same time on Friday", "next Monday at the same time"): the day words, for the day readers;
+    None when the text is not such a phrase. The time is the booking's own (p_keep_time)."""
+    if not isinstance(text, str):
+        return None
+    said = " ".join(re.sub(r"[^\w\s'/-]", " ", text.lower().replace("’", "'")).split())
+    match = _SAME_TIME_IN_DAY.match(said)
+    if match is None:
+        return None
+    day = (match["after"] or match["before"] or "").strip()
+    day = re.sub(r"\s+(?:and|but|at)$", "", day).strip()
+    return day or None
+
+
 # A weekday said with a day of the month ("Tuesday the 9th") names the next date that is both, this
 # far ahead at most (a booking is never further away than the booking horizon).
 HINT_SEARCH_DAYS = 190

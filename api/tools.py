@@ -48,6 +48,8 @@ from .normalize import (
     ordinal_hint,
     part_of_day_hint,
     relative_day_shift,
+    relative_time_shift,
+    day_with_same_time,
     excluded_provider,
     weekday_of,
 )
@@ -541,26 +543,53 @@ def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
     return payload
 
 
+def _bare_weekday(ctx: ToolContext, text: str | None) -> int | None:
+    """A day said only as a weekday ("Tuesday", "on Tue"): 0 = Sunday .. 6; else None."""
+    if not (text or "").strip():
+        return None
+    try:
+        hint = normalize_day_hint(text, ctx.today, "newDate", region=ctx.profile.phone_region)
+    except NormalizationError:
+        return None
+    if hint.weekday is None or hint.date or hint.day_of_month or hint.ordinal or hint.which:
+        return None
+    return hint.weekday
+
+
 def _relative_move(ctx: ToolContext, new_date: str | None, new_time: str | None) -> dict | None:
     """A new day or time said relative to the booking ("a week later", "the day after", "same
-    time"), as reschedule_appointment_atomic's clinic-local parameters: the day as a shift of the
-    booking's (p_shift_days) or a date (p_new_local_date), the time as the booking's own
-    (p_keep_time; also when only a shift is said: "a week later" keeps the hour) or one said
-    (p_new_local_time). Only SQL knows the booking, so it computes the start. None: neither is
-    relative, the usual p_new_scheduled_at applies."""
-    shift = relative_day_shift(new_date)
-    keep = keeps_booked_time(new_time)
-    if shift is None and not keep:
+    time", "an hour later", "the same time Tuesday"), as reschedule_appointment_atomic's
+    clinic-local parameters: the day as a shift of the booking's (p_shift_days) or a date
+    (p_new_local_date), the time as the booking's own (p_keep_time; also when only a shift is
+    said: "a week later" keeps the hour; with the booked time, a bare weekday is the first one after
+    the booking's day: p_new_weekday), the booking's own moved by minutes (p_shift_minutes:
+    "30 minutes earlier"; no day said = the booking's day) or one said (p_new_local_time). Only
+    SQL knows the booking, so it computes the start. None: neither is relative, the usual
+    p_new_scheduled_at applies."""
+    minutes = relative_time_shift(new_time)
+    if minutes is None and not (new_time or "").strip() and relative_time_shift(new_date) is not None:
+        minutes, new_date = relative_time_shift(new_date), None  # "an hour later" put in newDate
+    day_words = day_with_same_time(new_date)  # "the same time Tuesday": a day and the booked time
+    keep = keeps_booked_time(new_time) or day_words is not None
+    if day_words is not None:
+        new_date = day_words
+    shift = 7 if day_words == "next week" else relative_day_shift(new_date)  # "same time next week"
+    if shift is None and not keep and minutes is None:
         return None
     params: dict[str, Any] = {"p_new_scheduled_at": None}
     weekday = None
+    bare_weekday = _bare_weekday(ctx, new_date) if shift is None and (keep or minutes is not None) else None
     if shift is not None:
         params["p_shift_days"] = shift
-    else:
+    elif bare_weekday is not None:  # "Tuesday, same time": the first Tuesday after the booking's day
+        params["p_new_weekday"] = bare_weekday
+    elif (new_date or "").strip() or minutes is None:
         day = normalize_date(new_date or "", ctx.today, region=ctx.profile.phone_region)
         params["p_new_local_date"] = day.isoformat()
         weekday = weekday_of(day)
-    if keep or not (new_time or "").strip():
+    if minutes is not None:
+        params["p_shift_minutes"] = minutes
+    elif keep or not (new_time or "").strip():
         params["p_keep_time"] = True
     else:
         params["p_new_local_time"] = normalize_time(new_time, ctx.profile.hours, weekday).isoformat()

@@ -74,17 +74,19 @@ where not exists (
 -- (consultation, whitening) all clinic hours, two hygienists for cleanings with a lunch rotation
 -- (Dana 12:00–13:00, Omar 13:00–14:00), so cleanings have capacity 2 except at lunch. The
 -- health-check clinic (migration 0800) keeps its one provider. The provider each clinic got from the
--- orgs trigger (named after the clinic) is replaced while it has no appointments.
-insert into public.providers (org_id, id, display_name, short_names, color)
+-- orgs trigger (named after the clinic) is replaced while it has no appointments. Roles (what a caller
+-- may say instead of a name: "the nurse", "a hygienist"): physician, nurse, dentist, hygienist.
+insert into public.providers (org_id, id, display_name, short_names, role, color)
 values
-  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000d001', 'Dr. Anika Patel', '{"Dr. Patel", "Anika"}', '#2E7D32'),
-  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000d002', 'Dr. Marcus Lee', '{"Dr. Lee", "Marcus"}', '#1565C0'),
-  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000e001', 'Nurse Joy Kim', '{"Nurse Kim", "Joy"}', '#AD1457'),
-  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000d001', 'Dr. Sofia Reyes', '{"Dr. Reyes", "Sofia"}', '#6A1B9A'),
-  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000c001', 'Dana Whitfield', '{"Dana"}', '#00838F'),
-  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000c002', 'Omar Haddad', '{"Omar"}', '#EF6C00')
+  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000d001', 'Dr. Anika Patel', '{"Dr. Patel", "Anika"}', 'physician', '#2E7D32'),
+  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000d002', 'Dr. Marcus Lee', '{"Dr. Lee", "Marcus"}', 'physician', '#1565C0'),
+  ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-00000000e001', 'Nurse Joy Kim', '{"Nurse Kim", "Joy"}', 'nurse', '#AD1457'),
+  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000d001', 'Dr. Sofia Reyes', '{"Dr. Reyes", "Sofia"}', 'dentist', '#6A1B9A'),
+  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000c001', 'Dana Whitfield', '{"Dana"}', 'hygienist', '#00838F'),
+  ('22222222-2222-4222-8222-222222222222', '22222222-2222-4222-8222-00000000c002', 'Omar Haddad', '{"Omar"}', 'hygienist', '#EF6C00')
 on conflict (org_id, id) do update
-  set display_name = excluded.display_name, short_names = excluded.short_names, color = excluded.color, active = true;
+  set display_name = excluded.display_name, short_names = excluded.short_names, role = excluded.role,
+      color = excluded.color, active = true;
 
 delete from public.providers p
  using public.orgs o

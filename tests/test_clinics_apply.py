@@ -60,8 +60,8 @@ def test_the_example_applies_once_then_reports_no_changes(app, sql):
                " from public.orgs where id = %s", [org]) == [("Harbor Physiotherapy", "Europe/London", "GB", 15, 120, 60)]
     assert sql("select code, aliases from public.services where org_id = %s and is_default", [org]) == [
         ("assessment", ["first appointment", "new patient", "first visit"])]
-    assert sql("select display_name from public.providers where org_id = %s order by 1", [org]) == [
-        ("Dr. Amelia Shaw",), ("Tom Becker",)]
+    assert sql("select display_name, role from public.providers where org_id = %s order by 1", [org]) == [
+        ("Dr. Amelia Shaw", "physician"), ("Tom Becker", "therapist")]
     assert sql("select first_message, transcript_retention_days, server_credential_id, voice, model"
                " from public.clinic_call_settings where org_id = %s", [org]) == [(
         "Hello, Harbor Physiotherapy, this is Sarah. How can I help you today?", 30, "cred_harbor_webhook",
@@ -250,8 +250,8 @@ def test_a_booked_provider_left_out_is_deactivated_and_said_so(app, client, sql,
     spec.write_text(without_tom, encoding="utf-8")
     result = apply(app, spec)
     assert result.exit_code == 0, result.output
-    assert "~ provider Tom Becker: also Tom; services: follow-up, sports-massage -> " \
-           "also Tom; services: follow-up, sports-massage; inactive" in result.stdout
+    assert "~ provider Tom Becker: also Tom; role therapist; services: follow-up, sports-massage -> " \
+           "also Tom; role therapist; services: follow-up, sports-massage; inactive" in result.stdout
     assert re.search(r"^note: provider Tom Becker has 1 appointment\(s\): deactivated, not deleted "
                      r"\(1 upcoming: see stranded_appointments\)$", result.stdout, re.M)
     assert "note: service sports-massage: no active provider performs it, so it cannot be booked" in result.stdout

@@ -1216,3 +1216,31 @@ def test_a_new_day_said_relative_to_the_booking(text, shift):
 def test_a_new_time_said_as_the_bookings_own(text, keep):
     from api.normalize import keeps_booked_time
     assert keeps_booked_time(text) is keep
+
+
+@pytest.mark.parametrize("text, minutes", [
+    ("an hour later", 60), ("two hours earlier", -120), ("half an hour later", 30), ("15 minutes later", 15),
+    ("30 minutes earlier", -30), ("push it back an hour", 60), ("bring it forward 30 minutes", -30),
+    ("an hour and a half later", 90), ("move it up 45 minutes", -45), ("push it back by half an hour", 30),
+    ("a couple of hours later", 120), ("make it an hour later", 60), ("one hour later than that", 60),
+    ("twenty minutes sooner", -20), ("90 minutes later", 90), ("2 hours and 15 minutes later", 135),
+    ("a quarter of an hour earlier", -15), ("Could you push it back a half hour?", 30),
+    ("Bring it forward an hour, please", -60), ("forty-five minutes later", 45),
+    # not a shift of the booked time: a clock time, no amount, no direction, a day, beyond 12 hours
+    ("10am", None), ("later", None), ("an hour", None), ("back an hour", None), ("a day later", None),
+    ("13 hours later", None), ("0 minutes later", None), ("same time", None), ("", None), (None, None),
+])
+def test_a_new_time_said_as_a_shift_of_the_booked_time(text, minutes):
+    from api.normalize import relative_time_shift
+    assert relative_time_shift(text) == minutes
+
+
+@pytest.mark.parametrize("text, day", [
+    ("the same time Tuesday", "tuesday"), ("Tuesday, same time", "tuesday"), ("same time on Friday", "friday"),
+    ("next Monday at the same time", "next monday"), ("same time next week", "next week"),
+    ("the same time on the 26th", "the 26th"),
+    ("same time", None), ("Tuesday", None), ("the same day", None), ("", None), (None, None),
+])
+def test_a_new_day_said_with_the_booked_time(text, day):
+    from api.normalize import day_with_same_time
+    assert day_with_same_time(text) == day

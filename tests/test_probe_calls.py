@@ -60,13 +60,16 @@ def said(day: date) -> str:
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def probe_db(postgresql_noproc):
+def probe_db(postgresql_noproc, request):
+    """A database of the requesting module's own (``PROBE_DATABASE``, else ``probe_calls``): the probe
+    rounds (test_probe_calls_2.py, _3.py) import these fixtures and book on their own seed copy."""
     proc = postgresql_noproc
-    janitor = DatabaseJanitor(user=proc.user, host=proc.host, port=proc.port, dbname="probe_calls",
+    name = getattr(request.module, "PROBE_DATABASE", "probe_calls")
+    janitor = DatabaseJanitor(user=proc.user, host=proc.host, port=proc.port, dbname=name,
                               template_dbname=proc.template_dbname, password=proc.password)
     janitor.drop()
     with janitor:
-        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/probe_calls?sslmode=disable"
+        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/{name}?sslmode=disable"
 
 
 @pytest.fixture(scope="module")
@@ -415,7 +418,9 @@ SUNRISE_OFFER = ("I'm not sure we do that here. We offer consultations, checkups
 BAYVIEW_OFFER = "I'm not sure we do that here. We offer cleaning, consultations, and whitening — which would you like?"
 
 
-@pytest.mark.parametrize("text", ["MRI scan", "botox", "teeth cleaning", "whitening", "x-ray", "Nurse Kim",
+# A provider of this clinic said as the service is that provider (probe 3, class D: tests/test_probe_calls_3.py);
+# one of another clinic, or a name nobody here has, is no service.
+@pytest.mark.parametrize("text", ["MRI scan", "botox", "teeth cleaning", "whitening", "x-ray", "Dr. Reyes", "Nurse Smith",
                                   "'; drop table services; --", "consultation' or '1'='1", "x" * 5000])
 def test_an_unknown_service_is_refused_naming_only_this_clinics_services(client, db, text):
     before = db("select count(*) from public.appointments")
@@ -550,8 +555,11 @@ def test_providers_as_callers_name_them(client, db):
     assert only["error"] == "provider_unavailable" and "Lee" not in only["message"], only
     anyone, _, _ = book(client, (tuesday, time(10)), providerName="anyone")
     assert anyone["success"] is True and anyone["provider"]["name"] == "Dr. Marcus Lee", anyone
-    nurse, _, _ = book(client, (tuesday, time(10, 30)), providerName="Nurse Kim")
+    nurse, _, _ = book(client, (tuesday, time(10, 30)), providerName="Nurse Kim", serviceType="consultation")
     assert nurse["error"] == "provider_not_qualified", nurse
+    # no service said: the nurse's own (probe 3, class E), not a refused consultation
+    nurse, _, _ = book(client, (tuesday, time(10, 30)), providerName="Nurse Kim")
+    assert nurse["success"] is True and nurse["service"] == "vaccination", nurse
 
 
 @pytest.mark.parametrize("name", ["Dr. Sofia Reyes", "Dana Whitfield", "Omar", "Dr. Who", "y" * 3000])

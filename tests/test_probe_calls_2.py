@@ -20,51 +20,18 @@ import itertools
 import json
 from datetime import date, datetime, time, timedelta
 
-import psycopg
 import pytest
-from pytest_postgresql.janitor import DatabaseJanitor
 
-from api import create_app, speech
-from conftest import BAYVIEW, NEW_YORK, SECRET
-from test_probe_calls import M, d, local, ordinal, said, send, stored, tool
+from api import speech
+from conftest import BAYVIEW, NEW_YORK
+from test_probe_calls import (M, app, client, d, db, local, ordinal, probe_db,  # noqa: F401 (fixtures)
+                              said, send, stored, tool)
 
 # ---------------------------------------------------------------------------------------------
-# Fixtures: as test_probe_calls.py, on a database of this module's own
+# Fixtures: test_probe_calls.py's (imported above), on a database of this module's own
 # ---------------------------------------------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def probe_db(postgresql_noproc):
-    proc = postgresql_noproc
-    janitor = DatabaseJanitor(user=proc.user, host=proc.host, port=proc.port, dbname="probe_calls_2",
-                              template_dbname=proc.template_dbname, password=proc.password)
-    janitor.drop()
-    with janitor:
-        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/probe_calls_2?sslmode=disable"
-
-
-@pytest.fixture(scope="module")
-def db(probe_db):
-    with psycopg.connect(probe_db, autocommit=True) as conn:
-        def run(query: str, params=None):
-            with conn.cursor() as cur:
-                cur.execute(query, params)
-                return cur.fetchall() if cur.description else []
-        yield run
-
-
-@pytest.fixture(scope="module")
-def app(probe_db):
-    instant = datetime.combine(M, time(8), NEW_YORK)
-    app = create_app({"TESTING": True, "APP_ENV": "test", "VAPI_SECRET": SECRET, "DATABASE_URL": probe_db,
-                      "DB_POOL_MAX": 2}, clock=lambda: instant)
-    yield app
-    app.extensions["deps"].gateway.close()
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
+PROBE_DATABASE = "probe_calls_2"  # test_probe_calls.probe_db: this module's own database
 
 
 _WORDS = ["", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
@@ -835,11 +802,13 @@ def test_the_last_day_of_the_horizon_is_not_called_full(client):
 
 
 def test_a_relative_move_that_is_refused_keeps_the_booking_and_offers_times(client, db, friday_booking):
-    """'The day before' a Friday 11:00 with Dr. Patel is Thursday 11:00, when she is not in: a
-    refusal with other times (SQL tells back the start it worked out), the booking stays."""
+    """'The day before' a Friday 11:00 with Dr. Patel is Thursday 11:00, when she is not in; the
+    caller asks to stay with her (a provider never chosen would move to Dr. Lee, who is in then:
+    test_probe_calls_3): a refusal with other times (SQL tells back the start it worked out), the
+    booking stays."""
     phone, booked = friday_booking
-    reply = tool(client, "rescheduleAppointment", {"currentDate": f"the {ordinal(d(46))}", "newDate": "the day before"},
-                 caller=phone)
+    reply = tool(client, "rescheduleAppointment", {"currentDate": f"the {ordinal(d(46))}", "newDate": "the day before",
+                                                   "providerName": "Dr. Patel"}, caller=phone)
     assert reply["success"] is False and reply["error"] == "provider_unavailable", reply
     assert reply["alternatives"], reply
     ((starts_at,),) = db("select starts_at from public.appointments where id = %s", [booked["appointmentId"]])

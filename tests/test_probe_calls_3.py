@@ -28,11 +28,10 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from api import create_app, prompts, speech
 from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE
-from test_probe_calls import M, assert_spoken, d, local, said, send
+from test_probe_calls import M, assert_spoken, d, local, probe_db, said, send  # noqa: F401 (probe_db: a fixture)
 from test_webhook import WEBHOOK, vapi_body
 from vapi_fixtures import end_of_call_report, transfer_destination_request
 
@@ -49,14 +48,7 @@ ZONES = {SUNRISE: NEW_YORK, BAYVIEW: LOS_ANGELES, HC: NEW_YORK}
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def probe_db(postgresql_noproc):
-    proc = postgresql_noproc
-    janitor = DatabaseJanitor(user=proc.user, host=proc.host, port=proc.port, dbname="probe_calls_3",
-                              template_dbname=proc.template_dbname, password=proc.password)
-    janitor.drop()
-    with janitor:
-        yield f"postgresql://{proc.user}@{proc.host}:{proc.port}/probe_calls_3?sslmode=disable"
+PROBE_DATABASE = "probe_calls_3"  # test_probe_calls.probe_db: this module's own database
 
 
 @pytest.fixture(scope="module")
@@ -296,17 +288,15 @@ RELATIVE_MOVES = [
     ({"newDate": "the same time Tuesday"}, 22, time(10), "the whole phrase in newDate"),
     ({"newDate": "a week later", "newTime": "same time"}, 24, time(10), "'a week later, same time'"),
     ({"newDate": said(d(17)), "newTime": "30 minutes earlier"}, 17, time(9, 30), "'30 minutes earlier'"),
+    ({"newTime": "push it back an hour"}, 17, time(11), "'push it back an hour'"),
+    ({"newTime": "half an hour later"}, 17, time(10, 30), "'half an hour later'"),
+    ({"newDate": "an hour later"}, 17, time(11), "'an hour later' put in newDate"),
+    ({"newDate": "Tuesday, same time"}, 22, time(10), "'Tuesday, same time'"),
+    ({"newDate": "same time next week"}, 24, time(10), "'same time next week'"),
+    ({"newDate": "the same day", "newTime": "bring it forward 30 minutes"}, 17, time(9, 30), "'bring it forward 30 minutes'"),
 ]
 
 
-@miss("GAP (api/normalize.py date/time readers in tools.reschedule_appointment; SQL has the booking): a new day or "
-      "time said relative to the booking being moved is re-asked. Exact inputs after booking Dr. Lee, Thursday d(17) "
-      "10 AM in the same call: {newTime:'an hour later'} → 'I didn't catch the date'; {newDate:<that day>, "
-      "newTime:'an hour later'} / {newDate:'Tuesday', newTime:'the same time'} / {newTime:'30 minutes earlier'} → "
-      "'I didn't quite get the time'; {newDate:'the same day'} / {newDate:'the same time Tuesday'} / {newDate:'a week "
-      "later', newTime:'same time'} → 'I didn't quite get the date'. A receptionist moves it to 11:00 / Tuesday 10:00 / "
-      "a week on at 10:00 / 9:30 (test_probe_calls_2 pins 'a week later', 'the day after', newTime 'same time' with "
-      "currentDate; this is the wider class incl. hour offsets and 'same day', without currentDate)")
 @pytest.mark.parametrize("new,offset,at,why", RELATIVE_MOVES, ids=[m[3] for m in RELATIVE_MOVES])
 def test_moving_a_booking_relative_to_itself(client, db, new, offset, at, why):
     call = Call(client, caller=f"+1415555{1300 + [m[3] for m in RELATIVE_MOVES].index(why):04d}")
@@ -425,10 +415,6 @@ def test_bayview_a_move_in_the_same_call_remembers_anyone_but_dana(client, db):
     assert row(db, booked["appointmentId"])["provider"] == "Omar Haddad"
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (SQL reschedule_appointment_atomic keeps the provider): a booking made "
-                   "with providerName 'anyone' (assigned Dr. Anika Patel, Wednesday) moved to Thursday (Dr. Lee's "
-                   "day) is refused as provider_unavailable 'Dr. Anika Patel isn't in …' — the caller never asked for "
-                   "Dr. Patel; a receptionist just moves it to whoever is in Thursday at that time")
 def test_sunrise_anyone_booking_moved_to_the_other_doctors_day(client, db):
     call = Call(client, caller="+14155551440")
     booked = call("bookClinicAppointment", {"patientName": "Any Mover", "appointmentDate": said(d(30)),
@@ -439,11 +425,6 @@ def test_sunrise_anyone_booking_moved_to_the_other_doctors_day(client, db):
     assert row(db, booked["appointmentId"])["provider"] == "Dr. Marcus Lee" and "Dr. Marcus Lee" in moved["message"]
 
 
-@miss("GAP (SQL reschedule_appointment_atomic keeps the provider even when none was ever asked for): booked with "
-      "NO providerName on Wednesday 11 AM (assigned Dr. Anika Patel), rescheduleAppointment {currentDate, newDate: "
-      "<Thursday>, newTime:'11am'} → provider_unavailable 'Dr. Anika Patel isn't in at that time but free on Friday … or "
-      "Dr. Marcus Lee is free on Thursday … at 11:00 AM — would any of those work?': the exact time asked IS free with "
-      "the other doctor and the caller never chose Dr. Patel; a receptionist just moves it (saying 'with Dr. Lee')")
 def test_sunrise_no_provider_said_booking_moved_to_the_other_doctors_day(client, db):
     # the same with no providerName at all on either call (what most assistants send)
     call = Call(client, caller="+14155551441")
@@ -517,10 +498,6 @@ def test_the_parent_sees_both_children(client, siblings):
     assert "Mia" in looked["message"] and "Leo" in looked["message"], looked["message"]
 
 
-@miss("GAP (SQL private find/cancel/reschedule 'which appointment' matching, p_which / patient name): the parent's phone "
-      "holds Mia Sibling's and Leo Sibling's cleanings (same day, same time, Dana / Omar). cancelAppointment {patientName:'Leo'} → ambiguous '… a cleaning "
-      "for Mia with Dana Whitfield … and a cleaning for Leo with Omar Haddad … Which one do you mean?' although the "
-      "caller named the child (the reply itself names both children). A receptionist cancels Leo's")
 def test_the_parent_cancels_one_child_by_name(client, db, siblings):
     mia, leo = siblings
     call = Call(client, org=BAYVIEW, caller=PARENT)
@@ -532,10 +509,6 @@ def test_the_parent_cancels_one_child_by_name(client, db, siblings):
         db("update public.appointments set status = 'pending' where id = %s", [leo["appointmentId"]])
 
 
-@miss("GAP (SQL private find/cancel/reschedule 'which appointment' matching, p_which / patient name): the parent's phone "
-      "holds Mia Sibling's and Leo Sibling's cleanings (same day, same time, Dana / Omar). rescheduleAppointment {patientName:'Mia Sibling', newDate, newTime:'3pm'} → ambiguous '… a cleaning "
-      "for Mia with Dana Whitfield … and a cleaning for Leo with Omar Haddad … Which one do you mean?' although the "
-      "caller named the child (the reply itself names both children). A receptionist moves Mia's")
 def test_the_parent_moves_one_child_by_full_name(client, db, siblings):
     mia, leo = siblings
     call = Call(client, org=BAYVIEW, caller=PARENT)
@@ -696,49 +669,25 @@ def test_anything_thursday_afternoon(client, db, arguments):
     assert_offers_are_free(db, SUNRISE, reply)
 
 
-_Q_DATE = ("GAP (api/normalize.py day reader): the LLM put the caller's whole question in `date`; {} → re-asked 'I didn't "
-           "quite get the date — which day would you like to come in?'. The day words are in it ({}), and the same "
-           "reader already strips 'do you have anything … ?' around 'Thursday afternoon'. A receptionist answers {}")
-_Q_TIME = ("GAP (api/normalize.py time-window reader): the question in `time`: {} → re-asked 'I didn't quite get the "
-           "time — what time would you like …?' instead of reading the window (or ignoring a time field that names "
-           "none). A receptionist answers {}")
-_Q_ROLE = ("GAP (SQL private.resolve_provider: role words / the nurse): {} → {}. Sunrise has exactly one nurse (Nurse Joy "
-           "Kim, vaccinations only); a receptionist answers when she is in (for vaccinations)")
 QUESTIONS = [  # arguments, the day (offset) the answer must be about, the provider it must name, why
     ({"date": "Friday", "providerName": "Dr. Patel"}, 4, "Dr. Anika Patel", "the right fields"),
     ({"date": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel", "the whole question in date"),
     ({"date": "Friday", "time": "is Dr. Patel in?"}, 4, "Dr. Anika Patel", "the provider question in time"),
-    pytest.param({"date": "Friday", "serviceType": "Dr. Patel"}, 4, "Dr. Anika Patel", "the provider in serviceType",
-                 marks=miss("GAP (SQL private.resolve_service → unknown_service): the LLM put the provider in "
-                            "serviceType: {date:'Friday', serviceType:'Dr. Patel'} → \"I'm not sure we do that here. We "
-                            "offer consultations, checkups, and vaccinations\" — the clinic's own doctor called an "
-                            "unknown service. A receptionist hears a doctor's name: a provider name in serviceType should "
-                            "be read as providerName (the service then its default)")),
-    pytest.param({"date": "Friday", "providerName": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel",
-                 "the question in providerName",
-                 marks=miss("GAP (SQL private.resolve_provider lenient pass): providerName 'is Dr. Patel in on Friday?' → "
-                            "unknown_provider \"I don't have anyone by that name here. I can book you with Dr. Anika "
-                            "Patel or Dr. Marcus Lee\" — tells the caller Dr. Patel does not exist, then names her. "
-                            "Fillers like 'i'd like to see dr patel' are already dropped; question words are not")),
+    # a provider said as the service: SQL reads it as the provider (private.resolve_service_provider)
+    ({"date": "Friday", "serviceType": "Dr. Patel"}, 4, "Dr. Anika Patel", "the provider in serviceType"),
+    # question words around the name are dropped by private.resolve_provider's lenient pass
+    ({"date": "Friday", "providerName": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel",
+     "the question in providerName"),
     ({"date": "what's your earliest?"}, 0, None, "'what's your earliest?' in date"),
     ({"date": "earliest", "time": "earliest"}, 0, None, "'earliest' in both"),
     ({"time": "what's your earliest appointment"}, 0, None, "the question in time"),
-    pytest.param({"date": "when is the nurse in?"}, 0, "Nurse Joy Kim", "'when is the nurse in?' in date",
-                 marks=miss(_Q_ROLE.format("date 'when is the nurse in?' (normalize reads it: today, and passes the "
-                                           "provider asked about, 'the nurse', on as p_provider)",
-                                           "unknown_provider \"I don't have anyone by that name here. I can book you "
-                                           "with Dr. Anika Patel or Dr. Marcus Lee\" — SQL does not resolve role words"))),
-    pytest.param({"providerName": "the nurse"}, 0, "Nurse Joy Kim", "'the nurse' as providerName",
-                 marks=miss(_Q_ROLE.format("providerName 'the nurse'", "unknown_provider \"I don't have anyone by that "
-                                           "name here. I can book you with Dr. Anika Patel or Dr. Marcus Lee\" (the nurse "
-                                           "is not even in the list offered)"))),
-    pytest.param({"providerName": "Nurse Kim"}, 0, "Nurse Joy Kim", "the nurse by name, no service",
-                 marks=miss(_Q_ROLE.format("providerName 'Nurse Kim' with no serviceType", "provider_not_qualified "
-                                           "\"Nurse Joy Kim doesn't do consultation appointments, but Dr. Anika Patel or "
-                                           "Dr. Marcus Lee can\" — the default service is assumed although the caller "
-                                           "named a provider who does exactly one service"))),
-    pytest.param({"serviceType": "nurse"}, 0, "Nurse Joy Kim", "'nurse' as serviceType",
-                 marks=miss(_Q_ROLE.format("serviceType 'nurse'", "unknown_service \"I'm not sure we do that here\""))),
+    # the who-question in date: normalize reads it (today) and passes "the nurse" on as p_provider; SQL
+    # resolves the role word
+    ({"date": "when is the nurse in?"}, 0, "Nurse Joy Kim", "'when is the nurse in?' in date"),
+    # a role said instead of a name (providers.role), and a named provider's own service when none is said
+    ({"providerName": "the nurse"}, 0, "Nurse Joy Kim", "'the nurse' as providerName"),
+    ({"providerName": "Nurse Kim"}, 0, "Nurse Joy Kim", "the nurse by name, no service"),
+    ({"serviceType": "nurse"}, 0, "Nurse Joy Kim", "'nurse' as serviceType"),
     ({"date": "next week", "providerName": "Dr. Lee"}, 8, "Dr. Marcus Lee", "'next week' with a provider"),
     ({"date": "do you have anything next week?"}, 7, None, "the question in date"),
     ({"date": "Saturday", "time": "are you open Saturday morning?"}, 5, "Dr. Anika Patel",
@@ -756,10 +705,6 @@ def test_an_availability_question_as_an_llm_fills_it(client, db, arguments, offs
     assert_offers_are_free(db, SUNRISE, reply)
 
 
-@miss("GAP (SQL check_availability with a named provider and no service): {date:<Wednesday>, providerName:'Nurse "
-      "Kim'} → provider_not_qualified with alternatives [] and 'Nurse Joy Kim doesn't do consultation appointments, but "
-      "Dr. Anika Patel or Dr. Marcus Lee can — who would you like?'. With no service said, the named provider's only "
-      "service is the one meant; a receptionist gives her vaccination times")
 def test_the_nurse_by_name_without_a_service_lists_her_vaccination_times(client):
     # asked without a service, the nurse is "not qualified" for the default consultation; a receptionist
     # says when she is in (for vaccinations) rather than refusing
@@ -767,13 +712,32 @@ def test_the_nurse_by_name_without_a_service_lists_her_vaccination_times(client)
     assert reply["success"] is True and "Nurse Joy Kim" in reply["message"], reply
 
 
+@pytest.mark.parametrize("arguments", [{"providerName": "the nurse"}, {"providerName": "Nurse Kim"},
+                                       {"serviceType": "a nurse"}], ids=json.dumps)
+def test_booking_the_nurse_without_a_service_books_her_vaccination(client, db, arguments):
+    # no service said, the provider (by role, by name, or said as the service) performs only vaccinations
+    call = Call(client, caller="+14155551703")
+    reply = call("bookClinicAppointment", {"patientName": "Vera Shot", "appointmentDate": said(d(2)),
+                                           "appointmentTime": "11am", **arguments})
+    stored = assert_confirms(db, reply, name="Vera Shot", provider="Nurse Joy Kim", service="Vaccination")
+    assert stored["at"] == ny(2, 11)
+    assert call("cancelAppointment", {"appointmentDate": said(d(2))})["success"] is True
+
+
+def test_a_doctor_s_name_as_the_service_books_their_default_visit(client, db):
+    reply = Call(client, caller="+14155551704")("bookClinicAppointment", {
+        "patientName": "Drew Field", "appointmentDate": said(d(4)), "appointmentTime": "3pm", "serviceType": "Dr. Patel"})
+    assert_confirms(db, reply, name="Drew Field", provider="Dr. Anika Patel", service="Consultation")
+
+
 BAYVIEW_QUESTIONS = [
     ({"date": "Friday", "time": "afternoon", "serviceType": "cleaning"}, "closed Friday afternoon"),
     pytest.param({"date": "is the hygienist in Friday afternoon?"}, "the whole question", marks=miss(
-        "GAP (SQL private.resolve_provider: role words): Bayview date 'is the hygienist in Friday afternoon?' is read "
-        "(Friday, afternoon) and the provider asked about, 'the hygienist', goes on as p_provider; SQL answers "
-        "unknown_provider \"I don't have anyone by that name here. I can book you with Dana Whitfield or Omar Haddad\" "
-        "(both are hygienists). A receptionist says 'we close at noon on Fridays' and offers Friday morning or Monday")),
+        "GAP (SQL private.resolve_provider: a role several providers share): Bayview date 'is the hygienist in Friday "
+        "afternoon?' is read (Friday, afternoon) and 'the hygienist' goes on as p_provider; SQL answers unknown_provider "
+        "ambiguous 'That could be Dana Whitfield or Omar Haddad — which one would you like?'. Asking about availability, "
+        "the caller means any hygienist: a receptionist says 'we close at noon on Fridays' and offers Friday morning or "
+        "Monday (a role shared by several should be any of them in checkAvailability)")),
     ({"date": "Saturday", "serviceType": "cleaning"}, "closed Saturdays"),
 ]
 
@@ -839,11 +803,6 @@ def test_a_call_that_books_then_moves_the_same_booking_is_booked(client, db):
     assert {a["appointmentId"] for a in appointments} == {booked["appointmentId"]}, appointments
 
 
-@miss("BY THE DOCUMENTED PRECEDENCE (SQL private.call_outcome, 20261125000750_calls.sql: booked > rescheduled > "
-      "cancelled), but misleading: a call that booked Log Undone and then cancelled that same booking is logged "
-      "outcome 'booked' (call_log.appointments [{booked}, {cancelled}] for one id). The owner reading the call log sees "
-      "a booking that does not exist; a receptionist would log 'cancelled' / nothing booked. Suggest: an appointment's "
-      "NET effect within the call decides (booked+cancelled → info_only or cancelled)")
 def test_a_call_that_books_then_cancels_it_is_not_logged_as_booked(client, db):
     call = Call(client, caller="+14155551802")
     booked = call("bookClinicAppointment", {"patientName": "Log Undone", "appointmentDate": said(d(25)),

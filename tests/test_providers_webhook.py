@@ -210,7 +210,7 @@ def test_reschedule_keeps_the_provider_unless_another_is_asked_for(client, sql):
         tuesday += timedelta(days=7)  # New Year's Day is a closure
     wednesday, thursday = tuesday + timedelta(days=1), tuesday + timedelta(days=2)
     phone = "+14155550160"
-    first = book(client, tuesday, "9:00", name="Fay Wu", phone=phone)
+    first = book(client, tuesday, "9:00", name="Fay Wu", phone=phone, provider="Dr. Lee")  # the caller chose him
     assert first["provider"]["name"] == LEE
     # Thursday: still Dr. Lee's day, the appointment stays his
     moved = call(client, "rescheduleAppointment", {"newDate": thursday.isoformat(), "newTime": "9:00"}, caller=phone,
@@ -229,6 +229,25 @@ def test_reschedule_keeps_the_provider_unless_another_is_asked_for(client, sql):
     assert to_patel["success"] and to_patel["appointmentId"] == first["appointmentId"]
     assert to_patel["message"].endswith(" at 9:00 AM with Dr. Anika Patel instead of Dr. Marcus Lee.")
     assert provider_of(sql, first["appointmentId"]) == PATEL
+
+
+def test_reschedule_of_a_provider_never_chosen_goes_to_whoever_is_in(client, sql):
+    """Booked with no provider said (Dr. Lee's Tuesday), moved to Wednesday 9:00 (Dr. Patel's):
+    moved to her, and the confirmation says so; back to Thursday: Dr. Lee again."""
+    tuesday = next_open_day(weekdays=TUESDAY) + timedelta(days=7)
+    while (tuesday + timedelta(days=2)).timetuple()[1:3] == (1, 1) or (tuesday + timedelta(days=1)).timetuple()[1:3] == (1, 1):
+        tuesday += timedelta(days=7)  # New Year's Day is a closure
+    wednesday, thursday = tuesday + timedelta(days=1), tuesday + timedelta(days=2)
+    phone = "+14155550161"
+    first = book(client, tuesday, "9:30", name="Gus Any", phone=phone)
+    assert first["provider"]["name"] == LEE
+    moved = call(client, "rescheduleAppointment", {"newDate": wednesday.isoformat(), "newTime": "9:30"}, caller=phone,
+                 tool_id="r1")
+    assert moved["success"] and moved["message"].endswith(" at 9:30 AM with Dr. Anika Patel instead of Dr. Marcus Lee."), moved
+    assert provider_of(sql, first["appointmentId"]) == PATEL
+    back = call(client, "rescheduleAppointment", {"newDate": thursday.isoformat(), "newTime": "9:30"}, caller=phone,
+                tool_id="r2")
+    assert back["success"] and provider_of(sql, first["appointmentId"]) == LEE, back
 
 
 # --- Bayview: two hygienists, a lunch rotation ------------------------------------------------------

@@ -29,12 +29,14 @@ create table public.providers (
   id uuid not null default gen_random_uuid(),
   display_name text not null,
   short_names text[] not null default '{}',
+  role text,
   active boolean not null default true,
   color text,
   notes text,
   created_at timestamptz not null default now(),
   primary key (org_id, id),
   constraint providers_display_name_valid check (btrim(display_name) <> '' and char_length(display_name) <= 120),
+  constraint providers_role_word check (role is null or role ~ '^[a-z]{2,40}$'),
   constraint providers_color_format check (color is null or color ~ '^#[0-9A-Fa-f]{6}$'),
   constraint providers_notes_length check (notes is null or char_length(notes) <= 2000)
 );
@@ -83,6 +85,7 @@ create table public.provider_time_off (
 comment on table public.providers is 'People whose calendars a clinic books. Appointments belong to one provider; no provider holds two overlapping active appointments (appointments_no_overlap). Deactivate, do not delete.';
 comment on column public.providers.display_name is 'Name as spoken, e.g. Dr. Anika Patel; unique per clinic (case, accents, spacing and punctuation ignored).';
 comment on column public.providers.short_names is 'Other names a caller may use, e.g. {Dr. Patel, Anika}; matched leniently (titles like Dr./Doctor/Nurse optional).';
+comment on column public.providers.role is 'What the provider is, one lower-case word: physician, dentist, nurse, hygienist (or the clinic''s own, e.g. therapist). A caller may ask by role ("the nurse", "a hygienist", "the doctor" = physician or dentist): one active provider of that role is that provider, several are asked about (private.resolve_provider). NULL: asked for by name only.';
 comment on column public.providers.active is 'Inactive providers are not booked, not offered and not matched by name; their booked appointments show up in stranded_appointments.';
 comment on column public.providers.color is 'Optional dashboard colour, #RRGGBB.';
 comment on table public.provider_services is 'Which provider performs which service. No per-provider duration: duration + buffer of the service is everyone''s calendar block.';
@@ -158,7 +161,9 @@ end;
 $$;
 
 -- Words a caller wraps a provider's name in, never a name in themselves: courtesy, requests, hedges
--- ("dr. patel please", "with Dr. Patel", "Dr. Patel if possible", "i'd like to see dr patel").
+-- ("dr. patel please", "with Dr. Patel", "Dr. Patel if possible", "i'd like to see dr patel"), and the
+-- words of a question about a provider ("is Dr. Patel in on Friday?": is, in, on, weekdays, today,
+-- tomorrow, available, free, working).
 -- Dropped only when the name as said matched nobody (a provider really called "Will" still matches).
 create or replace function private.provider_fillers()
 returns text[]
@@ -171,7 +176,14 @@ begin
                'like', 'love', 'want', 'wanna', 'need', 'prefer', 'preferably', 'ideally', 'rather', 'to', 'the',
                'a', 'an', 'my', 'our', 'usual', 'regular', 'if', 'possible', 'can', 'could', 'may', 'maybe',
                'get', 'book', 'me', 'in', 'appointment', 'again', 'hopefully', 'um', 'uh', 'er', 'just', 'only',
-               'same', 'as', 'last', 'time', 'one', 'is', 'available', 'free', 'able', 'be', 'go', 'ok', 'okay', 'yes', 'yeah', 'so', 'well', 'that', 'd', 's', 'll', 'm'];
+               'same', 'as', 'last', 'time', 'one', 'is', 'available', 'free', 'able', 'be', 'go', 'ok', 'okay', 'yes', 'yeah', 'so', 'well', 'that', 'd', 's', 'll', 'm',
+               -- a question about a provider said as the name ("is Dr. Patel in on Friday?", "is the nurse
+               -- working tomorrow", "when is Dr. Lee available this week"): the question's words and days
+               'are', 'there', 'do', 'does', 'have', 'has', 'on', 'at', 'around', 'when', 'what', 'whats', 'will',
+               'work', 'works', 'working', 'around', 'today', 'tomorrow', 'tonight', 'morning', 'afternoon',
+               'evening', 'this', 'next', 'week', 'day', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday',
+               'saturday', 'sunday', 'mondays', 'tuesdays', 'wednesdays', 'thursdays', 'fridays', 'saturdays',
+               'sundays', 'office', 'clinic', 'here'];
 end;
 $$;
 
@@ -215,6 +227,27 @@ begin
 end;
 $$;
 
+-- The roles a word said for a provider stands for (providers.role): "doctor"/"dr" is a physician or a
+-- dentist, "physician", "dentist", "nurse", "hygienist" themselves; any other word (singular, a trailing
+-- s dropped) is a clinic's own role ("therapist"). Words of 1 letter stand for nothing.
+create or replace function private.provider_roles_said(p_word text)
+returns text[]
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_word is null or length(p_word) < 2 then
+    return '{}';
+  elsif p_word in ('dr', 'drs', 'doctors', 'docs') then
+    return array['physician', 'dentist'];
+  elsif p_word in ('gp', 'md', 'physician', 'physicians') then
+    return array['physician'];
+  end if;
+  return array_remove(array[p_word, case when p_word ~ '[^s]s$' then left(p_word, -1) end], null);
+end;
+$$;
+
 -- Which provider did the caller mean? p_text is a provider id, a name as said ("Doctor Patel",
 -- "dr patel", "Anika", "Dr. Patel"), or a way of saying "anyone" (NULL and blank too). Only active
 -- providers are matched. Two passes: the words as said with titles (so "Nurse Kim" beats "Dr. Kim"),
@@ -225,12 +258,18 @@ $$;
 -- ("Dr. Patell", "Dr Pattel", "Dr. Leigh", "Dr. Li": private.provider_word_like). And "Patel or Lee"
 -- (two names joined by or / and): each part resolved alone; two or more providers → ambiguous with
 -- their names (the voice asks which; it never books someone the caller did not name).
+-- A role said instead of a name ("the nurse", "a hygienist", "the doctor": only role words left once
+-- fillers are dropped; private.provider_roles_said): one active provider of that role → named, several
+-- → ambiguous with their names (asked which; a role is no filter of "any provider"), none → unknown.
+-- p_fuzzy false (text said in another field, e.g. a provider named as the service) skips the
+-- misspelt / sound-alike words of pass 3: only a name or role as written resolves.
 -- kind: any | named | unknown | ambiguous; names: for unknown, every active provider's display name
 -- (to offer); for ambiguous, the matching ones. In a clinic with one active provider a name that
 -- matches nothing is `any`: there is one calendar, nobody else can be meant (an unknown id is not).
 create or replace function private.resolve_provider(
   p_org_id uuid,
   p_text text,
+  p_fuzzy boolean default true,
   out kind text,
   out provider_id uuid,
   out names text[]
@@ -246,6 +285,7 @@ declare
   v_plain text;
   v_ids uuid[];
   v_lenient text[];
+  v_role text[];
   v_part record;
 begin
   v_words := private.provider_name_words(v_text);
@@ -294,15 +334,31 @@ begin
         -- the name as said again without the fillers, titles kept ("Nurse Kim please" is no Dr. Kim):
         -- passes 1 and 2 (the call has no fillers left, so it recurses once at most)
         select r.kind, r.provider_id, r.names into v_part
-          from private.resolve_provider(p_org_id, array_to_string(v_lenient, ' ')) as r;
+          from private.resolve_provider(p_org_id, array_to_string(v_lenient, ' '), p_fuzzy) as r;
         if v_part.kind in ('named', 'ambiguous', 'any') then
           kind := v_part.kind; provider_id := v_part.provider_id; names := v_part.names;
           return;
         end if;
       end if;
+      -- a role instead of a name: "the nurse", "a hygienist", "your dentist", "any nurse"
+      v_role := array(select w from unnest(v_lenient) as w where w not in ('any', 'some', 'your', 'yours', 'his', 'her'));
+      if cardinality(v_role) = 1 and not (v_lenient && array['or', 'and', 'either', 'both', 'but', 'not', 'except']) then
+        v_ids := array(
+          select p.id from public.providers p
+           where p.org_id = p_org_id and p.active and p.role = any (private.provider_roles_said(v_role[1]))
+             -- "the doctor": physicians before dentists, where a clinic has both
+             and (p.role = (select min(q.role) filter (where q.role = 'physician') from public.providers q
+                             where q.org_id = p_org_id and q.active
+                               and q.role = any (private.provider_roles_said(v_role[1])))) is not false
+           order by p.display_name, p.id);
+      end if;
       v_lenient := array(select w from unnest(v_lenient) with ordinality as t(w, n)
                           where w <> all (private.provider_titles()) order by n);
-      if cardinality(v_lenient) between 1 and 3 and not (v_lenient && array['or', 'and', 'either', 'both']) then
+      if cardinality(v_ids) > 0 then
+        null;  -- found by role
+      elsif not coalesce(p_fuzzy, true) then
+        null;  -- as written only
+      elsif cardinality(v_lenient) between 1 and 3 and not (v_lenient && array['or', 'and', 'either', 'both']) then
         v_ids := array(
           select p.id from public.providers p
            where p.org_id = p_org_id and p.active
@@ -319,7 +375,7 @@ begin
         v_ids := array(
           select distinct r.provider_id
             from regexp_split_to_table(array_to_string(v_lenient, ' '), '\m(or|and|either|both)\M') as part
-            cross join lateral private.resolve_provider(p_org_id, part) as r
+            cross join lateral private.resolve_provider(p_org_id, part, p_fuzzy) as r
            where btrim(part) <> '' and r.kind = 'named');
       end if;
     end if;

@@ -44,6 +44,9 @@ create table public.appointments (
   lead_id uuid not null,
   service_id uuid not null,
   provider_id uuid not null,
+  -- the caller chose this provider (named or insisted on one): a move keeps them; otherwise a move
+  -- may go to any qualified provider free at the new time (reschedule_appointment_atomic)
+  provider_requested boolean not null default false,
   patient_name text not null,
   patient_key text generated always as (
     case when patient_name = '[erased]' then null else private.lenient_name(patient_name) end) stored,
@@ -76,6 +79,7 @@ create table public.appointments (
 );
 comment on table public.appointments is 'Appointments, each with one provider. Active (non-cancelled) ones never overlap for one provider (appointments_no_overlap) nor for one patient (appointments_patient_no_overlap).';
 comment on column public.appointments.provider_id is 'The provider whose calendar holds it. Filled with the clinic''s only active provider for the service when an INSERT names none (appointments_fill_provider).';
+comment on column public.appointments.provider_requested is 'The caller chose the provider (named one when booking or moving). A move keeps a requested provider; otherwise it books any qualified provider free at the new time (the current one first).';
 comment on column public.appointments.patient_key is 'Generated: private.lenient_name(patient_name), NULL once erased. With lead_id it identifies the patient for appointments_patient_no_overlap.';
 comment on column public.appointments.patient_name is 'Name given for this booking (the lead keeps the first name it was created with).';
 comment on column public.appointments.patient_date_of_birth is 'Patient''s date of birth as given when booking (optional). Only ever compared for caller verification (name + DOB), never returned by an RPC or filled in later by a caller.';

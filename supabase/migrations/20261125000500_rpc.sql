@@ -307,6 +307,61 @@ end;
 $$;
 
 -- Public RPCs --------------------------------------------------------------------------------------
+-- The service and provider a caller asked for, read together (check_availability and the booking
+-- core; the v2 contract keeps booking the default service for text that names none, so it never
+-- gets here with such text). Two things a receptionist hears that the fields alone miss:
+--   * a provider said as the service ("Dr. Patel", "the nurse" in p_service, no p_provider): when the
+--     text names no service (private.resolve_service, and not two services: private.services_named)
+--     but names a provider of the clinic as written — a name or a role, no misspelling or sound-alike
+--     (private.resolve_provider with p_fuzzy false; named, or ambiguous to be asked about) — it is the
+--     provider, and the service is as if none was said;
+--   * no service said and a named provider who does not perform the clinic's default service
+--     ("Nurse Kim", who only vaccinates): the provider's own service — the only one they perform, else
+--     the first of theirs by name — instead of refusing the default as provider_not_qualified.
+-- Anything else: private.resolve_service as is (NULL: unknown_service, or no default service), and
+-- the provider text unchanged.
+create or replace function private.resolve_service_provider(
+  p_org_id uuid,
+  p_service text,
+  p_provider text,
+  out service_id uuid,
+  out provider text
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_said boolean := nullif(btrim(p_service), '') is not null and private.service_key(p_service) <> '';
+  v_choice record;
+begin
+  provider := p_provider;
+  service_id := private.resolve_service(p_org_id, p_service);
+  if service_id is null and v_said and nullif(btrim(p_provider), '') is null
+     and private.services_named(p_org_id, p_service) is null then
+    select * into v_choice from private.resolve_provider(p_org_id, p_service, false);
+    if v_choice.kind in ('named', 'ambiguous') then
+      provider := p_service;
+      v_said := false;
+      service_id := private.resolve_service(p_org_id, null);
+    end if;
+  end if;
+  if not v_said and nullif(btrim(provider), '') is not null then
+    select * into v_choice from private.resolve_provider(p_org_id, provider);
+    if v_choice.kind = 'named'
+       and not exists (select 1 from public.provider_services ps
+                        where ps.org_id = p_org_id and ps.provider_id = v_choice.provider_id
+                          and ps.service_id = resolve_service_provider.service_id) then
+      service_id := coalesce((select s.id
+                                from public.provider_services ps
+                                join public.services s on s.org_id = ps.org_id and s.id = ps.service_id
+                               where ps.org_id = p_org_id and ps.provider_id = v_choice.provider_id and s.active
+                               order by s.name, s.id
+                               limit 1), resolve_service_provider.service_id);
+    end if;
+  end if;
+end;
+$$;
 
 -- book_appointment -----------------------------------------------------------------------------------
 -- Books one appointment with one provider: a named one (p_provider: id or a name as said) or any who
@@ -385,6 +440,8 @@ declare
   v_free_ids uuid[];
   v_days integer[];
   v_ends_at timestamptz;
+  v_service_id uuid;
+  v_provider text;
 begin
   -- 1. input
   if v_name is null or length(v_name) > 200 then
@@ -420,9 +477,13 @@ begin
     return v_replay;
   end if;
 
-  -- 4. service: the one the caller named (leniently: private.resolve_service), the default for none
+  -- 4. service: the one the caller named (leniently: private.resolve_service), the default for none —
+  --    or a provider said as the service, or a named provider's own service when none was said
+  --    (private.resolve_service_provider)
+  select r.service_id, r.provider into v_service_id, v_provider
+    from private.resolve_service_provider(p_org_id, p_service, p_provider) as r;
   select * into v_service from public.services s
-   where s.org_id = p_org_id and s.id = private.resolve_service(p_org_id, p_service);
+   where s.org_id = p_org_id and s.id = v_service_id;
   if not found then
     if nullif(btrim(p_service), '') is not null then
       return private.unknown_service_reply(v_org, private.services_named(p_org_id, p_service));
@@ -432,8 +493,8 @@ begin
   end if;
 
   -- 5. provider: named (id or name as said), or any; then: does the named one / anyone do the service?
-  if nullif(btrim(p_provider), '') is not null then
-    select * into v_choice from private.resolve_provider(p_org_id, p_provider);
+  if nullif(btrim(v_provider), '') is not null then
+    select * into v_choice from private.resolve_provider(p_org_id, v_provider);
     if v_choice.kind in ('unknown', 'ambiguous') then
       return private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names);
     end if;
@@ -559,10 +620,11 @@ begin
       -- (who acted and the call id reach the outbox trigger from the caller's audit context,
       -- set by public.book_appointment; v2 and Studio fall back to the role)
       insert into public.appointments as a (
-        org_id, lead_id, service_id, provider_id, patient_name, patient_date_of_birth, starts_at, ends_at,
-        blocked, status, source, idempotency_key)
+        org_id, lead_id, service_id, provider_id, provider_requested, patient_name, patient_date_of_birth,
+        starts_at, ends_at, blocked, status, source, idempotency_key)
       values (
-        p_org_id, v_lead_id, v_service.id, v_provider_id, v_name, p_date_of_birth, p_scheduled_at, v_ends_at,
+        p_org_id, v_lead_id, v_service.id, v_provider_id, v_named is not null, v_name, p_date_of_birth,
+        p_scheduled_at, v_ends_at,
         tstzrange(p_scheduled_at,
                   p_scheduled_at + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
                   '[)'),
@@ -909,6 +971,7 @@ as $$
 declare
   v_org public.orgs;
   v_service_id uuid;
+  v_provider text;
   v_choice record;
   v_named uuid;
   v_exclude uuid;
@@ -942,7 +1005,10 @@ begin
     return private.error_reply('unknown_org');
   end if;
 
-  v_service_id := private.resolve_service(p_org_id, p_service);
+  -- the service named, or a provider said as the service, or a named provider's own service when
+  -- none was said (private.resolve_service_provider)
+  select r.service_id, r.provider into v_service_id, v_provider
+    from private.resolve_service_provider(p_org_id, p_service, p_provider) as r;
   if v_service_id is null then
     if nullif(btrim(p_service), '') is not null then
       return private.unknown_service_reply(v_org, private.services_named(p_org_id, p_service));
@@ -951,7 +1017,7 @@ begin
       'message', 'The clinic has no bookable default service', 'timezone', v_org.timezone);
   end if;
 
-  select * into v_choice from private.resolve_provider(p_org_id, p_provider);
+  select * into v_choice from private.resolve_provider(p_org_id, v_provider);
   if v_choice.kind in ('unknown', 'ambiguous') then
     return private.unknown_provider_reply(v_org, v_service_id, v_choice.kind, v_choice.names);
   end if;

@@ -418,6 +418,22 @@ begin
 end;
 $$;
 
+-- Does a name the caller said ("Leo", "Mia Sibling", "mia sibling") name this appointment's patient?
+-- The whole name or the first name, compared as private.lenient_name compares them (the owner of
+-- "same name": patient_key is its value for the whole name).
+create or replace function private.names_patient(p_appt public.appointments, p_said_key text)
+returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return p_said_key is not null and p_said_key <> ''
+     and (p_appt.patient_key = p_said_key
+          or private.lenient_name(split_part(btrim(p_appt.patient_name), ' ', 1)) = p_said_key);
+end;
+$$;
+
 -- Which of the verified caller's appointments is meant? Hints (each optional, all must hold): the
 -- id, the clinic-local date, the clinic-local weekday (0 = Sunday), the clinic-local start time and
 -- the clinic-local day of the month. "Cancel the Tuesday one" finds the only Tuesday appointment
@@ -426,7 +442,11 @@ $$;
 -- Nurse Kim"): its service or its provider (either, when the words name both). A part of the day as
 -- a clinic-local range (p_after inclusive, p_before exclusive: "the morning one"), and p_ordinal, the
 -- nth of the appointments the other hints leave, chronologically (1 = "the first one", -1 = "the
--- last one" / "the later one" of two; past the end: none).
+-- last one" / "the later one" of two; past the end: none). The patient name the caller gave
+-- (p_ctx.name: "cancel Leo's", a parent's phone holding two children's bookings) narrows what the
+-- other hints leave to that patient's (whole or first name, private.names_patient) when it names
+-- some but not all of them; naming none of them (the parent said their own name) changes nothing.
+-- It runs only here, after verification, so an unverified caller hears the same whatever the name.
 -- Returns the appointment, or the not_found / ambiguous reply (with what the caller may hear).
 create or replace function private.find_in_pool(
   p_org public.orgs,
@@ -452,6 +472,8 @@ set search_path = ''
 as $$
 declare
   v_matches public.appointments[];
+  v_named public.appointments[];
+  v_name_key text := private.lenient_name(p_ctx.name);
 begin
   v_matches := array(
     select p
@@ -468,6 +490,12 @@ begin
        and (p_before is null or (p.starts_at at time zone p_org.timezone)::time < p_before)
      order by p.starts_at, p.id
      limit case when p_ordinal is null then 51 end);
+  if cardinality(v_matches) > 1 and nullif(v_name_key, '') is not null then
+    v_named := array(select m from unnest(v_matches) m where private.names_patient(m, v_name_key));
+    if cardinality(v_named) between 1 and cardinality(v_matches) - 1 then
+      v_matches := v_named;
+    end if;
+  end if;
   if p_ordinal is not null then  -- "the last one": the nth of what the other hints leave
     v_matches := case
       when p_ordinal > 0 and p_ordinal <= cardinality(v_matches) then array[v_matches[p_ordinal]]
@@ -1048,8 +1076,10 @@ $$;
 
 -- reschedule_appointment_atomic -----------------------------------------------------------------
 -- Find, verify, then move the same row (same id, lead, service) in one statement; its current slot
--- does not conflict with itself. The provider stays unless another is asked for (p_provider: an id
--- or a name as said; "anyone" = any who performs the service, the current one first); moving to
+-- does not conflict with itself. A provider the caller chose (appointments.provider_requested) stays
+-- unless another is asked for (p_provider: an id or a name as said; "anyone" = any who performs the
+-- service, the current one first); one the caller never chose is "anyone" (the current one first, then
+-- the booking's fair rule: private.fairest_provider under the same day queue); moving to
 -- another provider is the same one-row update. Before choosing, the call queues for the clinic-local
 -- days it touches (source and target, ascending: private.queue_clinic_days), after locking the row.
 -- With the provider kept and busy (or off) then, the refusal offers that provider's nearest times
@@ -1075,7 +1105,9 @@ create or replace function public.reschedule_appointment_atomic(
   p_new_local_date date default null,
   p_new_local_time time default null,
   p_shift_days integer default null,
-  p_keep_time boolean default false
+  p_keep_time boolean default false,
+  p_shift_minutes integer default null,
+  p_new_weekday smallint default null
 )
 returns json
 language plpgsql
@@ -1106,9 +1138,10 @@ declare
   v_existing public.appointments;
   v_constraint text;
   v_days integer[];
-  v_keep boolean := coalesce(p_keep_time, false);
+  -- "an hour later" (p_shift_minutes alone) moves the booking's own time, on its own day
+  v_keep boolean := coalesce(p_keep_time, false) or (p_shift_minutes is not null and p_new_local_time is null);
   v_local boolean := p_new_local_date is not null or p_new_local_time is not null or p_shift_days is not null
-                     or coalesce(p_keep_time, false);
+                     or coalesce(p_keep_time, false) or p_shift_minutes is not null or p_new_weekday is not null;
   v_new_start timestamptz := p_new_scheduled_at;
   v_asked timestamptz;  -- the computed new start, told back on a refusal of a relative move
 begin
@@ -1116,10 +1149,14 @@ begin
     p_org_id, p_caller, 'reschedule', p_appointment_id, p_local_date, p_weekday, p_local_time,
     case when p_new_scheduled_at is not null and v_local then
               'Give the new time as an instant or as a clinic-local day and time, not both'
-         when p_new_scheduled_at is null and p_new_local_date is null and p_shift_days is null then
+         when p_new_scheduled_at is null and p_new_local_date is null and p_shift_days is null
+              and p_shift_minutes is null and p_new_weekday is null then
               'The new time is required'
-         when p_new_local_date is not null and p_shift_days is not null then 'Give a new date or a shift, not both'
+         when num_nonnulls(p_new_local_date, p_shift_days, p_new_weekday) > 1 then
+              'Give one of a new date, a shift or a weekday'
+         when p_new_weekday not between 0 and 6 then 'The weekday must be 0 (Sunday) to 6'
          when p_shift_days not between -366 and 366 then 'The shift must be within a year'
+         when p_shift_minutes not between -720 and 720 then 'The time shift must be within 12 hours'
          when p_new_scheduled_at is null and p_new_local_time is null and not v_keep then 'The new time is required'
          when p_new_local_time is not null and v_keep then 'Give a new time or keep the time, not both'
     end, p_day_of_month, p_which,
@@ -1136,21 +1173,30 @@ begin
   v_prev_start := v_appt.starts_at;
   v_prev_provider := v_appt.provider_id;
   if v_local then
-    -- "a week later", "the day after", "same time": from the booking's clinic-local day and time,
-    -- read now that the row is locked; the wall clock in the clinic zone (DST-correct)
+    -- "a week later", "the day after", "same time", "an hour later": from the booking's clinic-local
+    -- day and time, read now that the row is locked; the wall clock in the clinic zone (DST-correct:
+    -- "an hour later" is an hour later on the clinic's clock). No day said = the booking's day.
+    -- p_new_weekday ("the same time Tuesday"): the first such weekday after the booking's day
     v_new_start := (coalesce(p_new_local_date,
-                             (v_appt.starts_at at time zone v_org.timezone)::date + p_shift_days)
+                             (v_appt.starts_at at time zone v_org.timezone)::date
+                             + coalesce(p_shift_days,
+                                        7 - (extract(dow from v_appt.starts_at at time zone v_org.timezone)::integer
+                                             - p_new_weekday + 7) % 7,
+                                        0))
                     + case when v_keep then (v_appt.starts_at at time zone v_org.timezone)::time
-                           else p_new_local_time end) at time zone v_org.timezone;
+                           else p_new_local_time end
+                    + make_interval(mins => coalesce(p_shift_minutes, 0))) at time zone v_org.timezone;
     v_asked := v_new_start;
   end if;
 
   select * into v_service from public.services s
    where s.org_id = p_org_id and s.id = v_appt.service_id;
 
-  -- which provider: the current one (NULL), anyone (the current one first), or the one named
+  -- which provider: none said = the current one when the caller chose them (provider_requested),
+  -- else anyone who does the service (the current one first); "anyone" (the current one first); or
+  -- the one named (requested from now on)
   if nullif(btrim(p_provider), '') is null then
-    if exists (select 1 from public.providers p
+    if v_appt.provider_requested and exists (select 1 from public.providers p
                  join public.provider_services ps on ps.org_id = p.org_id and ps.provider_id = p.id
                                                  and ps.service_id = v_service.id
                 where p.org_id = p_org_id and p.id = v_appt.provider_id and p.active) then
@@ -1246,7 +1292,10 @@ begin
            blocked = tstzrange(v_new_start,
                                v_new_start + make_interval(mins => v_service.duration_minutes + v_service.buffer_minutes),
                                '[)'),
-           provider_id = v_provider_id
+           provider_id = v_provider_id,
+           -- named now, or kept because it was named before; anyone / anyone-but: not chosen
+           provider_requested = v_named is not null and (nullif(btrim(p_provider), '') is not null
+                                                         or v_appt.provider_requested)
      where a.org_id = p_org_id and a.id = v_appt.id
     returning a.* into v_appt;
     perform private.set_audit_context(null);
@@ -1284,9 +1333,9 @@ begin
       'timezone', v_org.timezone));
 end;
 $$;
-comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, time, time, smallint, date, time, integer, boolean) is
-  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, or to a clinic-local day (p_new_local_date, or the booking''s day shifted by p_shift_days) and time (p_new_local_time, or the booking''s own with p_keep_time; its refusals then carry requestedAt), same rules as booking; keeps the provider unless p_provider names another (or "anyone"), or p_exclude_provider names one to avoid (any but that one). Refusals carry alternatives. Logged.';
-grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, time, time, smallint, date, time, integer, boolean) to authenticated, service_role;
+comment on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, time, time, smallint, date, time, integer, boolean, integer, smallint) is
+  'Moves the verified caller''s appointment matching the hints (see find_caller_appointment) to p_new_scheduled_at, or to a clinic-local day (p_new_local_date, or the booking''s day shifted by p_shift_days) and time (p_new_local_time, or the booking''s own with p_keep_time), or the first p_new_weekday (0 = Sunday) after the booking''s day, shifted by p_shift_minutes (±720, "an hour later"; alone: the booking''s own day and time); a relative move''s refusals carry requestedAt, same rules as booking; keeps a provider the caller chose (provider_requested) unless p_provider names another (or "anyone"), or p_exclude_provider names one to avoid (any but that one); one never chosen goes to any qualified provider free then (the current one first). Refusals carry alternatives. Logged.';
+grant execute on function public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, time, time, smallint, date, time, integer, boolean, integer, smallint) to authenticated, service_role;
 
 -- erase_patient_data ----------------------------------------------------------------------------
 -- Erasure on request: health data must be erasable even where the audit trail is immutable. Redacts

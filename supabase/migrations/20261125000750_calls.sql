@@ -20,10 +20,13 @@
 -- leaves a caller_access_log row carrying the Vapi call id (20261125000550_callers.sql); the view
 -- public.call_appointments reads them. Call-back requests carry the call id themselves.
 --
--- Outcome of a call (private.call_outcome), first match wins — what the call did beats how it ended:
---   1. booked        an appointment was booked under the call id
+-- Outcome of a call (private.call_outcome), first match wins — what the call did beats how it ended.
+-- What an appointment counts as is its NET effect within the call: booked then cancelled in the same
+-- call counts as nothing (the clinic never had it), booked then moved as booked, moved then
+-- cancelled as cancelled. The links (call_appointments) keep every step.
+--   1. booked        an appointment was booked under the call id (and is not cancelled in it)
 --   2. rescheduled   one was moved
---   3. cancelled     one was cancelled
+--   3. cancelled     one (that existed before the call) was cancelled
 --   4. message_taken a call-back request was stored under the call id
 --   5. transferred   endedReason says the call was forwarded (assistant-forwarded-call, …)
 --   6. failed        endedReason is an error / fault / failed start (private.ended_reason_class)
@@ -424,8 +427,17 @@ declare
   v_class text := private.ended_reason_class(p_ended_reason);
   v_user_turns integer;
 begin
-  v_kinds := array(select distinct a.kind from public.call_appointments a
-                    where a.org_id = p_org_id and a.vapi_call_id = p_call_id);
+  -- the net effect per appointment: booked and cancelled in this call = nothing (it never existed
+  -- for the clinic); booked (and maybe moved) = booked; moved then cancelled = cancelled
+  v_kinds := array(
+    select distinct case
+             when bool_or(a.kind = 'booked') and bool_or(a.kind = 'cancelled') then null
+             when bool_or(a.kind = 'booked') then 'booked'
+             when bool_or(a.kind = 'cancelled') then 'cancelled'
+             else 'rescheduled' end
+      from public.call_appointments a
+     where a.org_id = p_org_id and a.vapi_call_id = p_call_id
+     group by a.appointment_id);
   if 'booked' = any (v_kinds) then
     return 'booked';
   elsif 'rescheduled' = any (v_kinds) then

@@ -272,6 +272,7 @@ as $$
   select '50 ' || lower(p.display_name) || ' 0', 'provider ' || p.display_name,
          concat_ws('; ',
                    case when cardinality(p.short_names) > 0 then 'also ' || array_to_string(p.short_names, ', ') end,
+                   'role ' || p.role,
                    'services: ' || coalesce((select string_agg(s.code, ', ' order by s.code)
                                                from public.provider_services ps
                                                join public.services s on s.org_id = ps.org_id and s.id = ps.service_id
@@ -716,19 +717,19 @@ begin
           select p.id into v_provider_id from public.providers p
            where p.org_id = v_org.id and private.lenient_name(p.display_name) = private.lenient_name(v_spec ->> 'name');
           if v_provider_id is null then
-            insert into public.providers (org_id, display_name, short_names, color)
+            insert into public.providers (org_id, display_name, short_names, role, color)
             values (v_org.id, v_spec ->> 'name', array(select jsonb_array_elements_text(coalesce(v_spec -> 'short_names', '[]'))),
-                    v_spec ->> 'color')
+                    nullif(lower(btrim(v_spec ->> 'role')), ''), v_spec ->> 'color')
             returning id into v_provider_id;
           else
             update public.providers p
                set display_name = v_spec ->> 'name',
                    short_names = array(select jsonb_array_elements_text(coalesce(v_spec -> 'short_names', '[]'))),
-                   color = v_spec ->> 'color', active = true
+                   role = nullif(lower(btrim(v_spec ->> 'role')), ''), color = v_spec ->> 'color', active = true
              where p.org_id = v_org.id and p.id = v_provider_id
-               and (p.display_name, p.short_names, p.color, p.active) is distinct from
+               and (p.display_name, p.short_names, p.role, p.color, p.active) is distinct from
                    (v_spec ->> 'name', array(select jsonb_array_elements_text(coalesce(v_spec -> 'short_names', '[]'))),
-                    v_spec ->> 'color', true);
+                    nullif(lower(btrim(v_spec ->> 'role')), ''), v_spec ->> 'color', true);
           end if;
           v_kept := v_kept || v_provider_id;
         exception when others then

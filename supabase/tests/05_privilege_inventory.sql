@@ -203,7 +203,7 @@ insert into _authenticated values
   ('function public.find_upcoming_appointments(uuid, jsonb) EXECUTE'),
   ('function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time without time zone, smallint, text, time without time zone, time without time zone, smallint) EXECUTE'),
   ('function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time without time zone, text, smallint, text, time without time zone, time without time zone, smallint) EXECUTE'),
-  ('function public.reschedule_appointment_atomic(uuid, jsonb, timestamp with time zone, uuid, date, smallint, time without time zone, text, boolean, text, smallint, text, time without time zone, time without time zone, smallint, date, time without time zone, integer, boolean) EXECUTE'),
+  ('function public.reschedule_appointment_atomic(uuid, jsonb, timestamp with time zone, uuid, date, smallint, time without time zone, text, boolean, text, smallint, text, time without time zone, time without time zone, smallint, date, time without time zone, integer, boolean, integer, smallint) EXECUTE'),
   ('function public.get_org_profile(uuid) EXECUTE'),
   ('function public.invite_org_member(uuid, text, text) EXECUTE'),
   ('function public.accept_org_invitation(text) EXECUTE');
@@ -283,7 +283,7 @@ select set_has(
       ('function public.find_upcoming_appointments(uuid, jsonb) EXECUTE'),
       ('function public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time without time zone, smallint, text, time without time zone, time without time zone, smallint) EXECUTE'),
       ('function public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time without time zone, text, smallint, text, time without time zone, time without time zone, smallint) EXECUTE'),
-      ('function public.reschedule_appointment_atomic(uuid, jsonb, timestamp with time zone, uuid, date, smallint, time without time zone, text, boolean, text, smallint, text, time without time zone, time without time zone, smallint, date, time without time zone, integer, boolean) EXECUTE'),
+      ('function public.reschedule_appointment_atomic(uuid, jsonb, timestamp with time zone, uuid, date, smallint, time without time zone, text, boolean, text, smallint, text, time without time zone, time without time zone, smallint, date, time without time zone, integer, boolean, integer, smallint) EXECUTE'),
       ('function public.erase_patient_data(uuid, text, text) EXECUTE'),
       ('function public.get_org_profile(uuid) EXECUTE'),
       ('function public.resolve_vapi_org(text, text, uuid, boolean) EXECUTE'),

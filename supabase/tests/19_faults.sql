@@ -13,7 +13,7 @@ insert into _webhook_rpc values
   ('public.book_appointment_atomic_v2(uuid, text, text, text, text, timestamptz, text, text)'),
   ('public.book_appointment(uuid, text, text, text, text, timestamptz, text, text, date, jsonb, text, boolean, text)'),
   ('public.cancel_appointment(uuid, jsonb, uuid, date, smallint, time, text, smallint, text, time, time, smallint)'),
-  ('public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, time, time, smallint, date, time, integer, boolean)'),
+  ('public.reschedule_appointment_atomic(uuid, jsonb, timestamptz, uuid, date, smallint, time, text, boolean, text, smallint, text, time, time, smallint, date, time, integer, boolean, integer, smallint)'),
   ('public.find_caller_appointment(uuid, jsonb, uuid, date, smallint, time, smallint, text, time, time, smallint)'),
   ('public.erase_patient_data(uuid, text, text)'),
   ('public.check_availability(uuid, text, timestamptz, timestamptz, integer, boolean, text, date, time, time, time, time, text)'),

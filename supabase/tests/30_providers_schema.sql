@@ -4,7 +4,7 @@
 -- filled in), name rules, the clinic-day queue's key, and function hygiene of the new objects.
 -- Self-contained: its own orgs, inside the transaction.
 begin;
-select plan(61);
+select plan(63);
 
 -- ---------------------------------------------------------------------------------------------
 -- Tables, keys, RLS
@@ -212,6 +212,10 @@ select lives_ok(
 select throws_ok(
   $$insert into public.providers (org_id, display_name, color) values ('c3000000-0000-4000-8000-00000000000a', 'Dr. Red', 'red')$$,
   '23514', null, 'a colour that is not #RRGGBB is refused');
+select throws_ok($$update public.providers set role = 'Nurse' where org_id = 'c3000000-0000-4000-8000-00000000000a' and display_name = 'Dr. Fine'$$,
+  '23514', null, 'a role is one lower-case word (clinics apply lower-cases it): "Nurse" is refused');
+select lives_ok($$update public.providers set role = 'therapist' where org_id = 'c3000000-0000-4000-8000-00000000000a' and display_name = 'Dr. Fine'$$,
+  'a clinic''s own role word is accepted');
 select lives_ok(
   $$insert into public.provider_hours (org_id, provider_id, weekday, opens_at, closes_at) values
       ('c3000000-0000-4000-8000-00000000000a', '000008d1-0000-4000-8000-00000000003a', 1, '09:00', '12:00'),
@@ -264,7 +268,7 @@ reset timezone;
 select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
     where p.pronamespace = 'private'::regnamespace
-      and p.proname in ('lenient_name', 'provider_name_words', 'provider_titles', 'provider_json', 'resolve_provider',
+      and p.proname in ('lenient_name', 'provider_name_words', 'provider_titles', 'provider_roles_said', 'provider_json', 'resolve_provider',
                         'clinic_lock_key', 'queue_clinic_days', 'leave_clinic_days', 'create_clinic_provider',
                         'link_service_to_sole_provider', 'fill_appointment_provider', 'available_providers',
                         'free_providers', 'rank_providers', 'fairest_provider', 'unknown_provider_reply',
@@ -274,12 +278,12 @@ select is(
   '{}'::text[], 'the provider helpers are not executable by anon, nor by authenticated (but lenient_name)');
 select is((select count(*)::int from pg_proc
             where pronamespace = 'private'::regnamespace
-              and proname in ('lenient_name', 'provider_name_words', 'provider_titles', 'provider_json', 'resolve_provider',
+              and proname in ('lenient_name', 'provider_name_words', 'provider_titles', 'provider_roles_said', 'provider_json', 'resolve_provider',
                               'clinic_lock_key', 'queue_clinic_days', 'leave_clinic_days', 'create_clinic_provider',
                               'link_service_to_sole_provider', 'fill_appointment_provider', 'available_providers',
                               'free_providers', 'rank_providers', 'fairest_provider', 'unknown_provider_reply',
                               'qualification_refusal', 'previous_provider', 'patient_conflict', 'patient_busy_reply')),
-          20, 'all 20 provider helpers exist (once each)');
+          21, 'all 21 provider helpers exist (once each)');
 
 select * from finish();
 rollback;

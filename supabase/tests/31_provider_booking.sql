@@ -5,7 +5,7 @@
 -- queue leaving nothing behind, and a one-provider
 -- clinic's replies unchanged. Own clinic (not the seed); dates relative to now().
 begin;
-select plan(76);
+select plan(97);
 
 -- Fixture ------------------------------------------------------------------------------------------
 -- Test Clinic Thirty-One, New York, Mon–Fri 09–12 and 13–17, 30-minute grid, 60 min notice.
@@ -14,6 +14,7 @@ select plan(76);
 --   Dr. Kim Park                          consult          Mon 08–12 (before opening: never bookable then)
 --   Nurse Joy Kim    {Nurse Kim, Joy}    vaccine          all clinic hours (no rows)
 --   Dr. Retired Jones (inactive)          consult
+-- Roles: the three active doctors physician (Dr. Kim Park: therapist, a clinic's own word), the nurse nurse.
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
 values ('c3100000-0000-4000-8000-000000000001', 'Test Clinic Thirty-One', 'America/New_York', 30, 60, 365);
 insert into public.services (org_id, id, code, name, duration_minutes, buffer_minutes, is_default) values
@@ -29,6 +30,9 @@ insert into public.providers (org_id, id, display_name, short_names, active) val
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d3', 'Nurse Joy Kim', '{"Nurse Kim", "Joy"}', true),
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d4', 'Dr. Kim Park', '{}', true),
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d5', 'Dr. Retired Jones', '{}', false);
+update public.providers set role = case display_name when 'Nurse Joy Kim' then 'nurse' when 'Dr. Kim Park' then 'therapist'
+                                                      else 'physician' end
+ where org_id = 'c3100000-0000-4000-8000-000000000001';
 insert into public.provider_services (org_id, provider_id, service_id) values
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d1', 'c3100000-0000-4000-8000-0000000005c1'),
   ('c3100000-0000-4000-8000-000000000001', 'c3100000-0000-4000-8000-0000000000d2', 'c3100000-0000-4000-8000-0000000005c1'),
@@ -107,6 +111,50 @@ select is(pg_temp.resolved('Dr. Retired Jnoes'), 'unknown:Dr. Anika Patel,Dr. Ki
 select is(array[pg_temp.resolved(null), pg_temp.resolved(''), pg_temp.resolved('anyone'), pg_temp.resolved('No preference'),
                 pg_temp.resolved('whoever is free'), pg_temp.resolved('any doctor')],
           array['any:', 'any:', 'any:', 'any:', 'any:', 'any:'], 'null, blank, "anyone", "No preference", "whoever is free", "any doctor": any provider');
+-- A question said as the name (probe 3, class D): its words and days are dropped, never a guess
+select is(array(select pg_temp.resolved(t) from unnest(array['is Dr. Patel in on Friday?', 'is dr patel available tomorrow',
+                  'when is Dr. Patel working this week?', 'Is Doctor Patel free on Mondays', 'does Dr. Patel work Saturday morning']) t),
+          array_fill('named:Dr. Anika Patel'::text, array[5]), 'question words around the name (is, in, on, weekdays, tomorrow, available, free, working): Dr. Anika Patel');
+select is(array(select split_part(pg_temp.resolved(t), ':', 1) from unnest(array['is Dr. Smith in on Friday?',
+                  'is Dr. Patterson available tomorrow', 'are you open on Friday?', 'is the dentist in today?', 'Friday',
+                  'is the hygienist working tomorrow', 'is Dr. Pat in on Monday', 'anything on Friday?']) t),
+          array_fill('unknown'::text, array[8]),
+          'false positives: an unknown name, a role nobody has, a question naming nobody stay unknown (the names are offered)');
+select is(pg_temp.resolved('is anyone in on Friday?'), 'any:', '"is anyone in on Friday?": any provider');
+-- A role said instead of a name (probe 3, class E; providers.role)
+select is(array(select pg_temp.resolved(t) from unnest(array['the nurse', 'a nurse', 'nurse', 'your nurse', 'the Nurse please',
+                  'is the nurse in on Friday?', 'any nurse']) t),
+          array_fill('named:Nurse Joy Kim'::text, array[7]), 'one provider of the role: that provider');
+select is(array(select pg_temp.resolved(t) from unnest(array['the doctor', 'a doctor', 'the physician', 'a physician', 'doctors']) t),
+          array_fill('ambiguous:Dr. Anika Patel,Dr. Marcus Lee'::text, array[5]),
+          'several active providers of the role: ambiguous, they are named (the inactive one is not; "doctor" is physician before dentist)');
+select is(array[pg_temp.resolved('the therapist'), pg_temp.resolved('therapists'), pg_temp.resolved('any doctor')],
+          array['named:Dr. Kim Park', 'named:Dr. Kim Park', 'any:'], 'a clinic''s own role word (plural too); "any doctor" stays any provider');
+select is(array[(private.resolve_provider('c3100000-0000-4000-8000-000000000001', 'Dr. Patell', false)).kind,
+                (private.resolve_provider('c3100000-0000-4000-8000-000000000001', 'Dr. Patel', false)).kind,
+                (private.resolve_provider('c3100000-0000-4000-8000-000000000001', 'the nurse', false)).kind],
+          array['unknown', 'named', 'named'], 'p_fuzzy false: a misspelt name is not guessed, a name or role as written is');
+-- The service and provider read together (private.resolve_service_provider)
+select is(array(select coalesce(s.code, '-') || '|' || coalesce(r.provider, '-')
+                  from (values (1, 'Dr. Patel', null), (2, 'the nurse', null), (3, null, 'Nurse Kim'), (4, 'an appointment', 'Joy'),
+                               (5, 'consult', 'Nurse Kim'), (6, 'MRI scan', null), (7, 'Dr. Patell', null), (8, 'Dr. Patel', 'Dr. Lee'),
+                               (9, null, 'Dr. Lee'), (10, 'the doctor', null)) v(n, svc, prov)
+                  cross join lateral private.resolve_service_provider('c3100000-0000-4000-8000-000000000001', v.svc, v.prov) r
+                  left join public.services s on s.id = r.service_id
+                 order by v.n),
+          array['consult|Dr. Patel', 'vaccine|the nurse', 'vaccine|Nurse Kim', 'vaccine|Joy', 'consult|Nurse Kim', '-|-', '-|-',
+                '-|Dr. Lee', 'consult|Dr. Lee', 'consult|the doctor'],
+          'a provider said as the service is the provider (default service); no service + the nurse: her vaccination; a said service is kept; an unknown or misspelt text, or one beside a provider, stays unknown');
+insert into r values ('nurse-no-service', pg_temp.book('Nia Role', '+15550031090', null, pg_temp.at(2, '11:00'), 'the nurse'));
+select is((select (j ->> 'success') || '|' || (j -> 'provider' ->> 'name') || '|' || (j -> 'service' ->> 'code') from r where k = 'nurse-no-service'),
+          'true|Nurse Joy Kim|vaccine', 'booking "the nurse" without a service: her vaccination, not a refused consultation');
+select is((select (j ->> 'success') || '|' || (j -> 'provider' ->> 'name')
+             from (select pg_temp.book('Sam Role', '+15550031091', 'Dr. Lee', pg_temp.at(2, '11:00'))::jsonb as j) x),
+          'true|Dr. Marcus Lee', 'booking with the provider said as the service: that provider');
+select is((select (j ->> 'success') || '|' || (j -> 'service' ->> 'code')
+             from (select public.book_appointment_atomic_v2('c3100000-0000-4000-8000-000000000001', 'Val Two', null,
+                            '+15550031092', 'the nurse', pg_temp.at(4, '11:00'))::jsonb as j) x),
+          'true|consult', 'the v2 contract keeps its own rule: text that names no service books the default service');
 
 -- Named provider ---------------------------------------------------------------------------------
 insert into r values ('jane', pg_temp.book('Jane Doe', '+15550031001', 'consult', pg_temp.at(1, '10:00'), 'Doctor Patel'));
@@ -335,6 +383,42 @@ select is((select (j -> 'provider') = 'null'::jsonb and pg_temp.names(j) = array
 select is(public.book_appointment(p_org_id => 'c3100000-0000-4000-8000-000000000002', p_name => 'Sol Three', p_email => null,
             p_phone => '+15550031103', p_service => 'consult', p_scheduled_at => pg_temp.at(1, '11:00'), p_provider => 'Dr. Whoever')::jsonb
             ->> 'success', 'true', 'one calendar: a name that matches nobody books the clinic''s provider');
+
+-- A move keeps only a provider the caller chose (appointments.provider_requested) -----------------
+-- next week (21–27 days ahead) so nothing above is in the way: Wed 10:00 is Dr. Patel's alone,
+-- Thu 10:00 Dr. Lee's alone
+create function pg_temp.at2(p_dow int, p_time time) returns timestamptz language sql as $$
+  select (pg_temp.day(p_dow) + 7 + p_time) at time zone 'America/New_York' $$;
+create function pg_temp.move(p_key text, p_phone text, p_at timestamptz, p_provider text default null) returns jsonb
+language sql as $$
+  select public.reschedule_appointment_atomic(p_org_id => 'c3100000-0000-4000-8000-000000000001',
+    p_caller => jsonb_build_object('callerNumber', p_phone, 'source', 'vapi'), p_new_scheduled_at => p_at,
+    p_appointment_id => (select (j ->> 'appointmentId')::uuid from r where k = p_key), p_provider => p_provider)::jsonb $$;
+create function pg_temp.requested(p_key text) returns boolean language sql as $$
+  select a.provider_requested from public.appointments a where a.id = (select (j ->> 'appointmentId')::uuid from r where k = p_key) $$;
+insert into r values
+  ('f_plain', pg_temp.book('Fay Plain', '+12125553191', 'consult', pg_temp.at2(3, '10:00'))),
+  ('f_any', pg_temp.book('Fay Any', '+12125553192', 'consult', pg_temp.at2(3, '10:30'), 'anyone')),
+  ('f_named', pg_temp.book('Fay Named', '+12125553193', 'consult', pg_temp.at2(3, '11:00'), 'Dr. Patel'));
+select is((select array_agg(j -> 'provider' ->> 'name' order by k) from r where k like 'f\_%'),
+          array['Dr. Anika Patel', 'Dr. Anika Patel', 'Dr. Anika Patel'], 'fixture: three Wednesday bookings with Dr. Patel');
+select is(array[pg_temp.requested('f_plain'), pg_temp.requested('f_any'), pg_temp.requested('f_named')], array[false, false, true],
+          'provider_requested: only the booking that named Dr. Patel');
+select is((select j ->> 'provider' from (select pg_temp.move('f_plain', '+12125553191', pg_temp.at2(4, '10:00')) j) x)::jsonb ->> 'name',
+          'Dr. Marcus Lee', 'no provider ever said: moved to Thursday with whoever is in then (Dr. Lee)');
+select is(pg_temp.move('f_any', '+12125553192', pg_temp.at2(4, '10:30')) -> 'provider' ->> 'name', 'Dr. Marcus Lee',
+          '"anyone": moved to Thursday with Dr. Lee');
+select is(pg_temp.requested('f_any'), false, '... and still not a provider the caller chose');
+select is(pg_temp.move('f_named', '+12125553193', pg_temp.at2(4, '11:00')) ->> 'error', 'provider_unavailable',
+          'Dr. Patel named: a move to a day she is off is refused, naming her');
+select is(pg_temp.move('f_named', '+12125553193', pg_temp.at2(4, '11:00'), 'Dr. Lee') -> 'provider' ->> 'name', 'Dr. Marcus Lee',
+          'a new provider named on the move: moved to him');
+select is(pg_temp.move('f_named', '+12125553193', pg_temp.at2(3, '11:00')) ->> 'error', 'provider_unavailable',
+          '... who is kept from then on (Wednesday morning he is off)');
+select is(pg_temp.move('f_plain', '+12125553191', pg_temp.at2(3, '10:00')) -> 'provider' ->> 'name', 'Dr. Anika Patel',
+          'never chosen: back to Wednesday with Dr. Patel');
+select is(pg_temp.move('f_plain', '+12125553191', pg_temp.at2(1, '13:00')) -> 'provider' ->> 'name', 'Dr. Anika Patel',
+          'never chosen, and the current provider is free at the new time: kept (the current one first)');
 
 select * from finish();
 rollback;

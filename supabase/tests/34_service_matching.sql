@@ -3,7 +3,7 @@
 -- aside, then pg_trgm for misspellings), unknown_service on booking and availability, the default for
 -- a blank service only — and on the v2 contract also for text that names no service.
 begin;
-select plan(38);
+select plan(39);
 
 -- A family clinic and a dental one, services and aliases as in the seed ------------------------------
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
@@ -296,6 +296,14 @@ select throws_ok($$update public.services set aliases = '{"flu shot", " * "}' wh
                  '23514', null, 'a wildcard alias without a word after its * is refused');
 select is((select match_keys from public.services where org_id = 'c3400000-0000-4000-8000-000000000001' and code = 'vaccination')
             @> '{"* vaccine", "* vaccination"}'::text[], true, 'a wildcard alias is keyed with its * kept');
+-- A provider said as the service (private.resolve_service_provider) needs a provider of the clinic by
+-- that name or role, as written: in a one-provider clinic (whose lenient provider match is "any")
+-- a doctor's name, a role nobody has, or a service it does not offer stays unknown_service
+select is(array(select public.check_availability(p_org_id => 'c3400000-0000-4000-8000-000000000001', p_service => t,
+                         p_from => pg_temp.at(pg_temp.day(14, 2), '08:00'))::jsonb ->> 'error'
+                  from unnest(array['Dr. Patel', 'the nurse', 'MRI scan', 'hygienist']) t),
+          array_fill('unknown_service'::text, array[4]),
+          'a name or role nobody at the clinic has, said as the service: unknown_service, never the one provider');
 
 select * from finish();
 rollback;

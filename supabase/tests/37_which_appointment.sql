@@ -3,10 +3,11 @@
 -- the day ("the morning one"), an order ("the first one", "the last one") — on find, cancel and
 -- reschedule (service / provider: p_which, private.which_hint; words naming neither → invalid_input,
 -- before verification, for everyone alike); and a move said relative to the booking ("a week later", "the day after", "same
--- time"), computed by reschedule_appointment_atomic from the locked row's clinic-local day and time.
+-- time", "an hour later", "the same time Tuesday"), computed by reschedule_appointment_atomic from the
+-- locked row's clinic-local day and time; and the patient named on a shared phone ("cancel Leo's").
 -- An unverified caller hears the same whatever the hint. Own clinic; dates relative to now().
 begin;
-select plan(28);
+select plan(42);
 
 -- Fixture: New York, open every day 08–18; consult (default, Dr. Lee) and vaccine ("flu shot",
 -- Nurse Kim). Caller P holds: a vaccine with Nurse Kim (day A 10:00), a consult with Dr. Lee (day
@@ -112,6 +113,51 @@ select is(public.reschedule_appointment_atomic(p_org_id => 'c3700000-0000-4000-8
             p_caller => pg_temp.ctx('+13055553700'), p_new_scheduled_at => null, p_ordinal => 1::smallint,
             p_shift_days => 4, p_new_local_time => '10:00') ->> 'requestedAt', pg_temp.z(34, '10:00'),
           'a refused relative move (onto the caller''s own other booking) tells back the start it worked out');
+
+-- a move of the booked time by minutes ("an hour later", "30 minutes earlier"), on the booking's own
+-- day unless one is said; a weekday with the booked time ("the same time Tuesday"): the first such
+-- weekday after the booking's day. The last one (c) is at day 34 10:00.
+create function pg_temp.move(p_minutes int, p_shift int default null, p_weekday int default null,
+                             p_time time default null) returns jsonb language sql as $$
+  select public.reschedule_appointment_atomic(p_org_id => 'c3700000-0000-4000-8000-000000000001',
+    p_caller => pg_temp.ctx('+13055553700'), p_new_scheduled_at => null, p_ordinal => -1::smallint,
+    p_shift_minutes => p_minutes, p_shift_days => p_shift, p_new_weekday => p_weekday::smallint,
+    p_new_local_time => p_time, p_keep_time => p_minutes is null and p_time is null)::jsonb $$;
+grant execute on function pg_temp.move(int, int, int, time) to public;
+select is(pg_temp.move(60) ->> 'scheduledAt', pg_temp.z(34, '11:00'), 'an hour later: the same day at 11:00');
+select is(pg_temp.move(-90) ->> 'scheduledAt', pg_temp.z(34, '09:30'), 'an hour and a half earlier: 9:30');
+select is(pg_temp.move(30, 1) ->> 'scheduledAt', pg_temp.z(35, '10:00'), 'the day after, half an hour later');
+select is(pg_temp.move(721) ->> 'error', 'invalid_input', 'a shift beyond 12 hours is refused');
+select is(pg_temp.move(-600) ->> 'requestedAt', pg_temp.z(35, '00:00'),
+          'ten hours earlier lands at midnight (closed): refused, telling back the start it worked out');
+select is(pg_temp.move(null, p_weekday => extract(dow from pg_temp.day(38))::int) ->> 'scheduledAt', pg_temp.z(38, '10:00'),
+          'the same time on a weekday: the first one after the booking''s day');
+select is(pg_temp.move(null, p_weekday => extract(dow from pg_temp.day(38))::int) ->> 'scheduledAt', pg_temp.z(45, '10:00'),
+          '... its own weekday: a week on');
+select is(pg_temp.move(null, 1, extract(dow from pg_temp.day(38))::int) ->> 'error', 'invalid_input',
+          'a shift and a weekday together are refused');
+
+-- the patient named on a shared phone picks among the caller's bookings ("cancel Leo's")
+create function pg_temp.named(p_number text, p_name text) returns jsonb language sql as $$
+  select public.find_caller_appointment(p_org_id => 'c3700000-0000-4000-8000-000000000001',
+    p_caller => pg_temp.ctx(p_number) || jsonb_build_object('name', p_name))::jsonb $$;
+grant execute on function pg_temp.named(text, text) to public;
+insert into r
+select k, public.book_appointment(p_org_id => 'c3700000-0000-4000-8000-000000000001', p_name => n,
+    p_email => null, p_phone => '+13055553700', p_service => null, p_scheduled_at => pg_temp.at(50, t),
+    p_caller => pg_temp.ctx('+13055553700'))
+  from (values ('mia', 'Mia Kid', time '10:00'), ('leo', 'Leo Kid', time '11:00')) v(k, n, t);
+select is(pg_temp.named('+13055553700', 'Leo') -> 'appointment' ->> 'appointmentId', pg_temp.id('leo'), 'the first name picks Leo''s');
+select is(pg_temp.named('+13055553700', 'mia kid') -> 'appointment' ->> 'appointmentId', pg_temp.id('mia'), 'the whole name, any case, picks Mia''s');
+select is(json_array_length((pg_temp.named('+13055553700', 'Wren Which') -> 'appointments')::json), 2,
+          'a name on two of them narrows to those two (ambiguous between them)');
+select is(json_array_length((pg_temp.named('+13055553700', 'Pat Parent') -> 'appointments')::json), 4,
+          'a name on none of them (the parent''s own) narrows nothing');
+select is(public.cancel_appointment(p_org_id => 'c3700000-0000-4000-8000-000000000001',
+            p_caller => pg_temp.ctx('+13055553700') || '{"name": "Leo"}') ->> 'appointmentId', pg_temp.id('leo'),
+          'cancel Leo''s');
+select is(pg_temp.named('+13055559999', 'Mia')::jsonb, pg_temp.named('+13055559999', 'Nobody Here')::jsonb,
+          'a stranger: the same reply whatever name is said');
 
 select * from finish();
 rollback;

@@ -7,7 +7,7 @@
 -- fills everything; purge_call_artifacts respects each clinic's retention; members read only their
 -- clinic's calls (and hangs) in call_log.
 begin;
-select plan(99);
+select plan(103);
 
 insert into auth.users (id, email) values
   ('d4000000-0000-4000-8000-00000000000a', 'staff.a@t40.example'),
@@ -195,11 +195,32 @@ select public.cancel_appointment(p_org_id => 'c4000000-0000-4000-8000-0000000000
   p_caller => '{"callId": "call-busy", "callerNumber": "+12125550115"}', p_appointment_id => pg_temp.id('b3'));
 select public.take_message('c4000000-0000-4000-8000-00000000000a', '{"callId": "call-busy", "callerNumber": "+12125550115"}',
                            'Busy Caller', null, 'Wants a call back', null);
-select is(pg_temp.report('call-busy') ->> 'outcome', 'booked', 'booked beats cancelled and message_taken in the same call');
+select is(pg_temp.report('call-busy') ->> 'outcome', 'message_taken',
+          'a booking cancelled in the same call nets to nothing: the message taken decides');
 select is(pg_temp.report('call-busy') -> 'linkedAppointments',
           jsonb_build_array(jsonb_build_object('appointmentId', pg_temp.id('b3'), 'kind', 'booked'),
                             jsonb_build_object('appointmentId', pg_temp.id('b3'), 'kind', 'cancelled')),
           'both links are kept, in the order the call made them');
+-- net effect per appointment: booked + cancelled in one call (nothing else) = info_only; booked +
+-- moved = booked; booked in one call + another appointment cancelled = booked
+insert into r values ('b7', pg_temp.book('b7', 'call-undo', '+12125550129', pg_temp.at(11, '12:00')));
+select public.cancel_appointment(p_org_id => 'c4000000-0000-4000-8000-00000000000a',
+  p_caller => '{"callId": "call-undo", "callerNumber": "+12125550129"}', p_appointment_id => pg_temp.id('b7'));
+select is(pg_temp.outcome('call-undo', jsonb_build_object('endedReason', 'customer-ended-call', 'durationSeconds', 90, 'messages', pg_temp.msgs(4))),
+          'info_only', 'booked then cancelled in the same call: neither booked nor cancelled (info_only)');
+select is(jsonb_array_length(pg_temp.report('call-undo') -> 'linkedAppointments'), 2, 'both steps stay linked');
+insert into r values ('b8', pg_temp.book('b8', 'call-book-move', '+12125550130', pg_temp.at(12, '09:00')));
+select public.reschedule_appointment_atomic(p_org_id => 'c4000000-0000-4000-8000-00000000000a',
+  p_caller => '{"callId": "call-book-move", "callerNumber": "+12125550130"}', p_appointment_id => pg_temp.id('b8'),
+  p_new_scheduled_at => pg_temp.at(12, '10:00'));
+select is(pg_temp.outcome('call-book-move', '{"endedReason": "customer-ended-call", "durationSeconds": 90}'), 'booked',
+          'booked then moved in the same call: booked');
+insert into r values ('b9', pg_temp.book('b9', 'call-earlier-4', '+12125550131', pg_temp.at(13, '09:00')));
+insert into r values ('b10', pg_temp.book('b10', 'call-swap', '+12125550131', pg_temp.at(13, '11:00')));
+select public.cancel_appointment(p_org_id => 'c4000000-0000-4000-8000-00000000000a',
+  p_caller => '{"callId": "call-swap", "callerNumber": "+12125550131"}', p_appointment_id => pg_temp.id('b9'));
+select is(pg_temp.outcome('call-swap', '{"endedReason": "customer-ended-call", "durationSeconds": 90}'), 'booked',
+          'a new booking plus cancelling an older one: booked');
 insert into r values ('b4', pg_temp.book('b4', 'call-earlier-2', '+12125550116', pg_temp.at(8, '09:00')));
 insert into r values ('b5', pg_temp.book('b5', 'call-earlier-3', '+12125550116', pg_temp.at(9, '09:00')));
 select public.reschedule_appointment_atomic(p_org_id => 'c4000000-0000-4000-8000-00000000000a',

@@ -4,7 +4,7 @@
 -- what an appointment points at is deactivated, never deleted; an existing clinic is adopted by id;
 -- Vapi ids are one row per entry, another clinic's ids are refused. Only service_role may call it.
 begin;
-select plan(48);
+select plan(50);
 
 -- The function ----------------------------------------------------------------------------------------
 select has_function('public', 'apply_clinic', array['jsonb', 'boolean'], 'public.apply_clinic(jsonb, boolean) exists');
@@ -29,7 +29,8 @@ insert into _spec values ('v1', $${
   "services": [{"code": "assessment", "name": "Initial assessment", "duration_minutes": 60, "buffer_minutes": 10,
                 "default": true, "aliases": ["first visit", "new patient"]},
                {"code": "follow-up", "name": "Follow-up", "duration_minutes": 30}],
-  "providers": [{"name": "Dr. Amelia Shaw", "short_names": ["Dr. Shaw", "Amelia"], "services": ["assessment", "follow-up"],
+  "providers": [{"name": "Dr. Amelia Shaw", "short_names": ["Dr. Shaw", "Amelia"], "role": "Physician",
+                 "services": ["assessment", "follow-up"],
                  "hours": {"monday": ["08:00-12:00"], "tuesday": ["08:00-18:00"]},
                  "time_off": [{"from": "2030-08-05", "to": "2030-08-17", "reason": "Holiday"}]},
                 {"name": "Tom Becker", "services": ["follow-up"]}],
@@ -86,6 +87,9 @@ select is(array(select p.display_name || ':' || s.code from public.provider_serv
                   join public.services s on s.org_id = ps.org_id and s.id = ps.service_id
                  where ps.org_id = pg_temp.org() order by 1),
           array['Dr. Amelia Shaw:assessment', 'Dr. Amelia Shaw:follow-up', 'Tom Becker:follow-up'], 'who does what');
+select is(array(select display_name || ':' || coalesce(role, '-') from public.providers where org_id = pg_temp.org() order by 1),
+          array['Dr. Amelia Shaw:physician', 'Tom Becker:-'], 'a provider''s role, lower-cased; none where the spec gives none');
+select is((private.resolve_provider(pg_temp.org(), 'the doctor')).kind, 'named', 'callers may ask for "the doctor" (the role)');
 select is((select count(*)::int from public.provider_hours where org_id = pg_temp.org()), 2, 'Dr. Shaw''s hours');
 select is((select count(*)::int from public.provider_time_off where org_id = pg_temp.org()), 1, 'Dr. Shaw''s time off');
 select is((select (assistant_id, phone_number_id, label, assistant_name, custom_prompt)::text from public.vapi_assistants
