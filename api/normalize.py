@@ -853,10 +853,33 @@ _PAST_OR_TO = re.compile(
     r"^(?P<m>a quarter|quarter|half|twenty[- ]5|twenty|\d{1,2})(?: minutes?)? (?P<rel>past|after|to|till|til|of|before)"
     r" (?P<h>\d{1,2})(?!\d)")
 # Said around a booking time and meaning nothing for it: "10 sharp", "2:00pm please", "2ish".
-_TIME_FILLER_LEAD = re.compile(r"^(?:(?:um|uh|er|erm|so|well|ok|okay|maybe|say|let'?s say|how about|what about|"
-                               r"at|for|around|about|approximately|roughly|exactly|precisely|right at)\s+)+")
+# An offered time said back as heard: "let's do two", "I'll take the 2 o'clock", "the 1:30", "1:30 is
+# fine", "two works", "the 2pm one" — the words around the time say only that the caller takes it.
+_TIME_FILLER_LEAD = re.compile(r"^(?:(?:um|uh|er|erm|so|well|ok|okay|oh|yes|yeah|yep|sure|great|perfect|alright|"
+                               r"all right|maybe|say|let'?s say|how about|what about|"
+                               r"let'?s (?:do|go with|go for|make it|book|have|take|try)|let'?s|"
+                               r"i'?ll (?:take|do|have|go with|go for)|i'?d (?:like|take|prefer|go with|go for)|"
+                               r"i (?:want|prefer|would like)|i'?m good with|(?:can|could) (?:i|we) (?:get|have|do|take)|"
+                               r"give me|go with|make it|put me (?:down )?(?:for|at)|book (?:me )?(?:for|at|in for|in at)|"
+                               r"book(?: me| it| that)?|the|that|at|for|around|about|approximately|roughly|exactly|precisely|"
+                               r"right at)\s+)+")
 _TIME_FILLER_TAIL = re.compile(r"(?:\s*,?\s*(?:please|thanks|thank you|if possible|if you can|sharp|exactly|precisely|"
-                               r"on the dot|or so|-?ish|works|would be (?:great|good|fine)|is (?:fine|good)))+$")
+                               r"on the dot|or so|-?ish|then|"
+                               r"(?:that |it )?works(?: (?:for me|best|great|fine|perfect|well))?|"
+                               r"(?:would be|would work|'s|is|sounds|that'?s|that is) ?(?:great|good|fine|perfect|ok|okay|"
+                               r"alright|all right|best|lovely)?(?: for me| then| thanks)?))+$")
+# An offered time named by its place in the offer ("the first one", "the last one", "the earlier
+# one"): the server keeps no record of what was offered, so the caller is asked for the time itself
+# (the assistant, told to pass the actual time, resolves these before calling).
+_OFFER_POSITIONS = (r"(?:very )?(?:first|1st|second|2nd|third|3rd|fourth|4th|last|final|middle|other|earlier|earliest|"
+                    r"later|latest|former|latter)")
+_OFFER_NOUNS = r"(?:one|time|option|slot|appointment|spot)"
+_OFFER_POSITION = re.compile(rf"^(?:{_OFFER_POSITIONS}(?: {_OFFER_NOUNS})?|{_OFFER_POSITIONS} {_OFFER_NOUNS})$")
+# "the 2pm one", "the 1:30 slot": the time named as one of those offered.
+_HOUR_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_TIME_END = rf"(?:\d|[ap]\.?m\.?|o'?clock|noon|midday|thirty|fifteen|forty[- ]five|{_HOUR_WORD})"
+_THE_TIME_ONE = re.compile(rf"\bthe (?P<t>(?:\d|noon|midday|{_HOUR_WORD})(?:[^,]*?{_TIME_END})?|(?:half|quarter)[^,]*?{_TIME_END})"
+                           rf" {_OFFER_NOUNS}\b")
 # A time zone said after the time: (the zone whose wall clock it names, as a representative zone).
 _ZONE_WORDS = {
     **dict.fromkeys(("eastern", "est", "edt", "et", "eastern time", "eastern standard time",
@@ -921,6 +944,8 @@ def normalize_time(text: str, hours: OpeningHours | None = None, weekday: int | 
     """
     if not isinstance(text, str) or not text.strip():
         raise NormalizationError("appointmentTime", "appointment_time_missing")
+    if len(text) > MAX_DATE_TEXT_LENGTH:  # no spoken time is that long; never run the patterns on 100 kB
+        raise NormalizationError("appointmentTime", "appointment_time_invalid")
     spoken, timestamp = _rewrite_spoken_time(text)
     spoken, zone = _said_zone(spoken)
 
@@ -1030,7 +1055,12 @@ def _rewrite_spoken_time(text: str) -> tuple[str, bool]:
     )
     if not (with_date or with_zone):
         spoken = re.sub(r"[,!?]+|\.$", " ", spoken).strip()
+        spoken = " ".join(_THE_TIME_ONE.sub(r"\g<t>", spoken).split())
+        said_the = re.search(rf"\bthe {_OFFER_POSITIONS}\b", spoken) is not None
         spoken = _TIME_FILLER_TAIL.sub("", _TIME_FILLER_LEAD.sub("", spoken)).strip()
+        position = _OFFER_POSITION.match(spoken)
+        if position and (said_the or " " in spoken):  # "the first one", "last option": which of the offered
+            raise NormalizationError("appointmentTime", "appointment_time_offered")
 
     meridiem = ""
     for suffix, value in (
@@ -1106,7 +1136,14 @@ def normalize_datetime(
     local_date, said_time = _parse_date_and_time(date_text, today, tz, region=region, hours=hours,
                                                  searching=searching)
     if isinstance(time_text, str) and time_text.strip():
-        wall_time = normalize_time(time_text, hours, weekday_of(local_date), tz=tz, day=local_date)
+        try:
+            wall_time = normalize_time(time_text, hours, weekday_of(local_date), tz=tz, day=local_date)
+        except NormalizationError as error:
+            if error.reask != "appointment_time_invalid":
+                raise
+            wall_time = _time_with_its_day(time_text, local_date, today, tz, hours=hours, region=region)
+            if wall_time is None:
+                raise
     elif isinstance(said_time, str):  # "tomorrow at 2pm" with no time argument
         wall_time = normalize_time(said_time, hours, weekday_of(local_date), tz=tz, day=local_date)
     elif said_time is not None:
@@ -1118,6 +1155,42 @@ def normalize_datetime(
     # Round-tripping through UTC resolves a time in the spring-forward gap to
     # the real instant it names and gives it its correct offset.
     return _convert(_convert(naive.replace(tzinfo=tz), timezone.utc), tz)
+
+
+def _time_with_its_day(text: str, day: date, today: date, tz: tzinfo, *, hours: OpeningHours,
+                       region: str) -> time | None:
+    """The time in a time argument that also names the day ("Tuesday at 1:30", "1:30 on Tuesday",
+    "tomorrow at 2pm"), when that day is ``day`` (the date argument's): a weekday alone agrees when
+    it is ``day``'s weekday. A day that disagrees is asked about (``appointment_time_day_mismatch``,
+    choices: the date argument's day, the time argument's day). None when the text holds no day and
+    time."""
+    if len(text) > MAX_DATE_TEXT_LENGTH:
+        return None
+    words = _TIME_FILLER_LEAD.sub("", " ".join(text.lower().replace("’", "'").split()).rstrip(" ,.!?")).split()
+    for at in range(1, len(words)):
+        for day_words, time_words in ((words[:at], words[at:]), (words[at:], words[:at])):
+            said_day = re.sub(r"^(?:on|at|for)\s+|[\s,]+(?:at|on|@)$|,$", "", " ".join(day_words).strip(" ,"))
+            said_time = re.sub(r"^(?:at|@|on)\s+|[\s,]+(?:on|at)$", "", " ".join(time_words).strip(" ,"))
+            if not said_day or not said_time or not re.search(r"\d|noon|midday|half|quarter|\b(?:one|two|three|four|"
+                                                              r"five|six|seven|eight|nine|ten|eleven|twelve)\b",
+                                                              said_time):
+                continue
+            try:
+                named, _ = _parse_date_and_time(said_day, today, None, region=region, hours=hours)
+            except NormalizationError:
+                continue
+            try:
+                at_time = normalize_time(said_time, hours, weekday_of(day), tz=tz, day=day)
+            except NormalizationError as error:
+                if error.reask == "appointment_time_invalid":
+                    continue
+                raise
+            weekday_only = [t for t in _date_tokens(said_day, today) if t not in ("this", "coming")]
+            agrees = named == day or (len(weekday_only) == 1 and weekday_only[0] == f"wd{weekday_of(day)}")
+            if not agrees:
+                raise NormalizationError("appointmentDate", "appointment_time_day_mismatch", choices=(day, named))
+            return at_time
+    return None
 
 
 def _convert(value: datetime, tz: tzinfo) -> datetime:
@@ -1791,6 +1864,68 @@ def _hhmm(value: time | None) -> str | None:
 class AvailabilityRequest:
     day: date  # clinic-local
     window: TimeWindow
+    provider: str | None = None  # a provider named inside the question ("is Dr. Patel in on Friday?"), as said
+
+
+# The caller's whole question passed as the day or time of checkAvailability ("is Dr. Patel in on
+# Friday?", "what's your earliest?", "are you open Saturday morning?", "anything thursday pm"): the
+# words that only make it a question are taken off; who it asks about ("is Dr. Patel in", "when is
+# the nurse in") is kept as the provider, as said (SQL resolves it).
+_QUESTION_LEAD = re.compile(
+    r"^(?:(?:um|uh|er|so|well|ok|okay|hi|hello|yes|yeah|and|also|hey|just wondering|i was wondering|i wonder)\b[\s,]*|"
+    r"(?:are|is) (?:you|the clinic|the office|it|there) open\b(?: on)?|(?:are you|is it) available\b(?: on)?|"
+    r"(?:when|what time) (?:are|do) you open\b(?: on)?|"
+    r"(?:do|would|will) you have(?: any(?:thing| openings?| appointments?| slots?| times?| availability)?)?|"
+    r"have you got(?: any(?:thing)?)?|is there(?: any(?:thing| openings?| availability| room| time)?)?|"
+    r"are there(?: any(?: openings?| appointments?| slots?| times?)?)?|"
+    r"what(?:'s| is| are) (?:your|the)|what(?: do you have| have you got| is free| is open| is available)|"
+    r"what about|how about|when(?:'s| is) (?:your|the) (?=earliest|first|next|soonest)|"
+    r"(?:can|could|may) (?:i|we) (?:get|have|book|come in|see someone|be seen)(?: in)?|"
+    r"(?:can|could) you (?:fit|squeeze) (?:me|us) in|"
+    r"any (?:openings?|availability|appointments?|slots?|times?|room)|anything(?: (?:open|free|available))?|"
+    r"something|any ?time)[\s,]*",
+    re.IGNORECASE)
+_QUESTION_TAIL = re.compile(
+    r"(?:[\s,]+(?:for me|for us|please|at all|then))+$|[\s?!.,]+$", re.IGNORECASE)
+# "is Dr. Patel in (on Friday)", "when is the nurse in", "when's Dr Lee working", "is the hygienist
+# available Friday afternoon", "does Dr. Patel work Fridays", "will Dr. Lee be in on Tuesday"
+_WHO_IS_IN = re.compile(
+    r"^(?:(?:when|what days?|which days?)(?:'s| is| does| will)|is|does|will)\s+(?P<who>.+?)\s+"
+    r"(?:be\s+)?(?:in|available|working|work|there|around|free|seeing (?:patients|people)|on)\b(?:\s+on\b)?"
+    r"(?P<rest>(?:\s.*)?)$",
+    re.IGNORECASE)
+_NOT_A_PROVIDER = re.compile(
+    r"^(?:you|it|there|anyone|anybody|someone|somebody|anything|something|the clinic|the office|the practice|he|she|"
+    r"they|we)\b", re.IGNORECASE)
+
+
+def read_question(text: str | None) -> tuple[str, str | None]:
+    """(the day or window words, the provider asked about or None) from a question said as the day or
+    time: ("on Friday", "Dr. Patel") from "is Dr. Patel in on Friday?", ("earliest", None) from "what's
+    your earliest?", ("", "the nurse") from "when is the nurse in?", ("thursday pm", None) from
+    "anything thursday pm". Text that is no question comes back as it is (trimmed)."""
+    said = " ".join((text or "").replace("’", "'").split())
+    if len(said) > MAX_DATE_TEXT_LENGTH:
+        return said, None
+    provider = None
+    for _ in range(4):
+        before = said
+        said = _QUESTION_LEAD.sub("", _QUESTION_TAIL.sub("", said)).strip(" ,")
+        match = _WHO_IS_IN.match(said)
+        if match and provider is None:
+            who, rest = match["who"].strip(" ,"), match["rest"].strip(" ,")
+            if re.search(r"\d|\b(?:today|tomorrow|tonight|morning|afternoon|evening|noon|monday|tuesday|wednesday|"
+                         r"thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun|week|weekend|month|"
+                         r"january|february|march|april|may|june|july|august|september|october|november|december)\b",
+                         who, re.IGNORECASE):
+                said = f"{who} {rest}".strip()  # "is Friday afternoon free?": the day itself is asked about
+            else:  # "is anyone in on Friday?": nobody in particular
+                provider, said = (None, rest) if _NOT_A_PROVIDER.match(who) else (who, rest)
+                # "does Dr. Patel work Fridays": the weekday
+                said = re.sub(r"\b(mon|tues|wednes|thurs|fri|satur|sun)days\b", r"\1day", said, flags=re.IGNORECASE)
+        if said == before:
+            break
+    return said, provider
 
 
 def normalize_availability(
@@ -1831,8 +1966,9 @@ def normalize_availability(
     ("sometime", "ideally", "if possible", "o'clock") do not matter. A time argument that is none of
     these is re-asked (``appointment_time_invalid``); a day as :func:`normalize_date` re-asks it.
     """
-    day_text = " ".join(date_text.split()) if isinstance(date_text, str) else ""
-    time_text = " ".join(time_text.split()) if isinstance(time_text, str) else ""
+    day_text, day_asks_for = read_question(date_text if isinstance(date_text, str) else "")
+    time_text, time_asks_for = read_question(time_text if isinstance(time_text, str) else "")
+    provider = day_asks_for or time_asks_for
     said_time = None
     if time_text:
         window_text = time_text
@@ -1860,7 +1996,7 @@ def normalize_availability(
         window = TimeWindow("at", start=said_time.replace(second=0, microsecond=0))
     else:
         window = TimeWindow()
-    return AvailabilityRequest(day=day, window=window)
+    return AvailabilityRequest(day=day, window=window, provider=provider)
 
 
 def _split_day_and_window(text: str, today: date, region: str, hours: OpeningHours) -> tuple[str, str | None]:

@@ -328,6 +328,15 @@ def _compose(custom_prompt: str | None, clinic: Clinic, assistant_name: str | No
         "invent or assume a year: pass dates as the caller said them (January 20th, next Tuesday) "
         "and let the booking system work out the year. All times are the clinic's local time.",
         "",
+        "Choices the caller made",
+        "- When the caller picks one of the times a result offered (the first one, the last one, the "
+        "earlier one, the 2 o'clock), always pass the actual time as appointmentTime or newTime, e.g. "
+        "1:30 PM, never its place in the list: the booking system keeps no list of what it offered.",
+        "- Once the caller has said which provider they want or do not want (Dr. Lee, anyone but Dr. "
+        "Lee), pass that same providerName, as they said it, on every later checkAvailability, "
+        "bookClinicAppointment and rescheduleAppointment in this call, unless the caller changes their "
+        "mind. The booking system does not remember it from one tool call to the next.",
+        "",
         *_provider_lines(clinic),
         "Tools (the booking system decides what is free; you never decide it yourself)",
         tools,

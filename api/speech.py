@@ -626,6 +626,9 @@ REASKS = {
     "appointment_time_zone": (
         "We book in the clinic's own local time — what time would that be at the clinic?"
     ),
+    # "the first one", "the last one": which of the times offered — the booking system keeps no
+    # list of what was offered, so the caller is asked for the time itself
+    "appointment_time_offered": "Which time would you like? Please tell me the time itself.",
     "date_of_birth_invalid": (
         "I didn't quite get the date of birth — could you say it again, with the year, for "
         "example March 5th, 1980?"
@@ -653,6 +656,8 @@ REASKS = {
         "That weekday and that date don't fall on the same day — which day did you mean?"
     ),
     "appointment_date_week": "Which day that week would suit you?",
+    # the time argument named another day than the date argument ("Tuesday at 1:30" for a Wednesday)
+    "appointment_time_day_mismatch": "Just to check the day for that time — which day did you mean?",
 }
 _REASK_FALLBACK = "Sorry, could you say that again?"
 
@@ -663,8 +668,8 @@ def reask(code: str, choices: Iterable = ()) -> str:
     ``appointment_time_meridiem`` (an hour said without AM/PM that the clinic's hours do not
     settle) asks which of ``choices``, its two readings, is meant: ``Is that 2 in the afternoon
     or in the morning?``. The day codes (``appointment_date_passed``,
-    ``appointment_date_weekday_mismatch``, ``appointment_date_week``) name their dates from
-    ``choices`` (see :func:`_which_day`). An unknown code gets a plain "say that again".
+    ``appointment_date_weekday_mismatch``, ``appointment_date_week``,
+    ``appointment_time_day_mismatch``) name their dates from ``choices`` (see :func:`_which_day`). An unknown code gets a plain "say that again".
     """
     if code == "appointment_time_meridiem":
         return _which_half_of_the_day(choices)
@@ -690,6 +695,8 @@ def _which_day(code: str, choices: Iterable) -> str | None:
         numbered, weekday, both = days
         return one_line(f"{_month_day(numbered)} is a {numbered:%A} — did you mean "
                         f"{spoken_date(numbered)}, {spoken_date(weekday)}, or {spoken_date(both)}?")
+    if code == "appointment_time_day_mismatch" and len(days) == 2 and days[0] != days[1]:
+        return one_line(f"Just to check the day — did you mean {spoken_date(days[0])}, or {spoken_date(days[1])}?")
     if code == "appointment_date_week" and len(days) == 1:
         return one_line(f"Which day in the week of {spoken_date(days[0])} would suit you?")
     return None

@@ -476,6 +476,9 @@ def check_availability(ctx: ToolContext, arguments: dict) -> dict:
                                          region=ctx.profile.phone_region)
     except NormalizationError as error:
         return _reask(error)
+    if request.provider is not None and _text(arguments, "providerName") is None:
+        # the provider asked about inside the day or time ("is Dr. Patel in on Friday?"), as said: SQL resolves it
+        arguments = {**arguments, "providerName": request.provider}
     provider_params = _provider_params(arguments)
     provider_params.pop("p_insist_provider", None)  # availability only ever lists the named provider
     window = {key: value for key, value in request.window.rpc_params().items() if value is not None}

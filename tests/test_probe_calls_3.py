@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from api import create_app, speech
+from api import create_app, prompts, speech
 from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE
 from test_probe_calls import M, assert_spoken, d, local, probe_db, said, send  # noqa: F401 (probe_db: a fixture)
 from test_webhook import WEBHOOK, vapi_body
@@ -217,30 +217,25 @@ def test_named_provider_check_book_lookup_move_cancel(client, db):
 
 # The caller heard "Dr. Marcus Lee is free at 1:00 PM, 1:30 PM, or 2:00 PM" and answers with one of
 # them the way people do; the LLM passes the words on as appointmentTime (often with the day).
-_HEARD_MISS = ("GAP (api/normalize.py time reader for bookClinicAppointment.appointmentTime): after checkAvailability "
-               "offered 'Dr. Marcus Lee is free at 1:00 PM, 1:30 PM, or 2:00 PM', appointmentTime {!r} is re-asked "
-               "'I didn't quite get the time — what time would you like, for example 10 AM or 2:30 PM?'. "
-               "A receptionist books {}")
 HEARD = [
     ("2:00", time(14), "no meridiem: the clinic's open reading"),
-    pytest.param("the 1:30", time(13, 30), "'the 1:30' (the offered one)",
-                 marks=miss(_HEARD_MISS.format("the 1:30", "1:30 PM (a leading article before a clock time)"))),
-    pytest.param("the first one", time(13), "'the first one' of the three offered",
-                 marks=miss(_HEARD_MISS.format("the first one", "the first time she just offered, 1:00 PM (the "
-                                               "server keeps no memory of the offer in the call; the prompt must make the "
-                                               "LLM resolve ordinals, or the offer be remembered per call id)"))),
-    pytest.param("the last one", time(14), "'the last one' of the three offered",
-                 marks=miss(_HEARD_MISS.format("the last one", "2:00 PM, the last offered (as 'the first one')"))),
-    pytest.param("Tuesday at 1:30", time(13, 30), "day and time in appointmentTime",
-                 marks=miss(_HEARD_MISS.format("Tuesday at 1:30", "1:30 PM on that Tuesday (the day in the time "
-                                               "field agrees with appointmentDate; checkAvailability's time reader already "
-                                               "accepts a day inside the time, the booking's does not)"))),
+    ("the 1:30", time(13, 30), "'the 1:30' (the offered one)"),
+    ("Tuesday at 1:30", time(13, 30), "day and time in appointmentTime (the day agrees with appointmentDate)"),
+    ("1:30 on Tuesday", time(13, 30), "time then day in appointmentTime"),
     ("1:30 works", time(13, 30), "time plus filler"),
-    pytest.param("let's do two", time(14), "'let's do two'",
-                 marks=miss(_HEARD_MISS.format("let's do two", "2:00 PM ('let's do' filler before a number word; "
-                                               "'1:30 works' with a trailing filler IS understood)"))),
+    ("let's do two", time(14), "'let's do two'"),
+    ("two works", time(14), "'two works'"),
+    ("1:30 is fine", time(13, 30), "'1:30 is fine'"),
+    ("I'll take the 2 o'clock", time(14), "'I'll take the 2 o'clock'"),
+    ("the 2pm one", time(14), "'the 2pm one'"),
+    ("1:30 sounds good", time(13, 30), "'1:30 sounds good'"),
     ("half one", time(13, 30), "UK 'half one' = 1:30"),
 ]
+# Said by its place in the offer: the server keeps no record of what checkAvailability offered in the
+# call, so it cannot know which time "the first one" is. The prompt and the appointmentTime description
+# tell the assistant to pass the time itself; when such a phrase arrives anyway, the caller is asked
+# for the time itself (appointment_time_offered) — never "I didn't quite get the time", never a guess.
+HEARD_BY_POSITION = ["the first one", "the last one", "the earlier one", "the second option", "I'll take the last one"]
 
 
 _heard_callers = itertools.count(1200)
@@ -260,6 +255,28 @@ def test_booking_an_offered_time_said_as_heard(client, db, text, expected, why):
     finally:
         if booked.get("appointmentId"):
             db("update public.appointments set status = 'cancelled' where id = %s", [booked["appointmentId"]])
+
+
+@pytest.mark.parametrize("text", HEARD_BY_POSITION)
+def test_an_offered_time_said_by_its_place_asks_for_the_time_itself(client, db, text):
+    call = Call(client, caller=f"+1415555{next(_heard_callers):04d}")
+    day = d(15)
+    call("checkAvailability", {"date": said(day), "time": "afternoon", "providerName": "Dr. Lee"})
+    booked = call("bookClinicAppointment", {"patientName": "Hugh Heard", "appointmentDate": said(day),
+                                            "appointmentTime": text, "providerName": "Dr. Lee"})
+    assert booked["success"] is False and booked.get("reask") == "appointment_time_offered", booked
+    assert booked["message"] == "Which time would you like? Please tell me the time itself.", booked
+    assert active(db, "a.patient_name = %s", ["Hugh Heard"]) == 0
+
+
+def test_a_day_in_the_time_that_disagrees_with_the_date_is_asked_about(client, db):
+    call = Call(client, caller=f"+1415555{next(_heard_callers):04d}")
+    day = d(15)  # a Tuesday; "Wednesday at 1:30" names another day
+    booked = call("bookClinicAppointment", {"patientName": "Hugh Heard", "appointmentDate": said(day),
+                                            "appointmentTime": "Wednesday at 1:30", "providerName": "Dr. Lee"})
+    assert booked["success"] is False and booked.get("reask") == "appointment_time_day_mismatch", booked
+    assert speech.spoken_date(day) in booked["message"] and speech.spoken_date(d(2)) in booked["message"], booked
+    assert active(db, "a.patient_name = %s", ["Hugh Heard"]) == 0
 
 
 # Moving a booking relative to itself, in one call (Dr. Lee, Thursday d(17) 10:00).
@@ -378,16 +395,24 @@ def test_bayview_anyone_but_dana_books_omar_and_a_move_repeating_it_never_offers
     assert row(db, booked["appointmentId"])["provider"] == "Omar Haddad"
 
 
-@pytest.mark.xfail(strict=True, reason="GAP (judgment; tools.reschedule_appointment / SQL reschedule alternatives): "
-                   "in ONE call the caller said 'anyone but Dana' (check + book went to Omar Haddad); the assistant's "
-                   "next rescheduleAppointment {newDate, newTime: '1:30 PM'} (Omar's lunch) omits providerName, and the "
-                   "refusal offers 'or Dana Whitfield is free at 1:30 PM'. Nothing stored says the caller excluded "
-                   "Dana (the appointment keeps only its provider), so the other-provider offer comes back. A "
-                   "receptionist remembers who the caller refused for the rest of the call")
 def test_bayview_a_move_in_the_same_call_remembers_anyone_but_dana(client, db):
+    """In ONE call the caller said 'anyone but Dana' (check + book went to Omar Haddad); later they move
+    it to 1:30 PM (Omar's lunch). Nothing stored says the caller excluded Dana (the appointment keeps only
+    its provider; the server keeps no memory of a call's earlier arguments), so remembering it is the
+    assistant's: the enforced prompt tells it to pass the same providerName — "anyone but Dana" included —
+    on every later checkAvailability / book / reschedule in the call. This is the call that prompt makes
+    (a move WITHOUT providerName would still offer Dana: by design, the server cannot know)."""
+    rule = ("pass that same providerName, as they said it, on every later checkAvailability, "
+            "bookClinicAppointment and rescheduleAppointment in this call")
+    prompt = " ".join(prompts.enforced_prompt(None, prompts.Clinic("Bayview Dental", LOS_ANGELES), None,
+                                              now=ny(0, 8)).split())
+    assert rule in prompt and "anyone but Dr. Lee" in prompt
     call, booked = _omar_by_exclusion(client, db, "+14155551421", 17)
-    moved = call("rescheduleAppointment", {"currentDate": said(d(17)), "newDate": said(d(17)), "newTime": "1:30 PM"})
-    assert "Dana" not in moved["message"], moved["message"]
+    moved = call("rescheduleAppointment", {"currentDate": said(d(17)), "newDate": said(d(17)), "newTime": "1:30 PM",
+                                           "providerName": "anyone but Dana"})
+    assert moved["success"] is False and "Dana" not in moved["message"], moved["message"]
+    assert {p for _, p in offered(moved)} <= {OMAR}, moved
+    assert row(db, booked["appointmentId"])["provider"] == "Omar Haddad"
 
 
 def test_sunrise_anyone_booking_moved_to_the_other_doctors_day(client, db):
@@ -629,10 +654,9 @@ THURSDAY_AFTERNOON = [
     {"date": "Thursday afternoon"},
     {"date": "Thursday afternoon", "time": "afternoon"},
     {"time": "Thursday afternoon"},
-    pytest.param({"date": "anything thursday pm"}, marks=miss(
-        "GAP (normalize day reader): date 'anything thursday pm' → 'I didn't quite get the date' although 'do you have "
-        "anything Thursday afternoon?' and 'Thursday afternoon' are understood ('pm' as a part of day after a weekday, "
-        "with the filler 'anything'); a receptionist lists Thursday afternoon")),
+    {"date": "anything thursday pm"},
+    {"date": "anything Thursday afternoon?"},
+    {"date": "can I get something thursday afternoon?"},
 ]
 
 
@@ -645,44 +669,29 @@ def test_anything_thursday_afternoon(client, db, arguments):
     assert_offers_are_free(db, SUNRISE, reply)
 
 
-_Q_DATE = ("GAP (api/normalize.py day reader): the LLM put the caller's whole question in `date`; {} → re-asked 'I didn't "
-           "quite get the date — which day would you like to come in?'. The day words are in it ({}), and the same "
-           "reader already strips 'do you have anything … ?' around 'Thursday afternoon'. A receptionist answers {}")
-_Q_TIME = ("GAP (api/normalize.py time-window reader): the question in `time`: {} → re-asked 'I didn't quite get the "
-           "time — what time would you like …?' instead of reading the window (or ignoring a time field that names "
-           "none). A receptionist answers {}")
 QUESTIONS = [  # arguments, the day (offset) the answer must be about, the provider it must name, why
     ({"date": "Friday", "providerName": "Dr. Patel"}, 4, "Dr. Anika Patel", "the right fields"),
-    pytest.param({"date": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel", "the whole question in date",
-                 marks=miss(_Q_DATE.format("date 'is Dr. Patel in on Friday?'", "'Friday'; the provider is lost too",
-                                           "with Dr. Patel's Friday times"))),
-    pytest.param({"date": "Friday", "time": "is Dr. Patel in?"}, 4, "Dr. Anika Patel", "the provider question in time",
-                 marks=miss(_Q_TIME.format("{date:'Friday', time:'is Dr. Patel in?'}", "with Dr. Patel's Friday times"))),
+    ({"date": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel", "the whole question in date"),
+    ({"date": "Friday", "time": "is Dr. Patel in?"}, 4, "Dr. Anika Patel", "the provider question in time"),
     # a provider said as the service: SQL reads it as the provider (private.resolve_service_provider)
     ({"date": "Friday", "serviceType": "Dr. Patel"}, 4, "Dr. Anika Patel", "the provider in serviceType"),
     # question words around the name are dropped by private.resolve_provider's lenient pass
     ({"date": "Friday", "providerName": "is Dr. Patel in on Friday?"}, 4, "Dr. Anika Patel",
      "the question in providerName"),
-    pytest.param({"date": "what's your earliest?"}, 0, None, "'what's your earliest?' in date",
-                 marks=miss(_Q_DATE.format("date \"what's your earliest?\"", "'earliest' alone IS understood",
-                                           "with the first free times"))),
+    ({"date": "what's your earliest?"}, 0, None, "'what's your earliest?' in date"),
     ({"date": "earliest", "time": "earliest"}, 0, None, "'earliest' in both"),
-    pytest.param({"time": "what's your earliest appointment"}, 0, None, "the question in time",
-                 marks=miss(_Q_TIME.format("{time:\"what's your earliest appointment\"} ('earliest' alone is understood)",
-                                           "with the first free times"))),
-    pytest.param({"date": "when is the nurse in?"}, 0, "Nurse Joy Kim", "'when is the nurse in?' in date",
-                 marks=miss(_Q_DATE.format("date 'when is the nurse in?'", "no day at all: it is a who-question, so "
-                                           "'today/next' plus the nurse", "with Nurse Kim's next times"))),
+    ({"time": "what's your earliest appointment"}, 0, None, "the question in time"),
+    # the who-question in date: normalize reads it (today) and passes "the nurse" on as p_provider; SQL
+    # resolves the role word
+    ({"date": "when is the nurse in?"}, 0, "Nurse Joy Kim", "'when is the nurse in?' in date"),
     # a role said instead of a name (providers.role), and a named provider's own service when none is said
     ({"providerName": "the nurse"}, 0, "Nurse Joy Kim", "'the nurse' as providerName"),
     ({"providerName": "Nurse Kim"}, 0, "Nurse Joy Kim", "the nurse by name, no service"),
     ({"serviceType": "nurse"}, 0, "Nurse Joy Kim", "'nurse' as serviceType"),
     ({"date": "next week", "providerName": "Dr. Lee"}, 8, "Dr. Marcus Lee", "'next week' with a provider"),
     ({"date": "do you have anything next week?"}, 7, None, "the question in date"),
-    pytest.param({"date": "Saturday", "time": "are you open Saturday morning?"}, 5, "Dr. Anika Patel",
-                 "Saturday question in time",
-                 marks=miss(_Q_TIME.format("{date:'Saturday', time:'are you open Saturday morning?'}",
-                                           "'yes, 9 to 1' with Saturday morning's times"))),
+    ({"date": "Saturday", "time": "are you open Saturday morning?"}, 5, "Dr. Anika Patel",
+                 "Saturday question in time"),
 ]
 
 
@@ -724,9 +733,11 @@ def test_a_doctor_s_name_as_the_service_books_their_default_visit(client, db):
 BAYVIEW_QUESTIONS = [
     ({"date": "Friday", "time": "afternoon", "serviceType": "cleaning"}, "closed Friday afternoon"),
     pytest.param({"date": "is the hygienist in Friday afternoon?"}, "the whole question", marks=miss(
-        "GAP (normalize day reader, as at Sunrise): Bayview date 'is the hygienist in Friday afternoon?' → invalid_input "
-        "'I didn't quite get the date' (while 'do you have anything Thursday afternoon?' is read); a receptionist says "
-        "'we close at noon on Fridays' and offers Friday morning or Monday")),
+        "GAP (SQL private.resolve_provider: a role several providers share): Bayview date 'is the hygienist in Friday "
+        "afternoon?' is read (Friday, afternoon) and 'the hygienist' goes on as p_provider; SQL answers unknown_provider "
+        "ambiguous 'That could be Dana Whitfield or Omar Haddad — which one would you like?'. Asking about availability, "
+        "the caller means any hygienist: a receptionist says 'we close at noon on Fridays' and offers Friday morning or "
+        "Monday (a role shared by several should be any of them in checkAvailability)")),
     ({"date": "Saturday", "serviceType": "cleaning"}, "closed Saturdays"),
 ]
 
