@@ -21,13 +21,14 @@ from .normalize import OpeningHours
 class Provider:
     """One person who keeps a calendar at the clinic, as get_org_profile lists them: the name as
     spoken ("Dr. Anika Patel"), the short names a caller may use, the service codes they perform and
-    their weekly hours (empty: all the clinic's hours)."""
+    their weekly hours (empty: all the clinic's hours), and their role (callers ask for "the nurse")."""
 
     id: str
     name: str
     short_names: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     hours: tuple[dict, ...] = ()
+    role: str = ""  # one word, as staff set it in Studio ("nurse", "hygienist"); "" when unset
 
     @classmethod
     def from_rpc(cls, item: dict) -> "Provider":
@@ -37,6 +38,7 @@ class Provider:
             short_names=tuple(str(n) for n in item.get("shortNames") or () if n),
             services=tuple(str(code) for code in item.get("services") or () if code),
             hours=tuple(h for h in item.get("hours") or () if isinstance(h, dict)),
+            role=str(item.get("role") or ""),
         )
 
 

@@ -263,7 +263,10 @@ def _provider_lines(clinic: Clinic) -> list[str]:
         short = [_inline(n, "") for n in provider.short_names[:MAX_SHORT_NAMES]]
         also = ", ".join(f'"{n}"' for n in short if n and n != name)
         services = [service_names[code] for code in provider.services if code in service_names]
-        line = f"- {name}" + (f" (callers may say {also})" if also else "") + ": "
+        role = _inline(provider.role, "")
+        said = "; ".join(part for part in (f"the {role}" if role else "",
+                                           f"callers may say {also}" if also else "") if part)
+        line = f"- {name}" + (f" ({said})" if said else "") + ": "
         line += ", ".join(services) if services else "no bookable services"
         days = _days(provider.hours)
         if days and clinic.hours and _weekdays(provider.hours) == _weekdays(clinic.hours):

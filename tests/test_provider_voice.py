@@ -431,6 +431,12 @@ def test_the_prompt_lists_who_works_here_and_when_to_ask_for_a_preference():
                          hour_rows=every_day, provider_count=3)
     assert "- Nurse Joy Kim: Vaccination; works whenever the clinic is open." in providers_section(
         enforced_prompt(None, Clinic.from_profile(profile), "Sarah", now=CLOCK))
+    with_role = OrgProfile(org_id=SUNRISE, name="Sunrise", timezone=NEW_YORK, phone_region="US", services=SERVICES,
+                           providers=(*PROVIDERS[:2], Provider(KIM["id"], KIM["name"], ("Nurse Kim",), ("vaccination",),
+                                                               role="nurse")),
+                           hour_rows=every_day, provider_count=3)
+    assert '- Nurse Joy Kim (the nurse; callers may say "Nurse Kim"): Vaccination.' in providers_section(
+        enforced_prompt(None, Clinic.from_profile(with_role), "Sarah", now=CLOCK))  # "when is the nurse in?"
     assert 'ask "Do you have a preference for a provider?"' in section and "only one does, do not ask" in section
     assert "providerName" in section
     template = enforced_prompt_template("You are Sarah.", Clinic.from_profile(MULTI), "Sarah")

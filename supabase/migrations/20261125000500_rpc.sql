@@ -1146,6 +1146,7 @@ begin
                'id', p.id,
                'name', p.display_name,
                'shortNames', to_json(p.short_names),
+               'role', p.role,
                'services', coalesce((
                  select json_agg(s.code order by s.is_default desc, s.name)
                    from public.provider_services ps

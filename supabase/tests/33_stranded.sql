@@ -119,8 +119,8 @@ select is((select (j ->> 'providerCount')::int from prof), 3, 'providerCount: ac
 select is((select jsonb_agg(p ->> 'name') from prof, jsonb_array_elements(j -> 'providers') p),
           '["Dr. Ann Able", "Dr. Bob Baker", "Dr. Cat Cole"]'::jsonb, 'providers by name');
 select is((select p - 'hours' from prof, jsonb_array_elements(j -> 'providers') p where p ->> 'name' = 'Dr. Ann Able'),
-          '{"id": "c3300000-0000-4000-8000-0000000000a1", "name": "Dr. Ann Able", "shortNames": ["Dr. Able", "Ann"], "services": ["consult"]}'::jsonb,
-          'a provider: id, name, short names, the codes of the services it performs');
+          '{"id": "c3300000-0000-4000-8000-0000000000a1", "name": "Dr. Ann Able", "shortNames": ["Dr. Able", "Ann"], "role": null, "services": ["consult"]}'::jsonb,
+          'a provider: id, name, short names, role (unset here), the codes of the services it performs');
 select is((select p -> 'hours' from prof, jsonb_array_elements(j -> 'providers') p where p ->> 'name' = 'Dr. Ann Able'),
           '[{"weekday": 1, "opensAt": "08:00", "closesAt": "09:30"}, {"weekday": 1, "opensAt": "13:00", "closesAt": "18:00"},
             {"weekday": 2, "opensAt": "08:00", "closesAt": "12:00"}, {"weekday": 2, "opensAt": "13:00", "closesAt": "17:00"}]'::jsonb,
