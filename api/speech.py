@@ -912,6 +912,13 @@ def _provider_offer_line(reason, pairs, requested, requested_day, service_name, 
         offer = ", or ".join([f"{state} but free {own}", *phrases[1:]])
     elif state:
         offer = f"{state}; " + ", or ".join(phrases)
+    elif reason == "too_far_ahead":  # the offers are the latest inside the horizon, as alternatives_offer says
+        latest, said_day = [], requested_day
+        for name, instants in groups:
+            items = _join(_times_by_day(instants, said_day), pair_comma=True)
+            latest.append(f"{items} with {name}" if name else items)
+            said_day = instants[-1].date()
+        offer = f"{opening} The latest I can offer is " + ", or ".join(latest)
     else:
         offer = f"{opening} " + ", or ".join(phrases)
     return f"{offer} — {question}"

@@ -648,3 +648,15 @@ def test_real_reason_openings_are_one_line(name, minutes, when, zone, closes, ho
     assert far is None or assert_speakable(far) is None
     assert_speakable(alternatives_offer("too_far_ahead", [iso(when)], zone, None, opening=far))
     assert_speakable(alternatives_offer("ends_after_closing", [iso(when)], zone, when, opening=opening))
+
+
+def test_beyond_the_horizon_with_providers_still_says_the_latest_i_can_offer():
+    """ISSUE-11 §5: "We book up to 120 days ahead — the latest I can offer is …" also in a clinic with
+    several providers (the offers name who each is with), as the one-provider line says it."""
+    slots = [("2027-03-30T19:30:00Z", "Dr. Marcus Lee"), ("2027-03-30T20:00:00Z", "Dr. Marcus Lee"),
+             ("2027-03-31T14:00:00Z", "Dr. Anika Patel")]
+    line = speech.alternatives_offer("too_far_ahead", [s for s, _ in slots], "America/New_York", "2027-06-01T14:00:00Z",
+                                     slots=slots, opening=speech.too_far_ahead(120))
+    assert line == ("We book up to 120 days ahead. The latest I can offer is Tuesday, March 30th at 3:30 PM, or "
+                    "4:00 PM with Dr. Marcus Lee, or Wednesday, March 31st at 10:00 AM with Dr. Anika Patel — "
+                    "would any of those work?"), line
