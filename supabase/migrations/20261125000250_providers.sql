@@ -260,10 +260,13 @@ $$;
 -- their names (the voice asks which; it never books someone the caller did not name).
 -- A role said instead of a name ("the nurse", "a hygienist", "the doctor": only role words left once
 -- fillers are dropped; private.provider_roles_said): one active provider of that role → named, several
--- → ambiguous with their names (asked which; a role is no filter of "any provider"), none → unknown.
+-- → kind `role` with that role (out role) and their names: any of them — a receptionist asked for "the
+-- hygienist" books whichever hygienist is free (check_availability, booking and reschedule filter "any
+-- provider" by the role); none → unknown. A NAME several share ("Dr. Kim" for two Kims, "Patel or Lee")
+-- stays ambiguous (asked which).
 -- p_fuzzy false (text said in another field, e.g. a provider named as the service) skips the
 -- misspelt / sound-alike words of pass 3: only a name or role as written resolves.
--- kind: any | named | unknown | ambiguous; names: for unknown, every active provider's display name
+-- kind: any | named | role | unknown | ambiguous; names: for unknown, every active provider's display name
 -- (to offer); for ambiguous, the matching ones. In a clinic with one active provider a name that
 -- matches nothing is `any`: there is one calendar, nobody else can be meant (an unknown id is not).
 create or replace function private.resolve_provider(
@@ -272,7 +275,8 @@ create or replace function private.resolve_provider(
   p_fuzzy boolean default true,
   out kind text,
   out provider_id uuid,
-  out names text[]
+  out names text[],
+  out role text
 )
 language plpgsql
 stable
@@ -286,6 +290,7 @@ declare
   v_ids uuid[];
   v_lenient text[];
   v_role text[];
+  v_role_found boolean := false;
   v_part record;
 begin
   v_words := private.provider_name_words(v_text);
@@ -333,15 +338,15 @@ begin
          and not (v_lenient && array['or', 'and', 'either', 'both']) then
         -- the name as said again without the fillers, titles kept ("Nurse Kim please" is no Dr. Kim):
         -- passes 1 and 2 (the call has no fillers left, so it recurses once at most)
-        select r.kind, r.provider_id, r.names into v_part
+        select r.kind, r.provider_id, r.names, r.role into v_part
           from private.resolve_provider(p_org_id, array_to_string(v_lenient, ' '), p_fuzzy) as r;
-        if v_part.kind in ('named', 'ambiguous', 'any') then
-          kind := v_part.kind; provider_id := v_part.provider_id; names := v_part.names;
+        if v_part.kind in ('named', 'ambiguous', 'any', 'role') then
+          kind := v_part.kind; provider_id := v_part.provider_id; names := v_part.names; role := v_part.role;
           return;
         end if;
       end if;
       -- a role instead of a name: "the nurse", "a hygienist", "your dentist", "any nurse"
-      v_role := array(select w from unnest(v_lenient) as w where w not in ('any', 'some', 'your', 'yours', 'his', 'her'));
+      v_role := array(select w from unnest(v_lenient) as w where w not in ('any', 'some', 'your', 'yours', 'his', 'her', 'one', 'of'));
       if cardinality(v_role) = 1 and not (v_lenient && array['or', 'and', 'either', 'both', 'but', 'not', 'except']) then
         v_ids := array(
           select p.id from public.providers p
@@ -351,10 +356,18 @@ begin
                              where q.org_id = p_org_id and q.active
                                and q.role = any (private.provider_roles_said(v_role[1])))) is not false
            order by p.display_name, p.id);
+        v_role_found := cardinality(v_ids) > 1
+          and (select count(distinct p.role) from public.providers p where p.org_id = p_org_id and p.id = any (v_ids)) = 1;
       end if;
       v_lenient := array(select w from unnest(v_lenient) with ordinality as t(w, n)
                           where w <> all (private.provider_titles()) order by n);
-      if cardinality(v_ids) > 0 then
+      if cardinality(v_ids) > 1 and v_role_found then
+        -- a role several share: any of them (names: theirs, for the reply to say who)
+        select min(p.role), array_agg(p.display_name order by p.display_name) into role, names
+          from public.providers p where p.org_id = p_org_id and p.id = any (v_ids);
+        kind := 'role';
+        return;
+      elsif cardinality(v_ids) > 0 then
         null;  -- found by role
       elsif not coalesce(p_fuzzy, true) then
         null;  -- as written only

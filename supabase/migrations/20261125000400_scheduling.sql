@@ -188,7 +188,8 @@ $$;
 -- intervals of that weekday (no rows = all clinic hours), minus its time off, minus overlap with its
 -- active appointments' `blocked` (optionally ignoring one appointment: the one being rescheduled).
 -- p_exclude_provider_id: "anyone but Dr. Lee" — that provider is left out of "any provider" (no
--- extra scan: one more condition on the clinic's providers). Callers keep windows small (see
+-- extra scan: one more condition on the clinic's providers). p_role: "the hygienist" said of a role
+-- several providers share — only providers of that role (the same: one condition on providers). Callers keep windows small (see
 -- private.nearest_slots) so this stays cheap. The window's closures,
 -- and per provider its appointments and time off, are read once as multiranges (one GiST range scan
 -- each) and every start is tested against them: probing the index once per start and provider was
@@ -201,7 +202,8 @@ create or replace function private.candidate_slots(
   p_exclude_appointment_id uuid default null,
   p_provider_id uuid default null,
   p_prefer_provider_id uuid default null,
-  p_exclude_provider_id uuid default null
+  p_exclude_provider_id uuid default null,
+  p_role text default null
 )
 returns table (starts_at timestamptz, provider_id uuid, pick integer)
 language plpgsql
@@ -263,6 +265,7 @@ begin
        and p.active
        and (p_provider_id is null or p.id = p_provider_id)
        and (p_exclude_provider_id is null or p.id <> p_exclude_provider_id)
+       and (p_role is null or p.role = p_role)
   ),
   booked as (
     -- the providers' active appointments in the window's whole clinic days, one range scan per
@@ -356,7 +359,8 @@ create or replace function private.earliest_slots(
   p_prefer_provider_id uuid default null,
   p_after time default null,
   p_before time default null,
-  p_exclude_provider_id uuid default null
+  p_exclude_provider_id uuid default null,
+  p_role text default null
 )
 returns table (starts_at timestamptz, provider_id uuid)
 language plpgsql
@@ -391,7 +395,7 @@ begin
       into v_times, v_providers
       from (select c.starts_at, c.provider_id
               from private.candidate_slots(p_org_id, p_service_id, v_from, v_to, p_exclude_appointment_id,
-                                           p_provider_id, p_prefer_provider_id, p_exclude_provider_id) as c
+                                           p_provider_id, p_prefer_provider_id, p_exclude_provider_id, p_role) as c
              where c.pick = 1
                and (p_after is null or (c.starts_at at time zone v_tz)::time >= p_after)
                and (p_before is null or (c.starts_at at time zone v_tz)::time < p_before)
@@ -417,7 +421,8 @@ create or replace function private.nearest_slots(
   p_exclude_appointment_id uuid default null,
   p_provider_id uuid default null,
   p_prefer_provider_id uuid default null,
-  p_exclude_provider_id uuid default null
+  p_exclude_provider_id uuid default null,
+  p_role text default null
 )
 returns table (starts_at timestamptz, provider_id uuid)
 language plpgsql
@@ -454,7 +459,7 @@ begin
     into v_times, v_providers
     from (select c.starts_at, c.provider_id
             from private.candidate_slots(p_org_id, p_service_id, v_day_start, v_next_day, p_exclude_appointment_id,
-                                         p_provider_id, p_prefer_provider_id, p_exclude_provider_id) as c
+                                         p_provider_id, p_prefer_provider_id, p_exclude_provider_id, p_role) as c
            where c.pick = 1
            order by abs(extract(epoch from (c.starts_at - p_requested))), c.starts_at
            limit p_limit) as c;
@@ -466,7 +471,7 @@ begin
       into v_more_times, v_more_providers
       from private.earliest_slots(p_org_id, p_service_id, v_from, null, p_limit - cardinality(v_times),
                                   p_exclude_appointment_id, p_provider_id, p_prefer_provider_id,
-                                  p_exclude_provider_id => p_exclude_provider_id) as e;
+                                  p_exclude_provider_id => p_exclude_provider_id, p_role => p_role) as e;
   end if;
 
   -- 3. beyond the horizon: the latest start times still inside it
@@ -477,7 +482,7 @@ begin
         into v_more_times, v_more_providers
         from (select c.starts_at, c.provider_id
                 from private.candidate_slots(p_org_id, p_service_id, v_from, null, p_exclude_appointment_id,
-                                             p_provider_id, p_prefer_provider_id, p_exclude_provider_id) as c
+                                             p_provider_id, p_prefer_provider_id, p_exclude_provider_id, p_role) as c
                where c.pick = 1
                order by c.starts_at desc
                limit p_limit) as c;
@@ -635,6 +640,7 @@ $$;
 -- The providers free at p_start, by display name: what "any provider" chooses among — exactly the
 -- `free` rows of private.available_providers (supabase/tests/31_provider_booking.sql compares them),
 -- as one statement of its own because it is the booking's hot path (half the cost of filtering that).
+-- p_role: only providers of that role ("the hygienist" said of a role several share).
 -- force_generic_plan, like its siblings: with a real calendar (the bench's 1.1M appointments) the
 -- custom plans' estimates beat the generic plan's, so PostgreSQL kept planning the statement again on
 -- every call (range selectivity from the statistics), 0.4-0.9 ms of every booking (bench/README.md).
@@ -642,7 +648,8 @@ create or replace function private.free_providers(
   p_org_id uuid,
   p_service_id uuid,
   p_start timestamptz,
-  p_exclude_appointment_id uuid default null
+  p_exclude_appointment_id uuid default null,
+  p_role text default null
 )
 returns uuid[]
 language plpgsql
@@ -678,6 +685,7 @@ begin
       join public.provider_services ps
         on ps.org_id = p.org_id and ps.provider_id = p.id and ps.service_id = p_service_id
      where p.org_id = p_org_id and p.active
+       and (p_role is null or p.role = p_role)
        and coalesce((select bool_or(h.weekday = v_dow
                                     and v_local >= v_date + h.opens_at
                                     and v_local_end <= v_date + h.closes_at)
@@ -798,7 +806,8 @@ create or replace function private.slot_refusal_reply(
   p_insist boolean default false,
   p_prefer_provider_id uuid default null,
   p_message text default null,
-  p_exclude_provider_id uuid default null
+  p_exclude_provider_id uuid default null,
+  p_role text default null
 )
 returns json
 language plpgsql
@@ -816,7 +825,7 @@ begin
          coalesce(array_agg(n.provider_id order by n.starts_at), '{}')
     into v_times, v_providers
     from private.nearest_slots(p_org_id, p_service_id, p_requested, 3, p_exclude_appointment_id,
-                               p_provider_id, p_prefer_provider_id, p_exclude_provider_id) as n;
+                               p_provider_id, p_prefer_provider_id, p_exclude_provider_id, p_role) as n;
 
   if p_provider_id is not null and not coalesce(p_insist, false) then
     if p_code in ('slot_unavailable', 'provider_unavailable') then
@@ -838,7 +847,7 @@ begin
              coalesce(array_agg(n.provider_id order by n.starts_at), '{}')
         into v_times, v_providers
         from private.nearest_slots(p_org_id, p_service_id, p_requested, 3, p_exclude_appointment_id,
-                                   null, p_prefer_provider_id, p_exclude_provider_id) as n;
+                                   null, p_prefer_provider_id, p_exclude_provider_id, p_role) as n;
     end if;
   end if;
 

@@ -125,7 +125,8 @@ create or replace function private.qualification_refusal(
   p_org public.orgs,
   p_service_id uuid,
   p_provider_id uuid,
-  p_exclude_provider_id uuid default null
+  p_exclude_provider_id uuid default null,
+  p_role text default null
 )
 returns json
 language plpgsql
@@ -139,7 +140,8 @@ begin
                join public.providers p on p.org_id = ps.org_id and p.id = ps.provider_id
               where ps.org_id = p_org.id and ps.service_id = p_service_id
                 and (ps.provider_id = p_provider_id or (p_provider_id is null and p.active))
-                and (p_exclude_provider_id is null or ps.provider_id <> p_exclude_provider_id)) then
+                and (p_exclude_provider_id is null or ps.provider_id <> p_exclude_provider_id)
+                and (p_role is null or p.role = p_role)) then
     return null;
   end if;
   v_qualified := array(
@@ -155,6 +157,8 @@ begin
                                   (select p.display_name from public.providers p where p.org_id = p_org.id and p.id = p_provider_id))
                     when p_exclude_provider_id is not null and cardinality(v_qualified) > 0
                       then 'No provider of this clinic but the excluded one performs this service'
+                    when p_role is not null and cardinality(v_qualified) > 0
+                      then format('No %s of this clinic performs this service', p_role)
                     else 'No provider of this clinic performs this service' end,
     'provider', private.provider_json(p_org.id, p_provider_id),
     'providers', to_json(v_qualified),
@@ -162,7 +166,8 @@ begin
     'timezone', p_org.timezone)
     || case when p_exclude_provider_id is not null
             then jsonb_build_object('excludedProvider', private.provider_json(p_org.id, p_exclude_provider_id))
-            else '{}'::jsonb end)::json;
+            else '{}'::jsonb end
+    || case when p_role is not null then jsonb_build_object('role', p_role) else '{}'::jsonb end)::json;
 end;
 $$;
 
@@ -340,7 +345,7 @@ begin
   if service_id is null and v_said and nullif(btrim(p_provider), '') is null
      and private.services_named(p_org_id, p_service) is null then
     select * into v_choice from private.resolve_provider(p_org_id, p_service, false);
-    if v_choice.kind in ('named', 'ambiguous') then
+    if v_choice.kind in ('named', 'ambiguous', 'role') then
       provider := p_service;
       v_said := false;
       service_id := private.resolve_service(p_org_id, null);
@@ -356,6 +361,19 @@ begin
                                 from public.provider_services ps
                                 join public.services s on s.org_id = ps.org_id and s.id = ps.service_id
                                where ps.org_id = p_org_id and ps.provider_id = v_choice.provider_id and s.active
+                               order by s.name, s.id
+                               limit 1), resolve_service_provider.service_id);
+    elsif v_choice.kind = 'role'
+       and not exists (select 1 from public.provider_services ps
+                        join public.providers p on p.org_id = ps.org_id and p.id = ps.provider_id
+                        where ps.org_id = p_org_id and p.active and p.role = v_choice.role
+                          and ps.service_id = resolve_service_provider.service_id) then
+      -- a role several share ("the nurse"): the service those providers perform, as for one
+      service_id := coalesce((select s.id
+                                from public.provider_services ps
+                                join public.providers p on p.org_id = ps.org_id and p.id = ps.provider_id
+                                join public.services s on s.org_id = ps.org_id and s.id = ps.service_id
+                               where ps.org_id = p_org_id and p.active and p.role = v_choice.role and s.active
                                order by s.name, s.id
                                limit 1), resolve_service_provider.service_id);
     end if;
@@ -433,6 +451,7 @@ declare
   v_choice record;
   v_named uuid;
   v_exclude uuid;
+  v_role text;
   v_prefer uuid;
   v_provider_id uuid;
   v_works boolean;
@@ -499,6 +518,7 @@ begin
       return private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names);
     end if;
     v_named := v_choice.provider_id;
+    v_role := v_choice.role;  -- "the hygienist" of several: any provider of that role
   end if;
   -- "anyone but Dr. Lee": any provider but that one ("anyone but anyone" excludes nobody)
   if nullif(btrim(p_exclude_provider), '') is not null then
@@ -512,6 +532,13 @@ begin
     end if;
     -- nobody but the excluded one does the service: said before anything else (no time would help)
     v_refusal := private.qualification_refusal(v_org, v_service.id, null, v_exclude);
+    if v_refusal is not null then
+      return v_refusal;
+    end if;
+  end if;
+  -- a role none of whose providers performs the service: said before anything else, naming who does
+  if v_role is not null then
+    v_refusal := private.qualification_refusal(v_org, v_service.id, null, v_exclude, v_role);
     if v_refusal is not null then
       return v_refusal;
     end if;
@@ -532,7 +559,7 @@ begin
     end if;
     return coalesce(private.qualification_refusal(v_org, v_service.id, v_named),
                     private.slot_refusal_reply(v_code, p_org_id, v_service.id, p_scheduled_at, null,
-                                               v_named, v_insist, v_prefer, null, v_exclude));
+                                               v_named, v_insist, v_prefer, null, v_exclude, v_role));
   end if;
 
   -- 7. queue for the clinic-local day, then decide on what has committed meanwhile (a winner keeps
@@ -562,7 +589,7 @@ begin
           v_provider_id := v_named;
         end if;
       else
-        v_free_ids := private.free_providers(p_org_id, v_service.id, p_scheduled_at);
+        v_free_ids := private.free_providers(p_org_id, v_service.id, p_scheduled_at, null, v_role);
         if v_exclude is not null then
           v_free_ids := array_remove(v_free_ids, v_exclude);
         end if;
@@ -603,7 +630,7 @@ begin
       v_prefer := nullif(private.previous_provider(p_org_id, v_phone, v_name), v_exclude);
     end if;
     return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
-                                      v_named, v_insist, v_prefer, null, v_exclude);
+                                      v_named, v_insist, v_prefer, null, v_exclude, v_role);
   end if;
 
   -- 8. write: lead → appointment → event, all or nothing
@@ -646,7 +673,7 @@ begin
             p_disclose_existing, p_scheduled_at);
         end if;
         return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
-                                          v_named, v_insist, v_prefer, null, v_exclude);
+                                          v_named, v_insist, v_prefer, null, v_exclude, v_role);
       when unique_violation then
         get stacked diagnostics v_constraint = constraint_name;
         if v_constraint = 'appointments_org_idempotency_key' then
@@ -660,7 +687,7 @@ begin
         -- only against writers that do not queue; retry so the loser gets a clean 23P01
         if v_attempt >= 3 then
           return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
-                                            v_named, v_insist, v_prefer, null, v_exclude);
+                                            v_named, v_insist, v_prefer, null, v_exclude, v_role);
         end if;
     end;
   end loop;
@@ -747,7 +774,8 @@ create or replace function private.availability_window(
   p_near time,
   p_limit integer,
   p_at time default null,
-  p_exclude_provider_id uuid default null
+  p_exclude_provider_id uuid default null,
+  p_role text default null
 )
 returns json
 language plpgsql
@@ -788,10 +816,10 @@ begin
   if (p_day + coalesce(v_after, time '00:00')) at time zone v_tz > private.horizon_end(v_tz, p_org.booking_horizon_days) then
     return private.slot_refusal_reply('too_far_ahead', p_org.id, p_service_id,
                                       (p_day + coalesce(v_after, time '00:00')) at time zone v_tz, null, p_provider_id,
-                                      p_exclude_provider_id => p_exclude_provider_id);
+                                      p_exclude_provider_id => p_exclude_provider_id, p_role => p_role);
   elsif p_day < v_today then
     return private.slot_refusal_reply('in_past', p_org.id, p_service_id, v_day_start, null, p_provider_id,
-                                      p_exclude_provider_id => p_exclude_provider_id);
+                                      p_exclude_provider_id => p_exclude_provider_id, p_role => p_role);
   end if;
 
   v_hours := coalesce((select json_agg(json_build_object('opensAt', to_char(bh.opens_at, 'HH24:MI'),
@@ -829,7 +857,7 @@ begin
              and (v_after is null or (c.starts_at at time zone v_tz)::time >= v_after)
              and (v_before is null or (c.starts_at at time zone v_tz)::time < v_before) as inside
       from private.candidate_slots(p_org.id, p_service_id, v_day_start, v_next_day, null, p_provider_id, null,
-                                   p_exclude_provider_id) as c
+                                   p_exclude_provider_id, p_role) as c
      where c.pick = 1
   ), inside as (
     select d.t, d.p from day d
@@ -892,7 +920,7 @@ begin
              coalesce(array_agg(e.provider_id order by e.starts_at), '{}')
         into v_next_times, v_next_providers
         from private.earliest_slots(p_org.id, p_service_id, v_next_day, null, p_limit, null, p_provider_id, null,
-                                    v_after, v_before, p_exclude_provider_id) as e;
+                                    v_after, v_before, p_exclude_provider_id, p_role) as e;
       -- that day only
       select coalesce(array_agg(t.s order by t.s), '{}'), coalesce(array_agg(t.p order by t.s), '{}')
         into v_next_times, v_next_providers
@@ -975,6 +1003,7 @@ declare
   v_choice record;
   v_named uuid;
   v_exclude uuid;
+  v_role text;
   v_refusal json;
   v_times timestamptz[];
   v_providers uuid[];
@@ -1022,6 +1051,7 @@ begin
     return private.unknown_provider_reply(v_org, v_service_id, v_choice.kind, v_choice.names);
   end if;
   v_named := v_choice.provider_id;
+  v_role := v_choice.role;  -- "the hygienist" of several: any provider of that role
   -- "anyone but Dr. Lee": resolved as p_provider is; never together with a named provider
   if nullif(btrim(p_exclude_provider), '') is not null then
     select * into v_choice from private.resolve_provider(p_org_id, p_exclude_provider);
@@ -1033,7 +1063,7 @@ begin
       return private.caller_refusal(v_org, 'invalid_input', 'Name a provider to book or one to avoid, not both');
     end if;
   end if;
-  v_refusal := private.qualification_refusal(v_org, v_service_id, v_named, v_exclude);
+  v_refusal := private.qualification_refusal(v_org, v_service_id, v_named, v_exclude, v_role);
   if v_refusal is not null then
     return v_refusal;
   end if;
@@ -1041,13 +1071,13 @@ begin
   if p_from is null then
     return private.availability_window(v_org, v_service_id, v_named,
                                        coalesce(p_day, (now() at time zone v_org.timezone)::date),
-                                       p_after, p_before, p_near, p_limit, p_at, v_exclude);
+                                       p_after, p_before, p_near, p_limit, p_at, v_exclude, v_role);
   end if;
 
   if coalesce(p_first_day_only, false) then
     select e.starts_at into v_first
       from private.earliest_slots(p_org_id, v_service_id, p_from, p_to, 1, null, v_named,
-                                  p_exclude_provider_id => v_exclude) as e;
+                                  p_exclude_provider_id => v_exclude, p_role => v_role) as e;
     if v_first is not null then
       v_local_date := (v_first at time zone v_org.timezone)::date;
       select coalesce(array_agg(c.starts_at order by c.starts_at), '{}'),
@@ -1058,7 +1088,7 @@ begin
                        p_org_id, v_service_id, v_first,
                        least(coalesce(p_to, 'infinity'::timestamptz),
                              (v_local_date + 1)::timestamp at time zone v_org.timezone),
-                       null, v_named, null, v_exclude) as c
+                       null, v_named, null, v_exclude, v_role) as c
                where c.pick = 1
                order by c.starts_at
                limit p_limit) as c;
@@ -1068,7 +1098,7 @@ begin
            coalesce(array_agg(e.provider_id order by e.starts_at), '{}')
       into v_times, v_providers
       from private.earliest_slots(p_org_id, v_service_id, p_from, p_to, p_limit, null, v_named,
-                                  p_exclude_provider_id => v_exclude) as e;
+                                  p_exclude_provider_id => v_exclude, p_role => v_role) as e;
   end if;
   v_times := coalesce(v_times, '{}');
   v_providers := coalesce(v_providers, '{}');

@@ -1130,6 +1130,7 @@ declare
   v_choice record;
   v_named uuid;
   v_exclude uuid;
+  v_role text;
   v_prefer uuid;
   v_insist boolean := coalesce(p_insist_provider, false);
   v_provider_id uuid;
@@ -1211,6 +1212,7 @@ begin
         private.unknown_provider_reply(v_org, v_service.id, v_choice.kind, v_choice.names));
     end if;
     v_named := v_choice.provider_id;
+    v_role := v_choice.role;  -- "the hygienist" of several: any provider of that role
     if v_named is null then
       v_prefer := v_appt.provider_id;
     end if;
@@ -1232,7 +1234,7 @@ begin
       v_prefer := nullif(v_appt.provider_id, v_exclude);
     end if;
   end if;
-  v_refusal := private.qualification_refusal(v_org, v_service.id, v_named, v_exclude);
+  v_refusal := private.qualification_refusal(v_org, v_service.id, v_named, v_exclude, v_role);
   if v_refusal is not null then
     return private.log_caller_access(p_org_id, v_found.ctx, 'reschedule', v_found.verified_by, v_refusal);
   end if;
@@ -1259,7 +1261,7 @@ begin
         else
           v_provider_id := private.fairest_provider(
             p_org_id, v_new_start,
-            array_remove(private.free_providers(p_org_id, v_service.id, v_new_start, v_appt.id), v_exclude),
+            array_remove(private.free_providers(p_org_id, v_service.id, v_new_start, v_appt.id, v_role), v_exclude),
             v_prefer, v_appt.id);
           v_code := case when v_provider_id is null then 'slot_unavailable' end;
         end if;
@@ -1281,7 +1283,7 @@ begin
         case when v_code = 'provider_unavailable' then
           format('%s does not work at the requested time',
                  (select p.display_name from public.providers p where p.org_id = p_org_id and p.id = v_named)) end,
-        v_exclude), v_asked));
+        v_exclude, v_role), v_asked));
   end if;
 
   begin

@@ -5,7 +5,7 @@
 -- queue leaving nothing behind, and a one-provider
 -- clinic's replies unchanged. Own clinic (not the seed); dates relative to now().
 begin;
-select plan(97);
+select plan(110);
 
 -- Fixture ------------------------------------------------------------------------------------------
 -- Test Clinic Thirty-One, New York, Mon–Fri 09–12 and 13–17, 30-minute grid, 60 min notice.
@@ -126,8 +126,11 @@ select is(array(select pg_temp.resolved(t) from unnest(array['the nurse', 'a nur
                   'is the nurse in on Friday?', 'any nurse']) t),
           array_fill('named:Nurse Joy Kim'::text, array[7]), 'one provider of the role: that provider');
 select is(array(select pg_temp.resolved(t) from unnest(array['the doctor', 'a doctor', 'the physician', 'a physician', 'doctors']) t),
-          array_fill('ambiguous:Dr. Anika Patel,Dr. Marcus Lee'::text, array[5]),
-          'several active providers of the role: ambiguous, they are named (the inactive one is not; "doctor" is physician before dentist)');
+          array_fill('role:Dr. Anika Patel,Dr. Marcus Lee'::text, array[5]),
+          'several active providers of the role: kind role (any of them), they are named (the inactive one is not; "doctor" is physician before dentist)');
+select is(array(select (private.resolve_provider('c3100000-0000-4000-8000-000000000001', t)).role
+                  from unnest(array['the doctor', 'one of the physicians', 'is the doctor in on Monday?', 'Dr. Patel', 'Kim']) t),
+          array['physician', 'physician', 'physician', null, null], 'the role is returned for kind role only (a name, or an ambiguous name, has none)');
 select is(array[pg_temp.resolved('the therapist'), pg_temp.resolved('therapists'), pg_temp.resolved('any doctor')],
           array['named:Dr. Kim Park', 'named:Dr. Kim Park', 'any:'], 'a clinic''s own role word (plural too); "any doctor" stays any provider');
 select is(array[(private.resolve_provider('c3100000-0000-4000-8000-000000000001', 'Dr. Patell', false)).kind,
@@ -419,6 +422,60 @@ select is(pg_temp.move('f_plain', '+12125553191', pg_temp.at2(3, '10:00')) -> 'p
           'never chosen: back to Wednesday with Dr. Patel');
 select is(pg_temp.move('f_plain', '+12125553191', pg_temp.at2(1, '13:00')) -> 'provider' ->> 'name', 'Dr. Anika Patel',
           'never chosen, and the current provider is free at the new time: kept (the current one first)');
+
+-- A role several share ("the doctor" = Dr. Patel or Dr. Lee): any provider of that role --------------
+-- a third week (28–34 days ahead). Monday 10:00: Dr. Patel and Dr. Kim Park (therapist) work, Dr. Lee
+-- does not; Monday 14:00: Dr. Patel and Dr. Lee (Dr. Kim Park works mornings only).
+create function pg_temp.at3(p_dow int, p_time time) returns timestamptz language sql as $$
+  select (pg_temp.day(p_dow) + 14 + p_time) at time zone 'America/New_York' $$;
+create function pg_temp.avail_role(p_provider text, p_from timestamptz, p_to timestamptz, p_service text default null)
+returns jsonb language sql as $$
+  select public.check_availability(p_org_id => 'c3100000-0000-4000-8000-000000000001', p_service => p_service,
+    p_from => p_from, p_to => p_to, p_limit => 50, p_provider => p_provider)::jsonb $$;
+insert into r values
+  ('role1', pg_temp.book('Rae Role', '+15550031301', null, pg_temp.at3(1, '10:00'), 'the doctor')),
+  ('role2', pg_temp.book('Rex Role', '+15550031302', null, pg_temp.at3(1, '10:00'), 'a doctor'));
+select is((select j -> 'provider' ->> 'name' from r where k = 'role1'), 'Dr. Anika Patel',
+          '"the doctor" Monday 10:00 (no service said: the default, which physicians do): the one physician free, Dr. Patel');
+select is((select a.provider_requested from public.appointments a
+            where a.id = (select (j ->> 'appointmentId')::uuid from r where k = 'role1')), false,
+          '... a role is not a provider the caller chose (a move may go to another physician)');
+select is((select j ->> 'error' from r where k = 'role2'), 'slot_unavailable',
+          '"a doctor" again at 10:00: no physician free — slot_unavailable, though Dr. Kim Park (therapist) is free');
+select ok((select cardinality(pg_temp.names(j)) > 0
+                  and pg_temp.names(j) <@ array['Dr. Anika Patel', 'Dr. Marcus Lee'] and j -> 'provider' = 'null'::jsonb
+             from r where k = 'role2'),
+          '... its alternatives are with physicians only, and no provider is named as asked for');
+select is(pg_temp.book('Ann Yone', '+15550031303', 'consult', pg_temp.at3(1, '10:00'), 'anyone') -> 'provider' ->> 'name',
+          'Dr. Kim Park', '"anyone" at 10:00 still books the therapist (the role filters only when said)');
+insert into r
+select 'herd' || n, pg_temp.book('Herd Role ' || n, '+1555003131' || n, 'consult', pg_temp.at3(1, '14:00'), 'one of the physicians')
+  from generate_series(1, 3) n;
+select is((select array_agg(coalesce(j -> 'provider' ->> 'name', j ->> 'error') order by j -> 'provider' ->> 'name' nulls last)
+             from r where k like 'herd%'),
+          array['Dr. Anika Patel', 'Dr. Marcus Lee', 'slot_unavailable'],
+          'three bookings of Monday 14:00 with "one of the physicians": exactly the two free physicians, then slot_unavailable');
+select is((select count(*)::int from public.appointments a
+            where a.org_id = 'c3100000-0000-4000-8000-000000000001' and a.status <> 'cancelled'
+              and a.starts_at = pg_temp.at3(1, '14:00')), 2, '... two appointments at that time, one per physician');
+select is((select array_agg(distinct e ->> 'providerName' order by e ->> 'providerName')
+             from jsonb_array_elements(pg_temp.avail_role('the doctor', pg_temp.at3(1, '08:00'), pg_temp.at3(3, '00:00'))
+                                       -> 'slotProviders') e),
+          array['Dr. Anika Patel', 'Dr. Marcus Lee'],
+          'availability for "the doctor" Monday–Tuesday: both physicians, never the therapist');
+select is(pg_temp.book('Vic Role', '+15550031304', 'vaccine', pg_temp.at3(1, '11:00'), 'the doctor')
+            - 'service' - 'timezone',
+          jsonb_build_object('success', false, 'error', 'provider_not_qualified',
+            'message', 'No physician of this clinic performs this service', 'provider', null,
+            'providers', jsonb_build_array('Nurse Joy Kim'), 'role', 'physician'),
+          'a role none of whose providers does the visit: provider_not_qualified naming who does');
+select is(pg_temp.avail_role('physicians', pg_temp.at3(1, '08:00'), null, 'vaccine') ->> 'error', 'provider_not_qualified',
+          '... availability too');
+insert into r values ('role_mv', pg_temp.book('Moe Role', '+15550031305', 'consult', pg_temp.at3(1, '09:00'), 'Dr. Kim Park'));
+select is(pg_temp.move('role_mv', '+15550031305', pg_temp.at3(1, '09:30'), 'the doctor') -> 'provider' ->> 'name',
+          'Dr. Anika Patel', 'a move with "the doctor": from the therapist to the physician free then');
+select is(pg_temp.move('role_mv', '+15550031305', pg_temp.at3(2, '09:30'), 'a physician') -> 'provider' ->> 'name',
+          'Dr. Marcus Lee', '... and on to Tuesday, where the physician in is Dr. Lee');
 
 select * from finish();
 rollback;
