@@ -323,9 +323,9 @@ def test_the_profile_and_prompt_list_sunrise_providers(app):
     assert profile.provider_count == 3 and [p.name for p in profile.providers] == [PATEL, LEE, KIM]
     from datetime import datetime, timezone
     text = enforced_prompt(None, Clinic.from_profile(profile), "Sarah", now=datetime.now(timezone.utc))
-    assert ('- Dr. Anika Patel (callers may say "Dr. Patel", "Anika"): Consultation, Checkup; works Monday, '
+    assert ('- Dr. Anika Patel (the physician; callers may say "Dr. Patel", "Anika"): Consultation, Checkup; works Monday, '
             'Wednesday, Friday and Saturday.') in text
-    assert '- Dr. Marcus Lee (callers may say "Dr. Lee", "Marcus"): Consultation, Checkup; works Tuesday and Thursday.' in text
-    assert '- Nurse Joy Kim (callers may say "Nurse Kim", "Joy"): Vaccination; works whenever the clinic is open.' in text
+    assert '- Dr. Marcus Lee (the physician; callers may say "Dr. Lee", "Marcus"): Consultation, Checkup; works Tuesday and Thursday.' in text
+    assert '- Nurse Joy Kim (the nurse; callers may say "Nurse Kim", "Joy"): Vaccination; works whenever the clinic is open.' in text
     bayview = OrgProfile.from_rpc(app.extensions["deps"].gateway.rpc("get_org_profile", {"p_org_id": BAYVIEW}))
     assert {p.name for p in bayview.providers} == {REYES, DANA, OMAR}
