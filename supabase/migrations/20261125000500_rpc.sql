@@ -318,11 +318,12 @@ $$;
 --   * a provider said as the service ("Dr. Patel", "the nurse" in p_service, no p_provider): when the
 --     text names no service (private.resolve_service, and not two services: private.services_named)
 --     but names a provider of the clinic as written — a name or a role, no misspelling or sound-alike
---     (private.resolve_provider with p_fuzzy false; named, or ambiguous to be asked about) — it is the
+--     (private.resolve_provider with p_fuzzy false; named, a role several share, or ambiguous) — it is the
 --     provider, and the service is as if none was said;
 --   * no service said and a named provider who does not perform the clinic's default service
 --     ("Nurse Kim", who only vaccinates): the provider's own service — the only one they perform, else
---     the first of theirs by name — instead of refusing the default as provider_not_qualified.
+--     the first of theirs by name — instead of refusing the default as provider_not_qualified; for a
+--     role several share, the same over all active providers of that role.
 -- Anything else: private.resolve_service as is (NULL: unknown_service, or no default service), and
 -- the provider text unchanged.
 create or replace function private.resolve_service_provider(
