@@ -986,18 +986,23 @@ def unknown_provider(names: list | None, *, ambiguous: bool = False) -> str:
     return line or one_line("I don't have anyone by that name here. Shall I book whoever is free?")
 
 
-def provider_not_qualified(requested: str | None, service_name: str | None, qualified: list | None) -> str:
+def provider_not_qualified(requested: str | None, service_name: str | None, qualified: list | None,
+                           role: str | None = None) -> str:
     """The named provider does not do the visit (or, with no name, nobody here does): say who does.
 
     ``Nurse Joy Kim doesn't do consultation appointments, but Dr. Anika Patel or Dr. Marcus Lee
-    can — who would you like?``"""
+    can — who would you like?``; for a role several share (SQL's ``role``): ``None of our
+    physicians do vaccination appointments, but Nurse Joy Kim does — shall I book with Nurse Joy Kim?``"""
     visit = f"{_service_words(service_name)} appointments" if service_name else "that kind of visit"
     offered = [name for name in map(provider_name, qualified or []) if name and name != requested]
     who = provider_name(requested)
+    # the role is clinic data (one word, staff's): only its letters are said
+    role_word = re.sub(r"[^a-z]", "", role.lower())[:30] if isinstance(role, str) else ""
     if who is None and not offered:
         return one_line(f"I'm sorry, no one here does {visit} at the moment. Is there something else I can "
                         "book for you?")
-    head = f"{who or 'That provider'} doesn't do {visit}"
+    head = (f"None of our {role_word}s do {visit}" if role_word and who is None
+            else f"{who or 'That provider'} doesn't do {visit}")
     if not offered:
         return one_line(f"{head}. Is there something else I can book for you?")
     if len(offered) == 1:

@@ -197,8 +197,9 @@ def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked
         # No times to offer, only who does this visit (`providers`).
         offered = [name for name in map(speech.provider_name, reply.get("providers") or []) if name]
         payload["alternatives"], payload["providers"] = [], offered
-        message = speech.provider_not_qualified(_requested_provider(ctx, reply, asked_provider),
-                                                _service_name(reply), offered)
+        role = reply.get("role") if isinstance(reply.get("role"), str) else None
+        message = speech.provider_not_qualified(None if role else _requested_provider(ctx, reply, asked_provider),
+                                                _service_name(reply), offered, role=role)
         log_event("booking.rejected", reason=code, providers=len(offered))
     elif code == "patient_busy" and reply.get("alreadyBooked") is True and \
             speech.already_booked(reply.get("appointment"), tz, with_provider=names):

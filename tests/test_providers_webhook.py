@@ -119,6 +119,15 @@ def test_not_qualified_and_unknown_providers(client, sql):
     assert sql("select count(*) from public.appointments") == [(0,)]
 
 
+def test_a_role_whose_providers_do_not_do_the_visit_says_so_and_who_does(client, sql):
+    # "the physician" is a role two providers share (any of them); neither gives vaccinations
+    tuesday = next_open_day(weekdays=TUESDAY)
+    reply = book(client, tuesday, "10:00", service="flu shot", provider="the physician")
+    assert reply["success"] is False and reply["error"] == "provider_not_qualified", reply
+    assert reply["message"].startswith("None of our physicians do vaccination appointments, but Nurse Joy Kim does"), reply
+    assert sql("select count(*) from public.appointments") == [(0,)]
+
+
 def test_whoever_is_free_means_any_provider(client, sql):
     tuesday = next_open_day(weekdays=TUESDAY)
     result = book(client, tuesday, "11:00", provider="whoever is free")

@@ -660,3 +660,12 @@ def test_beyond_the_horizon_with_providers_still_says_the_latest_i_can_offer():
     assert line == ("We book up to 120 days ahead. The latest I can offer is Tuesday, March 30th at 3:30 PM, or "
                     "4:00 PM with Dr. Marcus Lee, or Wednesday, March 31st at 10:00 AM with Dr. Anika Patel — "
                     "would any of those work?"), line
+
+
+def test_provider_not_qualified_for_a_role_names_the_role_and_who_does():
+    line = speech.provider_not_qualified(None, "Vaccination", [{"name": "Nurse Joy Kim"}], role="physician")
+    assert line == ("None of our physicians do vaccination appointments, but Nurse Joy Kim does — shall I book "
+                    "with Nurse Joy Kim?")
+    # the role is clinic data: only its letters are said
+    odd = speech.provider_not_qualified(None, "Vaccination", [{"name": "Kim"}], role="<b>nurse</b>!")
+    assert "<" not in odd and "!" not in odd.split(",")[0]
