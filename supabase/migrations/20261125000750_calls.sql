@@ -546,6 +546,36 @@ begin
 end;
 $$;
 
+-- A call message's row (mark_call_ended, mark_call_hang): the clinic authorised first, the Vapi call
+-- id clamped as every caller context (left(btrim(…), 200)), the row found or born
+-- (private.ensure_call) — or the refusal reply (no clinic id, a clinic the caller may not act for, no
+-- call id). One owner of that preamble, so the two messages cannot drift apart.
+create or replace function private.call_row_of(p_org_id uuid, p_call_id text, out call_row_id uuid, out refusal json)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_org public.orgs;
+  v_call_id text := left(nullif(btrim(p_call_id), ''), 200);
+begin
+  if p_org_id is null then
+    refusal := private.error_reply('invalid_input', 'Organization id is required');
+    return;
+  end if;
+  select * into v_org from public.orgs o where o.id = p_org_id;
+  if not found or not private.can_act_for_org(p_org_id) then
+    refusal := private.error_reply('unknown_org');
+    return;
+  end if;
+  if v_call_id is null then
+    refusal := private.field_refusal(v_org, 'callId', 'The call id is required');
+    return;
+  end if;
+  call_row_id := private.ensure_call(p_org_id, v_call_id);
+end;
+$$;
+
 -- The reply of record_call_report / mark_call_ended / mark_call_hang for one stored call.
 create or replace function private.call_reply(p_call public.calls)
 returns json
@@ -938,25 +968,16 @@ set search_path = ''
 set lock_timeout = '3s'
 as $$
 declare
-  v_org public.orgs;
-  v_call_id text := left(nullif(btrim(p_call_id), ''), 200);
+  v_refusal json;
   v_reason text := left(nullif(btrim(p_ended_reason), ''), 200);
   v_ended timestamptz := coalesce(p_ended_at, now());
   v_id uuid;
   v_row public.calls;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'Organization id is required');
+  select r.call_row_id, r.refusal into v_id, v_refusal from private.call_row_of(p_org_id, p_call_id) as r;
+  if v_refusal is not null then
+    return v_refusal;
   end if;
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    return private.error_reply('unknown_org');
-  end if;
-  if v_call_id is null then
-    return private.field_refusal(v_org, 'callId', 'The call id is required');
-  end if;
-
-  v_id := private.ensure_call(p_org_id, v_call_id);
   update public.calls c
      set ended_at = coalesce(c.ended_at, v_ended),
          ended_reason = coalesce(c.ended_reason, v_reason),
@@ -1002,24 +1023,15 @@ set search_path = ''
 set lock_timeout = '3s'
 as $$
 declare
-  v_org public.orgs;
-  v_call_id text := left(nullif(btrim(p_call_id), ''), 200);
+  v_refusal json;
   v_at timestamptz := coalesce(p_at, now());
   v_id uuid;
   v_row public.calls;
 begin
-  if p_org_id is null then
-    return private.error_reply('invalid_input', 'Organization id is required');
+  select r.call_row_id, r.refusal into v_id, v_refusal from private.call_row_of(p_org_id, p_call_id) as r;
+  if v_refusal is not null then
+    return v_refusal;
   end if;
-  select * into v_org from public.orgs o where o.id = p_org_id;
-  if not found or not private.can_act_for_org(p_org_id) then
-    return private.error_reply('unknown_org');
-  end if;
-  if v_call_id is null then
-    return private.field_refusal(v_org, 'callId', 'The call id is required');
-  end if;
-
-  v_id := private.ensure_call(p_org_id, v_call_id);
   update public.calls c
      set hang_count = c.hang_count + 1,
          last_hang_at = greatest(c.last_hang_at, v_at)
