@@ -340,30 +340,29 @@ def caller_context(ctx: ToolContext, arguments: dict | None = None) -> dict:
 
 # "Which one" said by what it is for or who it is with: at most this long, else re-asked as a day.
 MAX_WHICH_TEXT = 100
-WHICH_REASK = "_which_reask"  # not a parameter: popped before the RPC
 
 
-def _which_refused(hints: dict, result: dict) -> dict | None:
+def _which_refused(error: NormalizationError | None, result: dict) -> dict | None:
     """SQL found no service or provider in p_which: the day's re-ask, as before p_which existed."""
-    error = hints.get(WHICH_REASK)
     if error is not None and result.get("error") == "invalid_input":
         return _reask(error)
     return None
 
 
 def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, ...],
-                       time_keys: tuple[str, ...]) -> dict:
+                       time_keys: tuple[str, ...]) -> tuple[dict, NormalizationError | None]:
     """Which appointment the caller means, as the finder's parameters: its id if a reply gave
     one; its clinic-local date, or only a weekday ("the Tuesday one") or only a day of the month
     ("the one on the 9th": p_day_of_month, sent only when said); its local time. A day argument
     that is no day may say what the visit is for or who it is with ("the flu shot", "the one with
     Nurse Kim"): sent as said (p_which) for SQL to match to a service or provider; the re-ask the
-    day would have had is kept under WHICH_REASK, for when SQL finds neither (invalid_input). An
+    day would have had is returned beside the hints, for when SQL finds neither (invalid_input). An
     order ("the first one", "the last one", "the later one"; "the last flu shot" with p_which) is
     p_ordinal. The time argument may be a part of the day ("the morning one": p_after_time /
     p_before_time), an order ("the later one") or a time with wrapping words ("the 2 o'clock one")."""
     hints: dict[str, Any] = {"p_appointment_id": first_uuid(arguments.get("appointmentId")),
                              "p_local_date": None, "p_weekday": None, "p_local_time": None}
+    which_reask = None  # the day's re-ask, said if SQL finds no service or provider in p_which
     weekday = None  # of the described day, to read an hour said without AM/PM in its opening hours
     day_text = _text(arguments, *date_keys)
     if day_text:
@@ -373,7 +372,7 @@ def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, 
             if not any(ch.isalpha() for ch in day_text) or len(day_text) > MAX_WHICH_TEXT:
                 raise
             hints["p_which"] = day_text
-            hints[WHICH_REASK] = error
+            which_reask = error
         else:
             hints["p_local_date"] = day.date.isoformat() if day.date else None
             hints["p_weekday"] = day.weekday
@@ -383,7 +382,7 @@ def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, 
                 hints["p_ordinal"] = day.ordinal
             if day.which is not None:  # the words beside the order ("flu shot"), as said
                 hints["p_which"] = day.which[:MAX_WHICH_TEXT]
-                hints[WHICH_REASK] = NormalizationError(date_keys[0], "booked_day_invalid")
+                which_reask = NormalizationError(date_keys[0], "booked_day_invalid")
             weekday = day.weekday if day.date is None else weekday_of(day.date)
     time_text = _text(arguments, *time_keys)
     if time_text:
@@ -397,7 +396,7 @@ def _appointment_hints(ctx: ToolContext, arguments: dict, date_keys: tuple[str, 
         else:
             hints["p_local_time"] = normalize_time_hint(time_text, field=time_keys[0], hours=ctx.profile.hours,
                                                         weekday=weekday).isoformat()
-    return hints
+    return hints, which_reask
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,10 +526,10 @@ def lookup_appointments(ctx: ToolContext, arguments: dict) -> dict:
 def cancel_appointment(ctx: ToolContext, arguments: dict) -> dict:
     try:
         caller = caller_context(ctx, arguments)
-        hints = _appointment_hints(ctx, arguments, ("appointmentDate", "date"), ("appointmentTime", "time"))
+        hints, which_reask = _appointment_hints(ctx, arguments, ("appointmentDate", "date"),
+                                                ("appointmentTime", "time"))
     except NormalizationError as error:
         return _reask(error)
-    which_reask = {WHICH_REASK: hints.pop(WHICH_REASK, None)}
     result = ctx.rpc("cancel_appointment", p_caller=caller, **hints, p_reason=_text(arguments, "reason"))
     if not result.get("success"):
         return _which_refused(which_reask, result) or _refusal(ctx, result, None)
@@ -608,11 +607,11 @@ def reschedule_appointment(ctx: ToolContext, arguments: dict) -> dict:
             new_start = normalize_datetime(new_date or "", new_time, ctx.today, ctx.profile.timezone,
                                            hours=ctx.profile.hours, region=ctx.profile.phone_region)
             moved = {"p_new_scheduled_at": new_start.isoformat()}
-        hints = _appointment_hints(ctx, arguments, ("currentDate", "originalDate"), ("currentTime", "originalTime"))
+        hints, which_reask = _appointment_hints(ctx, arguments, ("currentDate", "originalDate"),
+                                                ("currentTime", "originalTime"))
     except NormalizationError as error:
         return _reask(error)
     provider_params = _provider_params(arguments)
-    which_reask = {WHICH_REASK: hints.pop(WHICH_REASK, None)}
     result = ctx.rpc("reschedule_appointment_atomic", p_caller=caller, **moved, **hints, **provider_params)
     if not result.get("success"):
         # a move said relative to the booking: SQL computed the start it refused (requestedAt)

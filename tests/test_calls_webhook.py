@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -22,10 +21,9 @@ import pytest
 
 from api import calls, speech
 from conftest import AUTH, BAYVIEW, SECRET, SUNRISE, next_open_day
-from test_webhook import results, vapi_body
+from test_webhook import WEBHOOK, post_at_once, results, vapi_body
 from vapi_fixtures import CALLER, assistant_request, end_of_call_report, hang, status_update, transfer_destination_request
 
-WEBHOOK = "/api/vapi/webhook"
 UTC = timezone.utc
 SUNRISE_HOURS = "9:00 AM to 12:00 PM and 1:00 PM to 5:00 PM"
 BAYVIEW_PROMPT = "You are Marcy at Bayview Dental. Be upbeat and efficient."
@@ -236,19 +234,7 @@ def call_row(sql, call_id, org=SUNRISE):
 def test_a_report_sent_three_times_at_once_is_stored_once_and_linked_to_the_calls_booking(app, client, sql):
     appointment_id = book(client, "call-log-1")
     body = end_of_call_report(4, call_id="call-log-1")
-    gate = threading.Barrier(3)
-    answers = []
-
-    def send():
-        local = app.test_client()
-        gate.wait()
-        answers.append(local.post(WEBHOOK, json=body, headers=AUTH))
-
-    threads = [threading.Thread(target=send) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = post_at_once(app, body, 3)
     assert [(r.status_code, r.get_json()) for r in answers] == [(200, {})] * 3
     assert sql("select count(*) from public.calls where vapi_call_id = 'call-log-1'") == [(1,)]
     outcome, status, caller, reason, has_transcript, has_messages, recording, duration = call_row(sql, "call-log-1")
@@ -336,19 +322,7 @@ def test_hangs_sent_at_once_mark_one_row_never_end_it_and_the_report_fills_it(ap
     caplog.set_level(logging.INFO)
     body = hang(call_id="call-hang")
     sent_at = datetime.fromtimestamp(body["message"]["timestamp"] / 1000, UTC)
-    gate = threading.Barrier(5)
-    answers = []
-
-    def send():
-        local = app.test_client()
-        gate.wait()
-        answers.append(local.post(WEBHOOK, json=body, headers=AUTH))
-
-    threads = [threading.Thread(target=send) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = post_at_once(app, body, 5)
     assert [(r.status_code, r.get_json()) for r in answers] == [(200, {})] * 5
     assert hang_row(sql, "call-hang") == (5, sent_at, "in_progress", None, None, None, "info_only")
     assert sql("select hang_count, last_hang_at, status, ended_at from public.call_log where call_id = 'call-hang'") == [

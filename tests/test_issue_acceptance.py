@@ -12,7 +12,6 @@ here, one test a day; ``slot()`` hands out d(21) on.
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from api import create_app, speech
 from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE
 from test_probe_calls import (M, app, client, d, db, local, ordinal, probe_db,  # noqa: F401 (fixtures)
                               said, send, slot, spoken_time, stored, tool)
-from test_webhook import V2_URL, WEBHOOK, v2_body
+from test_webhook import V2_URL, WEBHOOK, post_at_once, v2_body
 from vapi_fixtures import assistant_request, end_of_call_report, transfer_destination_request
 
 PROBE_DATABASE = "accept_issues"  # test_probe_calls.probe_db: this module's own database
@@ -507,19 +506,7 @@ def test_i12_take_message_is_stored_for_the_clinic(client, db):
 
 def test_i12_end_of_call_report_sent_three_times_is_stored_once(call_app, db):
     body = end_of_call_report(3, call_id="call-acc-eocr")
-    gate = threading.Barrier(3)
-    answers = []
-
-    def send_one():
-        local_client = call_app.test_client()
-        gate.wait()
-        answers.append(local_client.post(WEBHOOK, json=body, headers=AUTH))
-
-    threads = [threading.Thread(target=send_one) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = post_at_once(call_app, body, 3)
     assert [(r.status_code, r.get_json()) for r in answers] == [(200, {})] * 3
     assert db("select count(*) from public.calls where vapi_call_id = 'call-acc-eocr'") == [(1,)]
     assert db("select outcome from public.call_log where call_id = 'call-acc-eocr'") == [("info_only",)]

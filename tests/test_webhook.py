@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 
@@ -16,6 +17,25 @@ from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE, local_instant, ne
 
 V2_URL = "/api/vapi/tools/bookClinicAppointment"
 WEBHOOK = "/api/vapi/webhook"
+
+
+def post_at_once(app, body: dict, times: int) -> list:
+    """The same webhook body posted ``times`` times at the same instant (one test client per thread,
+    released by a barrier), as Vapi retries or repeats a message: the responses, in arrival order."""
+    gate = threading.Barrier(times)
+    answers = []
+
+    def send():
+        local = app.test_client()
+        gate.wait()
+        answers.append(local.post(WEBHOOK, json=body, headers=AUTH))
+
+    threads = [threading.Thread(target=send) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
 
 
 def v2_body(day, time_text="14:00", *, phone="(415) 555-0123", name="Test Patient", org=SUNRISE,

@@ -180,7 +180,7 @@ begin
                -- a question about a provider said as the name ("is Dr. Patel in on Friday?", "is the nurse
                -- working tomorrow", "when is Dr. Lee available this week"): the question's words and days
                'are', 'there', 'do', 'does', 'have', 'has', 'on', 'at', 'around', 'when', 'what', 'whats', 'will',
-               'work', 'works', 'working', 'around', 'today', 'tomorrow', 'tonight', 'morning', 'afternoon',
+               'work', 'works', 'working', 'today', 'tomorrow', 'tonight', 'morning', 'afternoon',
                'evening', 'this', 'next', 'week', 'day', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday',
                'saturday', 'sunday', 'mondays', 'tuesdays', 'wednesdays', 'thursdays', 'fridays', 'saturdays',
                'sundays', 'office', 'clinic', 'here'];
