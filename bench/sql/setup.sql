@@ -40,14 +40,16 @@ select (now() at time zone 'America/New_York')::date as base_date,
 -- bytes apart, so the exclusion constraints' GiST indexes were organised by time alone and every
 -- "this clinic's appointments then" lookup read 5–40 times the pages it does with random ids
 -- (28 vs 4 index pages for one clinic's day in a controlled test; bench/README.md).
+-- `n::text`, not `|| n`: text || integer is only stable, which would keep these immutable SQL
+-- functions from being inlined (planned on every call: harness time in every pgbench transaction).
 create function bench.org_id(n integer) returns uuid
 language sql immutable as $$
-  select md5('bench-org:' || n)::uuid;
+  select md5('bench-org:' || n::text)::uuid;
 $$;
 
 create function bench.lead_id(n integer) returns uuid
 language sql immutable as $$
-  select md5('bench-lead:' || n)::uuid;
+  select md5('bench-lead:' || n::text)::uuid;
 $$;
 
 create function bench.service_id() returns uuid
@@ -56,15 +58,18 @@ language sql immutable as $$ select '00000000-0000-4000-9000-000000000001'::uuid
 -- Provider k (0-based) of clinic n.
 create function bench.provider_id(n integer, k integer default 0) returns uuid
 language sql immutable as $$
-  select md5('bench-provider:' || n || ':' || k)::uuid;
+  select md5('bench-provider:' || n::text || ':' || k::text)::uuid;
 $$;
 
 -- The n-th distinct free slot of a load phase: clinic 1 + n % 100, then slot, then day, starting
 -- at base + p_first_day (each phase gets its own 30 days, so phases never meet). 100 clinics, not
 -- 1,000: a clinic's profile and assistant mapping are cached per worker for 60 s, and with 1,000
 -- clinics a 10-second phase would be mostly first requests, which production at this rate is not.
-create function bench.load_slot(p_first_day integer, n bigint, out org_id uuid, out starts_at timestamptz)
-language sql stable as $$
+-- A set-returning SQL function of one row, so a query's FROM inlines it (a scalar-record one is
+-- parsed and planned on every call: ~50 µs of harness per pgbench transaction).
+create function bench.load_slot(p_first_day integer, n bigint)
+returns table (org_id uuid, starts_at timestamptz)
+language sql stable rows 1 as $$
   select bench.org_id(1 + (n % s.load_orgs)::integer),
          ((s.base_date + p_first_day + (n / (s.load_orgs * 24))::integer)::timestamp
            + time '08:00' + make_interval(mins => ((n / s.load_orgs) % 24)::integer * 30)) at time zone s.timezone
