@@ -180,7 +180,7 @@ def _requested_provider(ctx: ToolContext, reply: dict, asked: str | None) -> str
     return None
 
 
-def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | None, asked_provider: str | None = None) -> dict:
+def _refusal(ctx: ToolContext, reply: dict, requested_at: datetime | str | None, asked_provider: str | None = None) -> dict:
     """A `success: false` reply from SQL, spoken. Only what SQL chose to disclose is passed on."""
     code = reply.get("error") or "unknown"
     payload = {"success": False, "error": code}

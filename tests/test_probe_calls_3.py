@@ -26,12 +26,11 @@ import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 
 from api import create_app, prompts, speech
 from conftest import AUTH, BAYVIEW, NEW_YORK, SECRET, SUNRISE
-from test_probe_calls import M, assert_spoken, d, local, probe_db, said, send  # noqa: F401 (probe_db: a fixture)
+from test_probe_calls import M, assert_spoken, d, db, local, probe_db, said, send  # noqa: F401 (db, probe_db: fixtures)
 from test_webhook import WEBHOOK, vapi_body
 from vapi_fixtures import end_of_call_report, transfer_destination_request
 
@@ -52,14 +51,9 @@ PROBE_DATABASE = "probe_calls_3"  # test_probe_calls.probe_db: this module's own
 
 
 @pytest.fixture(scope="module")
-def db(probe_db):
-    with psycopg.connect(probe_db, autocommit=True) as conn:
-        def run(query: str, params=None):
-            with conn.cursor() as cur:
-                cur.execute(query, params)
-                return cur.fetchall() if cur.description else []
-        run("select public.ensure_health_check_org()")
-        yield run
+def health_check_org(db):
+    """The one-provider health-check clinic exists before any app of this module is built."""
+    db("select public.ensure_health_check_org()")
 
 
 def _app(probe_db, at: time):
@@ -69,7 +63,7 @@ def _app(probe_db, at: time):
 
 
 @pytest.fixture(scope="module")
-def app(probe_db, db):
+def app(probe_db, health_check_org):
     app = _app(probe_db, time(8))  # Monday 08:00 in New York: before the front desk opens
     yield app
     app.extensions["deps"].gateway.close()
@@ -81,7 +75,7 @@ def client(app):
 
 
 @pytest.fixture(scope="module")
-def client_in_hours(probe_db, db):
+def client_in_hours(probe_db, health_check_org):
     app = _app(probe_db, time(10, 30))  # Monday 10:30 in New York: the front desk takes transfers
     yield app.test_client()
     app.extensions["deps"].gateway.close()

@@ -519,6 +519,19 @@ exception when others then
 end;
 $$;
 
+-- A call's duration in seconds from its start and end (NULL when either is unknown or the end is
+-- before the start): one definition for a report without durationSeconds and an ended status update.
+create or replace function private.call_duration_seconds(p_started timestamptz, p_ended timestamptz)
+returns numeric
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return case when p_ended >= p_started then trim_scale(extract(epoch from p_ended - p_started)) end;
+end;
+$$;
+
 -- The id of the clinic's row for a call, created bare (in_progress, nothing known yet, an outcome
 -- from what the call did so far) when there is none: the one place a calls row is born, for
 -- record_call_report, mark_call_ended and mark_call_hang alike, which then update it. Race-safe: two
@@ -898,7 +911,7 @@ begin
   v_started := private.jsonb_timestamptz(p_call -> 'startedAt');
   v_ended := private.jsonb_timestamptz(p_call -> 'endedAt');
   v_duration := coalesce(private.jsonb_numeric(p_call -> 'durationSeconds'),
-                         case when v_ended >= v_started then trim_scale(extract(epoch from v_ended - v_started)) end);
+                         private.call_duration_seconds(v_started, v_ended));
   v_reason := left(nullif(btrim(p_call ->> 'endedReason'), ''), 200);
   v_caller := nullif(btrim(p_call ->> 'callerNumber'), '');
   if not private.is_e164(v_caller) then
@@ -982,12 +995,10 @@ begin
      set ended_at = coalesce(c.ended_at, v_ended),
          ended_reason = coalesce(c.ended_reason, v_reason),
          duration_seconds = coalesce(c.duration_seconds,
-           case when coalesce(c.ended_at, v_ended) >= c.started_at
-                then trim_scale(extract(epoch from coalesce(c.ended_at, v_ended) - c.started_at)) end),
+                                     private.call_duration_seconds(c.started_at, coalesce(c.ended_at, v_ended))),
          outcome = private.call_outcome(c.org_id, c.vapi_call_id, coalesce(c.ended_reason, v_reason),
                      coalesce(c.duration_seconds,
-                       case when coalesce(c.ended_at, v_ended) >= c.started_at
-                            then trim_scale(extract(epoch from coalesce(c.ended_at, v_ended) - c.started_at)) end),
+                              private.call_duration_seconds(c.started_at, coalesce(c.ended_at, v_ended))),
                      c.messages),
          status = 'ended'
    where c.org_id = p_org_id and c.id = v_id and c.reported_at is null
