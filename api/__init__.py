@@ -8,7 +8,7 @@ database) → speech.py (the one line the caller hears). The operator commands a
 gateway, the profile cache, the clock), config.py and logs.py.
 
 Run in development: `make dev`, or `flask --app api run` (see README). Production:
-`gunicorn --config gunicorn.conf.py 'api:create_app()'` (threaded workers with socket timeouts).
+`gunicorn --config gunicorn.conf.py 'api:create_app()'` (gevent workers with socket timeouts).
 """
 
 from __future__ import annotations

@@ -54,9 +54,12 @@ URL = f"postgresql://postgres@127.0.0.1:{PORT}/{DB}?sslmode=disable"
 PGBENCH = os.environ.get("PGBENCH", "/usr/lib/postgresql/15/bin/pgbench")
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 CLIENTS = 16
-# One gunicorn configuration for the ceiling and the service (the README's production command).
+# One gunicorn configuration for the ceiling and the service: gunicorn.conf.py (the README's production
+# command: gevent workers), BENCH_WORKERS of them. GUNICORN_CMD_ARGS overrides it for comparisons,
+# e.g. "--worker-class gthread --threads 8" (the threaded workers used before, bench/README.md).
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
-THREADS = os.environ.get("BENCH_THREADS", "8")
+SERVER = f"gunicorn.conf.py, {WORKERS} workers" + (f", {os.environ['GUNICORN_CMD_ARGS']}"
+                                                   if os.environ.get("GUNICORN_CMD_ARGS") else "")
 SECRET = "bench-secret"
 TZ = ZoneInfo("America/New_York")
 # Days after the base date each phase books on (bench.load_slot / webhook.lua): never shared.
@@ -121,7 +124,7 @@ def machine() -> str:
     pg = psql("show server_version").split()[0]
     load = Path("/proc/loadavg").read_text().split()[0]
     return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU {cpu}, {round(mem_kb / 1024 / 1024)} GB, "
-            f"PostgreSQL {pg}, Python {platform.python_version()}, gunicorn {WORKERS}x{THREADS} gthread, "
+            f"PostgreSQL {pg}, Python {platform.python_version()}, gunicorn ({SERVER}), "
             f"load average at start {load}")
 
 
@@ -178,7 +181,7 @@ class Gunicorn:
         env = {**os.environ, "DATABASE_URL": URL, "VAPI_SECRET": SECRET, "APP_ENV": "production",
                "PYTHONPATH": str(BENCH)}
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", WORKERS, "--threads", THREADS,
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "--workers", WORKERS,
              "--bind", f"127.0.0.1:{self.port}", app],
             cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -575,7 +578,7 @@ def only_assistant_request() -> None:
     RESULTS.mkdir(exist_ok=True)
     build_database(appointments=False)
     r: dict = {"machine": machine(), "date": datetime.now().astimezone().isoformat(timespec="seconds"),
-               "seconds_per_phase": DURATION, "clients": CLIENTS, "gunicorn": f"{WORKERS} workers x {THREADS} threads"}
+               "seconds_per_phase": DURATION, "clients": CLIENTS, "gunicorn": SERVER}
     # The ceiling of the same gunicorn measured right before, so the p99s can be read as ratios of
     # one run (the machine is shared; absolute milliseconds move with whatever else runs).
     base = date.fromisoformat(psql("select base_date from bench.settings"))
@@ -611,7 +614,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     base = build_database()
     r: dict = {"machine": machine(), "date": datetime.now().astimezone().isoformat(timespec="seconds"),
-               "seconds_per_phase": DURATION, "clients": CLIENTS, "gunicorn": f"{WORKERS} workers x {THREADS} threads"}
+               "seconds_per_phase": DURATION, "clients": CLIENTS, "gunicorn": SERVER}
 
     say("ceiling: pgbench raw INSERT")
     raw = pgbench("raw_insert.sql")

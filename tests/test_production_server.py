@@ -1,5 +1,5 @@
 """The README's production command really serves, and survives hostile clients:
-`gunicorn --config gunicorn.conf.py 'api:create_app()'` (gthread workers, socket timeouts).
+`gunicorn --config gunicorn.conf.py 'api:create_app()'` (gevent workers, socket timeouts).
 
 Each test starts that command on a free loopback port against the test database (only --bind and
 environment variables added), then speaks raw HTTP where a well-behaved client library would not
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from conftest import SECRET, SUNRISE
 
@@ -155,7 +156,8 @@ def test_the_production_command_serves_the_app_factory(database_url, tmp_path):
         assert event.status_code == 200 and event.json() == {}
         assert len(server.workers()) == 2  # gunicorn.conf.py: WEB_CONCURRENCY defaults to 2
     output = server.output()
-    assert "gthread" in output and "socket timeout 10s" in output
+    assert "Using worker: SocketTimeoutGeventWorker" in output and "socket timeout 10s" in output
+    assert "Traceback" not in output  # incl. at shutdown: the pool is closed in worker_exit
     # Logs are JSON lines: every line our app writes parses.
     app_lines = [line for line in output.splitlines() if line.startswith("{")]
     assert any(json.loads(line)["event"] == "auth.failed" for line in app_lines)
@@ -200,6 +202,42 @@ def test_two_slow_clients_do_not_stop_health_and_are_cut_off(database_url, tmp_p
         slow_body.close()
         slow_head.close()
         assert server.process.poll() is None and httpx.get(f"{server.url}/health", timeout=5).status_code == 200
+
+
+# --- one worker, many requests ---------------------------------------------------------------------
+
+def test_a_request_waiting_on_postgresql_does_not_stop_its_worker(database_url, tmp_path):
+    # A gevent worker runs one request's Python at a time: it serves others only if the waiting one
+    # yields. psycopg does (≥ 3.1.14) when gevent patched `select` before psycopg was imported —
+    # which gunicorn's gevent worker does before loading the app, unless someone adds preload_app.
+    # Then this request's 3 s lock wait would hold /health for as long.
+    tool_call = json.dumps({"message": {
+        "type": "tool-calls", "assistant": {"id": "asst_sunrise_sarah"},
+        "call": {"id": "call-waits-on-a-lock", "assistantId": "asst_sunrise_sarah"},
+        "toolCallList": [{"id": "t1", "type": "function",
+                          "function": {"name": "checkAvailability", "arguments": {"date": "tomorrow"}}}],
+    }}).encode()
+    with production_server(database_url, tmp_path, WEB_CONCURRENCY="1") as server:
+        assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200  # the pool is warm
+        with psycopg.connect(database_url) as locker, socket.create_connection(("127.0.0.1", server.port)) as waiting:
+            locker.execute("lock table public.vapi_assistants in access exclusive mode")  # resolve_vapi_org reads it
+            waiting.sendall(head("/api/vapi/webhook", AUTH, len(tool_call)) + tool_call)
+            deadline = time.monotonic() + 5
+            while not locker.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                     " and application_name = 'clinic-booking-api'").fetchone()[0]:
+                assert time.monotonic() < deadline, "the tool call never reached the lock"
+                time.sleep(0.05)
+
+            for _ in range(3):  # the same (only) worker answers meanwhile
+                started = time.perf_counter()
+                health = httpx.get(f"{server.url}/health", timeout=5)
+                elapsed = time.perf_counter() - started
+                assert health.status_code == 200 and elapsed < 1.0, f"/health took {elapsed:.2f} s"
+            locker.rollback()
+            answer = read_response(waiting)
+        assert answer.startswith(b"HTTP/1.1 200")
+        assert b"t1" in answer  # answered, whatever the lock left it to say
+    assert "Traceback" not in server.output()
 
 
 # --- memory -----------------------------------------------------------------------------------------
