@@ -20,9 +20,16 @@ Why these (docs/security-requests.md, bench/README.md):
   client that stops sending its headers or body, or stops reading the answer, is let go. gunicorn
   itself bounds only the wait for the next request on a kept-alive connection (`keepalive`);
   werkzeug bounds the body's size (MAX_CONTENT_LENGTH), not its pace.
-* Database work is bounded by the connection pool (DB_POOL_MAX per worker, api/config.py), not by
-  a thread count: more concurrent requests than connections wait for one (at most the pool's
-  timeout or the request's budget), as they waited for a thread before.
+* At most REQUESTS_PER_WORKER (16) requests with a body are inside the app of one worker at once
+  (`BodyRequestLimit`, installed in `post_worker_init`); the others wait before a byte of their body
+  is read. A greenlet costs kilobytes but a body up to 2 MiB (MAX_CONTENT_LENGTH): without the bound,
+  a thousand hostile posts at once would hold 2 GB per worker (tests/test_production_server.py
+  posts 80 at once: +26 MB with 8, +44 MB with 16, +186 MB unbounded). 16 = the threads the whole
+  server had before, so no connection of a 16-client benchmark ever waits here even when gunicorn
+  hands most of them to one worker (with 8 the ceiling app's p99 at c=16 rose from 21–33 to 33–63 ms
+  in interleaved runs). Requests without a body (`GET /health`) are not counted, nor are connections
+  waiting for their headers or their next request. Database work is further bounded by the pool
+  (DB_POOL_MAX per worker).
 * Header limits kept at gunicorn's defaults, explicitly (a request line ≤ 4094 bytes, ≤ 100
   header fields of ≤ 8190 bytes each).
 
@@ -33,7 +40,8 @@ proxy or load balancer that buffers whole requests before forwarding them (nginx
 managed platforms' HTTP load balancers do the same).
 
 Environment: PORT (3001), WEB_CONCURRENCY (workers, 2: one per core), WORKER_CONNECTIONS (open
-connections per worker, 1000), SOCKET_TIMEOUT_SECONDS (10). Command-line options override this file.
+connections per worker, 1000), REQUESTS_PER_WORKER (requests with a body in the app at once, 16),
+SOCKET_TIMEOUT_SECONDS (10). Command-line options override this file.
 """
 
 import os
@@ -55,6 +63,7 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 
 SOCKET_TIMEOUT_SECONDS = int(os.environ.get("SOCKET_TIMEOUT_SECONDS", "10"))
+REQUESTS_PER_WORKER = int(os.environ.get("REQUESTS_PER_WORKER", "16"))
 
 
 class SocketTimeoutGeventWorker(GeventWorker):
@@ -74,15 +83,46 @@ class SocketTimeoutGeventWorker(GeventWorker):
 worker_class = SocketTimeoutGeventWorker
 
 
+class BodyRequestLimit:
+    """WSGI middleware: at most `limit` requests that carry a body run the app at once; the others
+    wait here, their bodies unread. `slots` is gevent's semaphore in a gevent worker (waiting blocks
+    only that request's greenlet), threading's under any other worker class."""
+
+    def __init__(self, app, slots):
+        self.app = app
+        self._slots = slots
+
+    def __call__(self, request, start_response):  # request: the WSGI environ (not the process's)
+        if request.get("CONTENT_LENGTH", "0") in ("", "0") and "chunked" not in request.get("HTTP_TRANSFER_ENCODING", ""):
+            return self.app(request, start_response)
+        with self._slots:  # the reply is produced inside the slot and written to the client after it
+            body = self.app(request, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+
+def post_worker_init(worker):
+    if isinstance(worker, GeventWorker):
+        from gevent.lock import BoundedSemaphore
+    else:  # e.g. GUNICORN_CMD_ARGS="--worker-class gthread" for a comparison
+        from threading import BoundedSemaphore
+    worker.wsgi = BodyRequestLimit(worker.wsgi, BoundedSemaphore(REQUESTS_PER_WORKER))
+
+
 def when_ready(server):
-    server.log.info("gevent workers, %s connections each; socket timeout %ss on every connection "
-                    "(gunicorn.conf.py)", worker_connections, SOCKET_TIMEOUT_SECONDS)
+    server.log.info("gevent workers, %s connections and %s requests with a body each at once; socket timeout "
+                    "%ss on every connection (gunicorn.conf.py)", worker_connections, REQUESTS_PER_WORKER,
+                    SOCKET_TIMEOUT_SECONDS)
 
 
 def worker_exit(server, worker):
     """Close the app's database pool while the worker's event loop still runs: left to the garbage
     collector at interpreter exit, psycopg_pool's finaliser joins its worker greenlets after gevent
     is gone ("greenlet is being finalized")."""
-    extensions = getattr(getattr(worker, "wsgi", None), "extensions", None) or {}
+    app = getattr(getattr(worker, "wsgi", None), "app", None)
+    extensions = getattr(app, "extensions", None) or {}
     if "deps" in extensions:
         extensions["deps"].gateway.close()

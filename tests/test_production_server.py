@@ -13,7 +13,9 @@ import os
 import select
 import socket
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,4 +287,40 @@ def test_hostile_bodies_keep_worker_memory_bounded(database_url, tmp_path, sql):
     print(f"worker {worker}: baseline {baseline_kb / 1024:.0f} MB, peak {peak_kb / 1024:.0f} MB (+{grown_mb:.0f} MB)")
     assert grown_mb < 100
     assert sql("select count(*) from public.appointments")[0][0] == 0
+    assert "Traceback" not in server.output()
+
+
+def test_eighty_hostile_bodies_at_once_keep_worker_memory_bounded(database_url, tmp_path):
+    # A gevent worker accepts up to WORKER_CONNECTIONS (1000) connections, each a greenlet of a few
+    # kilobytes — but a body is up to 2 MiB. gunicorn.conf.py's BodyRequestLimit lets at most
+    # REQUESTS_PER_WORKER (16) requests with a body into the app at once; the others wait unread.
+    # Eighty clients send all of a 2 MiB body but its last byte, hold it for a second, then finish
+    # (a wrong credential: 401), one worker. Without the bound every body is read and held at once.
+    body = b'{"message":{"type":"status-update","note":"' + b"x" * (2 * MB - 64) + b'"}}'
+    assert len(body) <= 2 * MB
+    with production_server(database_url, tmp_path, WEB_CONCURRENCY="1") as server:
+        (worker,) = server.workers()
+        for _ in range(3):  # warm up: imports, pool, caches
+            assert post(server.port, b'{"message":{"type":"status-update"}}', AUTH)[0] == 200
+        baseline_kb = vm_kb(worker, "VmRSS")
+        gate = threading.Barrier(80)
+
+        def hostile(_):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+                sock.sendall(head("/api/vapi/webhook", WRONG, len(body)) + body[:-1])
+                gate.wait(timeout=30)
+                time.sleep(1.0)  # all but one byte sent: a reading server holds it all
+                sock.sendall(body[-1:])
+                response = read_response(sock)
+            return int(response.split(b" ", 2)[1]) if response else None
+
+        with ThreadPoolExecutor(max_workers=80) as pool:
+            statuses = list(pool.map(hostile, range(80)))
+        assert statuses == [401] * 80
+        peak_kb = vm_kb(worker, "VmHWM")
+        health = httpx.get(f"{server.url}/health", timeout=5)
+        assert health.status_code == 200 and server.workers() == [worker]
+    grown_mb = (peak_kb - baseline_kb) / 1024
+    print(f"worker {worker}: 80 hostile 2 MiB bodies at once, peak +{grown_mb:.0f} MB")
+    assert grown_mb < 100
     assert "Traceback" not in server.output()
