@@ -27,7 +27,7 @@ Why these (docs/security-requests.md, bench/README.md):
   posts 80 at once: +26 MB with 8, +44 MB with 16, +186 MB unbounded). 16 = the threads the whole
   server had before, so no connection of a 16-client benchmark ever waits here even when gunicorn
   hands most of them to one worker (with 8 the ceiling app's p99 at c=16 rose from 21–33 to 33–63 ms
-  in interleaved runs). Requests without a body (`GET /health`) are not counted, nor are connections
+  in interleaved runs). GET, HEAD and OPTIONS requests (`/health`) are not counted, nor are connections
   waiting for their headers or their next request. Database work is further bounded by the pool
   (DB_POOL_MAX per worker).
 * Header limits kept at gunicorn's defaults, explicitly (a request line ≤ 4094 bytes, ≤ 100
@@ -84,7 +84,7 @@ worker_class = SocketTimeoutGeventWorker
 
 
 class BodyRequestLimit:
-    """WSGI middleware: at most `limit` requests that carry a body run the app at once; the others
+    """WSGI middleware: at most `limit` requests that may carry a body run the app at once; the others
     wait here, their bodies unread. `slots` is gevent's semaphore in a gevent worker (waiting blocks
     only that request's greenlet), threading's under any other worker class."""
 
@@ -92,8 +92,12 @@ class BodyRequestLimit:
         self.app = app
         self._slots = slots
 
+    # Counted by method, not by Content-Length / Transfer-Encoding: how a body is framed is the
+    # sender's choice (`Transfer-Encoding: Chunked` got past a check of the lower-case word).
+    BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
     def __call__(self, request, start_response):  # request: the WSGI environ (not the process's)
-        if request.get("CONTENT_LENGTH", "0") in ("", "0") and "chunked" not in request.get("HTTP_TRANSFER_ENCODING", ""):
+        if request.get("REQUEST_METHOD") in self.BODILESS:
             return self.app(request, start_response)
         with self._slots:  # the reply is produced inside the slot and written to the client after it
             body = self.app(request, start_response)
