@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 import psycopg
+import pytest
 
 from conftest import SECRET, SUNRISE
 
