@@ -193,7 +193,8 @@ $$;
 
 -- No patient in two places: the active appointment of this lead's patient (patient_key) whose visit
 -- overlaps [p_start, p_end), or NULL (p_exclude_appointment_id: the one being rescheduled). The same
--- question appointments_patient_no_overlap answers, asked first so the reply can say so. The lead is
+-- question appointments_patient_no_overlap answers: asked before a refusal (patient_busy outranks it)
+-- and after that constraint's 23P01, to say which appointment it is and whether it is this call's. The lead is
 -- p_lead_id, or (NULL) the clinic's lead with phone p_phone, found in the same statement.
 create or replace function private.patient_conflict(
   p_org_id uuid,
@@ -338,12 +339,15 @@ stable
 set search_path = ''
 as $$
 declare
-  v_said boolean := nullif(btrim(p_service), '') is not null and private.service_key(p_service) <> '';
+  -- the caller named a service (not only filler words): asked only when it matters, never on the
+  -- booking's hot path (a service that resolves and no provider said)
+  v_said boolean;
   v_choice record;
 begin
   provider := p_provider;
   service_id := private.resolve_service(p_org_id, p_service);
-  if service_id is null and v_said and nullif(btrim(p_provider), '') is null
+  if service_id is null and nullif(btrim(p_provider), '') is null
+     and nullif(btrim(p_service), '') is not null and private.service_key(p_service) <> ''
      and private.services_named(p_org_id, p_service) is null then
     select * into v_choice from private.resolve_provider(p_org_id, p_service, false);
     if v_choice.kind in ('named', 'ambiguous', 'role') then
@@ -352,7 +356,8 @@ begin
       service_id := private.resolve_service(p_org_id, null);
     end if;
   end if;
-  if not v_said and nullif(btrim(provider), '') is not null then
+  if nullif(btrim(provider), '') is not null
+     and not coalesce(v_said, nullif(btrim(p_service), '') is not null and private.service_key(p_service) <> '') then
     select * into v_choice from private.resolve_provider(p_org_id, provider);
     if v_choice.kind = 'named'
        and not exists (select 1 from public.provider_services ps
@@ -571,34 +576,37 @@ begin
   v_ends_at := p_scheduled_at + make_interval(mins => v_service.duration_minutes);
   v_days := private.queue_clinic_days(p_org_id, v_org.timezone, p_scheduled_at);
   begin
-    v_existing := private.patient_conflict(p_org_id, null, private.lenient_name(v_name), p_scheduled_at, v_ends_at,
-                                           p_phone => v_phone);
-    -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
-    if v_existing.id is not null and v_existing.provider_id is distinct from v_exclude
-       and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named, p_caller_number) then
-      v_replay := private.booking_reply(v_existing, true, v_email_dropped);
-      v_existing := null;
+    if v_named is not null then
+      select f.works, f.free into v_works, v_free
+        from private.available_providers(p_org_id, v_service.id, p_scheduled_at) as f
+       where f.provider_id = v_named;
+      v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
+                     when not v_free then 'slot_unavailable' end;
+      if v_code is null then
+        v_provider_id := v_named;
+      end if;
+    else
+      v_free_ids := private.free_providers(p_org_id, v_service.id, p_scheduled_at, null, v_role);
+      if v_exclude is not null then
+        v_free_ids := array_remove(v_free_ids, v_exclude);
+      end if;
+      if cardinality(v_free_ids) > 1 and p_prefer_previous then
+        v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
+      end if;
+      v_provider_id := private.fairest_provider(p_org_id, p_scheduled_at, v_free_ids, v_prefer);
+      v_code := case when v_provider_id is null then 'slot_unavailable' end;
     end if;
-    if v_replay is null and v_existing.id is null then
-      if v_named is not null then
-        select f.works, f.free into v_works, v_free
-          from private.available_providers(p_org_id, v_service.id, p_scheduled_at) as f
-         where f.provider_id = v_named;
-        v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
-                       when not v_free then 'slot_unavailable' end;
-        if v_code is null then
-          v_provider_id := v_named;
-        end if;
-      else
-        v_free_ids := private.free_providers(p_org_id, v_service.id, p_scheduled_at, null, v_role);
-        if v_exclude is not null then
-          v_free_ids := array_remove(v_free_ids, v_exclude);
-        end if;
-        if cardinality(v_free_ids) > 1 and p_prefer_previous then
-          v_prefer := private.previous_provider(p_org_id, v_phone, v_name);
-        end if;
-        v_provider_id := private.fairest_provider(p_org_id, p_scheduled_at, v_free_ids, v_prefer);
-        v_code := case when v_provider_id is null then 'slot_unavailable' end;
+    -- No patient in two places, asked only on the way to a refusal (where it outranks the refusal):
+    -- on the way to a booking, appointments_patient_no_overlap asks it as the row is written (step 8
+    -- answers its 23P01 the same way), so the ordinary booking pays one question less.
+    if v_code is not null then
+      v_existing := private.patient_conflict(p_org_id, null, private.lenient_name(v_name), p_scheduled_at, v_ends_at,
+                                             p_phone => v_phone);
+      -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
+      if v_existing.id is not null and v_existing.provider_id is distinct from v_exclude
+         and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named, p_caller_number) then
+        v_replay := private.booking_reply(v_existing, true, v_email_dropped);
+        v_existing := null;
       end if;
     end if;
   exception when others or query_canceled then
@@ -669,9 +677,14 @@ begin
           return v_replay;
         end if;
         if v_constraint = 'appointments_patient_no_overlap' then
-          return private.patient_busy_reply(v_org, v_service.id,
-            private.patient_conflict(p_org_id, v_lead_id, private.lenient_name(v_name), p_scheduled_at, v_ends_at),
-            p_disclose_existing, p_scheduled_at);
+          v_existing := private.patient_conflict(p_org_id, v_lead_id, private.lenient_name(v_name),
+                                                 p_scheduled_at, v_ends_at);
+          -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
+          if v_existing.id is not null and v_existing.provider_id is distinct from v_exclude
+             and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named, p_caller_number) then
+            return private.booking_reply(v_existing, true, v_email_dropped);
+          end if;
+          return private.patient_busy_reply(v_org, v_service.id, v_existing, p_disclose_existing, p_scheduled_at);
         end if;
         return private.slot_refusal_reply('slot_unavailable', p_org_id, v_service.id, p_scheduled_at, null,
                                           v_named, v_insist, v_prefer, null, v_exclude, v_role);

@@ -7,7 +7,7 @@
 -- caller number is the one its access-log row recorded). The concurrent case runs through the webhook
 -- (tests/test_receptionist_webhook.py).
 begin;
-select plan(23);
+select plan(29);
 
 insert into public.orgs (id, name, timezone, slot_interval_minutes, min_notice_minutes, booking_horizon_days)
 values ('c3500000-0000-4000-8000-000000000001', 'Same Call Clinic', 'America/New_York', 30, 60, 365);
@@ -96,6 +96,31 @@ insert into r values ('again', pg_temp.book('vapi:call-a:tool-7', 'call-a', 'Ann
 select is((select (j->>'replayed')::boolean from r where k = 'again'), false, 'after a cancellation the same call books anew');
 select isnt((select j->>'appointmentId' from r where k = 'again'), (select j->>'appointmentId' from r where k = 'first'),
             'a new appointment');
+
+-- with a second provider free then, the booking path is taken and the patient's constraint answers as
+-- the row is written (book_appointment_core, step 8): the same replies as above
+insert into public.providers (org_id, id, display_name)
+values ('c3500000-0000-4000-8000-000000000001', 'c3500000-0000-4000-8000-0000000000b2', 'Dr. Second');
+insert into public.provider_services (org_id, provider_id, service_id)
+select org_id, 'c3500000-0000-4000-8000-0000000000b2', id from public.services
+ where org_id = 'c3500000-0000-4000-8000-000000000001';
+insert into r values ('two1', pg_temp.book('vapi:call-c:tool-1', 'call-c', 'Cy Twice', 'consult', '11:00'));
+insert into r values ('two2', pg_temp.book('vapi:call-c:tool-2', 'call-c', 'cy twice', 'consult', '11:00'));
+select is((select (j->>'replayed')::boolean from r where k = 'two2'), true,
+          'two providers: the identical second tool call is a replay, not a booking with the other provider');
+select is((select j->>'appointmentId' from r where k = 'two2'), (select j->>'appointmentId' from r where k = 'two1'),
+          'of the same appointment');
+select is(pg_temp.book('vapi:call-c:tool-s', 'call-c', 'Cy Twice', 'consult', '11:00',
+                       p_caller_number => '+14155553666')->>'error', 'patient_busy',
+          'two providers: same call id from another caller number is refused');
+select is(pg_temp.book('vapi:call-d:tool-1', 'call-d', 'Cy Twice', 'consult', '11:00')->>'error', 'patient_busy',
+          'two providers: the same request in another call is patient_busy');
+select is((select count(*)::int from public.appointments
+            where org_id = 'c3500000-0000-4000-8000-000000000001' and status <> 'cancelled'
+              and starts_at = pg_temp.at('11:00')), 1,
+          'one booking at that time, the other provider still free');
+select is(pg_temp.book('vapi:call-e:tool-1', 'call-e', 'Dee Other', 'consult', '11:00')->>'success', 'true',
+          'and another patient books the other provider then');
 
 select * from finish();
 rollback;
