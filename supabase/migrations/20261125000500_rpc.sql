@@ -596,24 +596,27 @@ begin
       v_provider_id := private.fairest_provider(p_org_id, p_scheduled_at, v_free_ids, v_prefer);
       v_code := case when v_provider_id is null then 'slot_unavailable' end;
     end if;
-    -- No patient in two places, asked only on the way to a refusal (where it outranks the refusal):
-    -- on the way to a booking, appointments_patient_no_overlap asks it as the row is written (step 8
-    -- answers its 23P01 the same way), so the ordinary booking pays one question less.
-    if v_code is not null then
-      v_existing := private.patient_conflict(p_org_id, null, private.lenient_name(v_name), p_scheduled_at, v_ends_at,
-                                             p_phone => v_phone);
-      -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
-      if v_existing.id is not null and v_existing.provider_id is distinct from v_exclude
-         and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named, p_caller_number) then
-        v_replay := private.booking_reply(v_existing, true, v_email_dropped);
-        v_existing := null;
-      end if;
-    end if;
   exception when others or query_canceled then
     perform private.leave_clinic_days(p_org_id, v_days);
     raise;
   end;
   perform private.leave_clinic_days(p_org_id, v_days, v_provider_id is not null);
+
+  -- No patient in two places, asked only on the way to a refusal (where it outranks the refusal) and
+  -- out of the queue (a loser holds the clinic day no longer than it takes to know it lost; what it
+  -- reads has committed, the first attempt of this very call included, which held the day until then).
+  -- On the way to a booking appointments_patient_no_overlap asks it as the row is written (step 8
+  -- answers its 23P01 the same way), so the ordinary booking pays one question less.
+  if v_code is not null then
+    v_existing := private.patient_conflict(p_org_id, null, private.lenient_name(v_name), p_scheduled_at, v_ends_at,
+                                           p_phone => v_phone);
+    -- the same booking asked twice in one call (parallel tool calls): one booking, two successes
+    if v_existing.id is not null and v_existing.provider_id is distinct from v_exclude
+       and private.booked_by_this_call(v_existing, v_service.id, p_scheduled_at, v_named, p_caller_number) then
+      v_replay := private.booking_reply(v_existing, true, v_email_dropped);
+      v_existing := null;
+    end if;
+  end if;
 
   if v_replay is not null then
     return v_replay;
