@@ -637,6 +637,34 @@ begin
 end;
 $$;
 
+-- Why a named provider cannot take p_start, or NULL when they can: provider_unavailable (does not
+-- perform the service, is inactive, or does not work then: hours, time off), slot_unavailable (works,
+-- but holds an overlapping appointment; p_exclude_appointment_id: the one being moved). The one
+-- reading of private.available_providers for a named provider, shared by booking and rescheduling.
+create or replace function private.named_provider_refusal(
+  p_org_id uuid,
+  p_service_id uuid,
+  p_start timestamptz,
+  p_provider_id uuid,
+  p_exclude_appointment_id uuid default null
+)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_works boolean;
+  v_free boolean;
+begin
+  select f.works, f.free into v_works, v_free
+    from private.available_providers(p_org_id, p_service_id, p_start, p_exclude_appointment_id) as f
+   where f.provider_id = p_provider_id;
+  return case when not coalesce(v_works, false) then 'provider_unavailable'
+              when not v_free then 'slot_unavailable' end;
+end;
+$$;
+
 -- The providers free at p_start, by display name: what "any provider" chooses among — exactly the
 -- `free` rows of private.available_providers (supabase/tests/31_provider_booking.sql compares them),
 -- as one statement of its own because it is the booking's hot path (half the cost of filtering that).

@@ -460,8 +460,6 @@ declare
   v_role text;
   v_prefer uuid;
   v_provider_id uuid;
-  v_works boolean;
-  v_free boolean;
   v_free_ids uuid[];
   v_days integer[];
   v_ends_at timestamptz;
@@ -577,11 +575,7 @@ begin
   v_days := private.queue_clinic_days(p_org_id, v_org.timezone, p_scheduled_at);
   begin
     if v_named is not null then
-      select f.works, f.free into v_works, v_free
-        from private.available_providers(p_org_id, v_service.id, p_scheduled_at) as f
-       where f.provider_id = v_named;
-      v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
-                     when not v_free then 'slot_unavailable' end;
+      v_code := private.named_provider_refusal(p_org_id, v_service.id, p_scheduled_at, v_named);
       if v_code is null then
         v_provider_id := v_named;
       end if;

@@ -1134,8 +1134,6 @@ declare
   v_prefer uuid;
   v_insist boolean := coalesce(p_insist_provider, false);
   v_provider_id uuid;
-  v_works boolean;
-  v_free boolean;
   v_existing public.appointments;
   v_constraint text;
   v_days integer[];
@@ -1250,11 +1248,7 @@ begin
                                              v_appt.id);
       if v_existing.id is null then
         if v_named is not null then
-          select f.works, f.free into v_works, v_free
-            from private.available_providers(p_org_id, v_service.id, v_new_start, v_appt.id) as f
-           where f.provider_id = v_named;
-          v_code := case when not coalesce(v_works, false) then 'provider_unavailable'
-                         when not v_free then 'slot_unavailable' end;
+          v_code := private.named_provider_refusal(p_org_id, v_service.id, v_new_start, v_named, v_appt.id);
           if v_code is null then
             v_provider_id := v_named;
           end if;
