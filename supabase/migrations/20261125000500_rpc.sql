@@ -194,8 +194,8 @@ $$;
 -- No patient in two places: the active appointment of this lead's patient (patient_key) whose visit
 -- overlaps [p_start, p_end), or NULL (p_exclude_appointment_id: the one being rescheduled). The same
 -- question appointments_patient_no_overlap answers: asked before a refusal (patient_busy outranks it)
--- and after that constraint's 23P01, to say which appointment it is and whether it is this call's. The lead is
--- p_lead_id, or (NULL) the clinic's lead with phone p_phone, found in the same statement.
+-- and after that constraint's 23P01, to say which appointment it is and whether it is this call's.
+-- The lead is p_lead_id, or (NULL) the clinic's lead with phone p_phone, found in the same statement.
 create or replace function private.patient_conflict(
   p_org_id uuid,
   p_lead_id uuid,
