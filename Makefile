@@ -57,7 +57,7 @@ lint: deps
 	@[ -f /usr/share/postgresql/15/extension/plpgsql_check.control ] || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq postgresql-15-plpgsql-check >/dev/null; }
 	@PG_MAJOR=15 $(DB) start
-	./node_modules/.bin/supabase db lint --db-url "$$(PG_MAJOR=15 $(DB) url postgres)" --schema public,private --level warning
+	./node_modules/.bin/supabase db lint --db-url "$$(PG_MAJOR=15 $(DB) tcp-url postgres)" --schema public,private --level warning
 
 ## Bench-only tools (not needed by `make test`): wrk from apt, py-spy for profiling gunicorn workers.
 bench-deps: deps

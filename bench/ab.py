@@ -54,7 +54,7 @@ def say(text: str) -> None:
 
 
 def url(db: str) -> str:
-    return f"postgresql://postgres@127.0.0.1:{PORT}/{db}?sslmode=disable"
+    return run.database_url(db)
 
 
 def psql(db: str, *args: str) -> str:

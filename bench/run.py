@@ -49,10 +49,21 @@ RESULTS = BENCH / "results"
 sys.path.insert(0, str(ROOT))
 
 from api.gateway import PostgresGateway  # noqa: E402
+from psycopg.conninfo import conninfo_to_dict  # noqa: E402
 
 PORT = os.environ.get("LOCAL_DB_PORT", "54330")
 DB = "bench"
-URL = f"postgresql://postgres@127.0.0.1:{PORT}/{DB}?sslmode=disable"
+
+
+def database_url(db: str) -> str:
+    """The URL `make dev` gives the service (scripts/localdb.sh url): the cluster's Unix-domain socket."""
+    return subprocess.run([str(ROOT / "scripts" / "localdb.sh"), "url", db], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+URL = database_url(DB)
+# pgbench goes in the same way as the service, so its figures stay the service's ceiling.
+DB_HOST = conninfo_to_dict(URL).get("host", "127.0.0.1")
 PGBENCH = os.environ.get("PGBENCH", "/usr/lib/postgresql/15/bin/pgbench")
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 CLIENTS = 16
@@ -160,7 +171,7 @@ def build_database(appointments: bool = True) -> date:
 def pgbench(script: str) -> dict:
     out = subprocess.run(
         [PGBENCH, "-n", "-M", "prepared", "-c", str(CLIENTS), "-j", "2", "-T", str(DURATION),
-         "-f", str(BENCH / "sql" / script), "-h", "127.0.0.1", "-p", PORT, "-U", "postgres", DB],
+         "-f", str(BENCH / "sql" / script), "-h", DB_HOST, "-p", PORT, "-U", "postgres", DB],
         check=True, capture_output=True, text=True).stdout
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))

@@ -154,3 +154,20 @@ def test_health_check_fails_fast_when_nothing_listens():
         result.stdout
     assert result.stdout.splitlines()[-1] == "HEALTH CHECK FAILED"
     assert time.monotonic() - started < 30  # generous: the point is "no hang", not a latency figure
+
+
+def test_make_dev_reaches_the_cluster_through_its_unix_socket(dev_server):
+    """The URL `make dev` hands the service (scripts/localdb.sh url) is the cluster's Unix-domain
+    socket, not loopback TCP (bench/README.md, "Unix socket and one write per reply"); the Supabase
+    CLI gets the TCP one."""
+    localdb = lambda *args: subprocess.run([str(ROOT / "scripts" / "localdb.sh"), *args], check=True,
+                                           capture_output=True, text=True).stdout.strip()
+    assert httpx.get(f"{dev_server}/health", timeout=5).json() == {"status": "ok", "database": "ok"}
+    with psycopg.connect(localdb("url", "postgres")) as conn:
+        assert conn.info.host.startswith("/") and conn.info.port == int(localdb("port"))
+        assert conn.execute("select inet_server_addr()").fetchone()[0] is None  # no server address: a socket
+        # the dev server's own connections: a socket has no client address
+        served = conn.execute("select client_addr is null from pg_stat_activity"
+                              " where application_name = 'clinic-booking-api' and datname = 'postgres'").fetchall()
+        assert served and all(row[0] for row in served)
+    assert localdb("tcp-url", "postgres").startswith(f"postgresql://postgres@127.0.0.1:{localdb('port')}/")
