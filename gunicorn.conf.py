@@ -30,6 +30,11 @@ Why these (docs/security-requests.md, bench/README.md):
   in interleaved runs). GET, HEAD and OPTIONS requests (`/health`) are not counted, nor are connections
   waiting for their headers or their next request. Database work is further bounded by the pool
   (DB_POOL_MAX per worker).
+* A reply leaves in one write (`OneWriteResponse`): gunicorn sends the head and the body separately,
+  and the client often wakes twice; and each worker freezes what it built before serving
+  (`gc.freeze()` in `post_worker_init`), so the collector's rare full passes stop stalling every
+  request of the worker for tens of milliseconds (bench/README.md, "Unix socket and one write per
+  reply").
 * Header limits kept at gunicorn's defaults, explicitly (a request line ≤ 4094 bytes, ≤ 100
   header fields of ≤ 8190 bytes each).
 
@@ -44,8 +49,10 @@ connections per worker, 1000), REQUESTS_PER_WORKER (requests with a body in the 
 SOCKET_TIMEOUT_SECONDS (10). Command-line options override this file.
 """
 
+import gc
 import os
 
+from gunicorn.http import wsgi as gunicorn_wsgi
 from gunicorn.workers.ggevent import GeventWorker
 from gunicorn.workers.base_async import AsyncWorker
 
@@ -83,6 +90,70 @@ class SocketTimeoutGeventWorker(GeventWorker):
 worker_class = SocketTimeoutGeventWorker
 
 
+class _Captured:
+    """Stands in for the client socket while gunicorn writes: keeps the bytes instead of sending them."""
+
+    def __init__(self, data: bytes = b""):
+        self.data = bytearray(data)
+
+    def sendall(self, data) -> None:
+        self.data += data
+
+
+class OneWriteResponse(gunicorn_wsgi.Response):
+    """gunicorn's HTTP/1 response, with the head and the body's first part sent in one write.
+
+    gunicorn writes the status line and headers, then each part of the body, each with its own
+    send: two per JSON reply, and the second often wakes the client a second time. Here the head is
+    built by gunicorn as before but kept, and goes out with the first body part (or at close, when
+    there is none); framing (Content-Length or chunked) stays gunicorn's own. Per assistant-request at
+    16 clients this was 7% less of the worker's CPU (bench/README.md, "Unix socket and one write per
+    reply"). Installed for every worker class by rebinding the module's Response, which
+    gunicorn.http.wsgi.create instantiates; `_emit_body` is gunicorn's hook for a subclass's framing."""
+
+    _head = b""
+
+    def send_headers(self):
+        if self.headers_sent:
+            return
+        self._head = bytes(self._written(super().send_headers, b""))
+
+    def _emit_body(self, data):
+        if not self._head:
+            return super()._emit_body(data)
+        emit = super()._emit_body
+        self.sock.sendall(self._written(lambda: emit(data), self._take_head()))
+
+    def close(self):
+        if not self.headers_sent:
+            self.send_headers()
+        if not self._head:
+            return super().close()
+        self.sock.sendall(self._written(super().close, self._take_head()))
+
+    def can_sendfile(self):
+        # sendfile() writes the head and the file straight to the socket: this service serves no
+        # files, so a file body goes through write() like any other.
+        return False
+
+    def _take_head(self) -> bytes:
+        head, self._head = self._head, b""
+        return head
+
+    def _written(self, write, prefix: bytes) -> bytearray:
+        """`prefix` plus what `write()` would have sent to the client."""
+        client, captured = self.sock, _Captured(prefix)
+        self.sock = captured
+        try:
+            write()
+        finally:
+            self.sock = client
+        return captured.data
+
+
+gunicorn_wsgi.Response = OneWriteResponse
+
+
 class BodyRequestLimit:
     """WSGI middleware: at most `limit` requests that may carry a body run the app at once; the others
     wait here, their bodies unread. `slots` is gevent's semaphore in a gevent worker (waiting blocks
@@ -109,6 +180,11 @@ class BodyRequestLimit:
 
 
 def post_worker_init(worker):
+    # What exists by now (the imported modules, the app and its pool) lives as long as the worker.
+    # gc.freeze() takes it out of the collector's sight, so a full collection walks only what requests
+    # left behind: under 16 clients those took 22-62 ms here, a stall of every request in the worker,
+    # and 1-10 ms frozen (bench/README.md, "Unix socket and one write per reply").
+    gc.freeze()
     if isinstance(worker, GeventWorker):
         from gevent.lock import BoundedSemaphore
     else:  # e.g. GUNICORN_CMD_ARGS="--worker-class gthread" for a comparison
