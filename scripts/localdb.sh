@@ -60,11 +60,11 @@ as_owner() {
 
 tcp_url() { printf 'postgresql://postgres@127.0.0.1:%s/%s?sslmode=disable' "$PORT" "${1:-$DB_DEFAULT}"; }
 
-# The service (make dev, make test's own servers, make bench) reaches the cluster through its Unix-domain
+# The service as `make dev` and `make bench` start it reaches the cluster through its Unix-domain
 # socket in $SOCK: libpq's usual way to a server on the same host, and cheaper per round trip than
-# loopback TCP (an assistant-request cost the service 12% and PostgreSQL 7% less CPU; bench/README.md,
+# loopback TCP (sequential assistant-requests: 8% less worker and 12% less backend CPU; bench/README.md,
 # "Unix socket and one write per reply"). The path goes into the URL unencoded, so a path with other
-# characters gets the TCP form.
+# characters gets the TCP form. (pytest's databases keep 127.0.0.1, pytest-postgresql's default.)
 url() {
   if [[ "$SOCK" =~ ^[A-Za-z0-9/._-]+$ ]]; then
     printf 'postgresql://postgres@/%s?host=%s&port=%s' "${1:-$DB_DEFAULT}" "$SOCK" "$PORT"
