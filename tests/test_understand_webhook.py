@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from api import create_app, speech
+from api.normalize import HINT_SEARCH_DAYS
 from conftest import AUTH, NEW_YORK, SECRET, local_instant, next_open_day
 from test_webhook import WEBHOOK, results, vapi_body
 
@@ -107,10 +108,15 @@ def test_thursday_the_3rd_is_checked_against_the_calendar(clinic_on, sql):
                                                    "appointmentTime": "2pm"})
     nearest = next(third + timedelta(days=n) for n in range(-3, 4)
                    if (third + timedelta(days=n)).strftime("%A") == wrong)
+    # "the 3rd" without a month: also the next 3rd that is that weekday, when one is near enough
+    # (api.normalize, HINT_SEARCH_DAYS from the caller's today, the 1st); e.g. said on 1 February
+    # 2027, "Thursday the 3rd" is also Thursday, June 3rd
+    both = [month + timedelta(days=n) for n in range(HINT_SEARCH_DAYS)
+            if (month + timedelta(days=n)).day == 3 and (month + timedelta(days=n)).strftime("%A") == wrong][:1]
+    said = [speech.spoken_date(day) for day in (third, nearest, *both)]
     assert asked == {"success": False, "error": "invalid_input", "field": "appointmentDate",
                      "reask": "appointment_date_weekday_mismatch",
-                     "message": f"{third:%B} 3rd is a {third:%A} — did you mean {speech.spoken_date(third)}, "
-                                f"or {speech.spoken_date(nearest)}?"}
+                     "message": f"{third:%B} 3rd is a {third:%A} — did you mean {', '.join(said[:-1])}, or {said[-1]}?"}
     assert appointments(sql) == []
 
     right = tool(client, "bookClinicAppointment", {"patientName": "Third Case", "appointmentDate": f"{third:%A} the third",
