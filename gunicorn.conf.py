@@ -108,8 +108,9 @@ class OneWriteResponse(gunicorn_wsgi.Response):
     built by gunicorn as before but kept, and goes out with the first body part (or at close, when
     there is none); framing (Content-Length or chunked) stays gunicorn's own. Assistant-requests at
     16 clients: 7% less worker CPU and a 10% lower p99 in alternating rounds, within the box's noise
-    (bench/README.md, "Unix socket and one write per reply"). Installed for every worker class by rebinding the module's Response, which
-    gunicorn.http.wsgi.create instantiates; `_emit_body` is gunicorn's hook for a subclass's framing."""
+    (bench/README.md, "Unix socket and one write per reply"). Installed for every worker class by
+    rebinding the module's Response, which gunicorn.http.wsgi.create instantiates; `_emit_body` is
+    gunicorn's hook for a subclass's framing."""
 
     _head = b""
 

@@ -116,7 +116,8 @@ def test_thursday_the_3rd_is_checked_against_the_calendar(clinic_on, sql):
     said = [speech.spoken_date(day) for day in (third, nearest, *both)]
     assert asked == {"success": False, "error": "invalid_input", "field": "appointmentDate",
                      "reask": "appointment_date_weekday_mismatch",
-                     "message": f"{third:%B} 3rd is a {third:%A} — did you mean {', '.join(said[:-1])}, or {said[-1]}?"}
+                     "message": f"{third:%B} 3rd is a {third:%A} — did you mean {', '.join(said[:-1])}, "
+                                f"or {said[-1]}?"}
     assert appointments(sql) == []
 
     right = tool(client, "bookClinicAppointment", {"patientName": "Third Case", "appointmentDate": f"{third:%A} the third",
