@@ -53,10 +53,6 @@ def say(text: str) -> None:
     print(f"[ab] {text}", file=sys.stderr, flush=True)
 
 
-def url(db: str) -> str:
-    return run.database_url(db)
-
-
 def psql(db: str, *args: str) -> str:
     return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", PORT,
                            "-U", "postgres", "-d", db, *args], check=True, capture_output=True, text=True).stdout.strip()
@@ -98,7 +94,7 @@ class Side:
 
     def serve(self, workers: int) -> int:
         port = run.free_port()
-        env = {**os.environ, "DATABASE_URL": url(self.db), "VAPI_SECRET": run.SECRET, "APP_ENV": "production",
+        env = {**os.environ, "DATABASE_URL": run.database_url(self.db), "VAPI_SECRET": run.SECRET, "APP_ENV": "production",
                "PYTHONPATH": f"{self.code}:{self.code / 'bench'}"}
         log = (RESULTS / f"ab_{self.name}_{workers}.log").open("w")
         server = subprocess.Popen([str(VENV / "gunicorn"), "--workers", str(workers), "--threads", run.THREADS,
@@ -221,7 +217,7 @@ def sql_cpu(sides: list[Side], blocks: int, per_block: int) -> dict:
     for kind, first_day in (("book", 300), ("v2", 310), ("alternatives", 320)):
         conns = {}
         for side in sides:
-            conn = psycopg.connect(url(side.db), autocommit=True)
+            conn = psycopg.connect(run.database_url(side.db), autocommit=True)
             conn.execute("select set_config('role', 'service_role', false), set_config('request.jwt.claims', %s, false)",
                          ['{"role":"service_role"}'])
             conns[side.name] = {"conn": conn, "pid": conn.info.backend_pid, "k": 0, "cpu": []}

@@ -44,12 +44,20 @@ class RecordingSocket:
         self.writes.append(bytes(data))
 
 
-def respond(response_class, request: bytes, status: str, headers: list, parts: list[bytes]) -> list[bytes]:
-    """The writes `response_class` makes answering `request` with `parts` as the WSGI body."""
+def response(request: bytes, response_class=None):
+    """(response, environ, socket) as a worker builds them for `request`: gunicorn's parser, then
+    `wsgi.create` (the module's Response unless `response_class` is given)."""
     sock = RecordingSocket(request)
     cfg = Config()
     req = next(iter(RequestParser(cfg, sock, ("127.0.0.1", 40000))))
-    resp, _ = wsgi.create(req, sock, ("127.0.0.1", 40000), ("127.0.0.1", 3001), cfg, response_class=response_class)
+    resp, environ = wsgi.create(req, sock, ("127.0.0.1", 40000), ("127.0.0.1", 3001), cfg,
+                                response_class=response_class)
+    return resp, environ, sock
+
+
+def respond(response_class, request: bytes, status: str, headers: list, parts: list[bytes]) -> list[bytes]:
+    """The writes `response_class` makes answering `request` with `parts` as the WSGI body."""
+    resp, _, sock = response(request, response_class)
     resp.start_response(status, headers)
     for part in parts:
         resp.write(part)
@@ -88,22 +96,14 @@ def test_the_client_receives_what_gunicorn_would_send_in_fewer_writes(case):
 def test_every_worker_builds_the_one_write_response():
     # gunicorn.http.wsgi.create looks the class up when called: rebinding the module's name is enough
     assert wsgi.Response is CONF.OneWriteResponse
-    sock = RecordingSocket(GET)
-    cfg = Config()
-    req = next(iter(RequestParser(cfg, sock, ("127.0.0.1", 40000))))
-    resp, _ = wsgi.create(req, sock, ("127.0.0.1", 40000), ("127.0.0.1", 3001), cfg)
-    assert isinstance(resp, CONF.OneWriteResponse)
+    assert isinstance(response(GET)[0], CONF.OneWriteResponse)
 
 
 def test_a_file_body_goes_through_write_not_sendfile(tmp_path):
     # sendfile() would put the file on the socket before the kept head
     path = tmp_path / "f.json"
     path.write_bytes(b'{"file":1}')
-    sock = RecordingSocket(GET)
-    cfg = Config()
-    req = next(iter(RequestParser(cfg, sock, ("127.0.0.1", 40000))))
-    resp, environ = wsgi.create(req, sock, ("127.0.0.1", 40000), ("127.0.0.1", 3001), cfg,
-                                response_class=CONF.OneWriteResponse)
+    resp, environ, sock = response(GET, CONF.OneWriteResponse)
     resp.start_response("200 OK", [*JSON, ("Content-Length", "10")])
     with path.open("rb") as f:
         resp.write_file(environ["wsgi.file_wrapper"](f))
